@@ -1,0 +1,34 @@
+// Who is making a call. The gateway sets `ctx.meta.caller` after checking the token; actors
+// trust it. `ctx.meta.system` marks calls one actor makes for another's rule (a team
+// adding its member to the team's room) and is never set from outside.
+import type { Context } from 'moleculer';
+import { unauthorized } from './errors.ts';
+import type { PersonType } from '../storage/records.ts';
+
+export interface Caller {
+  id: string;
+  orgId: string;
+  email: string;
+  displayName: string;
+  roles: string[];
+  type: PersonType;
+}
+
+export interface CallMeta {
+  caller?: Caller;
+  system?: boolean;
+  trackingId?: string;
+}
+
+/** The Webex id of the full administrator role. */
+export const ADMIN_ROLE = Buffer.from('ciscospark://us/ROLE/id_full_admin').toString('base64url');
+
+export const isAdmin = (caller: Caller) => caller.roles.includes(ADMIN_ROLE);
+
+export function callerOf(ctx: Context): Caller {
+  const caller = (ctx.meta as CallMeta).caller;
+  if (!caller) throw unauthorized();
+  return caller;
+}
+
+export const isSystemCall = (ctx: Context) => (ctx.meta as CallMeta).system === true;

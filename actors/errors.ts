@@ -1,0 +1,38 @@
+// The errors actors raise. Each carries the HTTP status Webex would answer with, so the
+// gateway maps them in one place; anything else that escapes an action is internal.
+import { Errors } from 'moleculer';
+
+export class ApiError extends Errors.MoleculerClientError {
+  constructor(status: number, message: string, type: string) {
+    super(message, status, type);
+  }
+}
+
+export const badRequest = (message: string) => new ApiError(400, message, 'BAD_REQUEST');
+export const unauthorized = (message = 'The request requires a valid access token set in the Authorization request header.') =>
+  new ApiError(401, message, 'UNAUTHORIZED');
+export const forbidden = (message: string) => new ApiError(403, message, 'FORBIDDEN');
+export const notFound = (message = 'The requested resource could not be found.') => new ApiError(404, message, 'NOT_FOUND');
+export const conflict = (message: string) => new ApiError(409, message, 'CONFLICT');
+export const locked = (message: string) => new ApiError(423, message, 'LOCKED');
+
+/** Thrown by a store when the (room, seq) slot is already taken: another writer won. */
+export class SequenceConflictError extends Error {
+  readonly roomId: string;
+  readonly seq: number;
+
+  constructor(roomId: string, seq: number) {
+    super(`sequence ${seq} of room ${roomId} is already taken`);
+
+    this.roomId = roomId;
+    this.seq = seq;
+    this.name = 'SequenceConflictError';
+  }
+}
+
+/** OAuth2 token endpoint errors keep RFC 6749's `error` codes (section 5.2). */
+export function oauthError(status: 400 | 401, error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client', description: string) {
+  const err = new ApiError(status, description, 'OAUTH');
+  err.data = { error };
+  return err;
+}

@@ -1,0 +1,72 @@
+// What the gateways need to run live sync: a person's rooms with their heads, and replay
+// of the activities a person may see after given positions.
+import type { Context } from 'moleculer';
+import * as p from '../params.ts';
+import type { Activity } from '../../storage/records.ts';
+import type { RoomsContext } from './rooms-context.ts';
+
+/** The seq ranges [from, to] of a room a person may see; `to` open while still a member. */
+type Span = { from: number; to: number };
+
+export function liveActions(rc: RoomsContext) {
+  const { store } = rc;
+
+  const visibleSpans = async (roomId: string, personId: string): Promise<Span[]> => {
+    const spans: Span[] = [];
+    let open: number | undefined;
+    for (const { seq, event } of await store.membershipHistory(roomId, personId)) {
+      if (event === 'membership.created') open ??= seq;
+      else if (open !== undefined) {
+        spans.push({ from: open, to: seq });
+        open = undefined;
+      }
+    }
+    if (open !== undefined) spans.push({ from: open, to: Infinity });
+    return spans;
+  };
+
+  return {
+    /** The rooms a person is in now, each with its head and where the person joined. */
+    liveRooms: {
+      params: { personId: p.id },
+      async handler(ctx: Context<{ personId: string }>) {
+        const roomIds = await store.roomIdsOf(ctx.params.personId);
+        const heads = await store.heads(roomIds);
+        const rooms: { roomId: string; head: number; joinedSeq: number }[] = [];
+        for (const roomId of roomIds) {
+          const membership = await store.findMembership(roomId, ctx.params.personId);
+          if (membership) rooms.push({ roomId, head: heads.get(roomId) ?? 0, joinedSeq: membership.joinedSeq });
+        }
+        return rooms;
+      },
+    },
+
+    /**
+     * For each room, the activities after the given seq that the person may see, at most
+     * `limit` per room; `upTo` is the last seq examined, the position to continue from.
+     */
+    replay: {
+      params: {
+        personId: p.id,
+        positions: { type: 'record', key: { type: 'string', max: 200 }, value: { type: 'number', integer: true, min: 0 } },
+        limit: { type: 'number', integer: true, min: 1, max: 5000, default: 1000 },
+      },
+      async handler(ctx: Context<{ personId: string; positions: Record<string, number>; limit: number }>) {
+        const { personId, positions, limit } = ctx.params;
+        const result: Record<string, { activities: Activity[]; upTo: number; head: number }> = {};
+        for (const [roomId, after] of Object.entries(positions)) {
+          const spans = await visibleSpans(roomId, personId);
+          const head = await store.head(roomId);
+          if (spans.length === 0) {
+            result[roomId] = { activities: [], upTo: head, head };
+            continue;
+          }
+          const batch = await store.activities(roomId, after, head, limit);
+          const upTo = batch.length === limit ? batch[batch.length - 1].seq : head;
+          result[roomId] = { activities: batch.filter((a) => spans.some((s) => a.seq >= s.from && a.seq <= s.to)), upTo, head };
+        }
+        return result;
+      },
+    },
+  };
+}

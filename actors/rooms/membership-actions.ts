@@ -1,0 +1,123 @@
+import type { Context } from 'moleculer';
+import { callerOf } from '../caller.ts';
+import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
+import { idKind, newId } from '../ids.ts';
+import * as p from '../params.ts';
+import type { MembershipRecord } from '../../storage/records.ts';
+import { mustBeAbleToAssignModerators, mustBeAbleToManageMembers, mustBeAbleToRemoveMember } from './policy.ts';
+import { presentMembership } from './presenters.ts';
+import type { RoomsContext } from './rooms-context.ts';
+
+export function membershipActions(rc: RoomsContext) {
+  const { store, log } = rc;
+
+  const loadMembership = async (membershipId: string) => {
+    const membership = idKind(membershipId) === 'MEMBERSHIP' ? await store.getMembership(membershipId) : undefined;
+    if (!membership) throw notFound('Membership not found.');
+    return membership;
+  };
+
+  return {
+    createMembership: {
+      params: { roomId: p.id, personId: p.optionalId, personEmail: { ...p.email, optional: true }, isModerator: p.flag },
+      async handler(ctx: Context<{ roomId: string; personId?: string; personEmail?: string; isModerator?: boolean }>) {
+        const caller = callerOf(ctx);
+        const { roomId, personId, personEmail, isModerator } = ctx.params;
+        if (!personId && !personEmail) throw badRequest('personId or personEmail is required.');
+        const person = await rc.resolvePerson(ctx, personId ? { personId } : { email: personEmail });
+        return log.append(roomId, async (firstSeq, now) => {
+          const { room, membership: callerMembership } = await rc.loadRoomAsMember(ctx, roomId);
+          mustBeAbleToManageMembers(room, callerMembership);
+          if (isModerator) mustBeAbleToAssignModerators(room, callerMembership);
+          if (await store.findMembership(roomId, person.id)) throw conflict('The person is already a member of the room.');
+          const membership: MembershipRecord = {
+            id: newId('MEMBERSHIP'), roomId, roomType: room.type, personId: person.id, personEmail: person.emails[0],
+            personDisplayName: person.displayName, personOrgId: person.orgId, isModerator: isModerator ?? false,
+            isRoomHidden: false, isMonitor: false, created: now, joinedSeq: firstSeq,
+          };
+          return {
+            activities: [{ event: 'membership.created', actorId: caller.id, subjectId: person.id, data: presentMembership(membership) }],
+            changes: [{ op: 'putMembership', membership }, { op: 'putRoom', room: { ...room, lastActivity: now } }],
+            result: presentMembership(membership),
+          };
+        });
+      },
+    },
+
+    listMemberships: {
+      params: { roomId: p.optionalId, personId: p.optionalId, personEmail: { ...p.email, optional: true }, max: p.max(100), cursor: p.cursor },
+      async handler(ctx: Context<{ roomId?: string; personId?: string; personEmail?: string; max: number; cursor?: string }>) {
+        const caller = callerOf(ctx);
+        const { roomId, personEmail, max, cursor } = ctx.params;
+        let { personId } = ctx.params;
+        if (!roomId) {
+          if (personId || personEmail) throw badRequest('roomId is required when filtering by person.');
+          const page = await store.listMemberships({ personId: caller.id, max, after: cursor });
+          return { items: page.items.map(presentMembership), next: page.next };
+        }
+        const room = await rc.loadRoom(roomId);
+        if (!(await store.findMembership(roomId, caller.id)) && !(room.teamId && (await rc.isTeamMember(ctx, room.teamId, caller.id)))) {
+          throw notFound('Room not found.');
+        }
+        if (personEmail && !personId) {
+          const person = await ctx.call<{ id: string } | null, { email: string }>('people.resolve', { email: personEmail });
+          if (!person) return { items: [] };
+          personId = person.id;
+        }
+        const page = await store.listMemberships({ roomId, personId, max, after: cursor });
+        return { items: page.items.map(presentMembership), next: page.next };
+      },
+    },
+
+    getMembership: {
+      params: { membershipId: p.id },
+      async handler(ctx: Context<{ membershipId: string }>) {
+        const membership = await loadMembership(ctx.params.membershipId);
+        await rc.loadRoomAsMember(ctx, membership.roomId).catch(() => {
+          throw notFound('Membership not found.');
+        });
+        return presentMembership(membership);
+      },
+    },
+
+    updateMembership: {
+      params: { membershipId: p.id, isModerator: p.flag, isRoomHidden: p.flag },
+      async handler(ctx: Context<{ membershipId: string; isModerator?: boolean; isRoomHidden?: boolean }>) {
+        const caller = callerOf(ctx);
+        const { membershipId, isModerator, isRoomHidden } = ctx.params;
+        const target = await loadMembership(membershipId);
+        return log.append(target.roomId, async () => {
+          const { room, membership: callerMembership } = await rc.loadRoomAsMember(ctx, target.roomId);
+          const current = await loadMembership(membershipId);
+          if (isModerator !== undefined && isModerator !== current.isModerator) mustBeAbleToAssignModerators(room, callerMembership);
+          if (isRoomHidden !== undefined && current.personId !== caller.id) throw forbidden('Only the member may hide a room for themselves.');
+          const updated: MembershipRecord = { ...current, isModerator: isModerator ?? current.isModerator, isRoomHidden: isRoomHidden ?? current.isRoomHidden };
+          return {
+            activities: [{ event: 'membership.updated', actorId: caller.id, subjectId: updated.personId, data: presentMembership(updated) }],
+            changes: [{ op: 'putMembership', membership: updated }],
+            result: presentMembership(updated),
+          };
+        });
+      },
+    },
+
+    removeMembership: {
+      params: { membershipId: p.id },
+      async handler(ctx: Context<{ membershipId: string }>) {
+        const caller = callerOf(ctx);
+        const target = await loadMembership(ctx.params.membershipId);
+        await log.append(target.roomId, async (_firstSeq, now) => {
+          const { room, membership: callerMembership } = await rc.loadRoomAsMember(ctx, target.roomId);
+          const current = await loadMembership(ctx.params.membershipId);
+          mustBeAbleToRemoveMember(room, callerMembership, current);
+          return {
+            activities: [{ event: 'membership.deleted', actorId: caller.id, subjectId: current.personId, data: presentMembership(current) }],
+            changes: [{ op: 'deleteMembership', id: current.id }, { op: 'putRoom', room: { ...room, lastActivity: now } }],
+            result: null,
+          };
+        });
+        return null;
+      },
+    },
+  };
+}

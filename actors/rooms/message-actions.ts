@@ -1,0 +1,234 @@
+import type { Context } from 'moleculer';
+import { callerOf, type Caller } from '../caller.ts';
+import { badRequest, locked, notFound } from '../errors.ts';
+import { idKind, newId } from '../ids.ts';
+import * as p from '../params.ts';
+import type { MembershipRecord, MessageRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
+import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';
+import { parseMarkdown, type MentionTarget } from './markdown.ts';
+import { mustBeAbleToDeleteMessage, mustBeAbleToEditMessage, mustBeAbleToPost } from './policy.ts';
+import { presentDeletedMessage, presentMembership, presentMessage, presentRoom } from './presenters.ts';
+import type { RoomsContext } from './rooms-context.ts';
+
+// Webex's limit on a message, in bytes of text or markdown.
+const MAX_MESSAGE_BYTES = 7439;
+const messageText = { type: 'string', max: MAX_MESSAGE_BYTES, optional: true } as const;
+
+interface Content {
+  text?: string;
+  markdown?: string;
+  html?: string;
+  mentionedPeople?: string[];
+  mentionedGroups?: string[];
+}
+
+export function messageActions(rc: RoomsContext) {
+  const { store, log } = rc;
+
+  const loadMessage = async (messageId: string) => {
+    const message = idKind(messageId) === 'MESSAGE' ? await store.getMessage(messageId) : undefined;
+    if (!message) throw notFound('Message not found.');
+    return message;
+  };
+
+  /** Renders markdown and resolves its mentions to people through the people actor. */
+  const renderContent = async (ctx: Context, text: string | undefined, markdown: string | undefined): Promise<Content> => {
+    for (const value of [text, markdown]) {
+      if (value !== undefined && Buffer.byteLength(value) > MAX_MESSAGE_BYTES) throw badRequest(`A message may hold at most ${MAX_MESSAGE_BYTES} bytes.`);
+    }
+    if (markdown === undefined) return { text };
+    const parsed = parseMarkdown(markdown);
+    const resolved = new Map<MentionTarget, string>();
+    for (const target of parsed.targets) {
+      if ('group' in target) continue;
+      const person = await ctx.call<PersonRecord | null, { personId?: string; email?: string }>('people.resolve',
+        'personId' in target ? { personId: target.personId } : { email: target.personEmail });
+      if (person) resolved.set(target, person.id);
+    }
+    const { html, text: plain } = parsed.render((target) => resolved.get(target));
+    const people = [...new Set(resolved.values())];
+    const groups = parsed.targets.some((t) => 'group' in t) ? ['all'] : [];
+    return { text: text ?? plain, markdown, html, mentionedPeople: people.length ? people : undefined, mentionedGroups: groups.length ? groups : undefined };
+  };
+
+  /** The 1:1 room of two people, created on first use; concurrent first messages share one room. */
+  const directRoom = async (ctx: Context, caller: Caller, other: PersonRecord): Promise<RoomRecord> => {
+    if (other.id === caller.id) throw badRequest('A direct message needs another person.');
+    const directKey = [caller.id, other.id].sort().join(':');
+    return log.exclusive(directKey, async () => {
+      const existing = await store.findDirectRoom(directKey);
+      if (existing) return existing;
+      const roomId = newId('ROOM');
+      return log.append(roomId, async (firstSeq, now) => {
+        const room: RoomRecord = {
+          id: roomId, title: `${caller.displayName} & ${other.displayName}`, type: 'direct', isLocked: false, isAnnouncementOnly: false,
+          isReadOnly: false, isPublic: false, creatorId: caller.id, created: now, lastActivity: now, directKey,
+          directNames: { [caller.id]: caller.displayName, [other.id]: other.displayName },
+        };
+        const members: MembershipRecord[] = [
+          { id: newId('MEMBERSHIP'), personId: caller.id, personEmail: caller.email, personDisplayName: caller.displayName, personOrgId: caller.orgId, joinedSeq: firstSeq + 1 },
+          { id: newId('MEMBERSHIP'), personId: other.id, personEmail: other.emails[0], personDisplayName: other.displayName, personOrgId: other.orgId, joinedSeq: firstSeq + 2 },
+        ].map((m) => ({ ...m, roomId, roomType: 'direct', isModerator: false, isRoomHidden: false, isMonitor: false, created: now }));
+        return {
+          activities: [
+            { event: 'room.created', actorId: caller.id, data: presentRoom(room) },
+            ...members.map((m) => ({ event: 'membership.created' as const, actorId: caller.id, subjectId: m.personId, data: presentMembership(m) })),
+          ],
+          changes: [{ op: 'putRoom', room }, ...members.map((membership) => ({ op: 'putMembership' as const, membership }))],
+          result: room,
+        };
+      });
+    });
+  };
+
+  const listPage = async (query: { roomId: string; parentId?: string; mentionedPersonId?: string; before?: string; beforeSeq?: number; max: number }) => {
+    const items = await store.listMessages(query);
+    const last = items[items.length - 1];
+    return { items: items.map(presentMessage), next: items.length === query.max && last ? encodeCursor([last.seq]) : undefined };
+  };
+
+  const cursorSeq = (cursor: string | undefined) => {
+    const values = decodeCursor(cursor);
+    if (cursor && (!values || !Number.isInteger(values[0]))) throw badRequest('Invalid cursor.');
+    return values?.[0] as number | undefined;
+  };
+
+  return {
+    createMessage: {
+      params: {
+        roomId: p.optionalId, toPersonId: p.optionalId, toPersonEmail: { ...p.email, optional: true }, parentId: p.optionalId,
+        text: messageText, markdown: messageText,
+        files: { type: 'array', items: { type: 'url', max: 2048 }, max: 1, optional: true },
+        attachments: { type: 'array', items: { type: 'object' }, max: 1, optional: true },
+      },
+      async handler(ctx: Context<{ roomId?: string; toPersonId?: string; toPersonEmail?: string; parentId?: string; text?: string; markdown?: string; files?: string[]; attachments?: object[] }>) {
+        const caller = callerOf(ctx);
+        const { roomId, toPersonId, toPersonEmail, parentId, files, attachments } = ctx.params;
+        if ([roomId, toPersonId, toPersonEmail].filter(Boolean).length !== 1) throw badRequest('Exactly one of roomId, toPersonId or toPersonEmail is required.');
+        if (!ctx.params.text && !ctx.params.markdown && !files?.length && !attachments?.length) throw badRequest('A message needs text, markdown, files or attachments.');
+        const content = await renderContent(ctx, ctx.params.text, ctx.params.markdown);
+        let target: PersonRecord | undefined;
+        let room: RoomRecord;
+        if (roomId) {
+          room = await rc.loadRoom(roomId);
+        } else {
+          target = await rc.resolvePerson(ctx, toPersonId ? { personId: toPersonId } : { email: toPersonEmail });
+          room = await directRoom(ctx, caller, target);
+        }
+        return log.append(room.id, async (firstSeq, now) => {
+          const { room: current, membership } = await rc.loadRoomAsMember(ctx, room.id);
+          mustBeAbleToPost(current, membership);
+          if (parentId) {
+            const parent = await store.getMessage(parentId);
+            if (!parent || parent.roomId !== current.id) throw badRequest('The parent message is not in this room.');
+            if (parent.parentId) throw badRequest('A reply cannot have replies; reply to the thread\'s first message.');
+          }
+          const message: MessageRecord = {
+            id: newId('MESSAGE'), roomId: current.id, roomType: current.type, seq: firstSeq, parentId,
+            personId: caller.id, personEmail: caller.email, toPersonId: target?.id, toPersonEmail: target?.emails[0],
+            ...content, files, created: now, editCount: 0,
+          };
+          const shown = { ...presentMessage(message), attachments };
+          return {
+            activities: [{ event: 'message.created', actorId: caller.id, data: shown }],
+            changes: [{ op: 'putMessage', message }, { op: 'putRoom', room: { ...current, lastActivity: now } }],
+            result: shown,
+          };
+        });
+      },
+    },
+
+    listMessages: {
+      params: {
+        roomId: p.id, parentId: p.optionalId, mentionedPeople: { type: 'string', max: 200, optional: true },
+        before: { type: 'string', max: 64, optional: true }, beforeMessage: p.optionalId, max: p.max(50), cursor: p.cursor,
+      },
+      async handler(ctx: Context<{ roomId: string; parentId?: string; mentionedPeople?: string; before?: string; beforeMessage?: string; max: number; cursor?: string }>) {
+        const caller = callerOf(ctx);
+        const { roomId, parentId, mentionedPeople, before, beforeMessage, max, cursor } = ctx.params;
+        await rc.loadRoomAsMember(ctx, roomId);
+        if (before !== undefined && Number.isNaN(Date.parse(before))) throw badRequest('before must be an ISO 8601 date.');
+        let beforeSeq = cursorSeq(cursor);
+        if (beforeMessage) {
+          const anchor = await store.getMessage(beforeMessage);
+          if (!anchor || anchor.roomId !== roomId) throw badRequest('beforeMessage is not a message of this room.');
+          beforeSeq = Math.min(beforeSeq ?? Infinity, anchor.seq);
+        }
+        const mentionedPersonId = mentionedPeople === undefined ? undefined : mentionedPeople === 'me' ? caller.id : mentionedPeople;
+        return listPage({ roomId, parentId, mentionedPersonId, before: before && new Date(before).toISOString(), beforeSeq, max });
+      },
+    },
+
+    listDirectMessages: {
+      params: { personId: p.optionalId, personEmail: { ...p.email, optional: true }, parentId: p.optionalId, max: p.max(50), cursor: p.cursor },
+      async handler(ctx: Context<{ personId?: string; personEmail?: string; parentId?: string; max: number; cursor?: string }>) {
+        const caller = callerOf(ctx);
+        const { personId, personEmail, parentId, max, cursor } = ctx.params;
+        if (!personId && !personEmail) throw badRequest('personId or personEmail is required.');
+        const other = await rc.resolvePerson(ctx, personId ? { personId } : { email: personEmail });
+        const room = await store.findDirectRoom([caller.id, other.id].sort().join(':'));
+        if (!room) return { items: [] };
+        return listPage({ roomId: room.id, parentId, beforeSeq: cursorSeq(cursor), max });
+      },
+    },
+
+    getMessage: {
+      params: { messageId: p.id },
+      async handler(ctx: Context<{ messageId: string }>) {
+        const message = await loadMessage(ctx.params.messageId);
+        await rc.loadRoomAsMember(ctx, message.roomId).catch(() => {
+          throw notFound('Message not found.');
+        });
+        return presentMessage(message);
+      },
+    },
+
+    updateMessage: {
+      params: { messageId: p.id, roomId: p.id, text: messageText, markdown: messageText },
+      async handler(ctx: Context<{ messageId: string; roomId: string; text?: string; markdown?: string }>) {
+        const caller = callerOf(ctx);
+        const { messageId, roomId, text, markdown } = ctx.params;
+        if (!text && !markdown) throw badRequest('text or markdown is required.');
+        const content = await renderContent(ctx, text, markdown);
+        const original = await loadMessage(messageId);
+        if (original.roomId !== roomId) throw badRequest('The message is not in this room.');
+        return log.append(roomId, async (_firstSeq, now) => {
+          const { room } = await rc.loadRoomAsMember(ctx, roomId);
+          const message = await loadMessage(messageId);
+          mustBeAbleToEditMessage(message, caller.id);
+          if (room.isReadOnly) throw locked('The room is read-only.');
+          const updated: MessageRecord = {
+            ...message, text: undefined, markdown: undefined, html: undefined, mentionedPeople: undefined, mentionedGroups: undefined,
+            ...content, updated: now, editCount: message.editCount + 1,
+          };
+          return {
+            activities: [{ event: 'message.updated', actorId: caller.id, data: presentMessage(updated) }],
+            changes: [{ op: 'putMessage', message: updated }],
+            result: presentMessage(updated),
+          };
+        });
+      },
+    },
+
+    removeMessage: {
+      params: { messageId: p.id },
+      async handler(ctx: Context<{ messageId: string }>) {
+        const caller = callerOf(ctx);
+        const original = await loadMessage(ctx.params.messageId);
+        await log.append(original.roomId, async () => {
+          const { room, membership } = await rc.loadRoomAsMember(ctx, original.roomId).catch(() => {
+            throw notFound('Message not found.');
+          });
+          const message = await loadMessage(ctx.params.messageId);
+          mustBeAbleToDeleteMessage(room, message, membership);
+          return {
+            activities: [{ event: 'message.deleted', actorId: caller.id, data: presentDeletedMessage(message) }],
+            changes: [{ op: 'deleteMessage', id: message.id }],
+            result: null,
+          };
+        });
+        return null;
+      },
+    },
+  };
+}

@@ -1,0 +1,64 @@
+// Records as the REST API and the live stream show them: internal fields dropped.
+import type { MembershipRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
+
+export function presentRoom(room: RoomRecord, viewerId?: string): Record<string, unknown> {
+  // A direct room is titled, for each of its two members, with the other one's name.
+  const other = room.directNames && Object.entries(room.directNames).find(([id]) => id !== viewerId);
+  return {
+    id: room.id,
+    title: other ? other[1] : room.title,
+    type: room.type,
+    isLocked: room.isLocked,
+    isAnnouncementOnly: room.isAnnouncementOnly,
+    isReadOnly: room.isReadOnly,
+    isPublic: room.isPublic,
+    description: room.description,
+    teamId: room.teamId,
+    classificationId: room.classificationId,
+    lastActivity: room.lastActivity,
+    creatorId: room.creatorId,
+    created: room.created,
+  };
+}
+
+export function presentMembership(m: MembershipRecord): Record<string, unknown> {
+  return {
+    id: m.id,
+    roomId: m.roomId,
+    personId: m.personId,
+    personEmail: m.personEmail,
+    personDisplayName: m.personDisplayName,
+    personOrgId: m.personOrgId,
+    isModerator: m.isModerator,
+    isRoomHidden: m.isRoomHidden,
+    isMonitor: m.isMonitor,
+    roomType: m.roomType,
+    created: m.created,
+  };
+}
+
+export function presentMessage(m: MessageRecord): Record<string, unknown> {
+  return {
+    id: m.id,
+    parentId: m.parentId,
+    roomId: m.roomId,
+    roomType: m.roomType,
+    toPersonId: m.toPersonId,
+    toPersonEmail: m.toPersonEmail,
+    text: m.text,
+    markdown: m.markdown,
+    html: m.html,
+    files: m.files,
+    personId: m.personId,
+    personEmail: m.personEmail,
+    mentionedPeople: m.mentionedPeople,
+    mentionedGroups: m.mentionedGroups,
+    created: m.created,
+    updated: m.updated,
+  };
+}
+
+/** What members learn of a deleted message: that it existed, not what it said. */
+export function presentDeletedMessage(m: MessageRecord): Record<string, unknown> {
+  return { id: m.id, roomId: m.roomId, roomType: m.roomType, personId: m.personId, personEmail: m.personEmail, created: m.created };
+}

@@ -1,0 +1,80 @@
+// The single writer of each room: assigns the room's next sequence numbers, commits the
+// activities with the state they leave, then publishes them to the fan-out, one write at a
+// time per room so that publish order is sequence order.
+import { SequenceConflictError } from '../errors.ts';
+import { KeyedQueue } from '../keyed-queue.ts';
+import { personTopic, roomTopic, type Fanout } from '../../cluster/fanout/fanout.ts';
+import type { RoomChange, RoomStore } from '../../storage/interfaces.ts';
+import type { Activity } from '../../storage/records.ts';
+
+export type ActivityDraft = Omit<Activity, 'roomId' | 'seq' | 'created'>;
+
+export interface RoomWritePlan<T> {
+  activities: ActivityDraft[];
+  changes: RoomChange[];
+  result: T;
+}
+
+/** Builds a write from the room's current state; runs inside the room's queue. */
+export type PlanWrite<T> = (firstSeq: number, now: string) => Promise<RoomWritePlan<T>>;
+
+const MAX_CACHED_HEADS = 50_000;
+const CONFLICT_RETRIES = 3;
+
+export class RoomLog {
+  private readonly queue = new KeyedQueue();
+  private readonly heads = new Map<string, number>();
+
+  private readonly store: RoomStore;
+  private readonly fanout: Fanout;
+
+  constructor(store: RoomStore, fanout: Fanout) {
+    this.store = store;
+    this.fanout = fanout;
+  }
+
+  /** Serializes work on a key without writing (e.g. finding or creating a direct room). */
+  exclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
+    return this.queue.run(`x:${key}`, task);
+  }
+
+  append<T>(roomId: string, plan: PlanWrite<T>): Promise<T> {
+    return this.queue.run(roomId, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const head = await this.head(roomId);
+        const now = new Date().toISOString();
+        const { activities: drafts, changes, result } = await plan(head + 1, now);
+        const activities: Activity[] = drafts.map((draft, i) => ({ ...draft, roomId, seq: head + 1 + i, created: now }));
+        if (activities.length === 0) return result;
+        try {
+          await this.store.commit({ roomId, activities, changes });
+        } catch (err) {
+          // Another node wrote this room since we cached its head: re-read and re-plan.
+          this.heads.delete(roomId);
+          if (err instanceof SequenceConflictError && attempt < CONFLICT_RETRIES) continue;
+          throw err;
+        }
+        this.remember(roomId, activities[activities.length - 1].seq);
+        for (const activity of activities) this.publish(activity);
+        return result;
+      }
+    });
+  }
+
+  private publish(activity: Activity): void {
+    this.fanout.publish(roomTopic(activity.roomId), activity);
+    if (activity.subjectId) this.fanout.publish(personTopic(activity.subjectId), activity);
+  }
+
+  private async head(roomId: string): Promise<number> {
+    const cached = this.heads.get(roomId);
+    if (cached !== undefined) return cached;
+    return this.store.head(roomId);
+  }
+
+  private remember(roomId: string, head: number): void {
+    this.heads.delete(roomId);
+    this.heads.set(roomId, head);
+    if (this.heads.size > MAX_CACHED_HEADS) this.heads.delete(this.heads.keys().next().value!);
+  }
+}

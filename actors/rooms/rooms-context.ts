@@ -1,0 +1,58 @@
+// What every rooms action needs: the store, the room log, and look-ups that raise the
+// right error. Other actors' data (people, teams) is reached through their actions only.
+import type { Context } from 'moleculer';
+import { callerOf, isSystemCall } from '../caller.ts';
+import { notFound } from '../errors.ts';
+import { idKind } from '../ids.ts';
+import type { RoomStore } from '../../storage/interfaces.ts';
+import type { MembershipRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
+import { mustBeMember } from './policy.ts';
+import type { RoomLog } from './room-log.ts';
+
+export interface RoomsContext {
+  store: RoomStore;
+  log: RoomLog;
+  loadRoom(roomId: string): Promise<RoomRecord>;
+  /** The room and the caller's membership; 404 unless the caller is a member. */
+  loadRoomAsMember(ctx: Context, roomId: string): Promise<{ room: RoomRecord; membership: MembershipRecord }>;
+  resolvePerson(ctx: Context, who: { personId?: string; email?: string }): Promise<PersonRecord>;
+  isTeamMember(ctx: Context, teamId: string, personId: string): Promise<boolean>;
+}
+
+export function createRoomsContext(store: RoomStore, log: RoomLog): RoomsContext {
+  const loadRoom = async (roomId: string) => {
+    const room = idKind(roomId) === 'ROOM' ? await store.getRoom(roomId) : undefined;
+    if (!room) throw notFound('Room not found.');
+    return room;
+  };
+  return {
+    store,
+    log,
+    loadRoom,
+    async loadRoomAsMember(ctx, roomId) {
+      const room = await loadRoom(roomId);
+      const membership = await store.findMembership(roomId, callerOf(ctx).id);
+      if (isSystemCall(ctx) && !membership) {
+        // Actors acting on a rule of their own (a team managing its rooms) act as a moderator.
+        return { room, membership: systemMembership(room, callerOf(ctx).id) };
+      }
+      mustBeMember(membership);
+      return { room, membership };
+    },
+    async resolvePerson(ctx, who) {
+      const person = await ctx.call<PersonRecord | null, { personId?: string; email?: string }>('people.resolve', who);
+      if (!person) throw notFound('Person not found.');
+      return person;
+    },
+    async isTeamMember(ctx, teamId, personId) {
+      return ctx.call<boolean, { teamId: string; personId: string }>('teams.isMember', { teamId, personId });
+    },
+  };
+}
+
+function systemMembership(room: RoomRecord, personId: string): MembershipRecord {
+  return {
+    id: '', roomId: room.id, roomType: room.type, personId, personEmail: '', personDisplayName: '', personOrgId: '',
+    isModerator: true, isRoomHidden: false, isMonitor: false, created: room.created, joinedSeq: 0,
+  };
+}

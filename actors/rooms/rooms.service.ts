@@ -1,0 +1,24 @@
+// The `rooms` actor: rooms, memberships, messages and each room's activity log. It owns
+// every room's sequence; in a cluster the Shard strategy routes a room's calls to one node.
+import type { ServiceSchema } from 'moleculer';
+import type { Fanout } from '../../cluster/fanout/fanout.ts';
+import type { RoomStore } from '../../storage/interfaces.ts';
+import { liveActions } from './live-actions.ts';
+import { membershipActions } from './membership-actions.ts';
+import { messageActions } from './message-actions.ts';
+import { roomActions } from './room-actions.ts';
+import { RoomLog } from './room-log.ts';
+import { createRoomsContext } from './rooms-context.ts';
+
+export function createRoomsService({ store, fanout }: { store: RoomStore; fanout: Fanout }): ServiceSchema {
+  const rc = createRoomsContext(store, new RoomLog(store, fanout));
+  return {
+    name: 'rooms',
+    actions: {
+      ...roomActions(rc),
+      ...membershipActions(rc),
+      ...messageActions(rc),
+      ...liveActions(rc),
+    },
+  };
+}

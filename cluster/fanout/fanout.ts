@@ -1,0 +1,21 @@
+import type { Activity } from '../../storage/records.ts';
+
+/**
+ * Delivery of committed activities from the room actors to the gateways that have an
+ * interested socket. Topics are `room:<roomId>` (every activity of the room) and
+ * `person:<personId>` (that person's own membership changes, so a gateway learns about a
+ * room its person just joined).
+ *
+ * Guarantees: at-most-once and, for one publisher, in publish order per topic. Gaps are
+ * expected (a gateway subscribing late, a lost node) and healed by the gateway from the
+ * activity log; the fan-out never has to be reliable, only the log does.
+ */
+export interface Fanout {
+  publish(topic: string, activity: Activity): void;
+  /** Starts delivering the topic to `listener`; the returned function stops it. */
+  subscribe(topic: string, listener: (activity: Activity) => void): () => void;
+  close(): Promise<void>;
+}
+
+export const roomTopic = (roomId: string) => `room:${roomId}`;
+export const personTopic = (personId: string) => `person:${personId}`;

@@ -1,0 +1,27 @@
+import type { Activity } from '../../storage/records.ts';
+import type { Fanout } from './fanout.ts';
+
+/** In-process fan-out for the embedded mode: a listener set per topic, called synchronously. */
+export class LocalFanout implements Fanout {
+  private readonly listeners = new Map<string, Set<(activity: Activity) => void>>();
+
+  publish(topic: string, activity: Activity): void {
+    const set = this.listeners.get(topic);
+    if (!set) return;
+    for (const listener of set) listener(activity);
+  }
+
+  subscribe(topic: string, listener: (activity: Activity) => void): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(topic) === set) this.listeners.delete(topic);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,109 @@
+// The `gateway` service: the HTTPS and WSS front of Squared on uWebSockets.js. Stateless:
+// it authenticates, validates the HTTP shape of requests, calls the actors, and runs the
+// live sessions of the clients connected to it.
+import uws, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
+import type { Context, ServiceSchema } from 'moleculer';
+import type { Caller } from '../actors/caller.ts';
+import type { Fanout } from '../cluster/fanout/fanout.ts';
+import type { Config } from '../cluster/config.ts';
+import type { RateLimitStore } from '../storage/interfaces.ts';
+import { registerRoutes, type Route } from './http/router.ts';
+import { registerLiveEndpoint } from './live/live-endpoint.ts';
+import { LiveHub } from './live/live-hub.ts';
+import { CLOSE_GOING_AWAY } from './live/live-protocol.ts';
+import { LiveSession, type LiveSessionHost, type ReplayResult } from './live/live-session.ts';
+import { apiRoutes } from './routes/api-routes.ts';
+import { ensureCertificate } from './tls.ts';
+
+export interface GatewayOptions {
+  config: Config;
+  fanout: Fanout;
+  rateLimits: RateLimitStore;
+  /** Called once the gateway listens, with its base URL. */
+  onListening?(url: string): void;
+}
+
+export function createGatewayService({ config, fanout, rateLimits, onListening }: GatewayOptions): ServiceSchema {
+  let app: TemplatedApp | undefined;
+  let listenSocket: us_listen_socket | undefined;
+  let ready = false;
+  const hub = new LiveHub(fanout);
+
+  return {
+    name: 'gateway',
+    dependencies: ['people', 'rooms', 'teams'],
+
+    actions: {
+      /** Live session counts of this gateway, for operators. */
+      stats: { handler: (_ctx: Context) => hub.stats() },
+    },
+
+    async started() {
+      const broker = this.broker;
+      const logger = this.logger;
+      const tls = await ensureCertificate(config.dataDir, [config.host]);
+      if (tls.created) logger.info({ cert: tls.certFile }, 'generated a self-signed TLS certificate');
+      app = uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile });
+
+      const call = <T>(action: string, params: object, meta: { caller?: Caller; trackingId?: string }) => broker.call(action, params, { meta }) as Promise<T>;
+      const authenticate = (token: string, trackingId?: string) => call<Caller>('people.authenticate', { token }, { trackingId });
+
+      const health: Route[] = [
+        { method: 'get', path: '/health', public: true, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
+        {
+          method: 'get', path: '/ready', public: true,
+          handle: async () => (ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' }, headers: { 'Retry-After': '1' } }),
+        },
+      ];
+      registerRoutes(app, [...health, ...apiRoutes()], {
+        logger,
+        maxBodyBytes: config.limits.maxBodyBytes,
+        rateBurst: config.limits.rateBurst,
+        ratePerSecond: config.limits.ratePerSecond,
+        publicUrl: config.publicUrl,
+        rateLimits,
+        authenticate,
+        call,
+      });
+
+      const sessionHost: LiveSessionHost = {
+        authenticate: (token) => authenticate(token),
+        liveRooms: (personId) => call('rooms.liveRooms', { personId }, {}),
+        replay: (personId, positions) => call<Record<string, ReplayResult>>('rooms.replay', { personId, positions }, {}),
+        subscribeRoom: (session, roomId) => hub.subscribeRoom(session, roomId),
+        unsubscribeRoom: (session, roomId) => hub.unsubscribeRoom(session, roomId),
+        watchPerson: (session) => hub.watchPerson(session),
+        forget: (session) => hub.forget(session),
+        maxBufferedBytes: config.limits.liveMaxBufferedBytes,
+        helloTimeoutMs: config.limits.liveHelloTimeoutMs,
+        heartbeatSeconds: 25,
+        logger,
+      };
+      registerLiveEndpoint(app, {
+        maxBufferedBytes: config.limits.liveMaxBufferedBytes,
+        createSession: (socket) => {
+          const session = new LiveSession(socket, sessionHost);
+          hub.add(session);
+          return session;
+        },
+      });
+
+      listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+        app!.listen(config.host, config.port, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
+      });
+      const port = uws.us_socket_local_port(listenSocket);
+      const url = config.publicUrl ?? `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      ready = true;
+      logger.info({ url }, 'gateway listening');
+      onListening?.(url);
+    },
+
+    async stopped() {
+      ready = false;
+      // Stop taking connections, then tell live clients to reconnect (elsewhere) and resume.
+      if (listenSocket) uws.us_listen_socket_close(listenSocket);
+      hub.closeAll(CLOSE_GOING_AWAY, 'going away');
+      app?.close();
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The live sessions of one gateway and their interest in rooms. A gateway subscribes to a
+// room's fan-out topic only while one of its sessions follows that room, and serializes
+// each activity once for all of them.
+import { personTopic, roomTopic, type Fanout } from '../../cluster/fanout/fanout.ts';
+import type { Activity } from '../../storage/records.ts';
+import { eventFrame } from './live-protocol.ts';
+import type { LiveSession } from './live-session.ts';
+
+interface Interest {
+  sessions: Set<LiveSession>;
+  stop: () => void;
+}
+
+export class LiveHub {
+  private readonly rooms = new Map<string, Interest>();
+  private readonly people = new Map<string, Interest>();
+  private readonly sessions = new Set<LiveSession>();
+  private readonly fanout: Fanout;
+
+  constructor(fanout: Fanout) {
+    this.fanout = fanout;
+  }
+
+  add(session: LiveSession): void {
+    this.sessions.add(session);
+  }
+
+  subscribeRoom(session: LiveSession, roomId: string): void {
+    this.join(this.rooms, roomTopic(roomId), roomId, session, (activity, sessions) => {
+      const frame = eventFrame(activity);
+      for (const s of sessions) s.offer(activity, frame);
+    });
+  }
+
+  unsubscribeRoom(session: LiveSession, roomId: string): void {
+    this.leave(this.rooms, roomId, session);
+  }
+
+  watchPerson(session: LiveSession): void {
+    this.join(this.people, personTopic(session.personId!), session.personId!, session, (activity, sessions) => {
+      for (const s of sessions) s.offerOwn(activity);
+    });
+  }
+
+  forget(session: LiveSession): void {
+    this.sessions.delete(session);
+    if (session.personId) this.leave(this.people, session.personId, session);
+  }
+
+  /** Closes every session, e.g. with 1001 on shutdown so clients reconnect elsewhere. */
+  closeAll(code: number, reason: string): void {
+    for (const session of [...this.sessions]) session.close(code, reason);
+  }
+
+  stats(): { sessions: number; rooms: number } {
+    return { sessions: this.sessions.size, rooms: this.rooms.size };
+  }
+
+  private join(map: Map<string, Interest>, topic: string, key: string, session: LiveSession, deliver: (activity: Activity, sessions: Set<LiveSession>) => void): void {
+    let interest = map.get(key);
+    if (!interest) {
+      const sessions = new Set<LiveSession>();
+      interest = { sessions, stop: this.fanout.subscribe(topic, (activity) => deliver(activity, sessions)) };
+      map.set(key, interest);
+    }
+    interest.sessions.add(session);
+  }
+
+  private leave(map: Map<string, Interest>, key: string, session: LiveSession): void {
+    const interest = map.get(key);
+    if (!interest) return;
+    interest.sessions.delete(session);
+    if (interest.sessions.size === 0) {
+      interest.stop();
+      map.delete(key);
+    }
+  }
+}

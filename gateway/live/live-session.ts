@@ -1,0 +1,251 @@
+// One live socket: its person, and per room the last seq it has delivered (its cursor).
+// Every activity passes `offer`: the next seq is sent, older ones are dropped, and a gap
+// is filled from the room's log before anything newer goes out. The resume after a
+// reconnect is the same gap fill, starting at the client's positions, so replay and live
+// stream meet without a gap or a duplicate.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'moleculer';
+import type { Caller } from '../../actors/caller.ts';
+import type { Activity } from '../../storage/records.ts';
+import { CLOSE_RESYNC, CLOSE_UNAUTHORIZED, eventFrame, parseClientFrame, serverFrame, type ServerFrame } from './live-protocol.ts';
+
+/** The part of a WebSocket a session needs; the uWS adapter implements it. */
+export interface LiveSocket {
+  send(frame: string): void;
+  bufferedAmount(): number;
+  close(code: number, reason: string): void;
+}
+
+export interface ReplayResult {
+  activities: Activity[];
+  upTo: number;
+  head: number;
+}
+
+/** What a session needs from the gateway around it. */
+export interface LiveSessionHost {
+  authenticate(token: string): Promise<Caller>;
+  liveRooms(personId: string): Promise<{ roomId: string; head: number; joinedSeq: number }[]>;
+  replay(personId: string, positions: Record<string, number>): Promise<Record<string, ReplayResult>>;
+  subscribeRoom(session: LiveSession, roomId: string): void;
+  unsubscribeRoom(session: LiveSession, roomId: string): void;
+  watchPerson(session: LiveSession): void;
+  forget(session: LiveSession): void;
+  maxBufferedBytes: number;
+  helloTimeoutMs: number;
+  heartbeatSeconds: number;
+  logger: Logger;
+}
+
+const MAX_RESUME_ROOMS = 10_000;
+
+export class LiveSession {
+  readonly id = randomUUID();
+  personId: string | undefined;
+  private state: 'hello' | 'starting' | 'open' | 'closed' = 'hello';
+  private readonly cursors = new Map<string, number>();
+  private readonly filling = new Set<string>();
+  private readonly pending = new Map<string, Activity[]>();
+  /** Rooms replayed only up to the person's departure: no live subscription. */
+  private readonly departed = new Set<string>();
+  private readonly socket: LiveSocket;
+  private readonly host: LiveSessionHost;
+  private readonly helloTimer: NodeJS.Timeout;
+
+  constructor(socket: LiveSocket, host: LiveSessionHost) {
+    this.socket = socket;
+    this.host = host;
+    this.helloTimer = setTimeout(() => this.refuse('No hello frame was received in time.'), host.helloTimeoutMs);
+  }
+
+  receive(text: string): void {
+    if (this.state === 'closed') return;
+    const frame = parseClientFrame(text);
+    if ('problem' in frame) {
+      if (this.state === 'hello') return this.refuse(frame.problem);
+      return this.send({ type: 'error', message: frame.problem });
+    }
+    switch (frame.type) {
+      case 'hello':
+        if (this.state !== 'hello') return this.send({ type: 'error', message: 'The session has already started.' });
+        this.state = 'starting';
+        clearTimeout(this.helloTimer);
+        this.start(frame.token, frame.resume).catch((err: unknown) => {
+          this.host.logger.warn({ err, session: this.id }, 'live session could not start');
+          this.resync('unavailable');
+        });
+        return;
+      case 'ping':
+        if (this.state === 'hello') return this.refuse('The first frame must be hello.');
+        return this.send({ type: 'pong' });
+      default: {
+        const unknown: never = frame;
+        throw new Error(`unhandled frame ${JSON.stringify(unknown)}`);
+      }
+    }
+  }
+
+  private async start(token: string, resume: Record<string, number> | undefined): Promise<void> {
+    let caller: Caller;
+    try {
+      caller = await this.host.authenticate(token);
+    } catch {
+      return this.refuse('The access token is not valid.');
+    }
+    if (resume && Object.keys(resume).length > MAX_RESUME_ROOMS) return this.refuse(`At most ${MAX_RESUME_ROOMS} rooms can be resumed.`);
+    if (this.isClosed()) return;
+    this.personId = caller.id;
+    // Subscribe before reading positions: whatever is committed after the read reaches
+    // the session live, whatever before it comes from the log, and cursors dedupe the overlap.
+    this.host.watchPerson(this);
+    const rooms = await this.host.liveRooms(caller.id);
+    if (this.isClosed()) return;
+    const positions: Record<string, number> = {};
+    for (const { roomId, head, joinedSeq } of rooms) {
+      this.host.subscribeRoom(this, roomId);
+      const resumed = resume?.[roomId];
+      this.cursors.set(roomId, resumed !== undefined ? Math.min(resumed, head) : resume ? joinedSeq - 1 : head);
+      positions[roomId] = head;
+    }
+    for (const [roomId, seq] of Object.entries(resume ?? {})) {
+      if (this.cursors.has(roomId)) continue;
+      this.cursors.set(roomId, seq);
+      this.departed.add(roomId);
+    }
+    this.state = 'open';
+    this.send({ type: 'ready', sessionId: this.id, personId: caller.id, heartbeatSeconds: this.host.heartbeatSeconds, positions });
+    await this.fill([...this.cursors.keys()]);
+  }
+
+  /** An activity of a room this session is subscribed to, from the fan-out. */
+  offer(activity: Activity, frame?: string): void {
+    if (this.state !== 'open' && this.state !== 'starting') return;
+    const at = this.cursors.get(activity.roomId);
+    if (at === undefined || activity.seq <= at) return;
+    if (this.filling.has(activity.roomId) || this.state === 'starting') {
+      this.queue(activity);
+      return;
+    }
+    if (activity.seq > at + 1) {
+      this.queue(activity);
+      void this.fill([activity.roomId]);
+      return;
+    }
+    this.deliver(activity, frame);
+  }
+
+  /** One of this person's own membership changes: a room joined starts its stream here. */
+  offerOwn(activity: Activity): void {
+    if (activity.event === 'membership.created' && !this.cursors.has(activity.roomId) && this.state === 'open') {
+      this.cursors.set(activity.roomId, activity.seq - 1);
+      this.departed.delete(activity.roomId);
+      this.host.subscribeRoom(this, activity.roomId);
+    }
+    this.offer(activity);
+  }
+
+  private queue(activity: Activity): void {
+    const list = this.pending.get(activity.roomId) ?? [];
+    list.push(activity);
+    this.pending.set(activity.roomId, list);
+  }
+
+  private deliver(activity: Activity, frame?: string): void {
+    if (this.isClosed()) return;
+    if (this.socket.bufferedAmount() > this.host.maxBufferedBytes) return this.resync('backpressure');
+    this.socket.send(frame ?? eventFrame(activity));
+    this.cursors.set(activity.roomId, activity.seq);
+    const leaving = activity.event === 'room.deleted' || (activity.event === 'membership.deleted' && activity.data.personId === this.personId);
+    if (leaving) this.leave(activity.roomId);
+  }
+
+  private leave(roomId: string): void {
+    this.cursors.delete(roomId);
+    this.pending.delete(roomId);
+    this.departed.delete(roomId);
+    this.host.unsubscribeRoom(this, roomId);
+  }
+
+  /** Replays the rooms' logs from their cursors until caught up, then flushes what queued meanwhile. */
+  private async fill(roomIds: string[]): Promise<void> {
+    let todo = roomIds.filter((roomId) => !this.filling.has(roomId));
+    for (const roomId of todo) this.filling.add(roomId);
+    try {
+      while (todo.length > 0 && !this.isClosed()) {
+        const positions: Record<string, number> = {};
+        for (const roomId of todo) positions[roomId] = this.cursors.get(roomId) ?? 0;
+        const results = await this.host.replay(this.personId!, positions);
+        const next: string[] = [];
+        for (const roomId of todo) {
+          const result = results[roomId];
+          if (!result || this.isClosed()) continue;
+          for (const activity of result.activities) {
+            const at = this.cursors.get(roomId);
+            if (at !== undefined && activity.seq > at) this.deliver(activity);
+          }
+          // Activities this person may not see are skipped over, not waited for.
+          const at = this.cursors.get(roomId);
+          if (at === undefined) continue;
+          if (result.upTo > at) this.cursors.set(roomId, result.upTo);
+          if (result.upTo < result.head) next.push(roomId);
+        }
+        todo = next;
+      }
+    } catch (err) {
+      this.host.logger.warn({ err, session: this.id }, 'live replay failed');
+      this.resync('unavailable');
+      return;
+    } finally {
+      for (const roomId of roomIds) this.filling.delete(roomId);
+    }
+    for (const roomId of roomIds) {
+      // A room replayed only up to a departure has nothing live to wait for.
+      if (this.departed.has(roomId)) this.leave(roomId);
+      const queued = this.pending.get(roomId);
+      this.pending.delete(roomId);
+      for (const activity of (queued ?? []).sort((a, b) => a.seq - b.seq)) this.offer(activity);
+    }
+  }
+
+  /** Positions delivered so far, for a resync or a reconnect hint. */
+  positions(): Record<string, number> {
+    return Object.fromEntries(this.cursors);
+  }
+
+  private resync(reason: 'backpressure' | 'unavailable'): void {
+    if (this.isClosed()) return;
+    this.send({ type: 'resync', reason, positions: this.positions() });
+    this.close(CLOSE_RESYNC, 'resync');
+  }
+
+  private refuse(message: string): void {
+    if (this.isClosed()) return;
+    this.send({ type: 'error', message });
+    this.close(CLOSE_UNAUTHORIZED, 'unauthorized');
+  }
+
+  private send(frame: ServerFrame): void {
+    if (!this.isClosed()) this.socket.send(serverFrame(frame));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.isClosed()) return;
+    this.socket.close(code, reason);
+    this.closed();
+  }
+
+  /** The socket is gone (closed by either side): release everything the session holds. */
+  closed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.helloTimer);
+    for (const roomId of this.cursors.keys()) this.host.unsubscribeRoom(this, roomId);
+    this.cursors.clear();
+    this.pending.clear();
+    this.host.forget(this);
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+}

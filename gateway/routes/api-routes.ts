@@ -1,0 +1,25 @@
+// Every REST route of the Webex Messaging API that Squared serves, and its extensions.
+import type { Route } from '../http/router.ts';
+import { createRoute, getRoute, listRoute, resourceRoutes } from './resource-routes.ts';
+
+const crud = { list: 'list', create: 'create', get: 'get', update: 'update', remove: 'remove' };
+const membershipCrud = { list: 'listMemberships', create: 'createMembership', get: 'getMembership', update: 'updateMembership', remove: 'removeMembership' };
+
+export function apiRoutes(): Route[] {
+  return [
+    // OAuth2 token endpoint (RFC 6749): unauthenticated, form or JSON body.
+    { ...createRoute('/v1/access_token', 'people.issueToken'), public: true },
+    getRoute('/v1/people/me', 'people.me'),
+    ...resourceRoutes('/v1/people', 'personId', 'people', crud),
+    // Squared extension: an administrator creates a bot and receives its token.
+    createRoute('/v1/bots', 'people.createBot'),
+    ...resourceRoutes('/v1/rooms', 'roomId', 'rooms', crud),
+    ...resourceRoutes('/v1/memberships', 'membershipId', 'rooms', membershipCrud),
+    listRoute('/v1/messages/direct', 'rooms.listDirectMessages'),
+    ...resourceRoutes('/v1/messages', 'messageId', 'rooms', {
+      list: 'listMessages', create: 'createMessage', get: 'getMessage', update: 'updateMessage', remove: 'removeMessage',
+    }),
+    ...resourceRoutes('/v1/teams', 'teamId', 'teams', crud),
+    ...resourceRoutes('/v1/team/memberships', 'membershipId', 'teams', membershipCrud),
+  ];
+}

@@ -1,0 +1,59 @@
+// The REST conventions of Webex in one place: which part of the request becomes the
+// action's parameters, 200 for creates, 204 for deletes, `max` paging with one Link header.
+import type { Reply, Route, RouteContext } from '../http/router.ts';
+
+interface Page {
+  items: unknown[];
+  next?: string;
+}
+
+const fromQuery = (ctx: RouteContext) => ({ ...ctx.request.query, ...ctx.request.params });
+const fromBody = (ctx: RouteContext) => ({ ...ctx.body, ...ctx.request.params });
+
+export function listRoute(path: string, action: string): Route {
+  return {
+    method: 'get',
+    path,
+    async handle(ctx): Promise<Reply> {
+      const page = await ctx.call<Page>(action, fromQuery(ctx));
+      const headers: Record<string, string> = {};
+      if (page.next) headers.Link = `<${ctx.url(ctx.request.path, { ...ctx.request.query, cursor: page.next })}>; rel="next"`;
+      return { status: 200, body: { items: page.items }, headers };
+    },
+  };
+}
+
+export function getRoute(path: string, action: string): Route {
+  return { method: 'get', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromQuery(ctx)) }) };
+}
+
+export function createRoute(path: string, action: string): Route {
+  return { method: 'post', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromBody(ctx)) }) };
+}
+
+export function updateRoute(path: string, action: string): Route {
+  return { method: 'put', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromBody(ctx)) }) };
+}
+
+export function deleteRoute(path: string, action: string): Route {
+  return {
+    method: 'delete',
+    path,
+    async handle(ctx) {
+      await ctx.call(action, fromQuery(ctx));
+      return { status: 204 };
+    },
+  };
+}
+
+/** The five routes of a Webex resource collection. */
+export function resourceRoutes(collection: string, idParam: string, service: string, actions: { list: string; create: string; get: string; update: string; remove: string }): Route[] {
+  const item = `${collection}/:${idParam}`;
+  return [
+    listRoute(collection, `${service}.${actions.list}`),
+    createRoute(collection, `${service}.${actions.create}`),
+    getRoute(item, `${service}.${actions.get}`),
+    updateRoute(item, `${service}.${actions.update}`),
+    deleteRoute(item, `${service}.${actions.remove}`),
+  ];
+}

@@ -1,0 +1,24 @@
+import path from 'node:path';
+import type { Storage } from '../interfaces.ts';
+import { MemoryRateLimitStore } from './memory-rate-limits.ts';
+import { SqlitePeopleStore, peopleSchema } from './people-store.ts';
+import { SqliteRoomStore, roomsSchema } from './room-store.ts';
+import { openDatabase } from './sqlite.ts';
+import { SqliteTeamStore, teamsSchema } from './team-store.ts';
+
+/** The embedded storage: one SQLite file per owning actor under `dataDir`. */
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage {
+  const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
+  const peopleDb = open('people', peopleSchema);
+  const roomsDb = open('rooms', roomsSchema);
+  const teamsDb = open('teams', teamsSchema);
+  return {
+    people: new SqlitePeopleStore(peopleDb),
+    rooms: new SqliteRoomStore(roomsDb),
+    teams: new SqliteTeamStore(teamsDb),
+    rateLimits: new MemoryRateLimitStore(),
+    async close() {
+      for (const db of [peopleDb, roomsDb, teamsDb]) db.close();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// One small interface per kind of data, each with its guarantees written on it. Actors
+// depend on these only; `storage/embedded` implements them on node:sqlite, the cluster
+// adapters on Cassandra/Redis/Elasticsearch/RabbitMQ.
+import type {
+  Activity, MembershipRecord, MessageRecord, PersonRecord, RoomRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
+} from './records.ts';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque position to pass back for the next page; absent on the last page. */
+  next?: string;
+}
+
+/** People and their credentials. Owned by the `people` actor. */
+export interface PeopleStore {
+  createPerson(person: PersonRecord, passwordHash?: string): Promise<void>;
+  /** Replaces the person; emails stay unique across people (throws DuplicateEmailError). */
+  updatePerson(person: PersonRecord): Promise<void>;
+  deletePerson(id: string): Promise<void>;
+  getPerson(id: string): Promise<PersonRecord | undefined>;
+  getPersonByEmail(email: string): Promise<PersonRecord | undefined>;
+  listPeople(query: { orgId: string; email?: string; displayName?: string; ids?: string[]; max: number; after?: string }): Promise<Page<PersonRecord>>;
+  countPeople(): Promise<number>;
+  setPasswordHash(personId: string, hash: string): Promise<void>;
+  getPasswordHash(personId: string): Promise<string | undefined>;
+  saveToken(token: TokenRecord): Promise<void>;
+  getToken(hash: string): Promise<TokenRecord | undefined>;
+  deleteToken(hash: string): Promise<void>;
+}
+
+export class DuplicateEmailError extends Error {
+  readonly email: string;
+
+  constructor(email: string) {
+    super(`email ${email} belongs to another person`);
+
+    this.email = email;
+    this.name = 'DuplicateEmailError';
+  }
+}
+
+export type RoomChange =
+  | { op: 'putRoom'; room: RoomRecord }
+  | { op: 'deleteRoom'; roomId: string }
+  | { op: 'putMembership'; membership: MembershipRecord }
+  | { op: 'deleteMembership'; id: string }
+  | { op: 'putMessage'; message: MessageRecord }
+  | { op: 'deleteMessage'; id: string };
+
+/** One accepted change to a room: the activities that describe it and the state it leaves. */
+export interface RoomWrite {
+  roomId: string;
+  /** Consecutive sequence numbers, the first being the room's head + 1. */
+  activities: Activity[];
+  changes: RoomChange[];
+}
+
+export type RoomSort = 'id' | 'lastactivity' | 'created';
+
+/**
+ * Rooms, memberships, messages and each room's activity log. Owned by the `rooms` actor.
+ *
+ * Guarantees: `commit` is atomic and durable when it returns (the activity and all its
+ * changes, or nothing), and it is the fencing point of room ownership: it fails with
+ * SequenceConflictError when the first activity's seq is not exactly the room's head + 1, so two
+ * writers that both believe they own a room can never both append the same or a skipped
+ * sequence number.
+ */
+export interface RoomStore {
+  commit(write: RoomWrite): Promise<void>;
+  /** The room's last sequence number (0 when nothing was ever written). */
+  head(roomId: string): Promise<number>;
+  heads(roomIds: string[]): Promise<Map<string, number>>;
+  /** Activities with afterSeq < seq <= uptoSeq, in order, at most `limit`. */
+  activities(roomId: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Activity[]>;
+  /**
+   * The person's joins and departures in the room, in order: their `membership.created` /
+   * `membership.deleted` activities and any `room.deleted`. What a person may see of a
+   * room's log is exactly the spans between a join and the next departure.
+   */
+  membershipHistory(roomId: string, personId: string): Promise<{ seq: number; event: 'membership.created' | 'membership.deleted' | 'room.deleted' }[]>;
+
+  getRoom(id: string): Promise<RoomRecord | undefined>;
+  findDirectRoom(directKey: string): Promise<RoomRecord | undefined>;
+  listRoomsOf(personId: string, query: { type?: string; teamId?: string; sortBy: RoomSort; max: number; after?: string }): Promise<Page<RoomRecord>>;
+  listTeamRooms(teamId: string): Promise<RoomRecord[]>;
+
+  getMembership(id: string): Promise<MembershipRecord | undefined>;
+  findMembership(roomId: string, personId: string): Promise<MembershipRecord | undefined>;
+  listMemberships(query: { roomId?: string; personId?: string; max: number; after?: string }): Promise<Page<MembershipRecord>>;
+  /** Every room the person is a member of, with the joined position (for live sync). */
+  roomIdsOf(personId: string): Promise<string[]>;
+
+  getMessage(id: string): Promise<MessageRecord | undefined>;
+  listMessages(query: { roomId: string; parentId?: string; beforeSeq?: number; before?: string; mentionedPersonId?: string; max: number }): Promise<MessageRecord[]>;
+}
+
+/** Teams and team memberships. Owned by the `teams` actor. */
+export interface TeamStore {
+  putTeam(team: TeamRecord): Promise<void>;
+  deleteTeam(id: string): Promise<void>;
+  getTeam(id: string): Promise<TeamRecord | undefined>;
+  listTeamsOf(personId: string, query: { max: number; after?: string }): Promise<Page<TeamRecord>>;
+  /** Fails with DuplicateMemberError when the person is already a member of the team. */
+  createTeamMembership(membership: TeamMembershipRecord): Promise<void>;
+  putTeamMembership(membership: TeamMembershipRecord): Promise<void>;
+  deleteTeamMembership(id: string): Promise<void>;
+  getTeamMembership(id: string): Promise<TeamMembershipRecord | undefined>;
+  findTeamMembership(teamId: string, personId: string): Promise<TeamMembershipRecord | undefined>;
+  listTeamMemberships(teamId: string, query: { max: number; after?: string }): Promise<Page<TeamMembershipRecord>>;
+}
+
+export class DuplicateMemberError extends Error {
+  constructor() {
+    super('already a member');
+    this.name = 'DuplicateMemberError';
+  }
+}
+
+/**
+ * Token buckets shared by every gateway. `take` answers whether one request may pass now,
+ * and if not, after how many seconds it would.
+ */
+export interface RateLimitStore {
+  take(key: string, burst: number, perSecond: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+}
+
+export interface Storage {
+  people: PeopleStore;
+  rooms: RoomStore;
+  teams: TeamStore;
+  rateLimits: RateLimitStore;
+  close(): Promise<void>;
+}

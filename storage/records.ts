@@ -1,0 +1,129 @@
+// The records Squared stores. They are the Webex REST resources plus the few internal
+// fields (sequence positions, keys) that actors need; presenters strip the latter.
+
+export type PersonType = 'person' | 'bot';
+
+export interface PersonRecord {
+  id: string;
+  emails: string[];
+  displayName: string;
+  nickName?: string;
+  firstName?: string;
+  lastName?: string;
+  avatar?: string;
+  orgId: string;
+  roles: string[];
+  type: PersonType;
+  created: string;
+  lastModified: string;
+}
+
+export type TokenKind = 'access' | 'refresh';
+
+export interface TokenRecord {
+  /** sha256 of the token; the token itself is never stored. */
+  hash: string;
+  personId: string;
+  kind: TokenKind;
+  /** ISO time, or null for tokens that do not expire (bot tokens). */
+  expiresAt: string | null;
+  created: string;
+}
+
+export type RoomType = 'direct' | 'group';
+
+export interface RoomRecord {
+  id: string;
+  title: string;
+  type: RoomType;
+  isLocked: boolean;
+  isAnnouncementOnly: boolean;
+  isReadOnly: boolean;
+  isPublic: boolean;
+  description?: string;
+  teamId?: string;
+  classificationId?: string;
+  creatorId: string;
+  created: string;
+  lastActivity: string;
+  /** For direct rooms: the two person ids, sorted and joined, unique across rooms. */
+  directKey?: string;
+  /** For direct rooms: each member's display name, so each sees the other's as title. */
+  directNames?: Record<string, string>;
+}
+
+export interface MembershipRecord {
+  id: string;
+  roomId: string;
+  roomType: RoomType;
+  personId: string;
+  personEmail: string;
+  personDisplayName: string;
+  personOrgId: string;
+  isModerator: boolean;
+  isRoomHidden: boolean;
+  isMonitor: boolean;
+  created: string;
+  /** The room sequence of this membership's `membership.created`: where the member's view starts. */
+  joinedSeq: number;
+}
+
+export interface MessageRecord {
+  id: string;
+  roomId: string;
+  roomType: RoomType;
+  /** The room sequence of the message's creation; orders messages within a room. */
+  seq: number;
+  parentId?: string;
+  personId: string;
+  personEmail: string;
+  toPersonId?: string;
+  toPersonEmail?: string;
+  text?: string;
+  markdown?: string;
+  html?: string;
+  files?: string[];
+  mentionedPeople?: string[];
+  mentionedGroups?: string[];
+  created: string;
+  updated?: string;
+  editCount: number;
+}
+
+export type ActivityEvent =
+  | 'message.created' | 'message.updated' | 'message.deleted'
+  | 'membership.created' | 'membership.updated' | 'membership.deleted'
+  | 'room.created' | 'room.updated' | 'room.deleted';
+
+/** One entry of a room's activity log: what happened, in the room's order. */
+export interface Activity {
+  roomId: string;
+  seq: number;
+  event: ActivityEvent;
+  actorId: string;
+  /** For membership events: the person whose membership changed. */
+  subjectId?: string;
+  created: string;
+  /** The resource in its REST shape, as members see it. */
+  data: Record<string, unknown>;
+}
+
+export interface TeamRecord {
+  id: string;
+  name: string;
+  description?: string;
+  creatorId: string;
+  generalRoomId: string;
+  created: string;
+}
+
+export interface TeamMembershipRecord {
+  id: string;
+  teamId: string;
+  personId: string;
+  personEmail: string;
+  personDisplayName: string;
+  personOrgId: string;
+  isModerator: boolean;
+  created: string;
+}

@@ -1,0 +1,205 @@
+// Validates Squared's HTTP responses against the published Webex Messaging OpenAPI spec
+// (reduced copy in test/openapi, see NOTICE.md there).
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import ajvFormats from 'ajv-formats';
+
+interface MediaType { schema?: object }
+interface ResponseObject { content?: Record<string, MediaType> }
+interface Operation { responses?: Record<string, ResponseObject> }
+interface OpenApiDoc { paths: Record<string, Record<string, Operation | undefined>> }
+
+export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+const SPEC_ID = 'webex-messaging.openapi.json';
+export const spec: OpenApiDoc = JSON.parse(
+  readFileSync(new URL(`../openapi/${SPEC_ID}`, import.meta.url), 'utf8'),
+);
+
+/** Paths (templates, without /v1) that Squared serves beyond the spec; callers may add to it. */
+export const extensions = new Set<string>(['/access_token']);
+
+// Response schemas for the extensions we know, written as a mini OpenAPI document so spec and
+// extensions share one lookup. /access_token answers in RFC 6749 §5.1/§5.2 shape, not Webex's.
+const EXTENSIONS_ID = 'squared-extensions.json';
+const extensionDoc: OpenApiDoc = {
+  paths: {
+    '/access_token': {
+      post: {
+        responses: {
+          '200': json({
+            type: 'object',
+            required: ['access_token', 'token_type', 'expires_in'],
+            properties: {
+              access_token: { type: 'string' },
+              token_type: { type: 'string' },
+              expires_in: { type: 'number' },
+              refresh_token: { type: 'string' },
+              refresh_token_expires_in: { type: 'number' },
+            },
+          }),
+          '4XX': json({
+            type: 'object',
+            required: ['error'],
+            properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+          }),
+        },
+      },
+    },
+  },
+};
+
+// The spec declares error statuses without content, so errors are held to Squared's own shape.
+const squaredErrorSchema = {
+  type: 'object',
+  required: ['message', 'errors', 'trackingId'],
+  properties: {
+    message: { type: 'string' },
+    errors: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'object', required: ['description'], properties: { description: { type: 'string' } } },
+    },
+    trackingId: { type: 'string' },
+  },
+};
+
+function json(schema: object): ResponseObject {
+  return { content: { 'application/json': { schema } } };
+}
+
+// strict: false lets OpenAPI-only keywords (example, x-*, discriminator...) pass; Ajv 8 supports
+// `nullable` natively. verbose puts the offending value into errors for readable messages.
+const ajv = new Ajv({ strict: false, allErrors: true, verbose: true });
+ajvFormats.default(ajv);
+// Formats the spec uses but Ajv doesn't know are accepted rather than logged/failed on.
+for (const format of formatsUsed(spec)) if (!ajv.formats[format]) ajv.addFormat(format, true);
+// Whole documents are registered so `#/components/schemas/...` refs resolve in place.
+ajv.addSchema(spec, SPEC_ID);
+ajv.addSchema(extensionDoc, EXTENSIONS_ID);
+const validateSquaredError = ajv.compile(squaredErrorSchema);
+
+function formatsUsed(node: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const item of node) formatsUsed(item, found);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'format' && typeof value === 'string') found.add(value);
+      else formatsUsed(value, found);
+    }
+  }
+  return found;
+}
+
+const isParam = (segment: string) => /^\{[^}]+\}$/.test(segment);
+
+/** Finds the template matching a concrete path; literal segments win over parameters, leftmost first. */
+export function matchTemplate(templates: Iterable<string>, path: string): string | undefined {
+  const segments = path.split('/');
+  let best: string | undefined;
+  let bestRank = '';
+  for (const template of templates) {
+    const parts = template.split('/');
+    if (parts.length !== segments.length) continue;
+    if (!parts.every((p, i) => (isParam(p) ? segments[i] !== '' : p === segments[i]))) continue;
+    const rank = parts.map((p) => (isParam(p) ? '1' : '0')).join('');
+    if (best === undefined || rank < bestRank) [best, bestRank] = [template, rank];
+  }
+  return best;
+}
+
+/** `/v1/rooms/abc?max=2` (or a full URL) -> `/rooms/abc` */
+export function specPath(path: string): string {
+  const { pathname } = new URL(path, 'http://squared.invalid');
+  return pathname === '/v1' || pathname.startsWith('/v1/') ? pathname.slice(3) || '/' : pathname;
+}
+
+function responseFor(operation: Operation, status: number): [string, ResponseObject] | undefined {
+  const responses = operation.responses ?? {};
+  for (const key of [String(status), `${String(status)[0]}XX`, 'default']) {
+    const response = responses[key];
+    if (response) return [key, response];
+  }
+  return undefined;
+}
+
+const pointerPart = (s: string) => encodeURIComponent(s.replaceAll('~', '~0').replaceAll('/', '~1'));
+const validators = new Map<string, ValidateFunction | null>();
+
+/** Compiled validator for one documented response, or null if it has no JSON schema. */
+export function responseValidator(
+  method: string, template: string, statusKey: string, docId: string = SPEC_ID,
+): ValidateFunction | null {
+  const cacheKey = `${docId} ${method.toLowerCase()} ${template} ${statusKey}`;
+  let validate = validators.get(cacheKey);
+  if (validate === undefined) {
+    const doc = docId === SPEC_ID ? spec : extensionDoc;
+    const content = doc.paths[template]?.[method.toLowerCase()]?.responses?.[statusKey]?.content;
+    const mediaType = content && Object.keys(content).find((t) => /^application\/(.+\+)?json\b/.test(t));
+    validate = null;
+    if (mediaType && content[mediaType].schema) {
+      const pointer = ['paths', template, method.toLowerCase(), 'responses', statusKey, 'content', mediaType, 'schema'];
+      const ref = `${docId}#/${pointer.map(pointerPart).join('/')}`;
+      validate = ajv.getSchema(ref) ?? null;
+      if (!validate) throw new Error(`cannot resolve ${ref}`);
+    }
+    validators.set(cacheKey, validate);
+  }
+  return validate;
+}
+
+function describe(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    let text = `body${e.instancePath} ${e.message}`;
+    if (e.keyword === 'enum') {
+      text += ` (${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')})`;
+    }
+    if (e.keyword === 'type' || e.keyword === 'enum') {
+      const got = Array.isArray(e.data) ? 'an array' : typeof e.data === 'object' && e.data ? 'an object' : JSON.stringify(e.data);
+      text += `, got ${String(got).slice(0, 60)}`;
+    }
+    return text;
+  });
+}
+
+/** Problems with a response (empty list = conforms). `path` is the concrete request path. */
+export function validateResponse(method: string, path: string, status: number, body: unknown): string[] {
+  const m = method.toLowerCase();
+  const concrete = specPath(path);
+  let template = matchTemplate(Object.keys(spec.paths), concrete);
+  let docId = SPEC_ID;
+  let operation = template ? spec.paths[template][m] : undefined;
+  if (!operation) {
+    const extension = matchTemplate(extensions, concrete);
+    if (!extension) {
+      const why = template ? ` (the spec has ${template} but not ${method.toUpperCase()})` : '';
+      return [`${method.toUpperCase()} ${concrete} is not in the spec${why}`];
+    }
+    [template, docId] = [extension, EXTENSIONS_ID];
+    // An extension with no documented responses is accepted; only the generic rules apply.
+    operation = extensionDoc.paths[extension]?.[m] ?? { responses: { default: {} } };
+  }
+  const where = `${method.toUpperCase()} ${template} ${status}`;
+  const problems: string[] = [];
+  const documented = responseFor(operation, status);
+  if (!documented) problems.push(`${where}: status ${status} is not documented`);
+  const validate = documented ? responseValidator(m, template!, documented[0], docId) : null;
+
+  if (status === 204) {
+    if (body !== undefined && body !== '') problems.push(`${where}: a 204 response must have no body`);
+  } else if (validate) {
+    if (!validate(body)) problems.push(...describe(validate.errors).map((p) => `${where}: ${p}`));
+  } else if (status >= 400) {
+    if (!validateSquaredError(body)) {
+      problems.push(...describe(validateSquaredError.errors).map((p) => `${where} (Squared error shape): ${p}`));
+    }
+  }
+  return problems;
+}
+
+export function assertValidResponse(method: string, path: string, status: number, body: unknown): void {
+  const problems = validateResponse(method, path, status, body);
+  if (problems.length > 0) {
+    throw new Error(`${method.toUpperCase()} ${path} -> ${status} does not conform:\n  - ${problems.join('\n  - ')}`);
+  }
+}
