@@ -203,3 +203,8 @@ export function assertValidResponse(method: string, path: string, status: number
     throw new Error(`${method.toUpperCase()} ${path} -> ${status} does not conform:\n  - ${problems.join('\n  - ')}`);
   }
 }
+
+/** Problems of an error body against Squared's (Webex's) error shape. */
+export function errorShapeProblems(body: unknown): string[] {
+  return validateSquaredError(body) ? [] : describe(validateSquaredError.errors);
+}
