@@ -12,7 +12,7 @@ export interface EventFrame {
   data: Record<string, any>;
 }
 
-export type Frame = EventFrame | { type: string; [key: string]: any };
+export type Frame = { type: string; [key: string]: any };
 
 export class LiveClient {
   readonly frames: Frame[] = [];

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { idKind, isIdOf, newId } from '../../actors/ids.ts';
+import { KeyedQueue } from '../../actors/keyed-queue.ts';
+import { parseMarkdown } from '../../actors/rooms/markdown.ts';
+import { hashPassword, verifyPassword } from '../../actors/people/passwords.ts';
+import { MemoryRateLimitStore } from '../../storage/embedded/memory-rate-limits.ts';
+import { parseClientFrame } from '../../gateway/live/live-protocol.ts';
+
+test('ids are Webex-style base64 of ciscospark URIs and name their kind', () => {
+  const id = newId('ROOM');
+  assert.match(Buffer.from(id, 'base64').toString(), /^ciscospark:\/\/us\/ROOM\/[0-9a-f-]{36}$/);
+  assert.equal(idKind(id), 'ROOM');
+  assert.equal(isIdOf('PEOPLE', id), false);
+  assert.equal(idKind('not-an-id'), undefined);
+  assert.equal(idKind('x'.repeat(1000)), undefined);
+});
+
+test('a keyed queue runs one task at a time per key, in order, and keys in parallel', async () => {
+  const queue = new KeyedQueue();
+  const log: string[] = [];
+  const task = (key: string, i: number, ms: number) => queue.run(key, async () => {
+    log.push(`${key}${i} start`);
+    await sleep(ms);
+    log.push(`${key}${i} end`);
+  });
+  await Promise.all([task('a', 1, 20), task('a', 2, 1), task('b', 1, 5)]);
+  assert.ok(log.indexOf('a1 end') < log.indexOf('a2 start'));
+  assert.ok(log.indexOf('b1 start') < log.indexOf('a1 end'));
+  await assert.rejects(queue.run('a', async () => { throw new Error('boom'); }));
+  assert.equal(await queue.run('a', async () => 'still runs'), 'still runs');
+  await sleep(1);
+  assert.equal(queue.size, 0, 'idle keys are forgotten');
+});
+
+test('markdown renders safely and resolves mentions', () => {
+  const parsed = parseMarkdown('**hi** <img src=x onerror=alert(1)> [x](javascript:alert(1)) <@personEmail:bob@example.com|Bob & "Co"> <@all>');
+  const { html, text } = parsed.render((t) => ('personEmail' in t ? 'BOB_ID' : undefined));
+  assert.match(html, /<strong>hi<\/strong>/);
+  assert.doesNotMatch(html, /<img|href="javascript/i);
+  assert.match(html, /<spark-mention data-object-type="person" data-object-id="BOB_ID">Bob &#38; &#34;Co&#34;<\/spark-mention>/);
+  assert.match(html, /data-group-type="all"/);
+  assert.deepEqual(parsed.targets, [{ personEmail: 'bob@example.com' }, { group: 'all' }]);
+  assert.match(text, /Bob & "Co"/);
+});
+
+test('passwords: scrypt hashes verify, wrong passwords and unknown people do not', async () => {
+  const hash = await hashPassword('correct horse');
+  assert.match(hash, /^scrypt\$32768\$8\$1\$/);
+  assert.equal(await verifyPassword('correct horse', hash), true);
+  assert.equal(await verifyPassword('wrong horse', hash), false);
+  assert.equal(await verifyPassword('anything', undefined), false);
+});
+
+test('token buckets allow a burst, then refill at the rate', async () => {
+  let now = 0;
+  const store = new MemoryRateLimitStore(() => now);
+  for (let i = 0; i < 3; i++) assert.equal((await store.take('k', 3, 1)).allowed, true);
+  const refused = await store.take('k', 3, 1);
+  assert.deepEqual(refused, { allowed: false, retryAfterSeconds: 1 });
+  assert.equal((await store.take('other', 3, 1)).allowed, true);
+  now += 1000;
+  assert.equal((await store.take('k', 3, 1)).allowed, true);
+});
+
+test('live frames are validated at runtime', () => {
+  assert.deepEqual(parseClientFrame('{"type":"hello","token":"t","resume":{"r":3}}'), { type: 'hello', token: 't', resume: { r: 3 } });
+  for (const bad of ['x', '[]', '{"type":"hello"}', '{"type":"hello","token":"t","resume":{"r":-1}}', '{"type":"ping","x":1}', '{"type":"nope"}']) {
+    assert.ok('problem' in parseClientFrame(bad), bad);
+  }
+});
