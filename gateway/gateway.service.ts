@@ -49,9 +49,9 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
       const authenticate = (token: string, trackingId?: string) => call<Caller>('people.authenticate', { token }, { trackingId });
 
       const health: Route[] = [
-        { method: 'get', path: '/health', public: true, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
+        { method: 'get', path: '/health', public: true, unlimited: true, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
         {
-          method: 'get', path: '/ready', public: true,
+          method: 'get', path: '/ready', public: true, unlimited: true,
           handle: async () => (ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' }, headers: { 'Retry-After': '1' } }),
         },
       ];

@@ -32,6 +32,8 @@ const personFields = {
   password: { type: 'string', min: 8, max: 256, optional: true },
 };
 
+const UPDATABLE = ['emails', 'displayName', 'firstName', 'lastName', 'nickName', 'avatar', 'roles'] as const;
+
 type PersonInput = { emails?: string[]; displayName?: string; firstName?: string; lastName?: string; nickName?: string; avatar?: string; roles?: string[]; password?: string };
 
 export function createPeopleService({ store, dataDir, adminEmail, adminPassword }: PeopleServiceOptions): ServiceSchema {
@@ -116,14 +118,24 @@ export function createPeopleService({ store, dataDir, adminEmail, adminPassword 
 
       /** OAuth2 token endpoint: password and refresh_token grants (RFC 6749 sections 4.3 and 6). */
       issueToken: {
+        // Checked in the handler, so that every problem is answered in RFC 6749's shape.
         params: {
-          grant_type: { type: 'string', max: 64 },
-          username: { type: 'string', max: 320, optional: true },
-          password: { type: 'string', max: 256, optional: true },
-          refresh_token: { type: 'string', max: 512, optional: true },
+          grant_type: { type: 'any', optional: true },
+          username: { type: 'any', optional: true },
+          password: { type: 'any', optional: true },
+          refresh_token: { type: 'any', optional: true },
         },
-        async handler(ctx: Context<{ grant_type: string; username?: string; password?: string; refresh_token?: string }>) {
-          const { grant_type: grant, username, password, refresh_token: refreshToken } = ctx.params;
+        async handler(ctx: Context<{ grant_type?: unknown; username?: unknown; password?: unknown; refresh_token?: unknown }>) {
+          const field = (name: string, value: unknown, max: number) => {
+            if (value === undefined) return undefined;
+            if (typeof value !== 'string' || value.length > max) throw oauthError(400, 'invalid_request', `${name} must be a string of at most ${max} characters.`);
+            return value;
+          };
+          const grant = field('grant_type', ctx.params.grant_type, 64);
+          const username = field('username', ctx.params.username, 320);
+          const password = field('password', ctx.params.password, 256);
+          const refreshToken = field('refresh_token', ctx.params.refresh_token, 512);
+          if (!grant) throw oauthError(400, 'invalid_request', 'grant_type is required.');
           if (grant === 'password') {
             if (!username || !password) throw oauthError(400, 'invalid_request', 'username and password are required.');
             const person = await store.getPersonByEmail(username.trim());
@@ -214,8 +226,9 @@ export function createPeopleService({ store, dataDir, adminEmail, adminPassword 
           const caller = callerOf(ctx);
           const person = await loadPerson(ctx.params.personId);
           if (!isAdmin(caller)) throw forbidden('Only an administrator may update people.');
-          const { personId: _, password, ...changes } = ctx.params;
-          const updated: PersonRecord = { ...person, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)), lastModified: new Date().toISOString() };
+          const { password } = ctx.params;
+          const changes = Object.fromEntries(UPDATABLE.map((key) => [key, ctx.params[key]]).filter(([, v]) => v !== undefined));
+          const updated: PersonRecord = { ...person, ...changes, lastModified: new Date().toISOString() };
           if (updated.id === caller.id && !updated.roles.includes(ADMIN_ROLE)) throw badRequest('An administrator cannot remove their own administrator role.');
           try {
             await store.updatePerson(updated);

@@ -78,6 +78,20 @@ export function readBody(res: HttpResponse, request: ApiRequest, maxBytes: numbe
   });
 }
 
+// No Webex resource nests deeply; bounding depth keeps validators and renderers off deep recursion.
+const MAX_JSON_DEPTH = 16;
+
+function depthExceeds(root: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[root, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** A JSON object or a form: the two body encodings Webex clients send. */
 export function parseBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
   if (raw.length === 0) return {};
@@ -90,6 +104,7 @@ export function parseBody(raw: Buffer, contentType: string | undefined): Record<
       throw new HttpError(400, 'The request body is not valid JSON.');
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'The request body must be a JSON object.');
+    if (depthExceeds(value, MAX_JSON_DEPTH)) throw new HttpError(400, `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
     return value as Record<string, unknown>;
   }
   if (type === 'application/x-www-form-urlencoded') {

@@ -32,6 +32,8 @@ export interface Route {
   path: string;
   /** Routes are authenticated unless they say otherwise. */
   public?: boolean;
+  /** Health probes are not rate limited. */
+  unlimited?: boolean;
   handle(ctx: RouteContext): Promise<Reply>;
 }
 
@@ -94,12 +96,12 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
       let rateKey = `ip:${request.remoteAddress}`;
       if (!route.public) {
         const header = request.headers['authorization'] ?? '';
-        const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+        const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
         if (!match) throw new HttpError(401, 'The request requires a valid access token set in the Authorization request header.');
         caller = await options.authenticate(match[1], request.trackingId);
         rateKey = `person:${caller.id}`;
       }
-      const limit = await options.rateLimits.take(rateKey, options.rateBurst, options.ratePerSecond);
+      const limit = route.unlimited ? { allowed: true, retryAfterSeconds: 0 } : await options.rateLimits.take(rateKey, options.rateBurst, options.ratePerSecond);
       if (!limit.allowed) throw new HttpError(429, 'Too many requests; retry after the number of seconds in Retry-After.', { 'Retry-After': String(limit.retryAfterSeconds) });
       return await route.handle({
         request,

@@ -8,7 +8,13 @@ const membershipCrud = { list: 'listMemberships', create: 'createMembership', ge
 export function apiRoutes(): Route[] {
   return [
     // OAuth2 token endpoint (RFC 6749): unauthenticated, form or JSON body.
-    { ...createRoute('/v1/access_token', 'people.issueToken'), public: true },
+    {
+      method: 'post',
+      path: '/v1/access_token',
+      public: true,
+      // RFC 6749 section 5.1: responses carrying tokens must not be cached.
+      handle: async (ctx) => ({ status: 200, body: await ctx.call('people.issueToken', ctx.body), headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' } }),
+    },
     getRoute('/v1/people/me', 'people.me'),
     ...resourceRoutes('/v1/people', 'personId', 'people', crud),
     // Squared extension: an administrator creates a bot and receives its token.

@@ -9,7 +9,11 @@ import { startTarget, type Target } from './target.ts';
 
 let target: Target;
 before(async () => {
-  target = await startTarget({ SQUARED_LIVE_HELLO_TIMEOUT_MS: '1500', SQUARED_LIVE_MAX_BUFFERED_BYTES: String(256 * 1024) });
+  // The backpressure test posts far faster than the default per-person rate limit allows.
+  target = await startTarget({
+    SQUARED_LIVE_HELLO_TIMEOUT_MS: '1500', SQUARED_LIVE_MAX_BUFFERED_BYTES: String(256 * 1024),
+    SQUARED_RATE_BURST: '100000', SQUARED_RATE_PER_SECOND: '100000',
+  });
 });
 after(() => target.stop());
 

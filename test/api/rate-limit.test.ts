@@ -1,0 +1,139 @@
+// Rate limiting over real HTTPS, on a server allowing a burst of 5 requests and 1 more per
+// second: beyond the burst a person gets 429 with Retry-After and a Webex error; the limit is
+// per person, not per token, and other people are unaffected; it lifts after Retry-After.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, test } from 'node:test';
+import type { ApiClient, ApiResponse } from '../harness/api-client.ts';
+import { startTarget, type Target } from './target.ts';
+
+const BURST = 5;
+const PER_SECOND = 1;
+
+let target: Target;
+before(async () => {
+  target = await startTarget({ SQUARED_RATE_BURST: String(BURST), SQUARED_RATE_PER_SECOND: String(PER_SECOND) });
+});
+after(() => target.stop());
+
+interface Person { id: string; email: string; password: string; token: string; api: ApiClient }
+
+const retryAfterOf = (response: ApiResponse): number => {
+  const header = response.headers['retry-after'];
+  assert.equal(typeof header, 'string', 'a 429 carries a Retry-After header');
+  assert.match(header as string, /^\d+$/, 'Retry-After is a whole number of seconds');
+  const seconds = Number(header);
+  assert.ok(seconds >= 1, 'Retry-After is at least 1 second');
+  return seconds;
+};
+
+/** Sends `send` until it is answered 429, waiting out earlier 429s of the setup's own requests. */
+async function patiently(send: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  for (;;) {
+    const response = await send();
+    if (response.status !== 429) return response;
+    await sleep(retryAfterOf(response) * 1000);
+  }
+}
+
+/** The setup itself is rate limited (the administrator and the sign-ins too), so it paces itself. */
+async function signIn(email: string, password: string): Promise<string> {
+  const issued = await patiently(() =>
+    target.admin.post('/v1/access_token', undefined, { form: { grant_type: 'password', username: email, password }, token: null, unchecked: true }));
+  assert.equal(issued.status, 200, issued.text);
+  return issued.body.access_token;
+}
+
+async function newPerson(name: string): Promise<Person> {
+  const email = `${name.toLowerCase()}.${randomUUID().slice(0, 8)}@example.com`;
+  const password = `pw-${randomUUID()}`;
+  const created = await patiently(() => target.admin.post('/v1/people', { emails: [email], displayName: name, password }));
+  assert.equal(created.status, 200, created.text);
+  const token = await signIn(email, password);
+  return { id: created.body.id, email, password, token, api: target.admin.as(token) };
+}
+
+/** Rapid requests until the first 429: how many were allowed, the 429, and how long it took. */
+async function exhaust(api: ApiClient): Promise<{ allowed: number; limited: ApiResponse; seconds: number }> {
+  const started = Date.now();
+  for (let allowed = 0; allowed < 50; allowed++) {
+    const response = await api.get('/v1/people/me');
+    if (response.status === 429) return { allowed, limited: response, seconds: (Date.now() - started) / 1000 };
+    assert.equal(response.status, 200, response.text);
+  }
+  assert.fail('50 rapid requests were never limited');
+}
+
+test('the 6th rapid request of a person gets 429 with Retry-After and a Webex error', async () => {
+  const alice = await newPerson('Alice');
+  const { allowed, limited, seconds } = await exhaust(alice.api);
+  // A burst of 5; a slow machine may have earned one more request per elapsed second.
+  assert.ok(allowed >= BURST && allowed <= BURST + Math.floor(seconds * PER_SECOND), `${allowed} requests were allowed in ${seconds}s`);
+  assert.equal(limited.status, 429);
+  retryAfterOf(limited);
+  assert.ok(limited.body.message);
+  assert.ok(limited.body.errors.length >= 1);
+  assert.equal(limited.body.trackingId, limited.headers.trackingid);
+  // Further rapid requests stay limited.
+  const again = await alice.api.get('/v1/rooms');
+  assert.equal(again.status, 429);
+  retryAfterOf(again);
+});
+
+test('a limited request does nothing', async () => {
+  const alice = await newPerson('Alicia');
+  await exhaust(alice.api);
+  const refused = await alice.api.post('/v1/rooms', { title: 'Should not exist' });
+  assert.equal(refused.status, 429);
+  await sleep(retryAfterOf(refused) * 1000);
+  const rooms = await alice.api.get('/v1/rooms');
+  assert.equal(rooms.status, 200);
+  assert.deepEqual(rooms.body.items, []);
+});
+
+test('another person is unaffected by a limited person', async () => {
+  const bob = await newPerson('Bob');
+  const carol = await newPerson('Carol');
+  await exhaust(bob.api);
+  for (let i = 0; i < BURST; i++) assert.equal((await carol.api.get('/v1/people/me')).status, 200, `carol's request ${i + 1}`);
+});
+
+test('the limit is per person: a second token of the same person shares it', async () => {
+  const dave = await newPerson('Dave');
+  const secondToken = await signIn(dave.email, dave.password);
+  await exhaust(dave.api);
+  const other = await target.admin.get('/v1/people/me', { token: secondToken });
+  assert.equal(other.status, 429);
+  retryAfterOf(other);
+});
+
+test('after waiting Retry-After seconds the person may make a request again', async () => {
+  const erin = await newPerson('Erin');
+  const { limited } = await exhaust(erin.api);
+  await sleep(retryAfterOf(limited) * 1000 + 50);
+  const allowed = await erin.api.get('/v1/people/me');
+  assert.equal(allowed.status, 200);
+  assert.equal(allowed.body.id, erin.id);
+  // One second earned one request; the next rapid one is limited again.
+  const next = await erin.api.get('/v1/people/me');
+  assert.equal(next.status, 429);
+});
+
+test('unauthenticated token requests are limited too, so passwords cannot be guessed at speed', async () => {
+  const frank = await newPerson('Frank');
+  const guess = () => target.admin.post('/v1/access_token', undefined, {
+    form: { grant_type: 'password', username: frank.email, password: `guess-${randomUUID()}` }, token: null, unchecked: true,
+  });
+  let limited: ApiResponse | undefined;
+  for (let i = 0; i < 20 && !limited; i++) {
+    const response = await guess();
+    if (response.status === 429) limited = response;
+    else assert.equal(response.status, 400, response.text);
+  }
+  assert.ok(limited, 'rapid password guesses are limited');
+  retryAfterOf(limited);
+  assert.equal(limited.body.trackingId, limited.headers.trackingid);
+  // The people already signed in are not affected by the limit on guessing.
+  assert.equal((await frank.api.get('/v1/people/me')).status, 200);
+});
