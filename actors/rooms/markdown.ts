@@ -23,7 +23,8 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 export function parseMarkdown(source: string): ParsedMentions {
   const targets: MentionTarget[] = [];
   const names: string[] = [];
-  const withPlaceholders = source.replace(PLACEHOLDER, '').replace(MENTION, (_all, kind: string, value: string, name: string | undefined, all: string | undefined) => {
+  // The placeholder characters are private-use code points: drop any in the source first.
+  const withPlaceholders = source.replace(/[\uE000\uE001]/g, '').replace(MENTION, (_all, kind: string, value: string, name: string | undefined, all: string | undefined) => {
     if (all) {
       targets.push({ group: 'all' });
       names.push('All');

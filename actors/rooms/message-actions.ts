@@ -82,9 +82,10 @@ export function messageActions(rc: RoomsContext) {
   };
 
   const listPage = async (query: { roomId: string; parentId?: string; mentionedPersonId?: string; before?: string; beforeSeq?: number; max: number }) => {
-    const items = await store.listMessages(query);
-    const last = items[items.length - 1];
-    return { items: items.map(presentMessage), next: items.length === query.max && last ? encodeCursor([last.seq]) : undefined };
+    // One row more than asked tells whether another page exists.
+    const rows = await store.listMessages({ ...query, max: query.max + 1 });
+    const items = rows.slice(0, query.max);
+    return { items: items.map(presentMessage), next: rows.length > query.max ? encodeCursor([items[items.length - 1].seq]) : undefined };
   };
 
   const cursorSeq = (cursor: string | undefined) => {
@@ -191,6 +192,10 @@ export function messageActions(rc: RoomsContext) {
         if (!text && !markdown) throw badRequest('text or markdown is required.');
         const content = await renderContent(ctx, text, markdown);
         const original = await loadMessage(messageId);
+        // Membership first: a non-member must not learn which room a message is in.
+        await rc.loadRoomAsMember(ctx, original.roomId).catch(() => {
+          throw notFound('Message not found.');
+        });
         if (original.roomId !== roomId) throw badRequest('The message is not in this room.');
         return log.append(roomId, async (_firstSeq, now) => {
           const { room } = await rc.loadRoomAsMember(ctx, roomId);

@@ -96,20 +96,19 @@ export function roomActions(rc: RoomsContext) {
       async handler(ctx: Context<RoomInput & { roomId: string }>) {
         const caller = callerOf(ctx);
         const { roomId, ...input } = ctx.params;
-        if (input.isReadOnly !== undefined && !isAdmin(caller)) throw forbidden('Only an administrator may make a room read-only.');
         return log.append(roomId, async (_firstSeq, now) => {
           const { room, membership } = await rc.loadRoomAsMember(ctx, roomId);
-          if (input.teamId !== undefined && input.teamId !== room.teamId) throw badRequest('A room cannot move to another team.');
+          // Clients send the whole room back (Webex requires title): only real changes count.
+          const changed = (Object.keys(input) as (keyof RoomInput)[]).filter((key) => input[key] !== undefined && input[key] !== room[key]);
+          if (changed.length === 0) return { activities: [], changes: [], result: presentRoom(room, caller.id) };
+          if (changed.includes('teamId')) throw badRequest('A room cannot move to another team.');
+          if (changed.includes('isReadOnly') && !isAdmin(caller)) throw forbidden('Only an administrator may make a room read-only.');
           const locking = input.isLocked === true && !room.isLocked;
-          const onlyReadOnly = Object.entries(input).every(([k, v]) => v === undefined || k === 'isReadOnly');
-          // Locking is open to every member of an unlocked room (who becomes its moderator);
-          // an administrator may lift read-only; everything else follows the room's rules.
-          if (!(onlyReadOnly && isAdmin(caller))) {
-            if (locking && !room.isReadOnly) {
-              if (room.type === 'direct') throw forbidden('A direct room cannot be locked.');
-            } else {
-              mustBeAbleToManageRoom(room, membership);
-            }
+          // An administrator may set or lift read-only alone; everything else follows the
+          // room's rules (in an unlocked room any member may lock it, becoming its moderator).
+          if (!(changed.every((key) => key === 'isReadOnly') && isAdmin(caller))) {
+            if (locking && room.type === 'direct') throw forbidden('A direct room cannot be locked.');
+            mustBeAbleToManageRoom(room, membership);
           }
           const updated: RoomRecord = {
             ...room,
