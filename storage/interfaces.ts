@@ -132,3 +132,56 @@ export interface Storage {
   rateLimits: RateLimitStore;
   close(): Promise<void>;
 }
+
+export interface IndexedMessage {
+  id: string;
+  roomId: string;
+  personId: string;
+  text: string;
+  created: string;
+}
+
+/**
+ * The message search index. Owned by the `search` actor, fed after commit: it may lag the
+ * rooms store by a moment and is never the source of truth (it can be rebuilt from the
+ * activity log). Indexing the same message again replaces it.
+ */
+export interface SearchIndex {
+  indexMessages(messages: IndexedMessage[]): Promise<void>;
+  removeMessage(id: string): Promise<void>;
+  removeRoom(roomId: string): Promise<void>;
+  /** Best matches first, only among `roomIds` (the rooms the searcher may read). */
+  search(query: { text: string; roomIds: string[]; max: number }): Promise<{ id: string; roomId: string }[]>;
+  /** Makes everything indexed so far searchable (tests; a no-op where search is immediate). */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface QueueOptions {
+  /** Deliveries before a job is dead-lettered. */
+  maxAttempts: number;
+  /** Delay before the n-th retry: backoffMs * 2^(n-1). */
+  backoffMs: number;
+  /** Jobs handled at once by this consumer. */
+  concurrency: number;
+}
+
+export interface DeadLetter {
+  job: unknown;
+  attempts: number;
+  error: string;
+}
+
+/**
+ * Durable work queues (webhook deliveries, notifications). `publish` returns once the job
+ * is durably accepted (publisher confirm); a job is delivered at least once to one
+ * consumer, retried with exponential backoff when its handler throws, and moved to the
+ * queue's dead-letter list after `maxAttempts`.
+ */
+export interface WorkQueue {
+  publish(queue: string, job: unknown): Promise<void>;
+  /** Starts consuming; the returned function stops it after in-flight jobs finish. */
+  consume(queue: string, handler: (job: unknown, attempt: number) => Promise<void>, options: QueueOptions): Promise<() => Promise<void>>;
+  deadLetters(queue: string, max: number): Promise<DeadLetter[]>;
+  close(): Promise<void>;
+}
