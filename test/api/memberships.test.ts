@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ApiClient, ApiResponse } from '../harness/api-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { startTarget, type Target } from './target.ts';
+import { addMember, allPages, createRoom, expectStatus, membershipOf, nextLink, roomWith, type Membership, type Room } from '../harness/rooms.ts';
 
 let target: Target;
 before(async () => {
@@ -12,65 +13,11 @@ before(async () => {
 });
 after(() => target.stop());
 
-interface Room { id: string; title: string; type: string; isLocked: boolean }
-interface Membership { id: string; roomId: string; personId: string; personEmail: string; personDisplayName: string; isModerator: boolean; isRoomHidden: boolean; roomType: string }
-
-function expectStatus(response: ApiResponse, status: number, what = ''): void {
-  assert.equal(response.status, status, `${what} expected ${status}, got ${response.status}: ${response.text}`);
-}
-
-async function createRoom(owner: TestPerson, body: Record<string, unknown> = {}): Promise<Room> {
-  const response = await owner.api.post('/v1/rooms', { title: `room ${Math.random().toString(36).slice(2, 8)}`, ...body });
-  expectStatus(response, 200, 'create room');
-  return response.body;
-}
-
-async function addMember(by: TestPerson, roomId: string, person: TestPerson, extra: Record<string, unknown> = {}): Promise<Membership> {
-  const response = await by.api.post('/v1/memberships', { roomId, personId: person.id, ...extra });
-  expectStatus(response, 200, 'add member');
-  return response.body;
-}
-
-async function roomWith(owner: TestPerson, members: TestPerson[], body: Record<string, unknown> = {}): Promise<Room> {
-  const room = await createRoom(owner, body);
-  for (const member of members) await addMember(owner, room.id, member);
-  return room;
-}
-
-async function membershipOf(viewer: TestPerson, roomId: string, personId: string): Promise<Membership> {
-  const response = await viewer.api.get(`/v1/memberships?roomId=${encodeURIComponent(roomId)}&personId=${encodeURIComponent(personId)}`);
-  expectStatus(response, 200, 'membership lookup');
-  assert.equal(response.body.items.length, 1, `exactly one membership of ${personId}`);
-  return response.body.items[0];
-}
 
 async function memberIds(viewer: TestPerson, roomId: string): Promise<string[]> {
   const response = await viewer.api.get(`/v1/memberships?roomId=${encodeURIComponent(roomId)}`);
   expectStatus(response, 200, 'list members');
   return (response.body.items as Membership[]).map((m) => m.personId).sort();
-}
-
-function nextLink(response: ApiResponse): string | undefined {
-  const link = response.headers['link'];
-  if (link === undefined) return undefined;
-  assert.equal(typeof link, 'string', 'a single Link header');
-  const match = /^<(https:\/\/[^>\s]+)>; rel="next"$/.exec(link as string);
-  assert.ok(match, `exactly one Link with an absolute https URL and rel="next", got: ${link}`);
-  assert.equal(new URL(match[1]).origin, new URL(target.url).origin, 'the Link points at this server');
-  return match[1];
-}
-
-async function allPages<T>(api: ApiClient, first: string): Promise<T[][]> {
-  const pages: T[][] = [];
-  let url: string | undefined = first;
-  while (url) {
-    const response: ApiResponse = await api.get(url);
-    expectStatus(response, 200, `GET ${url}`);
-    pages.push(response.body.items);
-    url = nextLink(response);
-    assert.ok(pages.length < 50, 'paging terminates');
-  }
-  return pages;
 }
 
 async function directRoomOf(from: TestPerson, to: TestPerson): Promise<string> {

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ApiClient, ApiResponse } from '../harness/api-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { startTarget, type Target } from './target.ts';
+import { allPages, expectStatus, nextLink, roomWith, type Room } from '../harness/rooms.ts';
 
 let target: Target;
 before(async () => {
@@ -13,22 +14,10 @@ before(async () => {
 });
 after(() => target.stop());
 
-interface Room { id: string; title: string; type: string }
 interface Message {
   id: string; roomId: string; roomType: string; parentId?: string; text?: string; markdown?: string; html?: string;
   personId: string; personEmail: string; toPersonId?: string; toPersonEmail?: string;
   mentionedPeople?: string[]; mentionedGroups?: string[]; created: string; updated?: string;
-}
-
-function expectStatus(response: ApiResponse, status: number, what = ''): void {
-  assert.equal(response.status, status, `${what} expected ${status}, got ${response.status}: ${response.text}`);
-}
-
-async function roomWith(owner: TestPerson, members: TestPerson[], body: Record<string, unknown> = {}): Promise<Room> {
-  const room = await owner.api.post('/v1/rooms', { title: `room ${Math.random().toString(36).slice(2, 8)}`, ...body });
-  expectStatus(room, 200, 'create room');
-  for (const member of members) expectStatus(await owner.api.post('/v1/memberships', { roomId: room.body.id, personId: member.id }), 200, 'add member');
-  return room.body;
 }
 
 async function post(person: TestPerson, body: Record<string, unknown>): Promise<Message> {
@@ -53,29 +42,6 @@ async function list(person: TestPerson, query: string): Promise<Message[]> {
   const response = await person.api.get(`/v1/messages?${query}`);
   expectStatus(response, 200, `list messages ${query}`);
   return response.body.items;
-}
-
-function nextLink(response: ApiResponse): string | undefined {
-  const link = response.headers['link'];
-  if (link === undefined) return undefined;
-  assert.equal(typeof link, 'string', 'a single Link header');
-  const match = /^<(https:\/\/[^>\s]+)>; rel="next"$/.exec(link as string);
-  assert.ok(match, `exactly one Link with an absolute https URL and rel="next", got: ${link}`);
-  assert.equal(new URL(match[1]).origin, new URL(target.url).origin, 'the Link points at this server');
-  return match[1];
-}
-
-async function allPages<T>(api: ApiClient, first: string): Promise<T[][]> {
-  const pages: T[][] = [];
-  let url: string | undefined = first;
-  while (url) {
-    const response: ApiResponse = await api.get(url);
-    expectStatus(response, 200, `GET ${url}`);
-    pages.push(response.body.items);
-    url = nextLink(response);
-    assert.ok(pages.length < 50, 'paging terminates');
-  }
-  return pages;
 }
 
 const ids = (items: { id: string }[]) => items.map((item) => item.id);
@@ -454,7 +420,7 @@ describe('listing and paging', () => {
     await postInOrder(alice, room.id, 2);
     const response = await alice.api.get(`/v1/messages?roomId=${room.id}&max=10`);
     assert.equal(response.body.items.length, 2);
-    assert.equal(nextLink(response), undefined);
+    assert.equal(nextLink(response, target.url), undefined);
   });
 
   test('paging with beforeMessage continues from the anchor without overlap', async () => {
@@ -471,7 +437,7 @@ describe('listing and paging', () => {
     const messages = await postInOrder(alice, room.id, 4);
     const first = await alice.api.get(`/v1/messages?roomId=${room.id}&max=2`);
     await say(alice, room.id, 'late');
-    const second = await alice.api.get(nextLink(first)!);
+    const second = await alice.api.get(nextLink(first, target.url)!);
     assert.deepEqual([...ids(first.body.items), ...ids(second.body.items)], newestFirst(messages));
   });
 });

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { ApiClient, ApiResponse } from '../harness/api-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { startTarget, type Target } from './target.ts';
+import { addMember, allPages, createRoom, expectStatus, membershipOf, nextLink, roomWith, type Membership, type Room } from '../harness/rooms.ts';
 
 let target: Target;
 before(async () => {
@@ -13,62 +14,6 @@ before(async () => {
 });
 after(() => target.stop());
 
-interface Room { id: string; title: string; type: string; isLocked: boolean; isAnnouncementOnly: boolean; isReadOnly?: boolean; creatorId: string; created: string; lastActivity: string; teamId?: string }
-interface Membership { id: string; roomId: string; personId: string; isModerator: boolean }
-
-function expectStatus(response: ApiResponse, status: number, what = ''): void {
-  assert.equal(response.status, status, `${what} expected ${status}, got ${response.status}: ${response.text}`);
-}
-
-async function createRoom(owner: TestPerson, body: Record<string, unknown> = {}): Promise<Room> {
-  const response = await owner.api.post('/v1/rooms', { title: `room ${Math.random().toString(36).slice(2, 8)}`, ...body });
-  expectStatus(response, 200, 'create room');
-  return response.body;
-}
-
-async function addMember(by: TestPerson, roomId: string, person: TestPerson, extra: Record<string, unknown> = {}): Promise<Membership> {
-  const response = await by.api.post('/v1/memberships', { roomId, personId: person.id, ...extra });
-  expectStatus(response, 200, 'add member');
-  return response.body;
-}
-
-async function roomWith(owner: TestPerson, members: TestPerson[], body: Record<string, unknown> = {}): Promise<Room> {
-  const room = await createRoom(owner, body);
-  for (const member of members) await addMember(owner, room.id, member);
-  return room;
-}
-
-async function membershipOf(viewer: TestPerson, roomId: string, personId: string): Promise<Membership> {
-  const response = await viewer.api.get(`/v1/memberships?roomId=${encodeURIComponent(roomId)}&personId=${encodeURIComponent(personId)}`);
-  expectStatus(response, 200, 'membership lookup');
-  assert.equal(response.body.items.length, 1, `exactly one membership of ${personId}`);
-  return response.body.items[0];
-}
-
-/** The `Link: <url>; rel="next"` target, checking there is exactly one and its URL is absolute https on this server. */
-function nextLink(response: ApiResponse): string | undefined {
-  const link = response.headers['link'];
-  if (link === undefined) return undefined;
-  assert.equal(typeof link, 'string', 'a single Link header');
-  const match = /^<(https:\/\/[^>\s]+)>; rel="next"$/.exec(link as string);
-  assert.ok(match, `exactly one Link with an absolute https URL and rel="next", got: ${link}`);
-  assert.equal(new URL(match[1]).origin, new URL(target.url).origin, 'the Link points at this server');
-  return match[1];
-}
-
-/** Follows Link headers from the first page to the last, returning each page's items. */
-async function allPages<T>(api: ApiClient, first: string): Promise<T[][]> {
-  const pages: T[][] = [];
-  let url: string | undefined = first;
-  while (url) {
-    const response: ApiResponse = await api.get(url);
-    expectStatus(response, 200, `GET ${url}`);
-    pages.push(response.body.items);
-    url = nextLink(response);
-    assert.ok(pages.length < 50, 'paging terminates');
-  }
-  return pages;
-}
 
 const ids = (items: { id: string }[]) => items.map((item) => item.id);
 
@@ -252,10 +197,10 @@ describe('listing rooms', () => {
     const [alice] = await createPeople(target.admin, 'Alice Exact');
     const rooms = await roomsInOrder(alice, 4);
     const first = await alice.api.get('/v1/rooms?max=2');
-    const second = await alice.api.get(nextLink(first)!);
+    const second = await alice.api.get(nextLink(first, target.url)!);
     expectStatus(second, 200);
     assert.equal(second.body.items.length, 2);
-    assert.equal(nextLink(second), undefined);
+    assert.equal(nextLink(second, target.url), undefined);
     assert.deepEqual(new Set([...ids(first.body.items), ...ids(second.body.items)]), new Set(ids(rooms)));
   });
 
@@ -264,7 +209,7 @@ describe('listing rooms', () => {
     await roomsInOrder(alice, 2);
     const response = await alice.api.get('/v1/rooms?max=5');
     assert.equal(response.body.items.length, 2);
-    assert.equal(nextLink(response), undefined);
+    assert.equal(nextLink(response, target.url), undefined);
   });
 });
 
