@@ -1,0 +1,65 @@
+// The bench driver: `npm run bench [-- <scenario>] [flags]` (default scenario: fanout).
+// Servers under test run as child processes of this driver; the load generator runs here.
+// Every child is stopped on exit, on an error and on Ctrl-C; a failure exits non-zero.
+import { installCleanup, stopAll } from './lib/children.ts';
+import { UsageError } from './lib/cli.ts';
+
+interface Scenario {
+  description: string;
+  usage(): string;
+  run(argv: string[]): Promise<number>;
+}
+
+const scenarios: Record<string, { description: string; load?: () => Promise<Scenario> }> = {
+  fanout: { description: 'live fan-out: Squared vs raw uWebSockets.js pub/sub', load: () => import('./fanout/fanout.ts') },
+  media: { description: '(not implemented yet)' },
+};
+
+function help(): string {
+  return [
+    'usage: npm run bench -- [scenario] [--flag value …]',
+    '       npx node bench/run.ts [scenario] [--flag value …]',
+    '',
+    'scenarios:',
+    ...Object.entries(scenarios).map(([name, s]) => `  ${name.padEnd(8)} ${s.description}`),
+    '',
+    'npm run bench -- fanout --help   lists the flags of a scenario',
+  ].join('\n');
+}
+
+async function main(): Promise<number> {
+  installCleanup();
+  const args = process.argv.slice(2);
+  const name = args[0] && !args[0].startsWith('--') ? args.shift()! : 'fanout';
+  if (name === 'help') {
+    process.stdout.write(`${help()}\n`);
+    return 0;
+  }
+  const entry = scenarios[name];
+  if (!entry) throw new UsageError(`unknown scenario "${name}"\n\n${help()}`);
+  if (!entry.load) throw new UsageError(`scenario "${name}" is not implemented yet`);
+  const scenario = await entry.load();
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${name}: ${scenario.description}\n\n${scenario.usage()}\n`);
+    return 0;
+  }
+  return scenario.run(args);
+}
+
+const fatal = async (err: unknown) => {
+  const usage = err instanceof UsageError;
+  process.stderr.write(`\nbench: ${usage ? 'usage error' : 'FAILED'}: ${err instanceof Error ? err.message : String(err)}\n`);
+  if (!usage && err instanceof Error && process.env.BENCH_DEBUG) process.stderr.write(`${err.stack}\n`);
+  await stopAll(3_000);
+  process.exit(usage ? 2 : 1);
+};
+process.on('unhandledRejection', (err) => void fatal(err));
+process.on('uncaughtException', (err) => void fatal(err));
+
+try {
+  const code = await main();
+  await stopAll();
+  process.exit(code);
+} catch (err) {
+  await fatal(err);
+}
