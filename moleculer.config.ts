@@ -1,6 +1,7 @@
 // The Moleculer broker of a Squared process. Embedded mode runs without a transporter; a
 // cluster sets SQUARED_TRANSPORTER (e.g. nats://127.0.0.1:4222) and every role joins it.
-import { Validators, type BrokerOptions } from 'moleculer';
+import { Errors, Validators, type BrokerOptions } from 'moleculer';
+import { ApiError } from './actors/errors.ts';
 import type { Config } from './cluster/config.ts';
 
 /**
@@ -13,9 +14,21 @@ class StrictValidator extends Validators.Fastest {
   }
 }
 
+/** Rebuilds the actors' ApiErrors when they arrive from another node, status and all. */
+class SquaredErrorRegenerator extends Errors.Regenerator {
+  restoreCustomError(plain: Errors.PlainMoleculerError, payload: Record<string, unknown>): Error {
+    if (plain.name === 'ApiError') {
+      const err = new ApiError(plain.code, plain.message, plain.type);
+      err.data = plain.data;
+      return err;
+    }
+    return super.restoreCustomError(plain, payload);
+  }
+}
+
 export function brokerOptions(config: Config, transporter: string | undefined): BrokerOptions {
   return {
-    namespace: 'squared',
+    namespace: config.namespace,
     nodeID: config.nodeId,
     transporter: transporter ? { type: 'NATS', options: { url: transporter } } : undefined,
     logger: {
@@ -27,9 +40,13 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
     },
     logLevel: config.logLevel as BrokerOptions['logLevel'],
     requestTimeout: config.limits.requestTimeoutMs,
+    // A node that dies without saying goodbye is noticed within seconds, so its rooms move on.
+    heartbeatInterval: 2,
+    heartbeatTimeout: 6,
     // Room actions are routed to the node that owns the room (cluster mode).
     registry: { strategy: 'Shard', strategyOptions: { shardKey: 'roomId', preferLocal: false } },
     validator: new StrictValidator(),
+    errorRegenerator: new SquaredErrorRegenerator(),
     metrics: config.metricsPort
       ? { enabled: true, reporter: [{ type: 'Prometheus', options: { port: config.metricsPort, path: '/metrics' } }] }
       : { enabled: false },

@@ -1,35 +1,36 @@
 // Starts a Squared process: the roles named in SQUARED_ROLES (all of them by default, the
-// embedded mode), on the storage and fan-out the configuration selects.
+// embedded mode), on the adapters and fan-out the configuration selects (cluster/wiring.ts).
 import { ServiceBroker } from 'moleculer';
 import { readConfig } from './cluster/config.ts';
-import { LocalFanout } from './cluster/fanout/local-fanout.ts';
+import { wire } from './cluster/wiring.ts';
 import { brokerOptions } from './moleculer.config.ts';
 import { createPeopleService } from './actors/people/people.service.ts';
 import { createRoomsService } from './actors/rooms/rooms.service.ts';
+import { createSearchService } from './actors/search/search.service.ts';
 import { createTeamsService } from './actors/teams/teams.service.ts';
 import { createGatewayService } from './gateway/gateway.service.ts';
-import { openEmbeddedStorage } from './storage/embedded/index.ts';
 
 const config = readConfig();
-const storage = openEmbeddedStorage(config.dataDir, config.durableSync);
-const fanout = new LocalFanout();
-const broker = new ServiceBroker(brokerOptions(config, undefined));
+const broker = new ServiceBroker(brokerOptions(config, config.engines.nats?.servers.join(',')));
+let url: string | undefined;
 
-if (config.roles.includes('actors')) {
-  broker.createService(createPeopleService({ store: storage.people, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword }));
-  broker.createService(createRoomsService({ store: storage.rooms, fanout }));
-  broker.createService(createTeamsService({ store: storage.teams }));
+let wiring: Awaited<ReturnType<typeof wire>>;
+try {
+  wiring = await wire(config, broker.getLogger('wiring'));
+} catch (err) {
+  broker.logger.fatal({ err }, 'Squared could not open its storage');
+  process.exit(1);
+}
+
+if (wiring.actors) {
+  const { people, rooms, teams, search } = wiring.actors;
+  broker.createService(createPeopleService({ store: people, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword }));
+  broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout }));
+  broker.createService(createTeamsService({ store: teams }));
+  broker.createService(createSearchService({ index: search }));
 }
 if (config.roles.includes('gateway')) {
-  broker.createService(createGatewayService({
-    config,
-    fanout,
-    rateLimits: storage.rateLimits,
-    onListening(url) {
-      // One machine-readable line for scripts and tests, besides the logs.
-      process.stdout.write(`SQUARED_READY ${JSON.stringify({ url, dataDir: config.dataDir })}\n`);
-    },
-  }));
+  broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, onListening: (listening) => (url = listening) }));
 }
 
 let stopping = false;
@@ -39,8 +40,7 @@ async function shutdown(signal: string) {
   broker.logger.info({ signal }, 'shutting down');
   try {
     await broker.stop();
-    await fanout.close();
-    await storage.close();
+    await wiring.close();
   } finally {
     process.exit(0);
   }
@@ -52,5 +52,8 @@ try {
   await broker.start();
 } catch (err) {
   broker.logger.fatal({ err }, 'Squared could not start');
+  await wiring.close();
   process.exit(1);
 }
+// One machine-readable line for scripts and tests, besides the logs.
+process.stdout.write(`SQUARED_READY ${JSON.stringify({ url, nodeId: broker.nodeID, roles: config.roles, dataDir: config.dataDir })}\n`);

@@ -7,6 +7,8 @@ export type Role = 'gateway' | 'actors' | 'media';
 export interface Config {
   roles: Role[];
   nodeId: string | undefined;
+  /** Processes see each other only within one namespace (one cluster per namespace). */
+  namespace: string;
   host: string;
   port: number;
   publicUrl: string | undefined;
@@ -25,6 +27,14 @@ export interface Config {
     liveHelloTimeoutMs: number;
   };
   metricsPort: number | undefined;
+  /** The cluster engines; each one absent means its embedded counterpart. */
+  engines: {
+    nats?: { servers: string[] };
+    cassandra?: { contactPoints: string[]; localDataCenter: string; keyspace: string };
+    redis?: { url: string; keyPrefix: string };
+    elasticsearch?: { node: string; index: string };
+    rabbitmq?: { url: string };
+  };
   adminEmail: string;
   adminPassword: string | undefined;
 }
@@ -37,6 +47,8 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   return n;
 }
 
+const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const roles = (env.SQUARED_ROLES ?? 'gateway,actors,media').split(',').map((r) => r.trim()).filter(Boolean);
   for (const role of roles) {
@@ -45,6 +57,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     roles: roles as Role[],
     nodeId: env.SQUARED_NODE_ID || undefined,
+    namespace: env.SQUARED_NAMESPACE || 'squared',
     host: env.SQUARED_HOST ?? '127.0.0.1',
     port: int(env, 'SQUARED_PORT', 8443),
     publicUrl: env.SQUARED_PUBLIC_URL || undefined,
@@ -53,13 +66,22 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     durableSync: (env.SQUARED_SYNC ?? 'full') !== 'normal',
     limits: {
       maxBodyBytes: int(env, 'SQUARED_MAX_BODY_BYTES', 1024 * 1024),
-      rateBurst: int(env, 'SQUARED_RATE_BURST', 600),
-      ratePerSecond: int(env, 'SQUARED_RATE_PER_SECOND', 300),
+      rateBurst: Math.max(1, int(env, 'SQUARED_RATE_BURST', 600)),
+      ratePerSecond: Math.max(1, int(env, 'SQUARED_RATE_PER_SECOND', 300)),
       requestTimeoutMs: int(env, 'SQUARED_REQUEST_TIMEOUT_MS', 10_000),
       liveMaxBufferedBytes: int(env, 'SQUARED_LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024),
       liveHelloTimeoutMs: int(env, 'SQUARED_LIVE_HELLO_TIMEOUT_MS', 10_000),
     },
     metricsPort: env.SQUARED_METRICS_PORT ? int(env, 'SQUARED_METRICS_PORT', 0) : undefined,
+    engines: {
+      nats: env.SQUARED_NATS ? { servers: list(env.SQUARED_NATS) } : undefined,
+      cassandra: env.SQUARED_CASSANDRA
+        ? { contactPoints: list(env.SQUARED_CASSANDRA), localDataCenter: env.SQUARED_CASSANDRA_DC ?? 'datacenter1', keyspace: env.SQUARED_CASSANDRA_KEYSPACE ?? 'squared' }
+        : undefined,
+      redis: env.SQUARED_REDIS ? { url: env.SQUARED_REDIS, keyPrefix: env.SQUARED_REDIS_PREFIX ?? 'squared:' } : undefined,
+      elasticsearch: env.SQUARED_ELASTICSEARCH ? { node: env.SQUARED_ELASTICSEARCH, index: env.SQUARED_ES_INDEX ?? 'squared-messages' } : undefined,
+      rabbitmq: env.SQUARED_RABBITMQ ? { url: env.SQUARED_RABBITMQ } : undefined,
+    },
     adminEmail: env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local',
     adminPassword: env.SQUARED_ADMIN_PASSWORD || undefined,
   };

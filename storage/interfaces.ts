@@ -82,6 +82,12 @@ export interface RoomStore {
 
   getRoom(id: string): Promise<RoomRecord | undefined>;
   findDirectRoom(directKey: string): Promise<RoomRecord | undefined>;
+  /**
+   * Claims the direct room of two people for `roomId` before it is created, atomically
+   * across processes: returns the room id that holds the claim (`roomId` when this call
+   * won). A claim whose room never came to exist is taken over by passing it as `replacing`.
+   */
+  claimDirectRoom(directKey: string, roomId: string, replacing?: string): Promise<string>;
   listRoomsOf(personId: string, query: { type?: string; teamId?: string; sortBy: RoomSort; max: number; after?: string }): Promise<Page<RoomRecord>>;
   listTeamRooms(teamId: string): Promise<RoomRecord[]>;
 

@@ -256,8 +256,15 @@ export function createPeopleService({ store, dataDir, adminEmail, adminPassword 
     async started() {
       if ((await store.countPeople()) > 0) return;
       // First start: create the administrator and leave their credentials for the operator.
+      // Several actor nodes may start at once: the email's uniqueness lets one of them win.
       const password = adminPassword ?? randomBytes(12).toString('base64url');
-      const admin = await createPerson({ emails: [adminEmail], displayName: 'Administrator', roles: [ADMIN_ROLE], password }, newId('ORGANIZATION'), 'person');
+      let admin: PersonRecord;
+      try {
+        admin = await createPerson({ emails: [adminEmail], displayName: 'Administrator', roles: [ADMIN_ROLE], password }, newId('ORGANIZATION'), 'person');
+      } catch (err) {
+        if ((err as { code?: number }).code === 409) return;
+        throw err;
+      }
       const token = newToken();
       await store.saveToken({ hash: tokenHash(token), personId: admin.id, kind: 'access', expiresAt: null, created: admin.created });
       const file = path.join(dataDir, 'admin.json');

@@ -8,6 +8,10 @@ import type { RoomsContext } from './rooms-context.ts';
 /** The seq ranges [from, to] of a room a person may see; `to` open while still a member. */
 type Span = { from: number; to: number };
 
+// A reply travels as one transporter message (NATS allows 1 MiB by default): replay
+// answers stop near this many bytes and say where they stopped.
+const REPLY_BUDGET_BYTES = 512 * 1024;
+
 export function liveActions(rc: RoomsContext) {
   const { store } = rc;
 
@@ -54,16 +58,31 @@ export function liveActions(rc: RoomsContext) {
       async handler(ctx: Context<{ personId: string; positions: Record<string, number>; limit: number }>) {
         const { personId, positions, limit } = ctx.params;
         const result: Record<string, { activities: Activity[]; upTo: number; head: number }> = {};
+        let budget = REPLY_BUDGET_BYTES;
         for (const [roomId, after] of Object.entries(positions)) {
-          const spans = await visibleSpans(roomId, personId);
           const head = await store.head(roomId);
+          if (budget <= 0 || after >= head) {
+            result[roomId] = { activities: [], upTo: Math.min(after, head), head };
+            continue;
+          }
+          const spans = await visibleSpans(roomId, personId);
           if (spans.length === 0) {
             result[roomId] = { activities: [], upTo: head, head };
             continue;
           }
           const batch = await store.activities(roomId, after, head, limit);
-          const upTo = batch.length === limit ? batch[batch.length - 1].seq : head;
-          result[roomId] = { activities: batch.filter((a) => spans.some((s) => a.seq >= s.from && a.seq <= s.to)), upTo, head };
+          let upTo = batch.length === limit ? batch[batch.length - 1].seq : head;
+          const activities: Activity[] = [];
+          for (const activity of batch) {
+            if (budget <= 0) {
+              upTo = activity.seq - 1;
+              break;
+            }
+            if (!spans.some((s) => activity.seq >= s.from && activity.seq <= s.to)) continue;
+            budget -= JSON.stringify(activity).length;
+            activities.push(activity);
+          }
+          result[roomId] = { activities, upTo, head };
         }
         return result;
       },

@@ -1,5 +1,6 @@
 import type { Context } from 'moleculer';
 import { callerOf, type Caller } from '../caller.ts';
+import { Errors } from 'moleculer';
 import { badRequest, locked, notFound } from '../errors.ts';
 import { idKind, newId } from '../ids.ts';
 import * as p from '../params.ts';
@@ -58,7 +59,15 @@ export function messageActions(rc: RoomsContext) {
     return log.exclusive(directKey, async () => {
       const existing = await store.findDirectRoom(directKey);
       if (existing) return existing;
+      // Another node may be creating the same room right now: the store's claim decides.
       const roomId = newId('ROOM');
+      const holder = await store.claimDirectRoom(directKey, roomId);
+      if (holder !== roomId) {
+        const created = await awaitRoom(holder);
+        if (created) return created;
+        // The claim's room never came to exist (its creator died): take the claim over.
+        if ((await store.claimDirectRoom(directKey, roomId, holder)) !== roomId) throw new Errors.MoleculerRetryableError('The direct room is being created; try again.', 503, 'RETRY');
+      }
       return log.append(roomId, async (firstSeq, now) => {
         const room: RoomRecord = {
           id: roomId, title: `${caller.displayName} & ${other.displayName}`, type: 'direct', isLocked: false, isAnnouncementOnly: false,
@@ -79,6 +88,16 @@ export function messageActions(rc: RoomsContext) {
         };
       });
     });
+  };
+
+  /** The room another node claimed, once it exists; undefined if it does not appear in time. */
+  const awaitRoom = async (roomId: string): Promise<RoomRecord | undefined> => {
+    for (let waited = 0; waited < 5000; waited += 100) {
+      const room = await store.getRoom(roomId);
+      if (room) return room;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return undefined;
   };
 
   const listPage = async (query: { roomId: string; parentId?: string; mentionedPersonId?: string; before?: string; beforeSeq?: number; max: number }) => {

@@ -27,10 +27,13 @@ export class RoomLog {
 
   private readonly store: RoomStore;
   private readonly fanout: Fanout;
+  private readonly committed: (activities: Activity[]) => void;
 
-  constructor(store: RoomStore, fanout: Fanout) {
+  /** `committed` hears every committed write, in order (e.g. to feed the search index). */
+  constructor(store: RoomStore, fanout: Fanout, committed: (activities: Activity[]) => void = () => undefined) {
     this.store = store;
     this.fanout = fanout;
+    this.committed = committed;
   }
 
   /** Serializes work on a key without writing (e.g. finding or creating a direct room). */
@@ -56,6 +59,7 @@ export class RoomLog {
         }
         this.remember(roomId, activities[activities.length - 1].seq);
         for (const activity of activities) this.publish(activity);
+        this.committed(activities);
         return result;
       }
     });

@@ -3,6 +3,7 @@
 import type { ServiceSchema } from 'moleculer';
 import type { Fanout } from '../../cluster/fanout/fanout.ts';
 import type { RoomStore } from '../../storage/interfaces.ts';
+import type { Activity } from '../../storage/records.ts';
 import { liveActions } from './live-actions.ts';
 import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
@@ -11,9 +12,14 @@ import { RoomLog } from './room-log.ts';
 import { createRoomsContext } from './rooms-context.ts';
 
 export function createRoomsService({ store, fanout }: { store: RoomStore; fanout: Fanout }): ServiceSchema {
-  const rc = createRoomsContext(store, new RoomLog(store, fanout));
+  let announce: (activities: Activity[]) => void = () => undefined;
+  const rc = createRoomsContext(store, new RoomLog(store, fanout, (activities) => announce(activities)));
   return {
     name: 'rooms',
+    created() {
+      // One `search` instance (balanced) hears each committed write.
+      announce = (activities) => void this.broker.emit('rooms.activities', { activities });
+    },
     actions: {
       ...roomActions(rc),
       ...membershipActions(rc),

@@ -189,7 +189,8 @@ cassandra_release_version() {
 
 cassandra_ready() {
   local off; off="$(cat "$CASSANDRA_LOG_OFFSET" 2>/dev/null || echo 0)"
-  tail -c +"$((off + 1))" "$CASSANDRA_LOG" 2>/dev/null | grep -q 'Starting listening for CQL clients' || return 1
+  # Not `tail | grep -q` under pipefail: grep exits at the first match and tail dies of SIGPIPE.
+  grep -q 'Starting listening for CQL clients' <(tail -c +"$((off + 1))" "$CASSANDRA_LOG" 2>/dev/null) || return 1
   tcp_open 127.0.0.1 "$CASSANDRA_PORT" || return 1
   [[ -n "$(cassandra_release_version)" ]]
 }

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, room_id TEXT NOT NULL, seq INTEGER NOT NULL, parent_id TEXT, created TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room_id, seq);
 CREATE INDEX IF NOT EXISTS messages_by_parent ON messages (parent_id, seq) WHERE parent_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS direct_claims (direct_key TEXT PRIMARY KEY, room_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mentions (
   room_id TEXT NOT NULL, person_id TEXT NOT NULL, seq INTEGER NOT NULL, message_id TEXT NOT NULL,
   PRIMARY KEY (room_id, person_id, seq)) WITHOUT ROWID;
@@ -129,6 +130,14 @@ export class SqliteRoomStore implements RoomStore {
   async findDirectRoom(directKey: string): Promise<RoomRecord | undefined> {
     const row = this.sql('SELECT doc FROM rooms WHERE direct_key = ?').get(directKey);
     return row ? parseDoc<RoomRecord>(row) : undefined;
+  }
+
+  async claimDirectRoom(directKey: string, roomId: string, replacing?: string): Promise<string> {
+    return inTransaction(this.db, () => {
+      if (replacing) this.sql('UPDATE direct_claims SET room_id = ? WHERE direct_key = ? AND room_id = ?').run(roomId, directKey, replacing);
+      else this.sql('INSERT OR IGNORE INTO direct_claims (direct_key, room_id) VALUES (?, ?)').run(directKey, roomId);
+      return String((this.sql('SELECT room_id FROM direct_claims WHERE direct_key = ?').get(directKey) as { room_id: string }).room_id);
+    });
   }
 
   async listRoomsOf(personId: string, query: { type?: string; teamId?: string; sortBy: RoomSort; max: number; after?: string }): Promise<Page<RoomRecord>> {

@@ -17,7 +17,7 @@ before(async () => {
 });
 after(() => target.stop());
 
-const connect = (person: TestPerson, resume?: Record<string, number>) => LiveClient.connect(target.url, target.ca, person.token, resume);
+const connect = (person: TestPerson, resume?: Record<string, number>) => LiveClient.connect(target.liveUrl, target.ca, person.token, resume);
 
 async function roomWith(owner: TestPerson, ...members: TestPerson[]): Promise<string> {
   const room = await owner.api.post('/v1/rooms', { title: `live ${Math.random()}` });
@@ -45,7 +45,7 @@ const messageIds = (events: EventFrame[], roomId: string) =>
 
 describe('handshake', () => {
   test('a forged token is refused with an error frame and close code 4001', async () => {
-    const client = await LiveClient.open(target.url, target.ca);
+    const client = await LiveClient.open(target.liveUrl, target.ca);
     client.send({ type: 'hello', token: 'forged' });
     const closed = await client.closed;
     assert.equal(closed.code, 4001);
@@ -53,13 +53,13 @@ describe('handshake', () => {
   });
 
   test('a socket that never says hello is closed with 4001', async () => {
-    const client = await LiveClient.open(target.url, target.ca);
+    const client = await LiveClient.open(target.liveUrl, target.ca);
     const closed = await client.closed;
     assert.equal(closed.code, 4001);
   });
 
   test('a first frame other than hello is refused', async () => {
-    const client = await LiveClient.open(target.url, target.ca);
+    const client = await LiveClient.open(target.liveUrl, target.ca);
     client.send({ type: 'ping' });
     assert.equal((await client.closed).code, 4001);
   });

@@ -290,7 +290,7 @@ describe('updating rooms', () => {
 describe('read-only rooms', () => {
   async function roomWithAdmin(owner: TestPerson, ...members: TestPerson[]): Promise<Room> {
     const room = await roomWith(owner, members);
-    const added = await owner.api.post('/v1/memberships', { roomId: room.id, personEmail: target.process.adminEmail });
+    const added = await owner.api.post('/v1/memberships', { roomId: room.id, personEmail: target.adminEmail });
     expectStatus(added, 200, 'add the administrator');
     return room;
   }

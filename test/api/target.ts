@@ -1,28 +1,74 @@
 // The Squared the API suite talks to. By default each test file starts its own embedded
-// process; the same files run unchanged against any other running Squared.
+// process; with SQUARED_TEST_MODE=cluster, its own multi-process cluster (two gateways,
+// two actor nodes) on the real engines, isolated by namespace, keyspace and key prefix.
+// REST goes to the first gateway and live sockets to the last, so every live test
+// crosses nodes.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ApiClient } from '../harness/api-client.ts';
 import { startSquared, type SquaredProcess } from '../harness/squared-process.ts';
+import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluster.ts';
+import { dropClusterData } from '../harness/cluster-data.ts';
 
 export interface Target {
   url: string;
+  /** Where live sockets connect: another gateway than `url` in cluster mode. */
+  liveUrl: string;
   ca: Buffer;
   /** The administrator's client. */
   admin: ApiClient;
-  process: SquaredProcess;
+  adminEmail: string;
+  mode: 'embedded' | 'cluster';
+  /** The embedded process (embedded mode only). */
+  process?: SquaredProcess;
+  cluster?: LocalCluster;
   stop(): Promise<void>;
 }
 
+export const testMode = (): 'embedded' | 'cluster' => (process.env.SQUARED_TEST_MODE === 'cluster' ? 'cluster' : 'embedded');
+
 export async function startTarget(env: Record<string, string> = {}): Promise<Target> {
+  if (testMode() === 'cluster') return startClusterTarget(env);
   const squared = await startSquared({ env });
   const admin = new ApiClient(squared.url, squared.ca, squared.adminToken);
   return {
     url: squared.url,
+    liveUrl: squared.url,
     ca: squared.ca,
     admin,
+    adminEmail: squared.adminEmail,
+    mode: 'embedded',
     process: squared,
     async stop() {
       admin.close();
       await squared.stop();
+    },
+  };
+}
+
+async function startClusterTarget(env: Record<string, string>): Promise<Target> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-cluster-'));
+  const cluster = await startLocalCluster({
+    gateways: 2, actors: 2, dataDir, isolated: true,
+    env: { SQUARED_LOG_LEVEL: process.env.SQUARED_TEST_LOG_LEVEL ?? 'warn', ...env },
+  });
+  const [first, last] = [cluster.gateways()[0], cluster.gateways().at(-1)!];
+  const ca = fs.readFileSync(path.join(dataDir, 'tls', 'cert.pem'));
+  const credentials = JSON.parse(fs.readFileSync(path.join(dataDir, 'admin.json'), 'utf8'));
+  const admin = new ApiClient(first.url!, ca, credentials.token);
+  return {
+    url: first.url!,
+    liveUrl: last.url!,
+    ca,
+    admin,
+    adminEmail: credentials.email,
+    mode: 'cluster',
+    cluster,
+    async stop() {
+      admin.close();
+      await cluster.stop();
+      await dropClusterData(cluster.actors()[0].env);
     },
   };
 }

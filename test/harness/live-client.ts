@@ -19,11 +19,14 @@ export class LiveClient {
   readonly closed: Promise<{ code: number; reason: string }>;
   private readonly socket: WebSocket;
   private readonly waiters = new Set<() => void>();
+  private readonly listeners = new Set<(frame: Frame) => void>();
 
   private constructor(socket: WebSocket) {
     this.socket = socket;
     socket.on('message', (data) => {
-      this.frames.push(JSON.parse(data.toString()));
+      const frame = JSON.parse(data.toString());
+      this.frames.push(frame);
+      for (const listener of this.listeners) listener(frame);
       for (const wake of this.waiters) wake();
     });
     this.closed = new Promise((resolve) => socket.on('close', (code, reason) => {
@@ -49,6 +52,11 @@ export class LiveClient {
     const first = client.frames[0];
     if (first.type !== 'ready') throw new Error(`live hello refused: ${JSON.stringify(first)}`);
     return client;
+  }
+
+  /** Calls `listener` with every frame from now on. */
+  onFrame(listener: (frame: Frame) => void): void {
+    this.listeners.add(listener);
   }
 
   send(frame: unknown): void {

@@ -60,6 +60,18 @@ export function roomStoreConformance(name: string, open: () => Promise<RoomStore
       assert.equal(await store.head(r.id), 1);
     });
 
+    test('a direct room key is claimed by exactly one room, and an orphaned claim can be taken over', async () => {
+      const store = await open();
+      const key = `${newId('PEOPLE')}:${newId('PEOPLE')}`;
+      const [a, b, c] = [newId('ROOM'), newId('ROOM'), newId('ROOM')];
+      const results = await Promise.all([store.claimDirectRoom(key, a), store.claimDirectRoom(key, b)]);
+      assert.equal(results[0], results[1], 'both callers learn the same holder');
+      const holder = results[0];
+      assert.ok(holder === a || holder === b);
+      assert.equal(await store.claimDirectRoom(key, c, 'not-the-holder'), holder, 'a takeover must name the current holder');
+      assert.equal(await store.claimDirectRoom(key, c, holder), c);
+    });
+
     test('activities are read by range and limit, in order', async () => {
       const store = await open();
       const r = room();

@@ -2,9 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openEmbeddedStorage } from '../../storage/embedded/index.ts';
+import { peopleStoreConformance } from '../storage/people-store.conformance.ts';
+import { roomStoreMoreConformance } from '../storage/room-store-more.conformance.ts';
 import { roomStoreConformance } from '../storage/room-store.conformance.ts';
+import { teamStoreConformance } from '../storage/team-store.conformance.ts';
 
-roomStoreConformance('embedded SQLite', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-store-'));
-  return openEmbeddedStorage(dir, false).rooms;
-});
+const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'squared-store-')), false);
+
+roomStoreConformance('embedded SQLite', async () => openFresh().rooms);
+roomStoreMoreConformance('embedded SQLite', async () => openFresh().rooms);
+peopleStoreConformance('embedded SQLite', async () => openFresh().people);
+teamStoreConformance('embedded SQLite', async () => openFresh().teams);

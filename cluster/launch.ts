@@ -1,0 +1,45 @@
+// `npm run cluster -- --gateways 2 --actors 2`: a local multi-process cluster on the
+// engines of `npm run engines:up`. Ctrl-C drains it: gateways first, then actors.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalCluster } from './local-cluster.ts';
+
+const { values } = parseArgs({
+  options: {
+    gateways: { type: 'string', default: '2' },
+    actors: { type: 'string', default: '2' },
+    'base-port': { type: 'string', default: '8443' },
+    'data-dir': { type: 'string', default: 'data/cluster' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+const count = (name: string, value: string | undefined) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer`);
+  return n;
+};
+
+const cluster = await startLocalCluster({
+  gateways: count('gateways', values.gateways),
+  actors: count('actors', values.actors),
+  basePort: Number(values['base-port']),
+  dataDir: path.resolve(values['data-dir']!),
+  log: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
+});
+process.stdout.write(`\nSquared cluster ready: ${cluster.gateways().map((g) => g.url).join(' ')}\n`);
+process.stdout.write(`Admin credentials: ${path.join(cluster.dataDir, 'admin.json')}\n`);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  await cluster.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+for (const node of cluster.nodes) {
+  node.child.once('exit', (code, signal) => {
+    if (!stopping) process.stdout.write(`${node.name} exited (${code ?? signal})\n`);
+  });
+}

@@ -1,0 +1,86 @@
+// Chooses, once at start-up, the adapter behind every storage interface and the fan-out:
+// a cluster engine where the configuration names one, the embedded counterpart otherwise.
+import path from 'node:path';
+import type { Logger } from 'moleculer';
+import type { Config } from './config.ts';
+import type { Fanout } from './fanout/fanout.ts';
+import { LocalFanout } from './fanout/local-fanout.ts';
+import type { PeopleStore, RateLimitStore, RoomStore, SearchIndex, TeamStore } from '../storage/interfaces.ts';
+
+export interface Wiring {
+  /** Present on nodes with the `actors` role. */
+  actors?: { people: PeopleStore; rooms: RoomStore; teams: TeamStore; search: SearchIndex };
+  rateLimits: RateLimitStore;
+  fanout: Fanout;
+  /** `nats://…` when the Moleculer broker must join a cluster. */
+  transporter: string | undefined;
+  close(): Promise<void>;
+}
+
+export async function wire(config: Config, logger: Logger): Promise<Wiring> {
+  const { engines } = config;
+  const closers: (() => Promise<void>)[] = [];
+  const clustered = engines.nats !== undefined;
+  if (clustered && config.roles.includes('actors') && !engines.cassandra) {
+    throw new Error('A clustered actors node needs SQUARED_CASSANDRA: embedded storage belongs to one process.');
+  }
+
+  let actors: Wiring['actors'];
+  if (config.roles.includes('actors')) {
+    if (engines.cassandra) {
+      const { openCassandraStorage } = await import('../storage/cassandra/index.ts');
+      const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message) });
+      closers.push(() => cassandra.close());
+      actors = { people: cassandra.people, rooms: cassandra.rooms, teams: cassandra.teams, search: await openSearch(config, logger, closers) };
+    } else {
+      const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
+      const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
+      closers.push(() => embedded.close());
+      actors = { people: embedded.people, rooms: embedded.rooms, teams: embedded.teams, search: await openSearch(config, logger, closers) };
+    }
+  }
+
+  let rateLimits: RateLimitStore;
+  if (engines.redis) {
+    const { RedisRateLimitStore } = await import('../storage/redis/redis-rate-limits.ts');
+    const redis = await RedisRateLimitStore.create({ url: engines.redis.url, keyPrefix: `${engines.redis.keyPrefix}ratelimit:`, logger });
+    closers.push(() => redis.close());
+    rateLimits = redis;
+  } else {
+    const { MemoryRateLimitStore } = await import('../storage/embedded/memory-rate-limits.ts');
+    rateLimits = new MemoryRateLimitStore();
+  }
+
+  let fanout: Fanout;
+  if (engines.nats) {
+    const { NatsFanout } = await import('./fanout/nats-fanout.ts');
+    fanout = await NatsFanout.create({ servers: engines.nats.servers, logger, name: `squared-fanout-${config.nodeId ?? process.pid}` });
+  } else {
+    fanout = new LocalFanout();
+  }
+  closers.push(() => fanout.close());
+
+  return {
+    actors,
+    rateLimits,
+    fanout,
+    transporter: engines.nats?.servers.join(','),
+    async close() {
+      for (const close of closers.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'closing an adapter failed'));
+    },
+  };
+}
+
+async function openSearch(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<SearchIndex> {
+  let index: SearchIndex;
+  if (config.engines.elasticsearch) {
+    const { ElasticsearchSearchIndex } = await import('../storage/elasticsearch/search-index.ts');
+    index = await ElasticsearchSearchIndex.create(config.engines.elasticsearch);
+  } else {
+    const { SqliteSearchIndex } = await import('../storage/embedded/search-index.ts');
+    index = SqliteSearchIndex.open(path.join(config.dataDir, 'search.db'), config.durableSync);
+  }
+  logger.debug('search index opened');
+  closers.push(() => index.close());
+  return index;
+}

@@ -1,0 +1,80 @@
+// The Cassandra storage of people, rooms and teams for cluster mode. Rate limits are not
+// here: they are Redis's job, so the result is a Storage without `rateLimits`.
+import { Client, types } from 'cassandra-driver';
+import type { PeopleStore, RoomStore, Storage, TeamStore } from '../interfaces.ts';
+import { Db } from './db.ts';
+import { CassandraPeopleStore, type PeopleStoreOptions } from './people-store.ts';
+import { CassandraRoomStore, type RoomStoreOptions } from './room-store.ts';
+import { assertKeyspaceName, migrate, type Replication } from './schema.ts';
+import { CassandraTeamStore } from './team-store.ts';
+
+export { CassandraPeopleStore } from './people-store.ts';
+export { CassandraRoomStore } from './room-store.ts';
+export { CassandraTeamStore } from './team-store.ts';
+export { migrate, MIGRATIONS, SCHEMA_VERSION } from './schema.ts';
+
+export interface CassandraStorageOptions {
+  /** e.g. ['127.0.0.1:9042'] (host or host:port). */
+  contactPoints: string[];
+  /** e.g. 'datacenter1'. */
+  localDataCenter: string;
+  /** Default 'squared'. */
+  keyspace?: string;
+  /** Replication of the keyspace when this creates it (default SimpleStrategy, RF 1). */
+  replication?: Replication;
+  /** Use LOCAL_SERIAL instead of SERIAL for lightweight transactions (multi-datacenter set-ups). */
+  localSerial?: boolean;
+  credentials?: { username: string; password: string };
+  /** Run the schema migrations on open (default true). */
+  migrate?: boolean;
+  rooms?: RoomStoreOptions;
+  people?: PeopleStoreOptions;
+  log?: (message: string) => void;
+}
+
+export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
+  people: PeopleStore;
+  rooms: RoomStore;
+  teams: TeamStore;
+  /** The driver client, for tests and tooling. */
+  client: Client;
+  keyspace: string;
+};
+
+export async function openCassandraStorage(options: CassandraStorageOptions): Promise<CassandraStorage> {
+  const keyspace = options.keyspace ?? 'squared';
+  assertKeyspaceName(keyspace);
+  const { consistencies } = types;
+  const client = new Client({
+    contactPoints: options.contactPoints,
+    localDataCenter: options.localDataCenter,
+    credentials: options.credentials,
+    protocolOptions: { maxSchemaAgreementWaitSeconds: 30 },
+    queryOptions: {
+      prepare: true,
+      consistency: consistencies.localQuorum,
+      serialConsistency: options.localSerial ? consistencies.localSerial : consistencies.serial,
+    },
+  });
+  try {
+    await client.connect();
+    if (options.migrate ?? true) await migrate(client, { keyspace, replication: options.replication, log: options.log });
+  } catch (err) {
+    await client.shutdown().catch(() => {});
+    throw err;
+  }
+  const db = new Db(client, keyspace, {
+    consistency: consistencies.localQuorum,
+    serialConsistency: options.localSerial ? consistencies.localSerial : consistencies.serial,
+  });
+  return {
+    people: new CassandraPeopleStore(db, options.people),
+    rooms: new CassandraRoomStore(db, options.rooms),
+    teams: new CassandraTeamStore(db),
+    client,
+    keyspace,
+    async close() {
+      await client.shutdown();
+    },
+  };
+}

@@ -1,0 +1,216 @@
+// The Cassandra keyspace and its tables, as an ordered list of versioned migrations.
+//
+// `migrate()` is safe to run from several processes at once:
+//  - the keyspace and the `schema_migrations` table are created with IF NOT EXISTS, and
+//    `schema_migrations` carries a fixed table id (`WITH ID = …`, derived from the keyspace
+//    name) so two processes creating it concurrently create the very same table instead of
+//    two tables with different ids (the classic concurrent-CREATE-TABLE schema conflict);
+//  - each version is then run by exactly one process: the one whose lightweight transaction
+//    `INSERT INTO schema_migrations (version, …) … IF NOT EXISTS` wins. The others wait until
+//    the winner marks the version `done`, or take the version over (`UPDATE … IF owner = ?`)
+//    when the winner's lease expired (it crashed mid-way; every statement is idempotent, so
+//    re-running a half-done version is fine);
+//  - the driver waits for schema agreement after each DDL statement, and `migrate()` waits
+//    for agreement once more before it returns, so prepared statements see every table.
+//
+// Later migrations are appended to MIGRATIONS with the next version number; a released
+// version is never edited.
+import { createHash, randomUUID } from 'node:crypto';
+import { types, type Client, type QueryOptions } from 'cassandra-driver';
+
+const { consistencies } = types;
+
+/** Sequence numbers per partition of the activity log and the messages table (see README). */
+export const SEQ_BUCKET_SIZE = 1000;
+
+export function seqBucket(seq: number): number {
+  return Math.floor(seq / SEQ_BUCKET_SIZE);
+}
+
+export type Replication = Record<string, string | number>;
+
+export const DEFAULT_REPLICATION: Replication = { class: 'SimpleStrategy', replication_factor: 1 };
+
+export interface Migration {
+  version: number;
+  description: string;
+  /** CQL statements, each idempotent (IF NOT EXISTS); `ks` is the keyspace name. */
+  statements: (ks: string) => string[];
+}
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    description: 'people, rooms (fenced activity log and state), teams',
+    statements: (ks) => [
+      // ---- rooms: the fenced activity log --------------------------------------------------
+      // The fencing token: one row per room, moved only by lightweight transactions
+      // (`IF head = ?`). `pending` is the JSON of the write that set `head` (its activities,
+      // changes and the facts read to apply them), so a write that won the fence is never lost.
+      `CREATE TABLE IF NOT EXISTS ${ks}.room_heads (room_id text PRIMARY KEY, head bigint, pending text)`,
+      // The last write whose state is fully applied (plain writes, timestamp = seq: never moves back).
+      `CREATE TABLE IF NOT EXISTS ${ks}.room_applied (room_id text PRIMARY KEY, seq bigint)`,
+      // The log, Discord-style: partitions of SEQ_BUCKET_SIZE consecutive seqs (bucket = floor(seq / 1000)).
+      `CREATE TABLE IF NOT EXISTS ${ks}.activities (room_id text, bucket bigint, seq bigint, event text, subject_id text, doc text,
+        PRIMARY KEY ((room_id, bucket), seq))`,
+      // Joins and departures per (room, person); room-wide events (room.deleted) under subject '*'.
+      `CREATE TABLE IF NOT EXISTS ${ks}.membership_events (room_id text, subject_id text, seq bigint, event text,
+        PRIMARY KEY ((room_id, subject_id), seq))`,
+      // ---- rooms: state -------------------------------------------------------------------
+      `CREATE TABLE IF NOT EXISTS ${ks}.rooms (id text PRIMARY KEY, doc text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.rooms_by_team (team_id text, room_id text, PRIMARY KEY ((team_id), room_id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.direct_rooms (direct_key text PRIMARY KEY, room_id text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.memberships (id text PRIMARY KEY, room_id text, person_id text, doc text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.memberships_by_room (room_id text, id text, person_id text, doc text,
+        PRIMARY KEY ((room_id), id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.memberships_by_person (person_id text, id text, room_id text, doc text,
+        PRIMARY KEY ((person_id), id))`,
+      // A person's rooms by room id: findMembership, roomIdsOf and listRoomsOf.
+      `CREATE TABLE IF NOT EXISTS ${ks}.rooms_of_person (person_id text, room_id text, membership_id text, doc text,
+        PRIMARY KEY ((person_id), room_id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.messages (id text PRIMARY KEY, room_id text, seq bigint, doc text)`,
+      // A room's messages, bucketed by seq like the log; newest first.
+      `CREATE TABLE IF NOT EXISTS ${ks}.messages_by_room (room_id text, bucket bigint, seq bigint, id text, doc text,
+        PRIMARY KEY ((room_id, bucket), seq)) WITH CLUSTERING ORDER BY (seq DESC)`,
+      // The buckets of messages_by_room that ever held a message, so listing skips empty ones.
+      `CREATE TABLE IF NOT EXISTS ${ks}.message_buckets (room_id text, bucket bigint, PRIMARY KEY ((room_id), bucket))
+        WITH CLUSTERING ORDER BY (bucket DESC)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.message_replies (parent_id text, seq bigint, room_id text, id text,
+        PRIMARY KEY ((parent_id), seq)) WITH CLUSTERING ORDER BY (seq DESC)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.mentions (room_id text, person_id text, seq bigint, message_id text,
+        PRIMARY KEY ((room_id, person_id), seq)) WITH CLUSTERING ORDER BY (seq DESC)`,
+      // ---- people ---------------------------------------------------------------------------
+      `CREATE TABLE IF NOT EXISTS ${ks}.people (id text PRIMARY KEY, doc text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.people_by_org (org_id text, id text, PRIMARY KEY ((org_id), id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.people_by_name (org_id text, name text, id text, PRIMARY KEY ((org_id), name, id))`,
+      // Email ownership: claimed and released only by lightweight transactions.
+      `CREATE TABLE IF NOT EXISTS ${ks}.person_emails (email text PRIMARY KEY, person_id text, claimed_at timestamp)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.passwords (person_id text PRIMARY KEY, hash text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.tokens (hash text PRIMARY KEY, person_id text, kind text, expires_at text, created text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.tokens_by_person (person_id text, hash text, PRIMARY KEY ((person_id), hash))`,
+      // ---- teams ----------------------------------------------------------------------------
+      `CREATE TABLE IF NOT EXISTS ${ks}.teams (id text PRIMARY KEY, doc text)`,
+      // One partition per team, written only by lightweight transactions (conditional batches):
+      // kind 'person' rows (key = person id) make (team, person) unique; kind 'id' rows
+      // (key = membership id) list the memberships in id order. Both rows of a membership are
+      // written by the same conditional batch, so they are always in step.
+      `CREATE TABLE IF NOT EXISTS ${ks}.team_members (team_id text, kind text, key text, membership_id text, person_id text, doc text,
+        PRIMARY KEY ((team_id), kind, key))`,
+      // Lookup hints, validated against team_members on read.
+      `CREATE TABLE IF NOT EXISTS ${ks}.team_membership_ids (id text PRIMARY KEY, team_id text, person_id text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.teams_by_person (person_id text, team_id text, PRIMARY KEY ((person_id), team_id))`,
+    ],
+  },
+  {
+    version: 2,
+    description: 'direct room claims (lightweight transactions only)',
+    statements: (ks) => [`CREATE TABLE IF NOT EXISTS ${ks}.direct_claims (direct_key text PRIMARY KEY, room_id text)`],
+  },
+];
+
+export interface MigrateOptions {
+  keyspace: string;
+  replication?: Replication;
+  /** How long a process may hold a version before others take it over (default 120 s). */
+  leaseMs?: number;
+  /** How long to wait for other processes' migrations overall (default 300 s). */
+  timeoutMs?: number;
+  log?: (message: string) => void;
+}
+
+const KEYSPACE_NAME = /^[a-z][a-z0-9_]{0,47}$/;
+
+export function assertKeyspaceName(keyspace: string): void {
+  if (!KEYSPACE_NAME.test(keyspace)) throw new Error(`invalid keyspace name ${JSON.stringify(keyspace)} (lower-case letters, digits, _; at most 48)`);
+}
+
+function replicationCql(replication: Replication): string {
+  const entries = Object.entries(replication).map(([key, value]) => {
+    if (!/^[A-Za-z0-9_.]+$/.test(key) || !/^[A-Za-z0-9_.]+$/.test(String(value))) throw new Error(`invalid replication option ${key}=${value}`);
+    return `'${key}': '${value}'`;
+  });
+  return `{${entries.join(', ')}}`;
+}
+
+/** A table id that every process derives the same way, so concurrent CREATEs agree. */
+function fixedTableId(keyspace: string, table: string): string {
+  const hex = createHash('sha256').update(`squared:${keyspace}.${table}`).digest('hex');
+  // Shaped as a version 4 UUID (Cassandra accepts any UUID as a table id).
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitForSchemaAgreement(client: Client, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // checkSchemaAgreement() is public API of cassandra-driver 4.x, missing from its typings.
+  const metadata = client.metadata as unknown as { checkSchemaAgreement(): Promise<boolean> };
+  while (!(await metadata.checkSchemaAgreement())) {
+    if (Date.now() > deadline) throw new Error('Cassandra nodes did not agree on the schema in time');
+    await sleep(200);
+  }
+}
+
+/** Creates the keyspace and runs every migration not yet done; returns the versions this process ran. */
+export async function migrate(client: Client, options: MigrateOptions): Promise<number[]> {
+  const ks = options.keyspace;
+  assertKeyspaceName(ks);
+  const leaseMs = options.leaseMs ?? 120_000;
+  const timeoutMs = options.timeoutMs ?? 300_000;
+  const log = options.log ?? (() => {});
+  const owner = randomUUID();
+  const ran: number[] = [];
+  const lwt = { prepare: true, consistency: consistencies.localQuorum, serialConsistency: consistencies.serial };
+  const serialRead = { prepare: true, consistency: consistencies.serial };
+
+  await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = ${replicationCql(options.replication ?? DEFAULT_REPLICATION)}`);
+  await waitForSchemaAgreement(client, timeoutMs);
+  await client.execute(`CREATE TABLE IF NOT EXISTS ${ks}.schema_migrations (
+      version int PRIMARY KEY, description text, owner uuid, state text, started_at timestamp, finished_at timestamp)
+    WITH ID = ${fixedTableId(ks, 'schema_migrations')}`);
+  await waitForSchemaAgreement(client, timeoutMs);
+
+  const deadline = Date.now() + timeoutMs;
+  for (const migration of MIGRATIONS) {
+    for (;;) {
+      const claim = await client.execute(
+        `INSERT INTO ${ks}.schema_migrations (version, description, owner, state, started_at) VALUES (?, ?, ?, 'running', ?) IF NOT EXISTS`,
+        [migration.version, migration.description, owner, new Date()], lwt);
+      let mine = claim.wasApplied();
+      if (!mine) {
+        const row = (await client.execute(`SELECT owner, state, started_at FROM ${ks}.schema_migrations WHERE version = ?`, [migration.version], serialRead)).first();
+        if (row?.state === 'done') break;
+        const startedAt = row?.started_at instanceof Date ? row.started_at.getTime() : 0;
+        if (row && Date.now() - startedAt > leaseMs) {
+          // The owner's lease expired (it died mid-way): take the version over.
+          mine = (await client.execute(`UPDATE ${ks}.schema_migrations SET owner = ?, started_at = ? WHERE version = ? IF owner = ? AND state = 'running'`,
+            [owner, new Date(), migration.version, row.owner], lwt)).wasApplied();
+        }
+        if (!mine) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for schema migration ${migration.version} run by another process`);
+          await sleep(250);
+          continue;
+        }
+      }
+      log(`cassandra: migrating ${ks} to version ${migration.version} (${migration.description})`);
+      for (const statement of migration.statements(ks)) {
+        await client.execute(statement);
+        // The driver already waited up to maxSchemaAgreementWaitSeconds; make sure.
+        await waitForSchemaAgreement(client, timeoutMs);
+      }
+      const done = await client.execute(`UPDATE ${ks}.schema_migrations SET state = 'done', finished_at = ? WHERE version = ? IF owner = ?`,
+        [new Date(), migration.version, owner], lwt);
+      if (!done.wasApplied()) {
+        // Our lease expired and someone took over; they will finish (the statements are idempotent).
+        continue;
+      }
+      ran.push(migration.version);
+      break;
+    }
+  }
+  await waitForSchemaAgreement(client, timeoutMs);
+  return ran;
+}
+
+/** The newest schema version this code knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -1,0 +1,291 @@
+// The cluster message search index on Elasticsearch 8. Uses only what every distribution has,
+// including the bare integ-test-zip (no analysis-common, no painless, no ingest, no
+// _delete_by_query/_reindex, no `GET /`): the `standard` analyzer, keyword/date fields, bulk,
+// search with `search_after`, refresh.
+//
+// One document per message, `_id` = message id, so indexing again replaces it. Mapping
+// (`dynamic: strict`, so a stray field is an error rather than a silent mapping change):
+//   id        keyword  (also the `_id`; a field of its own because sorting on `_id` is off in 8.x)
+//   roomId    keyword  (the `terms` filter and removeRoom's scan)
+//   personId  keyword
+//   text      text, analyzer `standard`
+//   created   date
+// Settings: 1 primary shard by default (bm25 statistics are per shard, so one shard keeps the
+// ranking exact; the index is rebuildable, so grow it by rebuilding into a new index), replicas
+// auto-expanded 0-1 (green on one node, one replica as soon as there is a second).
+//
+// Query semantics (the same as the embedded FTS5 index): `match` on text with operator `and`
+// (every word must appear), filtered by `terms` on roomId, best first (score, then newest).
+// `match` never parses query syntax, so any characters are safe.
+import { Client, errors } from '@elastic/elasticsearch';
+import type { estypes } from '@elastic/elasticsearch';
+import type { IndexedMessage, SearchIndex } from '../interfaces.ts';
+
+export interface ElasticsearchSearchIndexOptions {
+  /** e.g. http://127.0.0.1:9200 */
+  node: string;
+  /** Index name (lowercase); default `squared-messages`. */
+  index?: string;
+  /** Documents per bulk request when indexing, and per page when removing a room (default 1000). */
+  pageSize?: number;
+  /** Primary shards when the index is created (default 1). */
+  shards?: number;
+  /** How long `create` waits for the cluster to be reachable and at least yellow (default 30 s). */
+  readyTimeoutMs?: number;
+  /** Per-request timeout (default 30 s). */
+  requestTimeoutMs?: number;
+}
+
+/** An Elasticsearch failure, with its HTTP status when the server answered. */
+export class ElasticsearchError extends Error {
+  readonly statusCode: number | undefined;
+
+  constructor(message: string, statusCode: number | undefined, cause: unknown) {
+    super(message, { cause });
+    this.name = 'ElasticsearchError';
+    this.statusCode = statusCode;
+  }
+}
+
+interface MessageDoc {
+  id: string;
+  roomId: string;
+  personId: string;
+  text: string;
+  created: string;
+}
+
+const MAPPING: estypes.MappingTypeMapping = {
+  dynamic: 'strict',
+  properties: {
+    id: { type: 'keyword' },
+    roomId: { type: 'keyword' },
+    personId: { type: 'keyword' },
+    text: { type: 'text', analyzer: 'standard' },
+    created: { type: 'date' },
+  },
+};
+
+/** Largest `size` Elasticsearch accepts by default (index.max_result_window). */
+const MAX_RESULT_WINDOW = 10_000;
+
+function describe(err: unknown): { text: string; status: number | undefined } {
+  if (err instanceof errors.ResponseError) {
+    const body = err.body as { error?: { type?: string; reason?: string; root_cause?: { reason?: string }[] } | string } | undefined;
+    const error = body?.error;
+    const detail = typeof error === 'string' ? error : error ? `${error.type ?? 'error'}: ${error.reason ?? error.root_cause?.[0]?.reason ?? ''}` : err.message;
+    return { text: `HTTP ${err.statusCode}: ${detail}`, status: err.statusCode };
+  }
+  if (err instanceof Error) return { text: `${err.name}: ${err.message}`, status: undefined };
+  return { text: String(err), status: undefined };
+}
+
+function wrap(what: string, err: unknown): ElasticsearchError {
+  if (err instanceof ElasticsearchError) return err;
+  const { text, status } = describe(err);
+  return new ElasticsearchError(`elasticsearch ${what} failed: ${text}`, status, err);
+}
+
+function bulkFailure(what: string, response: estypes.BulkResponse, ignoreNotFound: boolean): ElasticsearchError | undefined {
+  if (!response.errors) return undefined;
+  const failed = response.items
+    .map((item) => Object.values(item)[0])
+    .filter((item): item is estypes.BulkResponseItem => item !== undefined && item.error !== undefined && !(ignoreNotFound && item.status === 404));
+  if (failed.length === 0) return undefined;
+  const first = failed[0];
+  return new ElasticsearchError(
+    `elasticsearch ${what} failed for ${failed.length} of ${response.items.length} documents; first: ${first._id}: HTTP ${first.status} ${first.error?.type}: ${first.error?.reason}`,
+    first.status, undefined);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class ElasticsearchSearchIndex implements SearchIndex {
+  readonly client: Client;
+  readonly index: string;
+  private readonly pageSize: number;
+
+  /** Use `create`, which does the I/O (waits for the cluster, creates the index). */
+  constructor(client: Client, index: string, pageSize: number) {
+    this.client = client;
+    this.index = index;
+    this.pageSize = pageSize;
+  }
+
+  static async create(options: ElasticsearchSearchIndexOptions): Promise<ElasticsearchSearchIndex> {
+    const index = options.index ?? 'squared-messages';
+    if (!/^[a-z0-9][a-z0-9._-]*$/.test(index)) throw new Error(`invalid Elasticsearch index name ${JSON.stringify(index)} (lowercase letters, digits, . _ -)`);
+    const client = new Client({ node: options.node, requestTimeout: options.requestTimeoutMs ?? 30_000, maxRetries: 2 });
+    try {
+      await waitForYellow(client, options.node, options.readyTimeoutMs ?? 30_000);
+      await ensureIndex(client, index, options.shards ?? 1);
+      return new ElasticsearchSearchIndex(client, index, options.pageSize ?? 1000);
+    } catch (err) {
+      await client.close().catch(() => {});
+      throw err;
+    }
+  }
+
+  async indexMessages(messages: IndexedMessage[]): Promise<void> {
+    for (let start = 0; start < messages.length; start += this.pageSize) {
+      const operations: (estypes.BulkOperationContainer | MessageDoc)[] = [];
+      for (const m of messages.slice(start, start + this.pageSize)) {
+        operations.push({ index: { _index: this.index, _id: m.id } });
+        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? '', created: m.created });
+      }
+      let response: estypes.BulkResponse;
+      try {
+        response = await this.client.bulk({ operations });
+      } catch (err) {
+        throw wrap(`bulk index into ${this.index}`, err);
+      }
+      const failure = bulkFailure(`bulk index into ${this.index}`, response, false);
+      if (failure) throw failure;
+    }
+  }
+
+  async removeMessage(id: string): Promise<void> {
+    try {
+      await this.client.delete({ index: this.index, id }, { ignore: [404] });
+    } catch (err) {
+      throw wrap(`delete of ${id} from ${this.index}`, err);
+    }
+  }
+
+  /**
+   * Without _delete_by_query: refresh (so documents indexed a moment ago are seen), then page
+   * through the room's document ids sorted by `id` with `search_after` and bulk-delete each
+   * page. Keyed on the last id seen, the scan stays correct while its own deletes (or a
+   * background refresh) change the index under it.
+   */
+  async removeRoom(roomId: string): Promise<void> {
+    const what = `removal of room ${roomId} from ${this.index}`;
+    await this.refresh();
+    let after: estypes.SortResults | undefined;
+    for (;;) {
+      let hits: estypes.SearchHit<unknown>[];
+      try {
+        const response = await this.client.search({
+          index: this.index, size: this.pageSize, _source: false, track_total_hits: false,
+          query: { bool: { filter: [{ term: { roomId } }] } },
+          sort: [{ id: 'asc' }],
+          ...(after ? { search_after: after } : {}),
+        });
+        hits = response.hits.hits;
+      } catch (err) {
+        throw wrap(what, err);
+      }
+      if (hits.length === 0) return;
+      let response: estypes.BulkResponse;
+      try {
+        response = await this.client.bulk({ operations: hits.map((hit) => ({ delete: { _index: this.index, _id: hit._id! } })) });
+      } catch (err) {
+        throw wrap(what, err);
+      }
+      const failure = bulkFailure(what, response, true);
+      if (failure) throw failure;
+      if (hits.length < this.pageSize) return;
+      after = hits[hits.length - 1].sort;
+    }
+  }
+
+  async search({ text, roomIds, max }: { text: string; roomIds: string[]; max: number }): Promise<{ id: string; roomId: string }[]> {
+    const size = Math.min(MAX_RESULT_WINDOW, Math.max(0, Math.floor(max)));
+    if (text.trim() === '' || roomIds.length === 0 || size === 0) return [];
+    try {
+      const response = await this.client.search<{ roomId: string }>({
+        index: this.index, size, track_total_hits: false, _source: ['roomId'],
+        query: {
+          bool: {
+            must: [{ match: { text: { query: text, operator: 'and' } } }],
+            filter: [{ terms: { roomId: [...new Set(roomIds)] } }],
+          },
+        },
+        sort: [{ _score: { order: 'desc' } }, { created: { order: 'desc' } }],
+      });
+      return response.hits.hits.map((hit) => ({ id: hit._id!, roomId: hit._source!.roomId }));
+    } catch (err) {
+      throw wrap(`search in ${this.index}`, err);
+    }
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      await this.client.indices.refresh({ index: this.index });
+    } catch (err) {
+      throw wrap(`refresh of ${this.index}`, err);
+    }
+  }
+
+  /** Deletes the whole index (rebuilds, tests). */
+  async deleteIndex(): Promise<void> {
+    try {
+      await this.client.indices.delete({ index: this.index }, { ignore: [404] });
+    } catch (err) {
+      throw wrap(`deletion of index ${this.index}`, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** Waits until the cluster answers and is at least yellow, retrying while it is unreachable. */
+async function waitForYellow(client: Client, node: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    const remaining = deadline - Date.now();
+    try {
+      const waitSeconds = Math.max(1, Math.min(10, Math.floor(remaining / 1000)));
+      const health = await client.cluster.health(
+        { wait_for_status: 'yellow', timeout: `${waitSeconds}s` },
+        // no client-side retries (this loop retries), and never past the deadline by much
+        { ignore: [408], maxRetries: 0, requestTimeout: Math.max(remaining, 0) + waitSeconds * 1000 },
+      );
+      if (!health.timed_out && health.status !== 'red') return;
+      last = `cluster status ${health.status}`;
+    } catch (err) {
+      last = describe(err).text;
+    }
+    if (Date.now() >= deadline) {
+      throw new ElasticsearchError(`elasticsearch at ${node} not ready (yellow) within ${timeoutMs} ms: ${last}`, undefined, undefined);
+    }
+    await sleep(Math.min(500, Math.max(0, deadline - Date.now())));
+  }
+}
+
+/** Creates the index with its mapping unless it exists, then checks an existing one is compatible. */
+async function ensureIndex(client: Client, index: string, shards: number): Promise<void> {
+  try {
+    await client.indices.create({
+      index,
+      settings: { number_of_shards: shards, auto_expand_replicas: '0-1' },
+      mappings: MAPPING,
+      wait_for_active_shards: 1,
+    });
+  } catch (err) {
+    const type = err instanceof errors.ResponseError ? (err.body as { error?: { type?: string } })?.error?.type : undefined;
+    if (type !== 'resource_already_exists_exception') throw wrap(`creation of index ${index}`, err);
+  }
+  let properties: Record<string, { type?: string }> | undefined;
+  try {
+    const mapping = await client.indices.getMapping({ index });
+    properties = Object.values(mapping)[0]?.mappings?.properties as Record<string, { type?: string }> | undefined;
+  } catch (err) {
+    throw wrap(`reading the mapping of ${index}`, err);
+  }
+  const mismatches = Object.entries(MAPPING.properties!)
+    .map(([field, spec]) => ({ field, actual: properties?.[field]?.type, expected: (spec as { type: string }).type }))
+    .filter(({ actual, expected }) => actual !== expected)
+    .map(({ field, actual, expected }) => `${field} is ${actual ?? 'missing'}, expected ${expected}`);
+  if (mismatches.length > 0) {
+    throw new ElasticsearchError(`elasticsearch index ${index} exists with an incompatible mapping: ${mismatches.join('; ')}`, undefined, undefined);
+  }
+  try {
+    await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
+  } catch (err) {
+    throw wrap(`waiting for index ${index}`, err);
+  }
+}

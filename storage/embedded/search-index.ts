@@ -1,0 +1,128 @@
+// The embedded message search index: SQLite FTS5 in its own database file (search.db), so
+// indexing never contends with the rooms store's writer.
+//
+// Layout: `search_docs` maps each message id to an integer rowid (and holds the room, for
+// removeRoom and for filtering); `search_fts` is the FTS5 table with the same rowid, holding the
+// text and one synthetic token per document naming its room (`r<hex of the room id>`), so a search
+// among a few rooms can be restricted inside the full-text index itself rather than by scoring
+// every match in every room.
+//
+// Query semantics (the same as the Elasticsearch adapter): the user's text is split on
+// whitespace and every chunk must appear (AND); a chunk is quoted into an FTS5 string, so it is
+// tokenized exactly like the documents and can never be read as FTS5 syntax (AND, OR, NOT, NEAR,
+// column filters, `*`, `^`, parentheses, quotes). Ranked by bm25 on the text, best first.
+import type { DatabaseSync } from 'node:sqlite';
+import type { IndexedMessage, SearchIndex } from '../interfaces.ts';
+import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
+
+export const searchSchema = `
+CREATE TABLE IF NOT EXISTS search_docs (
+  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL, person_id TEXT NOT NULL, created TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS search_docs_by_room ON search_docs (room_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(text, room, tokenize = 'unicode61 remove_diacritics 2');
+`;
+
+/**
+ * Up to this many rooms, the room restriction is an OR of room tokens inside the FTS5 query
+ * (fast when the searcher sees few rooms of a large index); beyond it the OR expression itself
+ * gets expensive and the matches are filtered by a join on `search_docs` instead.
+ */
+const MAX_ROOMS_IN_MATCH = 48;
+/** Longest query text considered, and most terms kept from it. */
+const MAX_QUERY_CHARS = 1024;
+const MAX_TERMS = 32;
+
+/** The single FTS5 token standing for a room: `r` + the hex of its UTF-8 id (letters and digits only). */
+function roomToken(roomId: string): string {
+  return `r${Buffer.from(roomId, 'utf8').toString('hex')}`;
+}
+
+/** The user's text as FTS5 strings, one per whitespace-separated chunk, ANDed (implicitly). */
+export function ftsTerms(text: string): string[] {
+  return text
+    .slice(0, MAX_QUERY_CHARS)
+    // control characters are never part of a token, and NUL would end FTS5's query string
+    .replace(/\p{Cc}/gu, ' ')
+    .split(/\s+/u)
+    .filter((chunk) => chunk.length > 0)
+    .slice(0, MAX_TERMS)
+    .map((chunk) => `"${chunk.replaceAll('"', '""')}"`);
+}
+
+export class SqliteSearchIndex implements SearchIndex {
+  private readonly db: DatabaseSync;
+  private readonly sql;
+
+  /** The index owns `db` (opened with `searchSchema`): `close()` closes it. */
+  constructor(db: DatabaseSync) {
+    this.db = db;
+    this.sql = statementCache(db);
+  }
+
+  /** Opens (creating when missing) the index in its own file, e.g. `<dataDir>/search.db`. */
+  static open(file: string, durableSync = false): SqliteSearchIndex {
+    return new SqliteSearchIndex(openDatabase({ file, durableSync, schema: searchSchema }));
+  }
+
+  async indexMessages(messages: IndexedMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    inTransaction(this.db, () => {
+      for (const m of messages) {
+        const existing = this.sql('SELECT rowid FROM search_docs WHERE id = ?').get(m.id) as { rowid: number } | undefined;
+        let rowid: number;
+        if (existing) {
+          rowid = Number(existing.rowid);
+          this.sql('DELETE FROM search_fts WHERE rowid = ?').run(rowid);
+          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ? WHERE rowid = ?').run(m.roomId, m.personId, m.created, rowid);
+        } else {
+          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created) VALUES (?, ?, ?, ?)')
+            .run(m.id, m.roomId, m.personId, m.created).lastInsertRowid);
+        }
+        this.sql('INSERT INTO search_fts (rowid, text, room) VALUES (?, ?, ?)').run(rowid, m.text ?? '', roomToken(m.roomId));
+      }
+    });
+  }
+
+  async removeMessage(id: string): Promise<void> {
+    inTransaction(this.db, () => {
+      const row = this.sql('SELECT rowid FROM search_docs WHERE id = ?').get(id) as { rowid: number } | undefined;
+      if (!row) return;
+      this.sql('DELETE FROM search_fts WHERE rowid = ?').run(row.rowid);
+      this.sql('DELETE FROM search_docs WHERE rowid = ?').run(row.rowid);
+    });
+  }
+
+  async removeRoom(roomId: string): Promise<void> {
+    inTransaction(this.db, () => {
+      this.sql('DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_docs WHERE room_id = ?)').run(roomId);
+      this.sql('DELETE FROM search_docs WHERE room_id = ?').run(roomId);
+    });
+  }
+
+  async search({ text, roomIds, max }: { text: string; roomIds: string[]; max: number }): Promise<{ id: string; roomId: string }[]> {
+    const terms = ftsTerms(text);
+    const limit = Math.max(0, Math.floor(max));
+    if (terms.length === 0 || roomIds.length === 0 || limit === 0) return [];
+    const textMatch = `text : (${terms.join(' ')})`;
+    const rooms = [...new Set(roomIds)];
+    let rows: unknown[];
+    if (rooms.length <= MAX_ROOMS_IN_MATCH) {
+      const match = `room : (${rooms.map(roomToken).join(' OR ')}) AND ${textMatch}`;
+      rows = this.sql(`SELECT d.id, d.room_id FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
+        WHERE search_fts MATCH ? ORDER BY bm25(search_fts, 1.0, 0.0), d.created DESC LIMIT ?`).all(match, limit);
+    } else {
+      rows = this.sql(`SELECT d.id, d.room_id FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
+        WHERE search_fts MATCH ? AND d.room_id IN (SELECT value FROM json_each(?))
+        ORDER BY bm25(search_fts, 1.0, 0.0), d.created DESC LIMIT ?`).all(textMatch, JSON.stringify(rooms), limit);
+    }
+    return (rows as { id: string; room_id: string }[]).map((r) => ({ id: r.id, roomId: r.room_id }));
+  }
+
+  async refresh(): Promise<void> {
+    // FTS5 is transactional: everything committed is searchable at once.
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+}

@@ -1,0 +1,16 @@
+// Removes what an isolated test cluster left in the engines: its keyspace, index and keys.
+import cassandra from 'cassandra-driver';
+
+export async function dropClusterData(env: Record<string, string>): Promise<void> {
+  const keyspace = env.SQUARED_CASSANDRA_KEYSPACE;
+  if (!keyspace || !/^squared_[0-9a-f]+$/.test(keyspace) || !env.SQUARED_CASSANDRA) return;
+  const client = new cassandra.Client({ contactPoints: env.SQUARED_CASSANDRA.split(','), localDataCenter: env.SQUARED_CASSANDRA_DC ?? 'datacenter1' });
+  try {
+    await client.execute(`DROP KEYSPACE IF EXISTS ${keyspace}`);
+  } finally {
+    await client.shutdown();
+  }
+  if (env.SQUARED_ELASTICSEARCH && env.SQUARED_ES_INDEX) {
+    await fetch(`${env.SQUARED_ELASTICSEARCH}/${env.SQUARED_ES_INDEX}`, { method: 'DELETE' }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,110 @@
+// The Elasticsearch SearchIndex against the conformance suite and its own failure modes. Runs
+// only when SQUARED_ELASTICSEARCH names a server (e.g. http://127.0.0.1:9200, see
+// cluster/engines); in CI a missing variable is a failure, never a silent skip. Every test works
+// in a fresh, randomly named index and deletes it.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import { Client } from '@elastic/elasticsearch';
+import { ElasticsearchError, ElasticsearchSearchIndex } from '../../storage/elasticsearch/search-index.ts';
+import type { SearchIndex } from '../../storage/interfaces.ts';
+import { searchIndexConformance } from './search-index.conformance.ts';
+
+const node = process.env.SQUARED_ELASTICSEARCH;
+const freshName = () => `squared-test-${randomUUID()}`;
+
+if (!node) {
+  if (process.env.CI) {
+    test('Elasticsearch search index', () => {
+      assert.fail('CI is set but SQUARED_ELASTICSEARCH is not: set it to the Elasticsearch URL (e.g. http://127.0.0.1:9200, started by cluster/engines/up.sh elasticsearch); engine tests never skip in CI');
+    });
+  } else {
+    test('Elasticsearch search index', { skip: 'set SQUARED_ELASTICSEARCH=http://127.0.0.1:9200 to run (bash cluster/engines/up.sh elasticsearch)' }, () => {});
+  }
+} else {
+  const url = node;
+
+  searchIndexConformance('Elasticsearch', {
+    // page size 100, so removeRoom's 250 documents take three pages
+    open: () => ElasticsearchSearchIndex.create({ node: url, index: freshName(), pageSize: 100 }),
+    dispose: async (index: SearchIndex) => {
+      await (index as ElasticsearchSearchIndex).deleteIndex();
+      await index.close();
+    },
+  });
+
+  describe('Elasticsearch search index specifics', () => {
+    test('create is idempotent and keeps the documents', async () => {
+      const name = freshName();
+      const first = await ElasticsearchSearchIndex.create({ node: url, index: name });
+      try {
+        await first.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p1', text: 'still here', created: new Date().toISOString() }]);
+        await first.refresh();
+        const second = await ElasticsearchSearchIndex.create({ node: url, index: name });
+        assert.deepEqual(await second.search({ text: 'still', roomIds: ['r1'], max: 5 }), [{ id: 'm1', roomId: 'r1' }]);
+        await second.close();
+      } finally {
+        await first.deleteIndex();
+        await first.close();
+      }
+    });
+
+    test('an existing index with an incompatible mapping is refused with a clear error', async () => {
+      const name = freshName();
+      const client = new Client({ node: url });
+      try {
+        await client.indices.create({ index: name, mappings: { properties: { text: { type: 'keyword' } } } });
+        await assert.rejects(ElasticsearchSearchIndex.create({ node: url, index: name }), (err: Error) => {
+          assert.ok(err instanceof ElasticsearchError);
+          assert.match(err.message, new RegExp(`index ${name} exists with an incompatible mapping: .*text is keyword, expected text`));
+          return true;
+        });
+      } finally {
+        await client.indices.delete({ index: name }, { ignore: [404] });
+        await client.close();
+      }
+    });
+
+    test('server errors surface as ElasticsearchError with the status and reason', async () => {
+      const index = await ElasticsearchSearchIndex.create({ node: url, index: freshName() });
+      await index.deleteIndex();
+      try {
+        await assert.rejects(index.search({ text: 'x', roomIds: ['r'], max: 5 }), (err: Error) => {
+          assert.ok(err instanceof ElasticsearchError);
+          assert.equal(err.statusCode, 404);
+          assert.match(err.message, /elasticsearch search in squared-test-.* failed: HTTP 404: index_not_found_exception/);
+          return true;
+        });
+        await assert.rejects(index.refresh(), /index_not_found_exception/);
+        await assert.rejects(index.removeRoom('r'), /index_not_found_exception/);
+      } finally {
+        await index.close();
+      }
+    });
+
+    test('bulk item failures are reported', async () => {
+      const index = await ElasticsearchSearchIndex.create({ node: url, index: freshName() });
+      try {
+        await assert.rejects(index.indexMessages([{ id: 'bad', roomId: 'r', personId: 'p', text: 't', created: 'not a date' }]), (err: Error) => {
+          assert.ok(err instanceof ElasticsearchError);
+          assert.match(err.message, /bulk index into .* failed for 1 of 1 documents; first: bad: HTTP 400 document_parsing_exception/);
+          return true;
+        });
+      } finally {
+        await index.deleteIndex();
+        await index.close();
+      }
+    });
+
+    test('an unreachable server fails create within its ready timeout', async () => {
+      const t0 = Date.now();
+      await assert.rejects(ElasticsearchSearchIndex.create({ node: 'http://127.0.0.1:1', index: freshName(), readyTimeoutMs: 1000 }),
+        /elasticsearch at http:\/\/127.0.0.1:1 not ready \(yellow\) within 1000 ms: ConnectionError/);
+      assert.ok(Date.now() - t0 < 5000);
+    });
+
+    test('index names are validated', async () => {
+      await assert.rejects(ElasticsearchSearchIndex.create({ node: url, index: 'Bad Name' }), /invalid Elasticsearch index name/);
+    });
+  });
+}

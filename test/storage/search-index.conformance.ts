@@ -1,0 +1,156 @@
+// The guarantees written on SearchIndex, as one suite every adapter must pass: the embedded
+// SQLite FTS5 index and the Elasticsearch index. Both adapters also share the query semantics
+// tested here: every word of the query must appear, best matches first.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { newId } from '../../actors/ids.ts';
+import type { IndexedMessage, SearchIndex } from '../../storage/interfaces.ts';
+
+export interface SearchIndexHarness {
+  /** A fresh, empty index. */
+  open(): Promise<SearchIndex>;
+  /** Called after each test (default: close). */
+  dispose?(index: SearchIndex): Promise<void>;
+}
+
+/** Documents in the room of the removeRoom test: more than one page of the paging adapters (their test page size is at most 100). */
+export const REMOVE_ROOM_DOCS = 250;
+
+let clock = Date.UTC(2026, 0, 1);
+
+function msg(roomId: string, text: string, extra: Partial<IndexedMessage> = {}): IndexedMessage {
+  clock += 1000;
+  return { id: newId('MESSAGE'), roomId, personId: newId('PEOPLE'), text, created: new Date(clock).toISOString(), ...extra };
+}
+
+const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
+const sorted = (values: string[]) => [...values].sort();
+
+export function searchIndexConformance(name: string, harness: SearchIndexHarness): void {
+  const withIndex = async (body: (index: SearchIndex) => Promise<void>) => {
+    const index = await harness.open();
+    try {
+      await body(index);
+    } finally {
+      await (harness.dispose ? harness.dispose(index) : index.close());
+    }
+  };
+
+  describe(`SearchIndex conformance: ${name}`, () => {
+    test('indexed messages are found after refresh, with their room', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const a = msg(room, 'the quarterly budget review is on friday');
+      const b = msg(room, 'lunch at noon?');
+      await index.indexMessages([a, b]);
+      await index.indexMessages([]);
+      await index.refresh();
+      assert.deepEqual(await index.search({ text: 'budget', roomIds: [room], max: 10 }), [{ id: a.id, roomId: room }]);
+      assert.deepEqual(await index.search({ text: 'BUDGET Review', roomIds: [room], max: 10 }), [{ id: a.id, roomId: room }], 'case-insensitive, words in any order');
+      assert.deepEqual(await index.search({ text: 'budget lunch', roomIds: [room], max: 10 }), [], 'every word must appear');
+      assert.deepEqual(await index.search({ text: 'dinner', roomIds: [room], max: 10 }), []);
+    }));
+
+    test('indexing the same message again replaces it', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const original = msg(room, 'alpha version of the text');
+      await index.indexMessages([original]);
+      await index.refresh();
+      await index.indexMessages([{ ...original, text: 'bravo edited text' }]);
+      await index.refresh();
+      assert.deepEqual(await index.search({ text: 'alpha', roomIds: [room], max: 10 }), []);
+      assert.deepEqual(await index.search({ text: 'bravo', roomIds: [room], max: 10 }), [{ id: original.id, roomId: room }]);
+      assert.deepEqual(ids(await index.search({ text: 'text', roomIds: [room], max: 10 })), [original.id], 'one document per message id');
+      await index.indexMessages([{ ...original, text: 'charlie' }, { ...original, text: 'delta' }]);
+      await index.refresh();
+      assert.deepEqual(ids(await index.search({ text: 'delta', roomIds: [room], max: 10 })), [original.id], 'the last of a batch wins');
+      assert.deepEqual(ids(await index.search({ text: 'charlie', roomIds: [room], max: 10 })), []);
+    }));
+
+    test('search sees only the given rooms', () => withIndex(async (index) => {
+      const [r1, r2, r3] = [newId('ROOM'), newId('ROOM'), newId('ROOM')];
+      const m1 = msg(r1, 'deploy the release');
+      const m2 = msg(r2, 'deploy the release');
+      const m3 = msg(r3, 'deploy the release');
+      await index.indexMessages([m1, m2, m3]);
+      await index.refresh();
+      assert.deepEqual(sorted(ids(await index.search({ text: 'deploy', roomIds: [r1, r3], max: 10 }))), sorted([m1.id, m3.id]));
+      assert.deepEqual(await index.search({ text: 'deploy', roomIds: [r2], max: 10 }), [{ id: m2.id, roomId: r2 }]);
+      assert.deepEqual(await index.search({ text: 'deploy', roomIds: [], max: 10 }), []);
+      assert.deepEqual(await index.search({ text: 'deploy', roomIds: [newId('ROOM')], max: 10 }), []);
+      // many rooms (the embedded index switches strategy beyond a few dozen)
+      const many = [...Array.from({ length: 200 }, () => newId('ROOM')), r2];
+      assert.deepEqual(ids(await index.search({ text: 'deploy', roomIds: many, max: 10 })), [m2.id]);
+    }));
+
+    test('best matches first, at most max', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const other = newId('ROOM');
+      const filler = 'lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod tempor incididunt ut labore';
+      const strong = msg(room, 'kiwi kiwi kiwi');
+      const weak = msg(room, `kiwi ${filler} ${filler}`);
+      const medium = msg(room, `kiwi kiwi ${filler}`);
+      // background documents, so the term statistics are not degenerate
+      const background = Array.from({ length: 20 }, (_, i) => msg(other, `${filler} number ${i}`));
+      await index.indexMessages([weak, ...background, strong, medium]);
+      await index.refresh();
+      assert.deepEqual(ids(await index.search({ text: 'kiwi', roomIds: [room, other], max: 10 })), [strong.id, medium.id, weak.id]);
+      assert.deepEqual(ids(await index.search({ text: 'kiwi', roomIds: [room], max: 2 })), [strong.id, medium.id]);
+      assert.deepEqual(await index.search({ text: 'kiwi', roomIds: [room], max: 0 }), []);
+      assert.equal((await index.search({ text: 'lorem', roomIds: [room, other], max: 5 })).length, 5);
+    }));
+
+    test('removeMessage removes one message; removing an unknown id is fine', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const keep = msg(room, 'standup notes');
+      const drop = msg(room, 'standup cancelled');
+      await index.indexMessages([keep, drop]);
+      await index.refresh();
+      await index.removeMessage(drop.id);
+      await index.removeMessage(newId('MESSAGE'));
+      await index.refresh();
+      assert.deepEqual(ids(await index.search({ text: 'standup', roomIds: [room], max: 10 })), [keep.id]);
+      await index.indexMessages([drop]);
+      await index.refresh();
+      assert.deepEqual(sorted(ids(await index.search({ text: 'standup', roomIds: [room], max: 10 }))), sorted([keep.id, drop.id]), 'a removed message can be indexed again');
+    }));
+
+    test(`removeRoom removes every message of the room (${REMOVE_ROOM_DOCS}, more than a page) and nothing else`, () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const survivor = newId('ROOM');
+      const docs = Array.from({ length: REMOVE_ROOM_DOCS }, (_, i) => msg(room, `incident report ${i}`));
+      const kept = [msg(survivor, 'incident report elsewhere'), msg(survivor, 'another incident')];
+      await index.indexMessages([...docs, ...kept]);
+      // the last messages are not refreshed yet: removeRoom must remove them too
+      const late = msg(room, 'incident late arrival');
+      await index.indexMessages([late]);
+      await index.removeRoom(room);
+      await index.refresh();
+      assert.deepEqual(await index.search({ text: 'incident', roomIds: [room], max: 1000 }), []);
+      assert.deepEqual(sorted(ids(await index.search({ text: 'incident', roomIds: [room, survivor], max: 1000 }))), sorted(kept.map((m) => m.id)));
+      await index.removeRoom(newId('ROOM'));
+    }));
+
+    test('query syntax and special characters are plain text: no errors, no escaping the room filter', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const secretRoom = newId('ROOM');
+      const plain = msg(room, 'we use c++ and node.js (version 22) — see https://example.com/a?b=c&d "quoted words" 100% ok café');
+      const secret = msg(secretRoom, 'secret plans');
+      await index.indexMessages([plain, secret]);
+      await index.refresh();
+      const nasty = [
+        '', '   ', '"', '""', "'", 'AND', 'OR', 'NOT', 'and or not', 'NEAR(a b)', 'NEAR', 'a*', '*', '^start', 'text:secret', 'room:secret',
+        '{text room}: secret', '(', ')', '(secret', 'secret)', '-secret', '+secret', 'secret~2', 'se?ret', '\\', '/', '//', '[x TO y]', '{', '}', ':', '!', '&&', '||',
+        'secret" OR "plans', 'x" OR room : "', `${'("'.repeat(300)}`, '\u0000', '🙂', 'AND OR NOT NEAR', 'a'.repeat(5000), Array.from({ length: 500 }, (_, i) => `w${i}`).join(' '),
+      ];
+      for (const text of nasty) {
+        const hits = await index.search({ text, roomIds: [room], max: 10 });
+        assert.ok(hits.every((h) => h.roomId === room), `only the permitted room for ${JSON.stringify(text.slice(0, 40))}`);
+      }
+      assert.deepEqual(ids(await index.search({ text: 'c++', roomIds: [room], max: 10 })), [plain.id]);
+      assert.deepEqual(ids(await index.search({ text: '"quoted words"', roomIds: [room], max: 10 })), [plain.id]);
+      assert.deepEqual(ids(await index.search({ text: '(version 22)', roomIds: [room], max: 10 })), [plain.id]);
+      assert.deepEqual(ids(await index.search({ text: 'node.js', roomIds: [room], max: 10 })), [plain.id]);
+      assert.deepEqual(await index.search({ text: 'secret', roomIds: [room], max: 10 }), []);
+    }));
+  });
+}

@@ -1,0 +1,183 @@
+// The guarantees written on WorkQueue, as one suite every adapter must pass: the embedded
+// SQLite queue and the RabbitMQ queue. Backoffs are small so the suite runs in seconds.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
+import type { QueueOptions, WorkQueue } from '../../storage/interfaces.ts';
+
+export interface WorkQueueHarness {
+  /** A connected queue; may be the same one for every test (queue names are fresh per test). */
+  open(): Promise<WorkQueue>;
+  /** Called after each test with the queue names it used (default: close). */
+  dispose?(queue: WorkQueue, names: string[]): Promise<void>;
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const options = (extra: Partial<QueueOptions> = {}): QueueOptions => ({ maxAttempts: 3, backoffMs: 20, concurrency: 1, ...extra });
+
+export function workQueueConformance(name: string, harness: WorkQueueHarness): void {
+  const withQueue = async (body: (queue: WorkQueue, name: () => string) => Promise<void>) => {
+    const queue = await harness.open();
+    const names: string[] = [];
+    const fresh = () => {
+      const n = `conformance-${randomUUID()}`;
+      names.push(n);
+      return n;
+    };
+    try {
+      await body(queue, fresh);
+    } finally {
+      await (harness.dispose ? harness.dispose(queue, names) : queue.close());
+    }
+  };
+
+  describe(`WorkQueue conformance: ${name}`, () => {
+    test('a published job is delivered once, to the consumer of its queue', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      const other = fresh();
+      const seen: { job: unknown; attempt: number }[] = [];
+      const seenOther: unknown[] = [];
+      const stop = await queue.consume(q, async (job, attempt) => { seen.push({ job, attempt }); }, options());
+      const stopOther = await queue.consume(other, async (job) => { seenOther.push(job); }, options());
+      try {
+        const job = { kind: 'webhook', n: 1, nested: { list: [1, 'two', null], unicode: 'é🙂' } };
+        await queue.publish(q, job);
+        await waitFor(() => seen.length === 1, 5000, 'the delivery');
+        await sleep(300);
+        assert.deepEqual(seen, [{ job, attempt: 1 }]);
+        assert.deepEqual(seenOther, []);
+        assert.deepEqual(await queue.deadLetters(q, 10), []);
+      } finally {
+        await stop();
+        await stopOther();
+      }
+    }));
+
+    test('a handler that throws twice is retried with growing delays and then succeeds', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      const backoffMs = 150;
+      const deliveries: { attempt: number; at: number }[] = [];
+      const stop = await queue.consume(q, async (_job, attempt) => {
+        deliveries.push({ attempt, at: performance.now() });
+        if (deliveries.length <= 2) throw new Error(`transient failure ${attempt}`);
+      }, options({ maxAttempts: 5, backoffMs }));
+      try {
+        await queue.publish(q, { n: 2 });
+        await waitFor(() => deliveries.length === 3, 10_000, 'three deliveries');
+        await sleep(400);
+        assert.deepEqual(deliveries.map((d) => d.attempt), [1, 2, 3]);
+        const first = deliveries[1].at - deliveries[0].at;
+        const second = deliveries[2].at - deliveries[1].at;
+        assert.ok(first >= backoffMs * 0.9, `first retry after ${first.toFixed(0)} ms, expected >= ${backoffMs}`);
+        assert.ok(second >= 2 * backoffMs * 0.9, `second retry after ${second.toFixed(0)} ms, expected >= ${2 * backoffMs}`);
+        assert.ok(second > first, `delays grow (${first.toFixed(0)} ms, then ${second.toFixed(0)} ms)`);
+        assert.deepEqual(await queue.deadLetters(q, 10), []);
+      } finally {
+        await stop();
+      }
+    }));
+
+    test('a handler that always throws is dead-lettered after maxAttempts, with the error', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      const attempts: number[] = [];
+      const stop = await queue.consume(q, async (_job, attempt) => {
+        attempts.push(attempt);
+        throw new Error(`endpoint answered 503 on attempt ${attempt}`);
+      }, options({ maxAttempts: 3, backoffMs: 20 }));
+      try {
+        await queue.publish(q, { n: 3 });
+        await queue.publish(q, { n: 4 });
+        await waitFor(async () => (await queue.deadLetters(q, 10)).length === 2, 10_000, 'two dead letters');
+        await sleep(200);
+        assert.deepEqual(attempts.sort(), [1, 1, 2, 2, 3, 3]);
+        const dead = await queue.deadLetters(q, 10);
+        assert.deepEqual(dead.map((d) => d.job).sort((a, b) => (a as { n: number }).n - (b as { n: number }).n), [{ n: 3 }, { n: 4 }]);
+        for (const d of dead) {
+          assert.equal(d.attempts, 3);
+          assert.match(d.error, /endpoint answered 503 on attempt 3/);
+        }
+        assert.equal((await queue.deadLetters(q, 1)).length, 1, 'max is respected');
+        assert.equal((await queue.deadLetters(q, 10)).length, 2, 'reading dead letters does not remove them');
+      } finally {
+        await stop();
+      }
+    }));
+
+    test('concurrency is respected', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      const concurrency = 3;
+      let running = 0;
+      let peak = 0;
+      const done = new Set<number>();
+      for (let n = 0; n < 12; n++) await queue.publish(q, { n });
+      const stop = await queue.consume(q, async (job) => {
+        running++;
+        peak = Math.max(peak, running);
+        await sleep(60);
+        running--;
+        done.add((job as { n: number }).n);
+      }, options({ concurrency }));
+      try {
+        await waitFor(() => done.size === 12, 10_000, 'all twelve jobs');
+        assert.equal(peak, concurrency, `at most ${concurrency} at once, and that many when there is work`);
+      } finally {
+        await stop();
+      }
+    }));
+
+    test('stop waits for in-flight jobs and takes no new ones; the rest stay queued', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      let started = 0;
+      let finished = 0;
+      const stop = await queue.consume(q, async () => {
+        started++;
+        await sleep(300);
+        finished++;
+      }, options());
+      await queue.publish(q, { n: 'in-flight' });
+      await waitFor(() => started === 1, 5000, 'the job to start');
+      await stop();
+      assert.equal(finished, 1, 'stop resolved only after the in-flight job finished');
+      await stop(); // idempotent
+      await queue.publish(q, { n: 'later' });
+      await sleep(300);
+      assert.equal(started, 1, 'a stopped consumer takes nothing');
+      const later: unknown[] = [];
+      const stopAgain = await queue.consume(q, async (job) => { later.push(job); }, options());
+      try {
+        await waitFor(() => later.length === 1, 5000, 'the queued job');
+        await sleep(200);
+        assert.deepEqual(later, [{ n: 'later' }], 'the finished job is not delivered again');
+      } finally {
+        await stopAgain();
+      }
+    }));
+
+    test('jobs published before any consumer starts are delivered', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      for (let n = 0; n < 5; n++) await queue.publish(q, { n });
+      const seen: number[] = [];
+      const stop = await queue.consume(q, async (job) => { seen.push((job as { n: number }).n); }, options({ concurrency: 2 }));
+      try {
+        await waitFor(() => seen.length === 5, 5000, 'five jobs');
+        await sleep(200);
+        assert.deepEqual(seen.sort(), [0, 1, 2, 3, 4]);
+      } finally {
+        await stop();
+      }
+    }));
+
+    test('a job that is not JSON-serializable is refused by publish', () => withQueue(async (queue, fresh) => {
+      await assert.rejects(queue.publish(fresh(), undefined), TypeError);
+    }));
+  });
+}
