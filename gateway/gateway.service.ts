@@ -23,6 +23,19 @@ export interface GatewayOptions {
   onListening?(url: string): void;
 }
 
+/**
+ * Listens, retrying for a while: a gateway restarted in place may find its port still
+ * held for a moment by the process it replaces.
+ */
+async function listen(app: TemplatedApp, host: string, port: number): Promise<us_listen_socket> {
+  for (let waited = 0; ; waited += 250) {
+    const socket = await new Promise<us_listen_socket | false>((resolve) => app.listen(host, port, resolve));
+    if (socket) return socket;
+    if (port === 0 || waited >= 15_000) throw new Error(`cannot listen on ${host}:${port}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 export function createGatewayService({ config, fanout, rateLimits, onListening }: GatewayOptions): ServiceSchema {
   let app: TemplatedApp | undefined;
   let listenSocket: us_listen_socket | undefined;
@@ -88,9 +101,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         },
       });
 
-      listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-        app!.listen(config.host, config.port, (socket) => (socket ? resolve(socket) : reject(new Error(`cannot listen on ${config.host}:${config.port}`))));
-      });
+      listenSocket = await listen(app, config.host, config.port);
       const port = uws.us_socket_local_port(listenSocket);
       const url = config.publicUrl ?? `https://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
       ready = true;

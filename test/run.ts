@@ -16,10 +16,17 @@ const adapterEnv = {
 
 function runTests(title: string, files: string[], env: Record<string, string>): boolean {
   process.stdout.write(`\n=== ${title}\n`);
-  const run = spawnSync(process.execPath, ['--disable-warning=ExperimentalWarning', '--test', '--test-concurrency=2', ...files], {
+  const started = Date.now();
+  // No test may hang the suite: each test has a deadline, and a file whose tests are done
+  // is ended even if it left a handle open.
+  const run = spawnSync(process.execPath, [
+    '--disable-warning=ExperimentalWarning', '--test', '--test-concurrency=2',
+    '--test-timeout=240000', '--test-force-exit', ...files,
+  ], {
     stdio: 'inherit',
     env: { ...process.env, ...env },
   });
+  process.stdout.write(`=== ${title}: ${run.status === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s\n`);
   return run.status === 0;
 }
 
