@@ -51,6 +51,6 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
       ? { enabled: true, reporter: [{ type: 'Prometheus', options: { port: config.metricsPort, path: '/metrics' } }] }
       : { enabled: false },
     // Stopping waits for in-flight requests to finish.
-    tracking: { enabled: true, shutdownTimeout: 10_000 },
+    tracking: { enabled: true, shutdownTimeout: config.limits.drainTimeoutMs },
   };
 }

@@ -25,7 +25,7 @@ export interface ClusterNode {
   roles: string;
   env: Record<string, string>;
   child: ChildProcess;
-  /** The gateway's base URL (gateways only). */
+  /** The gateway's base URL (gateways only); after a restart it may differ unless `basePort` was given. */
   url?: string;
   output(): string;
 }
@@ -81,7 +81,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     },
     async restart(node) {
       await stopChild(node.child, 'SIGTERM');
-      const port = node.url ? Number(new URL(node.url).port) : undefined;
+      // A gateway comes back on its port when that was chosen (--base-port). A port the
+      // system picked is in the ephemeral range, where by now a client's outgoing
+      // connection may hold it: such a gateway picks a new one (see `url`).
+      const port = options.basePort && node.url ? Number(new URL(node.url).port) : undefined;
       const again = await spawnNode(node.name, node.roles, { ...node.env, ...(port ? { SQUARED_PORT: String(port) } : {}) }, options.log);
       nodes[nodes.indexOf(node)] = again;
       return again;

@@ -7,6 +7,7 @@ import type { Caller } from '../actors/caller.ts';
 import type { Fanout } from '../cluster/fanout/fanout.ts';
 import type { Config } from '../cluster/config.ts';
 import type { RateLimitStore } from '../storage/interfaces.ts';
+import { InFlightRequests } from './http/in-flight.ts';
 import { registerRoutes, type Route } from './http/router.ts';
 import { registerLiveEndpoint } from './live/live-endpoint.ts';
 import { LiveHub } from './live/live-hub.ts';
@@ -41,6 +42,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
   let listenSocket: us_listen_socket | undefined;
   let ready = false;
   const hub = new LiveHub(fanout);
+  const inFlight = new InFlightRequests();
 
   return {
     name: 'gateway',
@@ -77,6 +79,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         rateLimits,
         authenticate,
         call,
+        inFlight,
       });
 
       const sessionHost: LiveSessionHost = {
@@ -109,11 +112,18 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
       onListening?.(url);
     },
 
+    /**
+     * The drain: stop taking connections (and say so on /ready), answer the requests in
+     * flight, each with `Connection: close` so keep-alive clients reconnect elsewhere, then
+     * tell live clients to reconnect (elsewhere) and resume, and close what is left.
+     */
     async stopped() {
       ready = false;
-      // Stop taking connections, then tell live clients to reconnect (elsewhere) and resume.
+      inFlight.draining = true;
       if (listenSocket) uws.us_listen_socket_close(listenSocket);
-      hub.closeAll(CLOSE_GOING_AWAY, 'going away');
+      const drained = await inFlight.idle(config.limits.drainTimeoutMs);
+      if (!drained) this.logger.warn({ inFlight: inFlight.size }, 'drain timed out: closing with requests still in flight');
+      hub.closeAll(CLOSE_GOING_AWAY, 'going away: reconnect and resume');
       app?.close();
     },
   };

@@ -1,7 +1,7 @@
 // `npm test`: the whole suite in both modes. First the embedded mode (unit, API, media);
-// then, when the cluster engines answer, the engine adapters and the same API suite
-// against multi-process clusters. In CI the engines must answer: a missing engine fails.
-import { spawnSync } from 'node:child_process';
+// then, when the cluster engines answer, the engine adapters, the same API suite
+// against multi-process clusters, and the fault tests. In CI the engines must answer: a missing engine fails.
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { localEngineEnv } from '../cluster/local-cluster.ts';
 
@@ -14,20 +14,48 @@ const adapterEnv = {
   SQUARED_RABBITMQ: engineEnv.SQUARED_RABBITMQ,
 };
 
-function runTests(title: string, files: string[], env: Record<string, string>): boolean {
+/**
+ * Runs one pass. It may take `minutes` (several times what it takes on a 2-core machine);
+ * then it is killed, with everything it started, and fails.
+ */
+async function runTests(title: string, files: string[], env: Record<string, string>, minutes: number): Promise<boolean> {
   process.stdout.write(`\n=== ${title}\n`);
   const started = Date.now();
-  // No test may hang the suite: each test has a deadline, and a file whose tests are done
-  // is ended even if it left a handle open.
-  const run = spawnSync(process.execPath, [
+  // No test may hang the suite: each test has a deadline, a file whose tests are done is
+  // ended even if it left a handle open, and the pass runs in its own process group, which
+  // is killed as a whole (servers the tests started included) if it overruns.
+  const child = spawn(process.execPath, [
     '--disable-warning=ExperimentalWarning', '--test', '--test-concurrency=2',
     '--test-timeout=240000', '--test-force-exit', ...files,
-  ], {
-    stdio: 'inherit',
-    env: { ...process.env, ...env },
-  });
-  process.stdout.write(`=== ${title}: ${run.status === 0 ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s\n`);
-  return run.status === 0;
+  ], { stdio: 'inherit', env: { ...process.env, ...env }, detached: true });
+  let overran = false;
+  const deadline = setTimeout(() => {
+    overran = true;
+    process.stdout.write(`\n=== ${title}: still running after ${minutes} min: killing it\n`);
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, minutes * 60_000);
+  const forward = (signal: NodeJS.Signals) => () => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // already gone
+    }
+  };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  clearTimeout(deadline);
+  process.off('SIGINT', onInt);
+  process.off('SIGTERM', onTerm);
+  const ok = status === 0 && !overran;
+  process.stdout.write(`=== ${title}: ${ok ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  return ok;
 }
 
 function reachable(url: string): Promise<boolean> {
@@ -44,14 +72,43 @@ function reachable(url: string): Promise<boolean> {
   });
 }
 
-const embeddedOk = runTests('embedded mode', ['test/unit/*.test.ts', 'test/api/*.test.ts', 'test/media/*.test.ts'], {});
+/**
+ * Tools the tests use that npm does not bring: ffmpeg (the RTP source of the media smoke
+ * check). Installed here, once, from the distribution when missing and allowed to — never
+ * from inside a test, where a timeout would leave apt-get holding the dpkg lock.
+ */
+function ensureTestTools(): void {
+  if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0) return;
+  if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    process.stdout.write('\nffmpeg is missing and cannot be installed from here: the media test will fail (sudo apt-get install ffmpeg)\n');
+    return;
+  }
+  process.stdout.write('\n=== installing ffmpeg for the media tests (apt-get)\n');
+  const started = Date.now();
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const options = ['-o', 'DPkg::Lock::Timeout=300', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'ffmpeg']]) {
+    const run = spawnSync('apt-get', [...options, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env, timeout: 15 * 60_000 });
+    if (run.status !== 0) {
+      process.stdout.write(`apt-get ${args[0]} failed (${run.status ?? run.signal}): the media test will fail\n`);
+      return;
+    }
+  }
+  process.stdout.write(`=== ffmpeg installed in ${Math.round((Date.now() - started) / 1000)} s\n`);
+}
+
+ensureTestTools();
+const embeddedOk = await runTests('embedded mode', ['test/unit/*.test.ts', 'test/api/*.test.ts', 'test/media/*.test.ts'], {}, 12);
 
 const missing: string[] = [];
 for (const [name, url] of Object.entries(adapterEnv)) if (!(await reachable(url))) missing.push(`${name}=${url}`);
 let clusterOk = true;
 if (missing.length === 0) {
-  clusterOk = runTests('cluster mode (engine adapters, then the API suite against multi-process clusters)',
-    ['test/storage/*.test.ts', 'test/api/*.test.ts'], { ...adapterEnv, SQUARED_TEST_MODE: 'cluster' });
+  const clusterEnv = { ...adapterEnv, SQUARED_TEST_MODE: 'cluster' };
+  clusterOk = await runTests('cluster mode (engine adapters, then the API suite against multi-process clusters)',
+    ['test/storage/*.test.ts', 'test/api/*.test.ts'], clusterEnv, 25);
+  // Alone: they restart shared engines (Redis), which other files must not see.
+  clusterOk = (await runTests('cluster fault tests', ['test/cluster/*.test.ts'], clusterEnv, 15)) && clusterOk;
 } else if (process.env.CI) {
   process.stdout.write(`\ncluster mode FAILED: engines not reachable in CI: ${missing.join(', ')}\n`);
   clusterOk = false;

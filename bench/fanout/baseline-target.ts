@@ -2,19 +2,12 @@
 // the same sockets and rooms, one poster WebSocket per room (each post acknowledged).
 import path from 'node:path';
 import WebSocket from 'ws';
-import { spawnServer, type ServerProcess } from '../lib/server-process.ts';
+import { spawnServer } from '../lib/server-process.ts';
 import type { BenchCert } from '../lib/tls.ts';
-import type { FleetSpec } from './fleet.ts';
 import type { Poster } from './load.ts';
+import type { FanoutTarget } from './target.ts';
 
-export interface BaselineTarget {
-  server: ServerProcess;
-  fleetSpec: FleetSpec;
-  poster: Poster & { close(): void };
-  stop(): Promise<void>;
-}
-
-export async function startBaselineTarget(options: { sockets: number; rooms: number; frameBytes: number; cert: BenchCert }): Promise<BaselineTarget> {
+export async function startBaselineTarget(options: { sockets: number; rooms: number; frameBytes: number; cert: BenchCert }): Promise<FanoutTarget> {
   const { sockets, rooms, cert } = options;
   const server = await spawnServer({
     name: 'baseline server',
@@ -73,11 +66,12 @@ export async function startBaselineTarget(options: { sockets: number; rooms: num
   };
 
   return {
-    server,
+    servers: [server],
+    enginePids: [],
     poster,
     fleetSpec: {
       sockets,
-      url: `${base}/live`,
+      urls: [`${base}/live`],
       ca: cert.cert,
       roomOf: (i) => i % rooms,
       roomKey,

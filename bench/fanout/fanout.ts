@@ -9,9 +9,9 @@ import { startBaselineTarget } from './baseline-target.ts';
 import { Fleet } from './fleet.ts';
 import { runLoad, type LoadOptions, type PhaseResult, type Poster } from './load.ts';
 import { problems, ratios, renderRatios, renderTable, renderTimeline } from './report.ts';
-import type { ServerProcess } from '../lib/server-process.ts';
-import type { FleetSpec } from './fleet.ts';
+import { startClusterTarget } from './cluster-target.ts';
 import { startSquaredTarget } from './squared-target.ts';
+import type { FanoutTarget } from './target.ts';
 
 export const description = 'N live sockets over R rooms, open-loop posts, post→deliver latency; Squared vs raw uWS pub/sub';
 
@@ -23,11 +23,13 @@ export const flags: Record<string, FlagSpec> = {
   warmup: { default: '2', help: 'warm-up posting before the measured part (delivered and checked, not in the figures)', parse: (v) => (v === '0' ? '0' : positiveNumber('warmup')(v)) },
   drain: { default: '15', help: 'max seconds to wait after the last post for outstanding deliveries', parse: positiveNumber('drain') },
   sync: { default: 'full', help: 'Squared SQLite commit mode: full (fsync every commit), normal, or both (two Squared runs)', parse: oneOf('sync', ['full', 'normal', 'both']) },
-  targets: { default: 'squared,baseline', help: 'which targets to run: squared, baseline, or both comma-separated', parse: (v) => {
+  targets: { default: 'squared,baseline', help: 'targets to run, comma-separated, in this order: squared (embedded), cluster (a local multi-process cluster on the engines of `npm run engines:up`), baseline', parse: (v) => {
     const list = v.split(',').map((s) => s.trim());
-    for (const t of list) oneOf('targets', ['squared', 'baseline'])(t);
+    for (const t of list) oneOf('targets', ['squared', 'cluster', 'baseline'])(t);
     return list.join(',');
   } },
+  gateways: { default: '2', help: 'cluster target: gateway processes', parse: positiveNumber('gateways', { integer: true }) },
+  actors: { default: '2', help: 'cluster target: actor node processes', parse: positiveNumber('actors', { integer: true }) },
   'post-conns': { default: '32', help: 'max HTTPS keep-alive connections the Squared posters use', parse: positiveNumber('post-conns', { integer: true }) },
   'connect-concurrency': { default: '50', help: 'sockets connecting at the same time during set-up', parse: positiveNumber('connect-concurrency', { integer: true }) },
   'max-inflight': { default: '20000', help: 'posts in flight above which the generator skips (and reports) sends', parse: positiveNumber('max-inflight', { integer: true }) },
@@ -37,16 +39,9 @@ export const flags: Record<string, FlagSpec> = {
 
 export const usage = () => `Flags:\n${flagHelp(flags)}`;
 
-interface Target {
-  server: ServerProcess;
-  fleetSpec: FleetSpec;
-  poster: Poster & { close(): void };
-  stop(): Promise<void>;
-}
-
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function phase(name: string, start: () => Promise<Target>, load: LoadOptions, connectConcurrency: number): Promise<{ result: PhaseResult; warnings: { count: number; examples: string[] } }> {
+async function phase(name: string, start: () => Promise<FanoutTarget>, load: LoadOptions, connectConcurrency: number): Promise<{ result: PhaseResult; warnings: { count: number; examples: string[] } }> {
   log(`\n[${name}] starting…`);
   const target = await start();
   const fleet = new Fleet(target.fleetSpec);
@@ -55,13 +50,16 @@ async function phase(name: string, start: () => Promise<Target>, load: LoadOptio
     await fleet.connectAll(connectConcurrency, (done) => {
       if (done % Math.max(250, Math.ceil(load.sockets / 4 / 250) * 250) === 0) log(`    ${done}/${load.sockets} sockets ready`);
     });
-    log(`    ${load.sockets} sockets connected and ready in ${((Date.now() - connectStart) / 1000).toFixed(1)} s (server pid ${target.server.pid})`);
+    log(`    ${load.sockets} sockets connected and ready in ${((Date.now() - connectStart) / 1000).toFixed(1)} s (server pids ${target.servers.map((s) => s.pid).join(', ')})`);
     const members = Array.from({ length: load.rooms }, (_, r) => Math.floor(load.sockets / load.rooms) + (r < load.sockets % load.rooms ? 1 : 0));
-    const result = await runLoad(name, load, fleet, target.poster, target.server.pid, members, log);
-    const crashed = target.server.crashed();
-    if (crashed) throw new Error(`${crashed}. Last output:\n${target.server.tail()}`);
+    const result = await runLoad(name, load, fleet, target.poster, { server: target.servers.map((s) => s.pid), engines: target.enginePids }, members, log);
+    for (const server of target.servers) {
+      const crashed = server.crashed();
+      if (crashed) throw new Error(`${crashed}. Last output:\n${server.tail()}`);
+    }
     log(`    done: ${result.deliveries.received}/${result.deliveries.expected} deliveries, p99 ${result.latencyMs.p99} ms, ${result.resyncs} resyncs`);
-    return { result, warnings: target.server.warnings() };
+    const each = target.servers.map((s) => s.warnings());
+    return { result, warnings: { count: each.reduce((n, w) => n + w.count, 0), examples: each.flatMap((w) => w.examples).slice(0, 8) } };
   } finally {
     await fleet.closeAll();
     target.poster.close();
@@ -97,6 +95,12 @@ export async function run(argv: string[]): Promise<number> {
       results.push(result);
       warnings[name] = w;
     }
+  }
+  if (targets.includes('cluster')) {
+    const name = `cluster(${f.gateways}gw+${f.actors}act)`;
+    const { result, warnings: w } = await phase(name, () => startClusterTarget({ gateways: Number(f.gateways), actors: Number(f.actors), sockets: load.sockets, rooms: load.rooms, postConns: Number(f['post-conns']), cert, log }), load, Number(f['connect-concurrency']));
+    results.push(result);
+    warnings[name] = w;
   }
   if (targets.includes('baseline')) {
     const squaredFrame = results.find((r) => r.avgFrameBytes > 0)?.avgFrameBytes;

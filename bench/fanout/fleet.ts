@@ -9,7 +9,8 @@ import type { Recorder } from './recorder.ts';
 
 export interface FleetSpec {
   sockets: number;
-  url: string;
+  /** Where the sockets connect: socket i to urls[i % urls.length] (a cluster's gateways). */
+  urls: string[];
   ca: Buffer;
   /** Room index of socket i. */
   roomOf(i: number): number;
@@ -71,7 +72,8 @@ export class Fleet {
   }
 
   private connect(i: number, resume?: Record<string, number>): Promise<void> {
-    const { url, ca } = this.spec;
+    const { urls, ca } = this.spec;
+    const url = urls[i % urls.length];
     const roomKey = this.spec.roomKey(this.spec.roomOf(i));
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { ca, perMessageDeflate: false, skipUTF8Validation: true });

@@ -8,6 +8,13 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { summarize, type LatencySummary } from '../lib/histogram.ts';
 import { cpuMs, peakRssKiB, rssSampler, schedMs } from '../lib/proc.ts';
+
+/** The processes whose cost a phase measures: the server under test (one or several
+ *  processes) and, in cluster mode, the engines it writes to. */
+export interface MeasuredProcesses {
+  server: number[];
+  engines: number[];
+}
 import type { Fleet } from './fleet.ts';
 import { ACKED, FAILED, Recorder, SKIPPED } from './recorder.ts';
 
@@ -55,7 +62,12 @@ export interface PhaseResult {
   /** Server CPU time per delivery of a measured message (CPU of the measured part ÷ its deliveries). */
   serverCpuMicrosPerDelivery: number;
   clientCpuPct: number;
-  /** Run-queue delay of the main threads (runnable, waiting for a CPU) as % of wall time. */
+  /** Engines' CPU (cluster mode; NaN without engines), as % of 1 core and per delivery. */
+  enginesCpuPct: number;
+  enginesCpuMicrosPerDelivery: number;
+  /** How many processes the server is made of (1, or a cluster's nodes). */
+  serverProcesses: number;
+  /** Run-queue delay of the main threads (runnable, waiting for a CPU) as % of wall time; the worst server process. */
   serverWaitingForCpuPct: number;
   clientWaitingForCpuPct: number;
   serverPeakRssMiB: number;
@@ -70,7 +82,9 @@ export interface PhaseResult {
 const mib = (kib: number | undefined) => (kib === undefined ? NaN : Math.round(kib / 102.4) / 10);
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
-export async function runLoad(target: string, opts: LoadOptions, fleet: Fleet, poster: Poster, serverPid: number, members: number[], log: (line: string) => void): Promise<PhaseResult> {
+const sum = (values: (number | undefined)[]) => values.reduce<number>((s, v) => s + (v ?? NaN), 0);
+
+export async function runLoad(target: string, opts: LoadOptions, fleet: Fleet, poster: Poster, pids: MeasuredProcesses, members: number[], log: (line: string) => void): Promise<PhaseResult> {
   const interval = 1000 / opts.rate;
   const warm = Math.round(opts.warmup * opts.rate);
   const measured = Math.round(opts.seconds * opts.rate);
@@ -79,14 +93,18 @@ export async function runLoad(target: string, opts: LoadOptions, fleet: Fleet, p
   fleet.attach(rec);
 
   const loadStart = os.loadavg()[0];
-  const rss = rssSampler(serverPid);
+  const rss = rssSampler(pids.server);
   const t0 = performance.now() + 20;
   const measureStart = t0 + warm * interval;
   for (let k = 0; k < total; k++) rec.dueAt[k] = t0 + k * interval;
 
-  let cpuStart: { server: number; client: NodeJS.CpuUsage; serverSched: { onCpu: number; waiting: number } | undefined; clientSched: { onCpu: number; waiting: number } | undefined; at: number } | undefined;
+  type Sched = { onCpu: number; waiting: number } | undefined;
+  let cpuStart: { server: number; engines: number; client: NodeJS.CpuUsage; serverSched: Sched[]; clientSched: Sched; at: number } | undefined;
   const takeCpuStart = () => {
-    cpuStart ??= { server: cpuMs(serverPid) ?? NaN, client: process.cpuUsage(), serverSched: schedMs(serverPid), clientSched: schedMs(process.pid), at: performance.now() };
+    cpuStart ??= {
+      server: sum(pids.server.map(cpuMs)), engines: sum(pids.engines.map(cpuMs)), client: process.cpuUsage(),
+      serverSched: pids.server.map(schedMs), clientSched: schedMs(process.pid), at: performance.now(),
+    };
   };
   if (warm === 0) takeCpuStart();
 
@@ -133,13 +151,15 @@ export async function runLoad(target: string, opts: LoadOptions, fleet: Fleet, p
   takeCpuStart();
   const end = Math.max(rec.lastDeliveryAt, rec.lastAckAt, postingEnd);
   const wallMs = performance.now() - cpuStart!.at;
-  const serverCpu = (cpuMs(serverPid) ?? NaN) - cpuStart!.server;
+  const serverCpu = sum(pids.server.map(cpuMs)) - cpuStart!.server;
+  const enginesCpu = pids.engines.length ? sum(pids.engines.map(cpuMs)) - cpuStart!.engines : NaN;
   const clientCpu = process.cpuUsage(cpuStart!.client);
-  const waitingPct = (before: { waiting: number } | undefined, after: { waiting: number } | undefined) => (before && after ? round(((after.waiting - before.waiting) / wallMs) * 100) : NaN);
-  const serverWaiting = waitingPct(cpuStart!.serverSched, schedMs(serverPid));
+  const waitingPct = (before: Sched, after: Sched) => (before && after ? round(((after.waiting - before.waiting) / wallMs) * 100) : NaN);
+  const serverWaiting = Math.max(...pids.server.map((pid, i) => waitingPct(cpuStart!.serverSched[i], schedMs(pid))));
   const clientWaiting = waitingPct(cpuStart!.clientSched, schedMs(process.pid));
   const serverPeakDuringLoad = rss.stop();
-  const serverPeak = peakRssKiB(serverPid);
+  // Peaks of several processes need not coincide: their sum is an upper bound.
+  const serverPeak = sum(pids.server.map(peakRssKiB));
 
   const a = rec.accounting();
   const failed = rec.count(FAILED, 0);
@@ -176,6 +196,9 @@ export async function runLoad(target: string, opts: LoadOptions, fleet: Fleet, p
     avgFrameBytes: rec.deliveredTotal ? Math.round(rec.deliveredBytes / rec.deliveredTotal) : 0,
     serverCpuPct: round((serverCpu / wallMs) * 100),
     serverCpuMicrosPerDelivery: a.measuredDeliveries ? round((serverCpu * 1000) / a.measuredDeliveries, 2) : NaN,
+    enginesCpuPct: round((enginesCpu / wallMs) * 100),
+    enginesCpuMicrosPerDelivery: a.measuredDeliveries ? round((enginesCpu * 1000) / a.measuredDeliveries, 2) : NaN,
+    serverProcesses: pids.server.length,
     clientCpuPct: round(((clientCpu.user + clientCpu.system) / 1000 / wallMs) * 100),
     serverWaitingForCpuPct: serverWaiting,
     clientWaitingForCpuPct: clientWaiting,

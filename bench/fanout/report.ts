@@ -30,6 +30,9 @@ const ROWS: Row[] = [
   ['avg event frame bytes', (r) => n(r.avgFrameBytes)],
   ['server CPU % of 1 core', (r) => n(r.serverCpuPct)],
   ['server CPU µs per delivery', (r) => n(r.serverCpuMicrosPerDelivery)],
+  ['server processes', (r) => n(r.serverProcesses)],
+  ['engines CPU % of 1 core', (r) => n(r.enginesCpuPct)],
+  ['engines CPU µs per delivery', (r) => n(r.enginesCpuMicrosPerDelivery)],
   ['client CPU % of 1 core', (r) => n(r.clientCpuPct)],
   ['server main thread waiting for CPU %', (r) => n(r.serverWaitingForCpuPct)],
   ['client main thread waiting for CPU %', (r) => n(r.clientWaitingForCpuPct)],
@@ -46,6 +49,7 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export interface Ratio {
+  postsPerSec: number;
   deliveriesPerSec: number;
   p50: number;
   p99: number;
@@ -56,20 +60,26 @@ export interface Ratio {
 
 const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : NaN);
 
+function ratioOf(r: PhaseResult, baseline: PhaseResult): Ratio {
+  return {
+    postsPerSec: ratio(r.messagesPostedPerSec, baseline.messagesPostedPerSec),
+    deliveriesPerSec: ratio(r.deliveriesPerSec, baseline.deliveriesPerSec),
+    p50: ratio(r.latencyMs.p50, baseline.latencyMs.p50),
+    p99: ratio(r.latencyMs.p99, baseline.latencyMs.p99),
+    max: ratio(r.latencyMs.max, baseline.latencyMs.max),
+    peakRss: ratio(r.serverPeakRssMiB, baseline.serverPeakRssMiB),
+    cpuPerDelivery: ratio(r.serverCpuMicrosPerDelivery, baseline.serverCpuMicrosPerDelivery),
+  };
+}
+
+/** Every Squared target against the baseline; and the cluster against the embedded mode. */
 export function ratios(results: PhaseResult[]): Record<string, Ratio> {
-  const baseline = results.find((r) => r.target === 'baseline');
   const out: Record<string, Ratio> = {};
-  if (!baseline) return out;
+  const baseline = results.find((r) => r.target === 'baseline');
+  const embedded = results.find((r) => r.target.startsWith('squared('));
   for (const r of results) {
-    if (r === baseline) continue;
-    out[`${r.target}/baseline`] = {
-      deliveriesPerSec: ratio(r.deliveriesPerSec, baseline.deliveriesPerSec),
-      p50: ratio(r.latencyMs.p50, baseline.latencyMs.p50),
-      p99: ratio(r.latencyMs.p99, baseline.latencyMs.p99),
-      max: ratio(r.latencyMs.max, baseline.latencyMs.max),
-      peakRss: ratio(r.serverPeakRssMiB, baseline.serverPeakRssMiB),
-      cpuPerDelivery: ratio(r.serverCpuMicrosPerDelivery, baseline.serverCpuMicrosPerDelivery),
-    };
+    if (baseline && r !== baseline) out[`${r.target}/baseline`] = ratioOf(r, baseline);
+    if (embedded && r.target.startsWith('cluster(')) out[`${r.target}/${embedded.target}`] = ratioOf(r, embedded);
   }
   return out;
 }
@@ -80,14 +90,15 @@ export function renderTable(results: PhaseResult[]): string {
 
 export function renderRatios(r: Record<string, Ratio>): string {
   const names = Object.keys(r);
-  if (names.length === 0) return '(no baseline in this run: no ratios)';
+  if (names.length === 0) return '(no baseline and no embedded/cluster pair in this run: no ratios)';
   const rows: [string, keyof Ratio, string][] = [
-    ['deliveries/s', 'deliveriesPerSec', 'higher is better, 1.0 = as fast as raw uWS'],
+    ['messages posted/s', 'postsPerSec', 'higher is better'],
+    ['deliveries/s', 'deliveriesPerSec', 'higher is better, 1.0 = as fast as the reference'],
     ['post→deliver p50', 'p50', 'lower is better'],
     ['post→deliver p99', 'p99', 'lower is better'],
     ['post→deliver max', 'max', 'lower is better'],
     ['server peak RSS', 'peakRss', 'lower is better'],
-    ['server CPU per delivery', 'cpuPerDelivery', 'lower is better; least sensitive to other load on the machine'],
+    ['server CPU per delivery', 'cpuPerDelivery', 'lower is better; least sensitive to other load on the machine (engines not included)'],
   ];
   return table(['ratio', ...names, ''], rows.map(([label, key, note]) => [label, ...names.map((name) => `${n(r[name][key])}x`), note]));
 }

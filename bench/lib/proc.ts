@@ -41,12 +41,12 @@ export function cpuMs(pid: number): number | undefined {
   }
 }
 
-/** Samples VmRSS of a process every `everyMs` and keeps the maximum. */
-export function rssSampler(pid: number, everyMs = 250): { stop(): number | undefined } {
+/** Samples the VmRSS of a group of processes (summed) every `everyMs` and keeps the maximum. */
+export function rssSampler(pids: number[], everyMs = 250): { stop(): number | undefined } {
   let max: number | undefined;
   const sample = () => {
-    const rss = rssKiB(pid);
-    if (rss !== undefined) max = Math.max(max ?? 0, rss);
+    const each = pids.map(rssKiB);
+    if (each.every((rss) => rss !== undefined)) max = Math.max(max ?? 0, each.reduce((s, rss) => s + rss!, 0));
   };
   sample();
   const timer = setInterval(sample, everyMs);

@@ -8,6 +8,7 @@ import type { Caller } from '../../actors/caller.ts';
 import type { RateLimitStore } from '../../storage/interfaces.ts';
 import { readBody, readRequest, parseBody, type ApiRequest } from './api-request.ts';
 import { HttpError, toErrorReply, webexError } from './http-errors.ts';
+import type { InFlightRequests } from './in-flight.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
 
@@ -46,6 +47,8 @@ export interface RouterOptions {
   rateLimits: RateLimitStore;
   authenticate(token: string, trackingId: string): Promise<Caller>;
   call<T>(action: string, params: object, meta: { caller?: Caller; trackingId: string }): Promise<T>;
+  /** The requests being answered, for a graceful drain. */
+  inFlight: InFlightRequests;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -69,7 +72,11 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
         request.aborted = true;
       });
       const body = route.method === 'post' || route.method === 'put' ? readBody(res, request, options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
-      run(route, request, body).then((reply) => send(res, request, reply));
+      options.inFlight.enter();
+      run(route, request, body).then((reply) => {
+        send(res, request, reply, options.inFlight.draining);
+        options.inFlight.leave();
+      });
     });
   }
 
@@ -86,7 +93,7 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
     });
     // Drain any body so the connection stays usable, then answer.
     res.onData(() => undefined);
-    send(res, request, { status, body: webexError(status, message, request.trackingId), headers });
+    send(res, request, { status, body: webexError(status, message, request.trackingId), headers }, options.inFlight.draining);
   }
 
   async function run(route: Route, request: ApiRequest, rawBody: Promise<Buffer>): Promise<Reply> {
@@ -123,7 +130,7 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
   }
 }
 
-function send(res: HttpResponse, request: ApiRequest, reply: Reply): void {
+function send(res: HttpResponse, request: ApiRequest, reply: Reply, closeConnection: boolean): void {
   if (request.aborted) return;
   const payload = reply.body === undefined || reply.status === 204 ? undefined : JSON.stringify(reply.body);
   res.cork(() => {
@@ -131,6 +138,7 @@ function send(res: HttpResponse, request: ApiRequest, reply: Reply): void {
     res.writeHeader('TrackingID', request.trackingId);
     if (payload !== undefined) res.writeHeader('Content-Type', 'application/json;charset=UTF-8');
     for (const [key, value] of Object.entries(reply.headers ?? {})) res.writeHeader(key, value);
-    res.end(payload);
+    if (closeConnection) res.writeHeader('Connection', 'close');
+    res.end(payload, closeConnection);
   });
 }

@@ -21,7 +21,7 @@
 //   5. DTLS: a WebRtcTransport completes ICE (STUN sent from here) and a DTLS
 //      handshake against `openssl s_server` (skipped if openssl is missing);
 //   6. everything closes cleanly and the worker exits.
-// ffmpeg is installed with apt-get if missing (when running as root).
+// ffmpeg must be installed (`npm test` installs it when it runs as root).
 
 import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -251,16 +251,9 @@ async function main() {
 	log(`closed: worker subprocess ${worker.pid} exited, died=${worker.died}`);
 }
 
-// ffmpeg is used as the RTP source; install it from apt if it is missing.
+// ffmpeg is used as the RTP source.
 function ensureFfmpeg() {
-	if (spawnSync('ffmpeg', ['-version']).status === 0) return;
-	check(process.getuid?.() === 0, 'ffmpeg is missing: sudo apt-get install ffmpeg');
-	log('ffmpeg missing, installing it with apt-get');
-	const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-	for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'ffmpeg']]) {
-		const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
-		check(r.status === 0, `apt-get ${args.join(' ')} failed`);
-	}
+	check(spawnSync('ffmpeg', ['-version']).status === 0, 'ffmpeg is missing: sudo apt-get install ffmpeg');
 }
 
 // ICE from this process (a STUN Binding request as a controlling peer), then

@@ -23,6 +23,12 @@ export interface Target {
   /** The embedded process (embedded mode only). */
   process?: SquaredProcess;
   cluster?: LocalCluster;
+  /**
+   * Kills every process of the target with SIGKILL and starts them again on the same data
+   * (embedded: the data directory; cluster: the keyspace). `url`, `liveUrl` and `admin`
+   * are those of the restarted processes afterwards.
+   */
+  crashAndRestart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -30,21 +36,27 @@ export const testMode = (): 'embedded' | 'cluster' => (process.env.SQUARED_TEST_
 
 export async function startTarget(env: Record<string, string> = {}): Promise<Target> {
   if (testMode() === 'cluster') return startClusterTarget(env);
-  const squared = await startSquared({ env });
-  const admin = new ApiClient(squared.url, squared.ca, squared.adminToken);
-  return {
+  let squared = await startSquared({ env });
+  const target: Target = {
     url: squared.url,
     liveUrl: squared.url,
     ca: squared.ca,
-    admin,
+    admin: new ApiClient(squared.url, squared.ca, squared.adminToken),
     adminEmail: squared.adminEmail,
     mode: 'embedded',
     process: squared,
+    async crashAndRestart() {
+      squared.child.kill('SIGKILL');
+      target.admin.close();
+      squared = await squared.restart();
+      Object.assign(target, { url: squared.url, liveUrl: squared.url, process: squared, admin: new ApiClient(squared.url, squared.ca, squared.adminToken) });
+    },
     async stop() {
-      admin.close();
+      target.admin.close();
       await squared.stop();
     },
   };
+  return target;
 }
 
 async function startClusterTarget(env: Record<string, string>): Promise<Target> {
@@ -56,19 +68,27 @@ async function startClusterTarget(env: Record<string, string>): Promise<Target> 
   const [first, last] = [cluster.gateways()[0], cluster.gateways().at(-1)!];
   const ca = fs.readFileSync(path.join(dataDir, 'tls', 'cert.pem'));
   const credentials = JSON.parse(fs.readFileSync(path.join(dataDir, 'admin.json'), 'utf8'));
-  const admin = new ApiClient(first.url!, ca, credentials.token);
-  return {
+  const target: Target = {
     url: first.url!,
     liveUrl: last.url!,
     ca,
-    admin,
+    admin: new ApiClient(first.url!, ca, credentials.token),
     adminEmail: credentials.email,
     mode: 'cluster',
     cluster,
+    async crashAndRestart() {
+      target.admin.close();
+      await Promise.all(cluster.nodes.map((node) => cluster.kill(node, 'SIGKILL')));
+      for (const node of cluster.actors()) await cluster.restart(node);
+      await Promise.all(cluster.gateways().map((node) => cluster.restart(node)));
+      const gateways = cluster.gateways();
+      Object.assign(target, { url: gateways[0].url, liveUrl: gateways.at(-1)!.url, admin: new ApiClient(gateways[0].url!, ca, credentials.token) });
+    },
     async stop() {
-      admin.close();
+      target.admin.close();
       await cluster.stop();
       await dropClusterData(cluster.actors()[0].env);
     },
   };
+  return target;
 }

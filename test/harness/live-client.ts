@@ -37,10 +37,11 @@ export class LiveClient {
 
   /** Opens a socket without saying hello, for protocol tests. */
   static open(baseUrl: string, ca: Buffer): Promise<LiveClient> {
-    const socket = new WebSocket(new URL('/v1/live', baseUrl.replace(/^https/, 'wss')), { ca });
+    const socket = new WebSocket(new URL('/v1/live', baseUrl.replace(/^https/, 'wss')), { ca, handshakeTimeout: 10_000 });
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new LiveClient(socket)));
       socket.once('error', reject);
+      socket.once('close', (code) => reject(new Error(`live socket closed (${code}) before it opened`)));
     });
   }
 
