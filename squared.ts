@@ -23,8 +23,8 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, rooms, teams, search } = wiring.actors;
-  broker.createService(createPeopleService({ store: people, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword }));
+  const { people, sessions, rooms, teams, search } = wiring.actors;
+  broker.createService(createPeopleService({ store: people, sessions, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword }));
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));

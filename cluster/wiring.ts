@@ -5,11 +5,11 @@ import type { Logger } from 'moleculer';
 import type { Config } from './config.ts';
 import type { Fanout } from './fanout/fanout.ts';
 import { LocalFanout } from './fanout/local-fanout.ts';
-import type { PeopleStore, RateLimitStore, RoomStore, SearchIndex, TeamStore } from '../storage/interfaces.ts';
+import type { PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore } from '../storage/interfaces.ts';
 
 export interface Wiring {
   /** Present on nodes with the `actors` role. */
-  actors?: { people: PeopleStore; rooms: RoomStore; teams: TeamStore; search: SearchIndex };
+  actors?: { people: PeopleStore; sessions: SessionCache; rooms: RoomStore; teams: TeamStore; search: SearchIndex };
   rateLimits: RateLimitStore;
   fanout: Fanout;
   /** `nats://…` when the Moleculer broker must join a cluster. */
@@ -31,12 +31,12 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
       const { openCassandraStorage } = await import('../storage/cassandra/index.ts');
       const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message) });
       closers.push(() => cassandra.close());
-      actors = { people: cassandra.people, rooms: cassandra.rooms, teams: cassandra.teams, search: await openSearch(config, logger, closers) };
+      actors = { people: cassandra.people, sessions: await openSessions(config, logger, closers), rooms: cassandra.rooms, teams: cassandra.teams, search: await openSearch(config, logger, closers) };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
       const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
       closers.push(() => embedded.close());
-      actors = { people: embedded.people, rooms: embedded.rooms, teams: embedded.teams, search: await openSearch(config, logger, closers) };
+      actors = { people: embedded.people, sessions: await openSessions(config, logger, closers), rooms: embedded.rooms, teams: embedded.teams, search: await openSearch(config, logger, closers) };
     }
   }
 
@@ -69,6 +69,18 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
       for (const close of closers.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'closing an adapter failed'));
     },
   };
+}
+
+/** Shared by the actor nodes on Redis; this process's own otherwise. */
+async function openSessions(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<SessionCache> {
+  if (!config.engines.redis) {
+    const { MemorySessionCache } = await import('../storage/embedded/memory-session-cache.ts');
+    return new MemorySessionCache();
+  }
+  const { RedisSessionCache } = await import('../storage/redis/redis-session-cache.ts');
+  const sessions = await RedisSessionCache.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}session:`, logger });
+  closers.push(() => sessions.close());
+  return sessions;
 }
 
 async function openSearch(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<SearchIndex> {

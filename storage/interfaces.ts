@@ -131,6 +131,26 @@ export interface RateLimitStore {
   take(key: string, burst: number, perSecond: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
 }
 
+/**
+ * Resolved sessions: a token's hash → what it authenticates (an opaque string the people
+ * actor writes), so that a request need not read the token and the person from the people
+ * store. A cache, never the truth: an entry lives at most its TTL, and a miss (or any
+ * failure of the cache) means "read the store".
+ *
+ * Invalidation is by person, with a generation: `generation(personId)` before reading the
+ * person, `set(…, generation)` after; `dropPerson` bumps the generation and drops the
+ * person's entries, so a `set` whose read raced a change of the person stores nothing.
+ */
+export interface SessionCache {
+  get(tokenHash: string): Promise<string | undefined>;
+  generation(personId: string): Promise<number>;
+  /** Stores the entry only if the person's generation is still `generation`; the TTL is
+   *  rounded down to whole seconds, and under one second nothing is stored. */
+  set(tokenHash: string, personId: string, generation: number, value: string, ttlSeconds: number): Promise<void>;
+  /** After a person changed or was deleted: their entries go, and racing `set`s are refused. */
+  dropPerson(personId: string): Promise<void>;
+}
+
 export interface Storage {
   people: PeopleStore;
   rooms: RoomStore;

@@ -7,7 +7,7 @@ import { ADMIN_ROLE, callerOf, isAdmin, type Caller } from '../caller.ts';
 import { badRequest, conflict, forbidden, notFound, oauthError, unauthorized } from '../errors.ts';
 import { idKind, newId } from '../ids.ts';
 import * as p from '../params.ts';
-import { DuplicateEmailError, type PeopleStore } from '../../storage/interfaces.ts';
+import { DuplicateEmailError, type PeopleStore, type SessionCache } from '../../storage/interfaces.ts';
 import type { PersonRecord, PersonType } from '../../storage/records.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { presentPerson } from './presenter.ts';
@@ -15,6 +15,8 @@ import { ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, newToken, tokenHash } from
 
 export interface PeopleServiceOptions {
   store: PeopleStore;
+  /** Resolved tokens, so that most requests need no read of the people store. */
+  sessions: SessionCache;
   dataDir: string;
   adminEmail: string;
   adminPassword: string | undefined;
@@ -36,7 +38,10 @@ const UPDATABLE = ['emails', 'displayName', 'firstName', 'lastName', 'nickName',
 
 type PersonInput = { emails?: string[]; displayName?: string; firstName?: string; lastName?: string; nickName?: string; avatar?: string; roles?: string[]; password?: string };
 
-export function createPeopleService({ store, dataDir, adminEmail, adminPassword }: PeopleServiceOptions): ServiceSchema {
+/** How long a resolved token is trusted without reading the store (bounded by its expiry). */
+const SESSION_CACHE_SECONDS = 60;
+
+export function createPeopleService({ store, sessions, dataDir, adminEmail, adminPassword }: PeopleServiceOptions): ServiceSchema {
   const requireAdmin = (ctx: Context) => {
     const caller = callerOf(ctx);
     if (!isAdmin(caller)) throw forbidden('Only an administrator may do this.');
@@ -109,10 +114,19 @@ export function createPeopleService({ store, dataDir, adminEmail, adminPassword 
       authenticate: {
         params: { token: { type: 'string', min: 1, max: 512 } },
         async handler(ctx: Context<{ token: string }>): Promise<Caller> {
+          const hash = tokenHash(ctx.params.token);
+          const cached = await sessions.get(hash);
+          if (cached) return JSON.parse(cached) as Caller;
           const record = await validToken(ctx.params.token, 'access');
-          const person = record && (await store.getPerson(record.personId));
+          if (!record) throw unauthorized();
+          // Read before the person: a change of the person after this makes the `set` a no-op.
+          const generation = await sessions.generation(record.personId);
+          const person = await store.getPerson(record.personId);
           if (!person) throw unauthorized();
-          return { id: person.id, orgId: person.orgId, email: person.emails[0], displayName: person.displayName, roles: person.roles, type: person.type };
+          const caller: Caller = { id: person.id, orgId: person.orgId, email: person.emails[0], displayName: person.displayName, roles: person.roles, type: person.type };
+          const ttl = Math.min(SESSION_CACHE_SECONDS, record.expiresAt ? (Date.parse(record.expiresAt) - Date.now()) / 1000 : Infinity);
+          await sessions.set(hash, person.id, generation, JSON.stringify(caller), ttl);
+          return caller;
         },
       },
 
@@ -237,6 +251,7 @@ export function createPeopleService({ store, dataDir, adminEmail, adminPassword 
             throw err;
           }
           if (password) await store.setPasswordHash(updated.id, await hashPassword(password));
+          await sessions.dropPerson(updated.id);
           return presentPerson(updated);
         },
       },
@@ -248,6 +263,7 @@ export function createPeopleService({ store, dataDir, adminEmail, adminPassword 
           const person = await loadPerson(ctx.params.personId);
           if (person.id === caller.id) throw badRequest('An administrator cannot delete themselves.');
           await store.deletePerson(person.id);
+          await sessions.dropPerson(person.id);
           return null;
         },
       },

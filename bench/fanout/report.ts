@@ -42,9 +42,11 @@ const ROWS: Row[] = [
   ['generator lag p99 / max ms', (r) => `${n(r.generatorLagMs.p99)} / ${n(r.generatorLagMs.max)}`],
 ];
 
-function table(header: string[], rows: string[][]): string {
+/** Numbers right-aligned; the first column (labels) and a trailing notes column left-aligned. */
+function table(header: string[], rows: string[][], notesColumn = false): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c].length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  const last = header.length - 1;
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 0 || (notesColumn && c === last) ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -100,7 +102,7 @@ export function renderRatios(r: Record<string, Ratio>): string {
     ['server peak RSS', 'peakRss', 'lower is better'],
     ['server CPU per delivery', 'cpuPerDelivery', 'lower is better; least sensitive to other load on the machine (engines not included)'],
   ];
-  return table(['ratio', ...names, ''], rows.map(([label, key, note]) => [label, ...names.map((name) => `${n(r[name][key])}x`), note]));
+  return table(['ratio', ...names, ''], rows.map(([label, key, note]) => [label, ...names.map((name) => `${n(r[name][key])}x`), note]), true);
 }
 
 /** Problems that make the run a failure (the figures are printed anyway). */

@@ -3,27 +3,17 @@
 // clocks and concurrent requests for one key still agree; idle buckets expire on their own.
 import { Redis } from 'ioredis';
 import type { RateLimitStore } from '../interfaces.ts';
+import { boundedClientOptions, closeRedis, waitReady, type RedisClientOptions } from './client.ts';
+import { OutageLog, type OutageLogger } from './outage-log.ts';
 
-/** The logging this store needs; a Moleculer or pino logger fits. */
-export interface RateLimitLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
+export type RateLimitLogger = OutageLogger;
 
-export interface RedisRateLimitOptions {
-  /** e.g. redis://127.0.0.1:6379 or redis://:password@host:6379/2 */
-  url: string;
+export interface RedisRateLimitOptions extends RedisClientOptions {
   logger: RateLimitLogger;
   /** Prepended to every bucket key (default `squared:ratelimit:`), to share a Redis with other uses. */
   keyPrefix?: string;
-  /** The longest a `take` waits for Redis before answering without it (default 250 ms). */
-  timeoutMs?: number;
-  /** How long `create` waits for the first connection before going on without it (default 2000 ms). */
-  connectTimeoutMs?: number;
   /** At most one warning per interval while Redis is failing (default 30 s). */
   warnIntervalMs?: number;
-  /** Longest pause between reconnection attempts (default 2000 ms; they never stop). */
-  maxReconnectDelayMs?: number;
 }
 
 export type TakeResult = { allowed: boolean; retryAfterSeconds: number };
@@ -89,44 +79,20 @@ interface WithTakeCommand {
 export class RedisRateLimitStore implements RateLimitStore {
   private readonly redis: Redis;
   private readonly keyPrefix: string;
-  private readonly logger: RateLimitLogger;
-  private readonly warnIntervalMs: number;
+  private readonly outage: OutageLog;
   private readonly ownsClient: boolean;
 
-  /** Redis failed since the last successful take. */
-  private failing = false;
-  /** A warning was logged for the current outage. */
-  private warned = false;
-  private lastWarnMs = Number.NEGATIVE_INFINITY;
-  /** Failures not logged because of the interval, since the last warning. */
-  private suppressed = 0;
-  /** Requests allowed without a check in the current outage. */
-  private unchecked = 0;
-
-  /** Connects with the options that keep `take` bounded (see `clientOptions`). */
+  /** Connects with the options that keep `take` bounded (`boundedClientOptions`). */
   static async create(options: RedisRateLimitOptions): Promise<RedisRateLimitStore> {
     const redis = new Redis(options.url, RedisRateLimitStore.clientOptions(options));
     const store = new RedisRateLimitStore(redis, { ...options, ownsClient: true });
-    await store.waitReady(options.connectTimeoutMs ?? 2000);
+    // Go on without it: takes fail open until it is reachable (the warning is shared with the connection errors).
+    if (!(await waitReady(redis, options.connectTimeoutMs ?? 2000))) store.outage.failed(new Error('Redis not ready at start'), false);
     return store;
   }
 
-  /**
-   * Client options for a rate limiter: never queue a command while disconnected (answer at
-   * once instead), never wait on a reply longer than `timeoutMs`, never resend a take after a
-   * reconnection (the request it was for is long answered), and reconnect forever.
-   */
-  static clientOptions(options: Pick<RedisRateLimitOptions, 'timeoutMs' | 'connectTimeoutMs' | 'maxReconnectDelayMs'>) {
-    const maxDelay = options.maxReconnectDelayMs ?? 2000;
-    return {
-      enableOfflineQueue: false,
-      commandTimeout: options.timeoutMs ?? 250,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      connectTimeout: options.connectTimeoutMs ?? 2000,
-      retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 10), maxDelay),
-      connectionName: 'squared-ratelimit',
-    };
+  static clientOptions(options: Omit<RedisClientOptions, 'url'>) {
+    return boundedClientOptions(options, 'squared-ratelimit');
   }
 
   /**
@@ -136,12 +102,15 @@ export class RedisRateLimitStore implements RateLimitStore {
   constructor(redis: Redis, options: { logger: RateLimitLogger; keyPrefix?: string; warnIntervalMs?: number; ownsClient?: boolean }) {
     this.redis = redis;
     this.keyPrefix = options.keyPrefix ?? 'squared:ratelimit:';
-    this.logger = options.logger;
-    this.warnIntervalMs = options.warnIntervalMs ?? 30_000;
+    this.outage = new OutageLog(options.logger, options.warnIntervalMs ?? 30_000, {
+      down: 'Redis rate limits unavailable: allowing requests without a limit (fail-open) until it is back',
+      up: 'Redis rate limits available again',
+      countName: 'uncheckedRequests',
+    });
     this.ownsClient = options.ownsClient ?? false;
     this.redis.defineCommand('squaredRateLimitTake', { numberOfKeys: 1, lua: TAKE_LUA });
     // Without a listener ioredis prints every failed reconnection; route them to the throttled warning.
-    this.redis.on('error', (err: Error) => this.failed(err, false));
+    this.redis.on('error', (err: Error) => this.outage.failed(err, false));
   }
 
   async take(key: string, burst: number, perSecond: number): Promise<TakeResult> {
@@ -149,66 +118,16 @@ export class RedisRateLimitStore implements RateLimitStore {
     try {
       reply = await (this.redis as unknown as WithTakeCommand).squaredRateLimitTake(this.keyPrefix + key, String(burst), String(perSecond));
     } catch (err) {
-      this.failed(err, true);
+      this.outage.failed(err, true);
       return { allowed: true, retryAfterSeconds: 0 };
     }
-    if (this.failing) this.recovered();
+    this.outage.succeeded();
     const [allowed, retry] = reply;
     if (allowed === 1) return { allowed: true, retryAfterSeconds: 0 };
     return { allowed: false, retryAfterSeconds: retry < 0 ? Number.POSITIVE_INFINITY : retry };
   }
 
   async close(): Promise<void> {
-    if (!this.ownsClient) return;
-    if (this.redis.status === 'ready') {
-      try {
-        await this.redis.quit();
-        return;
-      } catch {
-        // fall through to a hard disconnect
-      }
-    }
-    this.redis.disconnect();
-  }
-
-  private async waitReady(timeoutMs: number): Promise<void> {
-    if (this.redis.status === 'ready') return;
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => done(false), timeoutMs);
-      const onReady = () => done(true);
-      const done = (ok: boolean) => {
-        clearTimeout(timer);
-        this.redis.off('ready', onReady);
-        resolve(ok);
-      };
-      this.redis.on('ready', onReady);
-    });
-    // Go on without it: takes fail open until it is reachable (the warning is shared with the connection errors).
-    if (!ready) this.failed(new Error(`Redis not ready within ${timeoutMs} ms`), false);
-  }
-
-  private failed(err: unknown, unchecked: boolean): void {
-    this.failing = true;
-    if (unchecked) this.unchecked++;
-    const now = Date.now();
-    if (now - this.lastWarnMs < this.warnIntervalMs) {
-      this.suppressed++;
-      return;
-    }
-    this.logger.warn(
-      { err: err instanceof Error ? err.message : String(err), suppressedWarnings: this.suppressed, uncheckedRequests: this.unchecked },
-      'Redis rate limits unavailable: allowing requests without a limit (fail-open) until it is back',
-    );
-    this.lastWarnMs = now;
-    this.suppressed = 0;
-    this.warned = true;
-  }
-
-  private recovered(): void {
-    // Only an outage that was warned about is announced over: flapping stays at one line per interval.
-    if (this.warned) this.logger.info({ uncheckedRequests: this.unchecked }, 'Redis rate limits available again');
-    this.failing = false;
-    this.warned = false;
-    this.unchecked = 0;
+    if (this.ownsClient) await closeRedis(this.redis);
   }
 }

@@ -28,6 +28,9 @@ async function personWithPassword(name = 'Pat Password'): Promise<{ id: string; 
   return { id: created.body.id, email, password };
 }
 
+/** Webex's id of the full administrator role. */
+const ADMIN_ROLE = Buffer.from('ciscospark://us/ROLE/id_full_admin').toString('base64url');
+
 const tokenRequest = (form: Record<string, string>) => target.admin.post('/v1/access_token', undefined, { form, token: null });
 
 describe('looking people up', () => {
@@ -162,11 +165,25 @@ describe('the administrator manages people', () => {
     const pat = await personWithPassword('Pat Deleted');
     const signedIn = await tokenRequest({ grant_type: 'password', username: pat.email, password: pat.password });
     assert.equal(signedIn.status, 200);
+    // Used first, so that the token is resolved (and cached) before the deletion.
+    assert.equal((await target.admin.get('/v1/people/me', { token: signedIn.body.access_token })).status, 200);
     assert.equal((await target.admin.delete(`/v1/people/${pat.id}`)).status, 204);
     assert.equal((await target.admin.get('/v1/people/me', { token: signedIn.body.access_token })).status, 401);
     const again = await tokenRequest({ grant_type: 'password', username: pat.email, password: pat.password });
     assert.equal(again.status, 400);
     assert.equal(again.body.error, 'invalid_grant');
+  });
+
+  test('a change of roles applies from the very next request of that person', async () => {
+    const [sam] = await createPeople(target.admin, 'Sam Promoted');
+    assert.equal((await sam.api.get('/v1/people', { unchecked: true })).status, 400, 'a non-administrator must filter');
+    assert.equal((await target.admin.put(`/v1/people/${sam.id}`, { roles: [ADMIN_ROLE] })).status, 200);
+    assert.equal((await sam.api.get('/v1/people')).status, 200, 'promoted: may list everyone');
+    assert.equal((await target.admin.put(`/v1/people/${sam.id}`, { roles: [] })).status, 200);
+    assert.equal((await sam.api.get('/v1/people', { unchecked: true })).status, 400, 'demoted again at once');
+    assert.equal((await sam.api.get('/v1/people/me')).body.displayName, 'Sam Promoted');
+    assert.equal((await target.admin.put(`/v1/people/${sam.id}`, { displayName: 'Sam Renamed' })).status, 200);
+    assert.equal((await sam.api.get('/v1/people/me')).body.displayName, 'Sam Renamed');
   });
 
   test('a duplicate email is 409', async () => {
