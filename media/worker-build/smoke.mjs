@@ -33,6 +33,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import zlib from 'node:zlib';
+import { MEETING_CODECS } from '../codecs.ts';
 
 const IP = '127.0.0.1';
 const OPUS_SSRC = 22222222;
@@ -77,23 +78,8 @@ async function main() {
 	death.catch(() => {});
 	log(`Worker pid ${worker.pid}`);
 
-	const router = await worker.createRouter({
-		mediaCodecs: [
-			{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2 },
-			{ kind: 'video', mimeType: 'video/VP8', clockRate: 90000 },
-			{ kind: 'video', mimeType: 'video/VP9', clockRate: 90000, parameters: { 'profile-id': 0 } },
-			{
-				kind: 'video',
-				mimeType: 'video/H264',
-				clockRate: 90000,
-				parameters: {
-					'packetization-mode': 1,
-					'profile-level-id': '42e01f',
-					'level-asymmetry-allowed': 1,
-				},
-			},
-		],
-	});
+	// The codecs Squared's meetings use.
+	const router = await worker.createRouter({ mediaCodecs: MEETING_CODECS });
 	const codecs = router.rtpCapabilities.codecs.map((c) => c.mimeType).filter((m) => !m.endsWith('/rtx'));
 	log(`Router ${router.id} codecs: ${codecs.join(', ')}`);
 	for (const m of ['audio/opus', 'video/VP8', 'video/VP9', 'video/H264']) {

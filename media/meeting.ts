@@ -1,0 +1,413 @@
+// One meeting's media: routers on workers of the pool, and per participant the
+// transports, producers and consumers they own. Every operation names the participant it
+// is for and may only touch that participant's objects; everything a participant owns is
+// closed when they leave.
+//
+// A meeting starts on one router. Past `participantsPerRouter` participants, newcomers go
+// to a router on another worker, and a producer is piped (`pipeToRouter`) to each other
+// router the first time someone there consumes it, so one meeting can outgrow one worker
+// (one core). When a worker dies, the routers it held are made again on other workers: the
+// participants who were on them lost their media objects and `moved` tells the signaling
+// layer to have them set up their transports again (renegotiate); others only lose the
+// consumers of the moved participants' media (`consumerClosed`).
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import { MEETING_CODECS } from './codecs.ts';
+import { MediaError } from './media-error.ts';
+import type { MediaWorker, WorkerPool } from './worker-pool.ts';
+
+export interface ListenSettings {
+  /** The local address transports bind to. */
+  ip: string;
+  /** The address clients are told to reach (NAT); default `ip`. */
+  announcedAddress?: string;
+}
+
+export type TransportKind = 'webrtc' | 'plain';
+
+export interface TransportInfo {
+  id: string;
+  kind: TransportKind;
+  /** WebRTC: what the client needs to connect. */
+  iceParameters?: types.IceParameters;
+  iceCandidates?: types.IceCandidate[];
+  dtlsParameters?: types.DtlsParameters;
+  /** Plain RTP: where to send RTP and RTCP. */
+  ip?: string;
+  port?: number;
+  rtcpPort?: number;
+}
+
+export interface ConsumerInfo {
+  id: string;
+  producerId: string;
+  /** The participant whose media this is. */
+  producerParticipantId: string;
+  kind: types.MediaKind;
+  rtpParameters: types.RtpParameters;
+  /** Consumers start paused on the server until the client resumes them. */
+  paused: boolean;
+}
+
+/** A router of the meeting, on one worker. */
+interface RouterSlot {
+  worker: MediaWorker;
+  router: types.Router;
+  participants: Set<string>;
+  /** Producers of other routers piped here, by producer id (the same id on both sides). */
+  piped: Map<string, Promise<types.Producer>>;
+}
+
+interface Participant {
+  id: string;
+  slot: RouterSlot;
+  rtpCapabilities: types.RtpCapabilities | undefined;
+  transports: Map<string, types.Transport>;
+  producers: Map<string, types.Producer>;
+  consumers: Map<string, types.Consumer>;
+}
+
+export interface MeetingEvents {
+  /** These participants' router is on a new worker: they must set up their media again. */
+  moved: [{ fromPid: number; toPid: number; participantIds: string[] }];
+  /** A consumer of `participantId` was closed by the server (its producer went away). */
+  consumerClosed: [{ participantId: string; consumerId: string }];
+  /** A producer was paused or resumed (by its owner or a host). */
+  producerPaused: [{ participantId: string; producerId: string; paused: boolean }];
+  /** The loudest participant changed. */
+  activeSpeaker: [{ participantId: string }];
+  closed: [];
+}
+
+export interface MeetingOptions {
+  /** Past this many participants on a router, newcomers get a router on another worker. */
+  participantsPerRouter?: number;
+}
+
+export class Meeting extends EventEmitter<MeetingEvents> {
+  readonly id: string;
+  private readonly pool: WorkerPool;
+  private readonly listen: ListenSettings;
+  private readonly participantsPerRouter: number;
+  private readonly participants = new Map<string, Participant>();
+  /** The first router is the home: active speaker detection runs there. */
+  private readonly slots: RouterSlot[] = [];
+  private speakerObserver: types.ActiveSpeakerObserver | undefined;
+  private closed = false;
+  private readonly onWorkerDied = (dead: MediaWorker) => {
+    if (this.closed) return;
+    for (const slot of this.slots) if (slot.worker === dead) void this.move(slot);
+  };
+
+  private constructor(id: string, pool: WorkerPool, listen: ListenSettings, options: MeetingOptions) {
+    super();
+    this.id = id;
+    this.pool = pool;
+    this.listen = listen;
+    this.participantsPerRouter = options.participantsPerRouter ?? 100;
+  }
+
+  /** A meeting on the least-loaded worker of `pool`. */
+  static async create(id: string, pool: WorkerPool, listen: ListenSettings, options: MeetingOptions = {}): Promise<Meeting> {
+    const meeting = new Meeting(id, pool, listen, options);
+    meeting.slots.push(await meeting.newSlot(pool.leastLoaded()));
+    pool.on('workerDied', meeting.onWorkerDied);
+    return meeting;
+  }
+
+  /** The worker of the home router. */
+  get workerPid(): number {
+    return this.slots[0].worker.pid;
+  }
+
+  /** The workers the meeting's routers are on. */
+  workerPids(): number[] {
+    return this.slots.map((slot) => slot.worker.pid);
+  }
+
+  get rtpCapabilities(): types.RtpCapabilities {
+    return this.slots[0].router.rtpCapabilities;
+  }
+
+  participantIds(): string[] {
+    return [...this.participants.keys()];
+  }
+
+  /** The worker a participant's media is on. */
+  workerPidOf(participantId: string): number {
+    return this.participant(participantId).slot.worker.pid;
+  }
+
+  /** Adds a participant; `rtpCapabilities` (what their device can receive) are needed to consume. */
+  async join(participantId: string, rtpCapabilities?: types.RtpCapabilities): Promise<types.RtpCapabilities> {
+    this.assertOpen();
+    if (this.participants.has(participantId)) throw new MediaError('already-joined', `${participantId} has already joined`);
+    const slot = await this.slotForNewcomer();
+    if (this.participants.has(participantId)) throw new MediaError('already-joined', `${participantId} has already joined`);
+    slot.participants.add(participantId);
+    this.participants.set(participantId, { id: participantId, slot, rtpCapabilities, transports: new Map(), producers: new Map(), consumers: new Map() });
+    return slot.router.rtpCapabilities;
+  }
+
+  /** Sets (again, after `moved`) what a participant's device can receive. */
+  setRtpCapabilities(participantId: string, rtpCapabilities: types.RtpCapabilities): void {
+    this.participant(participantId).rtpCapabilities = rtpCapabilities;
+  }
+
+  /**
+   * A transport for the participant. Plain RTP transports are one-way: `send` learns the
+   * sender's address from its first packet (comedia), `recv` is told where to send by
+   * `connectTransport`.
+   */
+  async createTransport(participantId: string, kind: TransportKind, direction: 'send' | 'recv' = 'send'): Promise<TransportInfo> {
+    const participant = this.participant(participantId);
+    const listenInfo = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({ protocol, ip: this.listen.ip, ...(this.listen.announcedAddress ? { announcedAddress: this.listen.announcedAddress } : {}) });
+    if (kind === 'webrtc') {
+      const transport = await participant.slot.router.createWebRtcTransport({ listenInfos: [listenInfo('udp'), listenInfo('tcp')], preferUdp: true, appData: { participantId } });
+      this.own(participant.transports, transport);
+      return { id: transport.id, kind, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
+    }
+    // Plain RTP (synthetic participants, media bench). A sender gets separate RTP and RTCP
+    // ports: RTP tools such as ffmpeg send them from two sockets, and comedia learns each
+    // port's remote from its own first packet. A receiver gets RTCP multiplexed on one port.
+    const comedia = direction === 'send';
+    const transport = await participant.slot.router.createPlainTransport({ listenInfo: listenInfo('udp'), rtcpMux: !comedia, comedia, appData: { participantId, comedia } });
+    this.own(participant.transports, transport);
+    return { id: transport.id, kind, ip: this.listen.announcedAddress ?? this.listen.ip, port: transport.tuple.localPort, rtcpPort: transport.rtcpTuple?.localPort ?? transport.tuple.localPort };
+  }
+
+  /** WebRTC: the client's DTLS parameters; plain (`recv`): where the server should send RTP. */
+  async connectTransport(participantId: string, transportId: string, params: { dtlsParameters?: types.DtlsParameters; ip?: string; port?: number }): Promise<void> {
+    const transport = this.find(this.participant(participantId).transports, transportId, 'transport');
+    if (transport.type === 'webrtc' && !params.dtlsParameters) throw new MediaError('bad-request', 'a WebRTC transport is connected with dtlsParameters');
+    if (transport.type === 'plain' && transport.appData.comedia) throw new MediaError('bad-request', 'a sending plain transport learns its remote address from the first packet');
+    if (transport.type === 'plain' && (!params.ip || !params.port)) throw new MediaError('bad-request', 'a plain transport is connected with ip and port');
+    try {
+      if (transport.type === 'webrtc') await (transport as types.WebRtcTransport).connect({ dtlsParameters: params.dtlsParameters! });
+      else await (transport as types.PlainTransport).connect({ ip: params.ip!, port: params.port! });
+    } catch (err) {
+      // e.g. connected twice, or parameters the worker refuses
+      throw new MediaError('bad-request', `cannot connect transport ${transportId}: ${(err as Error).message}`);
+    }
+  }
+
+  async restartIce(participantId: string, transportId: string): Promise<types.IceParameters> {
+    const transport = this.find(this.participant(participantId).transports, transportId, 'transport');
+    if (transport.type !== 'webrtc') throw new MediaError('bad-request', 'only a WebRTC transport has ICE');
+    return (transport as types.WebRtcTransport).restartIce();
+  }
+
+  async produce(participantId: string, transportId: string, kind: types.MediaKind, rtpParameters: types.RtpParameters): Promise<string> {
+    const participant = this.participant(participantId);
+    const transport = this.find(participant.transports, transportId, 'transport');
+    let producer: types.Producer;
+    try {
+      producer = await transport.produce({ kind, rtpParameters, appData: { participantId } });
+    } catch (err) {
+      throw new MediaError('bad-request', `cannot produce: ${(err as Error).message}`);
+    }
+    this.own(participant.producers, producer);
+    if (kind === 'audio') void this.observeSpeaker(participant.slot, producer.id);
+    return producer.id;
+  }
+
+  /** A consumer of another participant's producer, paused until `resumeConsumer`. */
+  async consume(participantId: string, transportId: string, producerId: string): Promise<ConsumerInfo> {
+    const participant = this.participant(participantId);
+    const transport = this.find(participant.transports, transportId, 'transport');
+    const { producer, owner } = this.anyProducer(producerId);
+    if (!participant.rtpCapabilities) throw new MediaError('cannot-consume', 'join with rtpCapabilities before consuming');
+    await this.pipe(owner.slot, participant.slot, producerId);
+    if (!participant.slot.router.canConsume({ producerId, rtpCapabilities: participant.rtpCapabilities })) throw new MediaError('cannot-consume', `the device cannot receive producer ${producerId}`);
+    const consumer = await transport.consume({ producerId, rtpCapabilities: participant.rtpCapabilities, paused: true, appData: { participantId } });
+    this.own(participant.consumers, consumer);
+    consumer.on('producerclose', () => {
+      participant.consumers.delete(consumer.id);
+      this.emit('consumerClosed', { participantId, consumerId: consumer.id });
+    });
+    return { id: consumer.id, producerId, producerParticipantId: producer.appData.participantId as string, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.paused };
+  }
+
+  async resumeConsumer(participantId: string, consumerId: string): Promise<void> {
+    await this.find(this.participant(participantId).consumers, consumerId, 'consumer').resume();
+  }
+
+  async pauseConsumer(participantId: string, consumerId: string): Promise<void> {
+    await this.find(this.participant(participantId).consumers, consumerId, 'consumer').pause();
+  }
+
+  async setProducerPaused(participantId: string, producerId: string, paused: boolean): Promise<void> {
+    const producer = this.find(this.participant(participantId).producers, producerId, 'producer');
+    if (paused) await producer.pause();
+    else await producer.resume();
+    this.emit('producerPaused', { participantId, producerId, paused });
+  }
+
+  /** A host's mute: pauses every audio producer of `participantId` on the server. */
+  async muteAudio(participantId: string): Promise<string[]> {
+    const paused: string[] = [];
+    for (const producer of this.participant(participantId).producers.values()) {
+      if (producer.kind !== 'audio' || producer.paused) continue;
+      await producer.pause();
+      paused.push(producer.id);
+      this.emit('producerPaused', { participantId, producerId: producer.id, paused: true });
+    }
+    return paused;
+  }
+
+  closeProducer(participantId: string, producerId: string): void {
+    const participant = this.participant(participantId);
+    this.find(participant.producers, producerId, 'producer').close();
+    participant.producers.delete(producerId);
+  }
+
+  /** The producers of everyone but `participantId`: what they may consume. */
+  othersProducers(participantId: string): { participantId: string; producerId: string; kind: types.MediaKind }[] {
+    const out: { participantId: string; producerId: string; kind: types.MediaKind }[] = [];
+    for (const p of this.participants.values()) {
+      if (p.id === participantId) continue;
+      for (const producer of p.producers.values()) out.push({ participantId: p.id, producerId: producer.id, kind: producer.kind });
+    }
+    return out;
+  }
+
+  /** Stats of one of the participant's own objects (for tests, dashboards). */
+  async stats(participantId: string, id: string): Promise<unknown[]> {
+    const participant = this.participant(participantId);
+    const object = participant.transports.get(id) ?? participant.producers.get(id) ?? participant.consumers.get(id);
+    if (!object) throw new MediaError('not-found', `no object ${id} of yours`);
+    return object.getStats();
+  }
+
+  /** Closes everything the participant owns (their consumers at others close with their producers). */
+  leave(participantId: string): void {
+    const participant = this.participants.get(participantId);
+    if (!participant) return;
+    for (const transport of participant.transports.values()) transport.close();
+    participant.slot.participants.delete(participantId);
+    this.participants.delete(participantId);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.off('workerDied', this.onWorkerDied);
+    for (const slot of this.slots) slot.router.close();
+    this.participants.clear();
+    this.emit('closed');
+  }
+
+  /** The router with room for one more; a router on another worker when all are full. */
+  private async slotForNewcomer(): Promise<RouterSlot> {
+    const roomy = this.slots.find((slot) => slot.participants.size < this.participantsPerRouter);
+    if (roomy) return roomy;
+    const used = new Set(this.slots.map((slot) => slot.worker));
+    const others = this.pool.workers().filter((w) => !used.has(w));
+    const worker = others.length > 0 ? others.reduce((a, b) => (b.load < a.load ? b : a)) : this.pool.leastLoaded();
+    const slot = await this.newSlot(worker);
+    this.slots.push(slot);
+    return slot;
+  }
+
+  private async newSlot(worker: MediaWorker): Promise<RouterSlot> {
+    const router = await worker.worker.createRouter({ mediaCodecs: MEETING_CODECS, appData: { meetingId: this.id } });
+    const slot: RouterSlot = { worker, router, participants: new Set(), piped: new Map() };
+    if (this.slots.length === 0 || this.slots[0].worker === worker) await this.startSpeakerDetection(router);
+    return slot;
+  }
+
+  private async startSpeakerDetection(router: types.Router): Promise<void> {
+    this.speakerObserver = await router.createActiveSpeakerObserver({ interval: 300 });
+    this.speakerObserver.on('dominantspeaker', ({ producer }) => {
+      const participantId = producer.appData.participantId as string | undefined;
+      if (participantId) this.emit('activeSpeaker', { participantId });
+    });
+  }
+
+  /**
+   * Audio producers are observed on the home router (piped there if they are elsewhere).
+   * The observer reads the ssrc-audio-level RTP header extension, which browsers send and
+   * plain RTP tools usually do not.
+   */
+  private async observeSpeaker(slot: RouterSlot, producerId: string): Promise<void> {
+    try {
+      await this.pipe(slot, this.slots[0], producerId);
+      await this.speakerObserver?.addProducer({ producerId });
+    } catch {
+      // the producer or a router closed meanwhile: nothing to observe
+    }
+  }
+
+  /** Makes `producerId` (on `from`) consumable on `to`, piping it once per router. */
+  private async pipe(from: RouterSlot, to: RouterSlot, producerId: string): Promise<void> {
+    if (from === to) return;
+    let piped = to.piped.get(producerId);
+    if (!piped) {
+      piped = from.router.pipeToRouter({ producerId, router: to.router }).then(({ pipeProducer }) => {
+        pipeProducer!.observer.once('close', () => to.piped.delete(producerId));
+        return pipeProducer!;
+      });
+      to.piped.set(producerId, piped);
+      piped.catch(() => to.piped.delete(producerId));
+    }
+    await piped;
+  }
+
+  /** A worker died: its routers are made again elsewhere; their participants must renegotiate. */
+  private async move(slot: RouterSlot): Promise<void> {
+    const fromPid = slot.worker.pid;
+    const participantIds = [...slot.participants];
+    const lostProducers: string[] = [];
+    for (const id of participantIds) {
+      const participant = this.participants.get(id)!;
+      lostProducers.push(...participant.producers.keys());
+      participant.transports.clear();
+      participant.producers.clear();
+      participant.consumers.clear();
+    }
+    // Their media piped to the other routers is gone too: closing the pipe producers closes
+    // the consumers of it there (`consumerClosed`).
+    for (const other of this.slots) {
+      if (other === slot) continue;
+      for (const producerId of lostProducers) void other.piped.get(producerId)?.then((p) => p.close(), () => undefined);
+    }
+    slot.piped.clear();
+    const worker = this.pool.leastLoaded(slot.worker);
+    slot.router = await worker.worker.createRouter({ mediaCodecs: MEETING_CODECS, appData: { meetingId: this.id } });
+    slot.worker = worker;
+    if (slot === this.slots[0]) await this.startSpeakerDetection(slot.router);
+    this.emit('moved', { fromPid, toPid: worker.pid, participantIds });
+  }
+
+  private participant(participantId: string): Participant {
+    this.assertOpen();
+    const participant = this.participants.get(participantId);
+    if (!participant) throw new MediaError('not-joined', `${participantId} is not in meeting ${this.id}`);
+    return participant;
+  }
+
+  private anyProducer(producerId: string): { producer: types.Producer; owner: Participant } {
+    for (const owner of this.participants.values()) {
+      const producer = owner.producers.get(producerId);
+      if (producer) return { producer, owner };
+    }
+    throw new MediaError('not-found', `no producer ${producerId} in this meeting`);
+  }
+
+  /** Only the participant's own objects are found: anyone else's id is simply unknown to them. */
+  private find<T>(objects: Map<string, T>, id: string, what: string): T {
+    const object = objects.get(id);
+    if (!object) throw new MediaError('not-found', `no ${what} ${id} of yours`);
+    return object;
+  }
+
+  /** Keeps `object` in `objects` until it closes, whatever closes it. */
+  private own<T extends { id: string; observer: { once(event: 'close', fn: () => void): unknown } }>(objects: Map<string, T>, object: T): void {
+    objects.set(object.id, object);
+    object.observer.once('close', () => objects.delete(object.id));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new MediaError('closed', `meeting ${this.id} has ended`);
+  }
+}
