@@ -12,7 +12,7 @@ interface Scenario {
 
 const scenarios: Record<string, { description: string; load?: () => Promise<Scenario> }> = {
   fanout: { description: 'live fan-out: Squared vs raw uWebSockets.js pub/sub', load: () => import('./fanout/fanout.ts') },
-  media: { description: '(not implemented yet)' },
+  media: { description: 'meetings of synthetic participants: mediasoup worker vs a plain C forwarder', load: () => import('./media/media.ts') },
 };
 
 function help(): string {
