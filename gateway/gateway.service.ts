@@ -92,6 +92,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         forget: (session) => hub.forget(session),
         maxBufferedBytes: config.limits.liveMaxBufferedBytes,
         helloTimeoutMs: config.limits.liveHelloTimeoutMs,
+        reauthenticateSeconds: config.limits.liveReauthenticateSeconds,
         heartbeatSeconds: 25,
         logger,
       };

@@ -34,6 +34,8 @@ export interface LiveSessionHost {
   maxBufferedBytes: number;
   helloTimeoutMs: number;
   heartbeatSeconds: number;
+  /** How often an open session checks that its token is still valid (expired, revoked, person deleted). */
+  reauthenticateSeconds: number;
   logger: Logger;
 }
 
@@ -51,6 +53,7 @@ export class LiveSession {
   private readonly socket: LiveSocket;
   private readonly host: LiveSessionHost;
   private readonly helloTimer: NodeJS.Timeout;
+  private reauthTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: LiveSocket, host: LiveSessionHost) {
     this.socket = socket;
@@ -95,6 +98,7 @@ export class LiveSession {
     if (resume && Object.keys(resume).length > MAX_RESUME_ROOMS) return this.refuse(`At most ${MAX_RESUME_ROOMS} rooms can be resumed.`);
     if (this.isClosed()) return;
     this.personId = caller.id;
+    this.scheduleReauthentication(token);
     // Subscribe before reading positions: whatever is committed after the read reaches
     // the session live, whatever before it comes from the log, and cursors dedupe the overlap.
     this.host.watchPerson(this);
@@ -207,6 +211,26 @@ export class LiveSession {
     }
   }
 
+  /**
+   * A session outlives its hello: it checks its token again from time to time (with jitter,
+   * so that sessions opened together do not check together) and ends when the token is no
+   * longer accepted. An actor that cannot answer is not a verdict: the session goes on.
+   */
+  private scheduleReauthentication(token: string): void {
+    if (!(this.host.reauthenticateSeconds > 0)) return;
+    const every = this.host.reauthenticateSeconds * 1000 * (0.9 + Math.random() * 0.2);
+    this.reauthTimer = setTimeout(() => {
+      this.host.authenticate(token).then(
+        () => !this.isClosed() && this.scheduleReauthentication(token),
+        (err: { code?: number }) => {
+          if (err?.code === 401) return this.refuse('The access token is no longer valid.');
+          if (!this.isClosed()) this.scheduleReauthentication(token);
+        },
+      );
+    }, every);
+    this.reauthTimer.unref?.();
+  }
+
   /** Positions delivered so far, for a resync or a reconnect hint. */
   positions(): Record<string, number> {
     return Object.fromEntries(this.cursors);
@@ -239,6 +263,7 @@ export class LiveSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.helloTimer);
+    clearTimeout(this.reauthTimer);
     for (const roomId of this.cursors.keys()) this.host.unsubscribeRoom(this, roomId);
     this.cursors.clear();
     this.pending.clear();

@@ -9,9 +9,10 @@ import { startTarget, type Target } from './target.ts';
 
 let target: Target;
 before(async () => {
-  // The backpressure test posts far faster than the default per-person rate limit allows.
+  // The backpressure test posts far faster than the default per-person rate limit allows;
+  // sessions check their token every second (instead of every minute).
   target = await startTarget({
-    SQUARED_LIVE_HELLO_TIMEOUT_MS: '1500', SQUARED_LIVE_MAX_BUFFERED_BYTES: String(256 * 1024),
+    SQUARED_LIVE_HELLO_TIMEOUT_MS: '1500', SQUARED_LIVE_MAX_BUFFERED_BYTES: String(256 * 1024), SQUARED_LIVE_REAUTH_SECONDS: '1',
     SQUARED_RATE_BURST: '100000', SQUARED_RATE_PER_SECOND: '100000',
   });
 });
@@ -74,6 +75,24 @@ describe('handshake', () => {
     assert.equal(ready.personId, alice.id);
     assert.equal(ready.positions[roomId], 3); // room.created, membership.created, message.created
     client.close();
+  });
+
+  test('a session with a valid token stays open while it checks its token again', async () => {
+    const [alice] = await createPeople(target.admin, 'Alice Stays');
+    const client = await connect(alice);
+    await sleep(2500);
+    client.send({ type: 'ping' });
+    await client.waitFor((f) => f.type === 'pong');
+    client.close();
+  });
+
+  test('the session of a person who is deleted ends with 4001 within the check interval', async () => {
+    const [alice] = await createPeople(target.admin, 'Alice Deleted Live');
+    const client = await connect(alice);
+    assert.equal((await target.admin.delete(`/v1/people/${alice.id}`)).status, 204);
+    const closed = await Promise.race([client.closed, sleep(5000).then(() => undefined)]);
+    assert.equal(closed?.code, 4001, 'closed as unauthorized');
+    assert.equal(client.frames.at(-1)?.type, 'error');
   });
 
   test('bad frames get an error frame and the socket stays usable', async () => {
