@@ -14,6 +14,12 @@ export interface Fanout {
   publish(topic: string, activity: Activity): void;
   /** Starts delivering the topic to `listener`; the returned function stops it. */
   subscribe(topic: string, listener: (activity: Activity) => void): () => void;
+  /**
+   * Calls `listener` when delivery resumes after an interruption (a reconnection): what
+   * was published meanwhile may be lost, and subscribers should catch up from the log.
+   * The returned function stops it.
+   */
+  onResumed(listener: () => void): () => void;
   close(): Promise<void>;
 }
 

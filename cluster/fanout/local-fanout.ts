@@ -21,6 +21,11 @@ export class LocalFanout implements Fanout {
     };
   }
 
+  /** In one process delivery is never interrupted. */
+  onResumed(_listener: () => void): () => void {
+    return () => undefined;
+  }
+
   async close(): Promise<void> {
     this.listeners.clear();
   }

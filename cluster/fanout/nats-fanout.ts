@@ -69,6 +69,7 @@ export class NatsFanout implements Fanout {
   private readonly warnIntervalMs: number;
   private readonly drainTimeoutMs: number;
   private readonly topics = new Map<string, Topic>();
+  private readonly resumedListeners = new Set<() => void>();
 
   private connected = true;
   private closing: Promise<void> | undefined;
@@ -163,6 +164,11 @@ export class NatsFanout implements Fanout {
   }
 
   /** Drains: messages already received are delivered and publishes flushed, then the connection closes. */
+  onResumed(listener: () => void): () => void {
+    this.resumedListeners.add(listener);
+    return () => this.resumedListeners.delete(listener);
+  }
+
   close(): Promise<void> {
     this.closing ??= this.drain();
     return this.closing;
@@ -234,6 +240,7 @@ export class NatsFanout implements Fanout {
           backoff?.reset();
           this.logger.info({ server: status.data, droppedMeanwhile: this.droppedSinceConnected }, 'NATS fan-out reconnected');
           this.droppedSinceConnected = 0;
+          for (const listener of this.resumedListeners) listener();
           break;
         case Events.Error:
           this.logger.warn({ err: String(status.data) }, 'NATS fan-out: asynchronous server error');

@@ -19,6 +19,10 @@ export class LiveHub {
 
   constructor(fanout: Fanout) {
     this.fanout = fanout;
+    // After a fan-out outage every session catches up from the log, quiet rooms included.
+    fanout.onResumed(() => {
+      for (const session of this.sessions) session.catchUp();
+    });
   }
 
   add(session: LiveSession): void {

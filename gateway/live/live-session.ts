@@ -172,8 +172,10 @@ export class LiveSession {
 
   /** Replays the rooms' logs from their cursors until caught up, then flushes what queued meanwhile. */
   private async fill(roomIds: string[]): Promise<void> {
-    let todo = roomIds.filter((roomId) => !this.filling.has(roomId));
-    for (const roomId of todo) this.filling.add(roomId);
+    // Rooms another fill is at are left to it: it delivers and releases them.
+    const taken = roomIds.filter((roomId) => !this.filling.has(roomId));
+    for (const roomId of taken) this.filling.add(roomId);
+    let todo = taken;
     try {
       while (todo.length > 0 && !this.isClosed()) {
         const positions: Record<string, number> = {};
@@ -200,15 +202,25 @@ export class LiveSession {
       this.resync('unavailable');
       return;
     } finally {
-      for (const roomId of roomIds) this.filling.delete(roomId);
+      for (const roomId of taken) this.filling.delete(roomId);
     }
-    for (const roomId of roomIds) {
+    for (const roomId of taken) {
       // A room replayed only up to a departure has nothing live to wait for.
       if (this.departed.has(roomId)) this.leave(roomId);
       const queued = this.pending.get(roomId);
       this.pending.delete(roomId);
       for (const activity of (queued ?? []).sort((a, b) => a.seq - b.seq)) this.offer(activity);
     }
+  }
+
+  /**
+   * The fan-out was interrupted (a reconnection): activities published meanwhile may never
+   * arrive, and a quiet room would not show the gap until its next event. So every room is
+   * brought up to its head from the log now.
+   */
+  catchUp(): void {
+    if (this.state !== 'open') return;
+    void this.fill([...this.cursors.keys()].filter((roomId) => !this.departed.has(roomId)));
   }
 
   /**

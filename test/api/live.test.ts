@@ -232,14 +232,16 @@ describe('resume', () => {
 describe('backpressure', () => {
   test('a client that stops reading is told to resync, and its resume gets exactly the rest', async () => {
     const [alice, bob] = await createPeople(target.admin, 'Alice Slow', 'Bob Slow');
-    const roomId = await roomWith(alice, bob);
+    // Several rooms: a room's writes are serialized, rooms are written in parallel, so the
+    // backlog builds fast (in cluster mode too) while the client is not reading.
+    const rooms = await Promise.all(Array.from({ length: 6 }, () => roomWith(alice, bob)));
     const slow = await connect(bob);
     slow.pauseReading();
     const text = 'x'.repeat(7000);
-    const posted: string[] = [];
+    const posted = new Map<string, string[]>(rooms.map((r) => [r, []]));
     // ~8.4 MB: past the kernel's socket buffers (a few MB on loopback) and the 256 KiB limit.
-    for (let batch = 0; batch < 30; batch++) {
-      posted.push(...(await Promise.all(Array.from({ length: 40 }, () => post(alice, roomId, text)))));
+    for (let batch = 0; batch < 20; batch++) {
+      await Promise.all(rooms.flatMap((roomId) => Array.from({ length: 10 }, async () => posted.get(roomId)!.push(await post(alice, roomId, text)))));
     }
     slow.resumeReading();
     const closed = await slow.closed;
@@ -247,16 +249,17 @@ describe('backpressure', () => {
     const resync = slow.frames.find((f) => f.type === 'resync');
     assert.ok(resync, 'a resync frame precedes the close');
     assert.equal(resync.reason, 'backpressure');
-    const receivedBefore = messageIds(slow.events, roomId);
-    assert.equal(resync.positions[roomId], slow.eventsOf(roomId).at(-1)?.seq ?? resync.positions[roomId]);
+    for (const roomId of rooms) assert.equal(resync.positions[roomId], slow.eventsOf(roomId).at(-1)?.seq ?? resync.positions[roomId]);
     const again = await connect(bob, resync.positions);
-    // Posts of one batch commit in any order: wait for the room's head, not for the last id.
-    const head: number = again.frames[0].positions[roomId];
-    await again.waitFor(() => (again.eventsOf(roomId).at(-1)?.seq ?? 0) >= head, 20_000);
-    assertContiguous([...slow.eventsOf(roomId), ...again.eventsOf(roomId)]);
-    const all = [...receivedBefore, ...messageIds(again.events, roomId)];
-    assert.deepEqual([...all].sort(), [...posted].sort());
-    assert.equal(new Set(all).size, all.length, 'no duplicates');
+    // Posts of one batch commit in any order: wait for each room's head, not for the last id.
+    for (const roomId of rooms) {
+      const head: number = again.frames[0].positions[roomId];
+      await again.waitFor(() => (again.eventsOf(roomId).at(-1)?.seq ?? resync.positions[roomId]) >= head, 20_000);
+      assertContiguous([...slow.eventsOf(roomId), ...again.eventsOf(roomId)]);
+      const all = [...messageIds(slow.events, roomId), ...messageIds(again.events, roomId)];
+      assert.deepEqual([...all].sort(), [...posted.get(roomId)!].sort());
+      assert.equal(new Set(all).size, all.length, 'no duplicates');
+    }
     again.close();
   });
 });

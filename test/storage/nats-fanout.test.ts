@@ -253,9 +253,11 @@ if (!url) {
       if (server) await stop(server);
     });
 
-    test('publishing while NATS is down never throws; delivery resumes when it is back', async () => {
+    test('publishing while NATS is down never throws; delivery resumes when it is back, and says so', async () => {
       const room = newId('ROOM');
       const got: number[] = [];
+      let resumed = 0;
+      gateway.onResumed(() => resumed++);
       gateway.subscribe(roomTopic(room), (act) => got.push(act.seq));
       await gateway.flush();
       publisher.publish(roomTopic(room), activity(room, 1));
@@ -276,6 +278,7 @@ if (!url) {
       publisher.publish(roomTopic(room), activity(room, 101));
       await until(() => got.includes(101), 5000, 'delivery after the outage');
       assert.deepEqual(got, [1, 101], 'what was published during the outage is dropped, not replayed');
+      assert.equal(resumed, 1, 'subscribers are told once that they may have missed something');
     });
 
     test('create fails when no server answers; publish after close is dropped silently', async () => {
