@@ -52,5 +52,16 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
       : { enabled: false },
     // Stopping waits for in-flight requests to finish.
     tracking: { enabled: true, shutdownTimeout: config.limits.drainTimeoutMs },
+    // A call that no node took (its node is leaving, or the registry has not caught up) is
+    // tried again: it was never executed, so even a write is safe to retry. Timeouts and
+    // other failures are not retried: their outcome is unknown.
+    retryPolicy: {
+      enabled: true,
+      retries: 3,
+      delay: 100,
+      maxDelay: 1000,
+      factor: 2,
+      check: (err: Error) => err?.name === 'ServiceNotAvailableError' || err?.name === 'ServiceNotFoundError',
+    },
   };
 }

@@ -25,7 +25,7 @@ export interface Config {
     /** Bytes buffered for one live socket before it is told to resync. */
     liveMaxBufferedBytes: number;
     liveHelloTimeoutMs: number;
-    liveReauthenticateSeconds: number;
+    liveCheckSeconds: number;
     /** How long a stopping node waits for the requests it is answering. */
     drainTimeoutMs: number;
   };
@@ -74,7 +74,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: int(env, 'SQUARED_REQUEST_TIMEOUT_MS', 10_000),
       liveMaxBufferedBytes: int(env, 'SQUARED_LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024),
       liveHelloTimeoutMs: int(env, 'SQUARED_LIVE_HELLO_TIMEOUT_MS', 10_000),
-      liveReauthenticateSeconds: int(env, 'SQUARED_LIVE_REAUTH_SECONDS', 60),
+      liveCheckSeconds: int(env, 'SQUARED_LIVE_CHECK_SECONDS', 60),
       drainTimeoutMs: int(env, 'SQUARED_DRAIN_TIMEOUT_MS', 10_000),
     },
     metricsPort: env.SQUARED_METRICS_PORT ? int(env, 'SQUARED_METRICS_PORT', 0) : undefined,

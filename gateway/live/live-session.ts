@@ -34,8 +34,8 @@ export interface LiveSessionHost {
   maxBufferedBytes: number;
   helloTimeoutMs: number;
   heartbeatSeconds: number;
-  /** How often an open session checks that its token is still valid (expired, revoked, person deleted). */
-  reauthenticateSeconds: number;
+  /** How often an open session checks its token (expired, person deleted) and its rooms' heads. */
+  checkSeconds: number;
   logger: Logger;
 }
 
@@ -53,7 +53,7 @@ export class LiveSession {
   private readonly socket: LiveSocket;
   private readonly host: LiveSessionHost;
   private readonly helloTimer: NodeJS.Timeout;
-  private reauthTimer: NodeJS.Timeout | undefined;
+  private checkTimer: NodeJS.Timeout | undefined;
 
   constructor(socket: LiveSocket, host: LiveSessionHost) {
     this.socket = socket;
@@ -98,7 +98,7 @@ export class LiveSession {
     if (resume && Object.keys(resume).length > MAX_RESUME_ROOMS) return this.refuse(`At most ${MAX_RESUME_ROOMS} rooms can be resumed.`);
     if (this.isClosed()) return;
     this.personId = caller.id;
-    this.scheduleReauthentication(token);
+    this.scheduleChecks(token);
     // Subscribe before reading positions: whatever is committed after the read reaches
     // the session live, whatever before it comes from the log, and cursors dedupe the overlap.
     this.host.watchPerson(this);
@@ -224,23 +224,46 @@ export class LiveSession {
   }
 
   /**
-   * A session outlives its hello: it checks its token again from time to time (with jitter,
-   * so that sessions opened together do not check together) and ends when the token is no
-   * longer accepted. An actor that cannot answer is not a verdict: the session goes on.
+   * A session outlives its hello: from time to time (with jitter, so that sessions opened
+   * together do not check together) it checks its token again, and ends when the token is
+   * no longer accepted; and it compares its rooms' heads with what it delivered, filling
+   * any gap from the log. The fan-out is best effort: an activity whose publication was
+   * lost (its node died between commit and publish) is otherwise noticed only at the room's
+   * next event. An actor that cannot answer is not a verdict: the session goes on.
    */
-  private scheduleReauthentication(token: string): void {
-    if (!(this.host.reauthenticateSeconds > 0)) return;
-    const every = this.host.reauthenticateSeconds * 1000 * (0.9 + Math.random() * 0.2);
-    this.reauthTimer = setTimeout(() => {
+  private scheduleChecks(token: string): void {
+    if (!(this.host.checkSeconds > 0)) return;
+    const every = this.host.checkSeconds * 1000 * (0.9 + Math.random() * 0.2);
+    this.checkTimer = setTimeout(() => {
       this.host.authenticate(token).then(
-        () => !this.isClosed() && this.scheduleReauthentication(token),
+        () => {
+          if (this.isClosed()) return;
+          void this.checkHeads();
+          this.scheduleChecks(token);
+        },
         (err: { code?: number }) => {
           if (err?.code === 401) return this.refuse('The access token is no longer valid.');
-          if (!this.isClosed()) this.scheduleReauthentication(token);
+          if (!this.isClosed()) this.scheduleChecks(token);
         },
       );
     }, every);
-    this.reauthTimer.unref?.();
+    this.checkTimer.unref?.();
+  }
+
+  /** Fills the rooms whose head is past what this session delivered. */
+  private async checkHeads(): Promise<void> {
+    let rooms: { roomId: string; head: number }[];
+    try {
+      rooms = await this.host.liveRooms(this.personId!);
+    } catch {
+      return; // next time
+    }
+    if (this.state !== 'open') return;
+    const behind = rooms.filter(({ roomId, head }) => {
+      const at = this.cursors.get(roomId);
+      return at !== undefined && at < head && !this.filling.has(roomId) && !this.departed.has(roomId);
+    });
+    if (behind.length > 0) await this.fill(behind.map((r) => r.roomId));
   }
 
   /** Positions delivered so far, for a resync or a reconnect hint. */
@@ -275,7 +298,7 @@ export class LiveSession {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.helloTimer);
-    clearTimeout(this.reauthTimer);
+    clearTimeout(this.checkTimer);
     for (const roomId of this.cursors.keys()) this.host.unsubscribeRoom(this, roomId);
     this.cursors.clear();
     this.pending.clear();

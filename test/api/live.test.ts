@@ -12,7 +12,7 @@ before(async () => {
   // The backpressure test posts far faster than the default per-person rate limit allows;
   // sessions check their token every second (instead of every minute).
   target = await startTarget({
-    SQUARED_LIVE_HELLO_TIMEOUT_MS: '1500', SQUARED_LIVE_MAX_BUFFERED_BYTES: String(256 * 1024), SQUARED_LIVE_REAUTH_SECONDS: '1',
+    SQUARED_LIVE_HELLO_TIMEOUT_MS: '1500', SQUARED_LIVE_MAX_BUFFERED_BYTES: String(256 * 1024), SQUARED_LIVE_CHECK_SECONDS: '1',
     SQUARED_RATE_BURST: '100000', SQUARED_RATE_PER_SECOND: '100000',
   });
 });

@@ -34,7 +34,9 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-faults-'));
       cluster = await startLocalCluster({
         gateways: 2, actors: 2, dataDir, isolated: true,
-        env: { SQUARED_LOG_LEVEL: process.env.SQUARED_TEST_LOG_LEVEL ?? 'warn', SQUARED_RATE_BURST: '100000', SQUARED_RATE_PER_SECOND: '100000' },
+        // Sessions compare their rooms' heads every 2 s (a minute by default): a publication
+        // lost with a killed node is then filled within the test's patience.
+        env: { SQUARED_LOG_LEVEL: process.env.SQUARED_TEST_LOG_LEVEL ?? 'warn', SQUARED_RATE_BURST: '100000', SQUARED_RATE_PER_SECOND: '100000', SQUARED_LIVE_CHECK_SECONDS: '2' },
       });
       ca = fs.readFileSync(path.join(dataDir, 'tls', 'cert.pem'));
       adminToken = JSON.parse(fs.readFileSync(path.join(dataDir, 'admin.json'), 'utf8')).token;
