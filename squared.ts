@@ -9,6 +9,7 @@ import { createRoomsService } from './actors/rooms/rooms.service.ts';
 import { createSearchService } from './actors/search/search.service.ts';
 import { createTeamsService } from './actors/teams/teams.service.ts';
 import { createGatewayService } from './gateway/gateway.service.ts';
+import { createMediaService } from './media/media.service.ts';
 
 const config = readConfig();
 const broker = new ServiceBroker(brokerOptions(config, config.engines.nats?.servers.join(',')));
@@ -28,6 +29,10 @@ if (wiring.actors) {
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
+}
+if (config.roles.includes('media')) {
+  const { workers, rtcMinPort, rtcMaxPort, listenIp, announcedAddress } = config.media;
+  broker.createService(createMediaService({ pool: { size: workers, rtcMinPort, rtcMaxPort }, listen: { ip: listenIp, announcedAddress } }));
 }
 if (config.roles.includes('gateway')) {
   broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, onListening: (listening) => (url = listening) }));

@@ -30,6 +30,14 @@ export interface Config {
     drainTimeoutMs: number;
   };
   metricsPort: number | undefined;
+  /** Media nodes: their mediasoup workers and where their transports listen. */
+  media: {
+    workers: number | undefined;
+    rtcMinPort: number;
+    rtcMaxPort: number;
+    listenIp: string;
+    announcedAddress: string | undefined;
+  };
   /** The cluster engines; each one absent means its embedded counterpart. */
   engines: {
     nats?: { servers: string[] };
@@ -78,6 +86,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       drainTimeoutMs: int(env, 'SQUARED_DRAIN_TIMEOUT_MS', 10_000),
     },
     metricsPort: env.SQUARED_METRICS_PORT ? int(env, 'SQUARED_METRICS_PORT', 0) : undefined,
+    media: {
+      workers: env.SQUARED_MEDIA_WORKERS ? int(env, 'SQUARED_MEDIA_WORKERS', 1) || undefined : undefined,
+      rtcMinPort: int(env, 'SQUARED_RTC_MIN_PORT', 40000),
+      rtcMaxPort: int(env, 'SQUARED_RTC_MAX_PORT', 49999),
+      listenIp: env.SQUARED_MEDIA_LISTEN_IP ?? env.SQUARED_HOST ?? '127.0.0.1',
+      announcedAddress: env.SQUARED_MEDIA_ANNOUNCED_ADDRESS || undefined,
+    },
     engines: {
       nats: env.SQUARED_NATS ? { servers: list(env.SQUARED_NATS) } : undefined,
       cassandra: env.SQUARED_CASSANDRA
