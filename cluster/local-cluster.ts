@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureCertificate } from '../gateway/tls.ts';
+import { stopProcess } from './stop-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -77,10 +78,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     gateways: () => nodes.filter((n) => n.roles.includes('gateway')),
     actors: () => nodes.filter((n) => n.roles.includes('actors')),
     async kill(node, signal = 'SIGKILL') {
-      await stopChild(node.child, signal);
+      await stopProcess(node.child, signal, 20_000);
     },
     async restart(node) {
-      await stopChild(node.child, 'SIGTERM');
+      await stopProcess(node.child, 'SIGTERM', 20_000);
       // A gateway comes back on its port when that was chosen (--base-port). A port the
       // system picked is in the ephemeral range, where by now a client's outgoing
       // connection may hold it: such a gateway picks a new one (see `url`).
@@ -91,7 +92,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     },
     async stop() {
       // Gateways first, so clients are told to go away before the actors leave.
-      for (const node of [...cluster.gateways(), ...cluster.actors()]) await stopChild(node.child, 'SIGTERM');
+      for (const node of [...cluster.gateways(), ...cluster.actors()]) await stopProcess(node.child, 'SIGTERM', 20_000);
     },
   };
   try {
@@ -138,11 +139,3 @@ async function spawnNode(name: string, roles: string, env: Record<string, string
   return node;
 }
 
-async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}

@@ -71,8 +71,9 @@ export function createPeopleService({ store, sessions, dataDir, adminEmail, admi
     };
   };
 
-  const validToken = async (token: string, kind: 'access' | 'refresh') => {
-    const record = await store.getToken(tokenHash(token));
+  /** The token record of a hash, if it is of this kind and not expired. */
+  const validToken = async (hash: string, kind: 'access' | 'refresh') => {
+    const record = await store.getToken(hash);
     if (!record || record.kind !== kind) return undefined;
     if (record.expiresAt && Date.parse(record.expiresAt) <= Date.now()) return undefined;
     return record;
@@ -117,7 +118,7 @@ export function createPeopleService({ store, sessions, dataDir, adminEmail, admi
           const hash = tokenHash(ctx.params.token);
           const cached = await sessions.get(hash);
           if (cached) return JSON.parse(cached) as Caller;
-          const record = await validToken(ctx.params.token, 'access');
+          const record = await validToken(hash, 'access');
           if (!record) throw unauthorized();
           // Read before the person: a change of the person after this makes the `set` a no-op.
           const generation = await sessions.generation(record.personId);
@@ -159,7 +160,7 @@ export function createPeopleService({ store, sessions, dataDir, adminEmail, admi
           }
           if (grant === 'refresh_token') {
             if (!refreshToken) throw oauthError(400, 'invalid_request', 'refresh_token is required.');
-            const record = await validToken(refreshToken, 'refresh');
+            const record = await validToken(tokenHash(refreshToken), 'refresh');
             if (!record || !(await store.getPerson(record.personId))) throw oauthError(400, 'invalid_grant', 'The refresh token is invalid or expired.');
             return issueAccessToken(record.personId, true, refreshToken);
           }

@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stopProcess } from '../../cluster/stop-process.ts';
 
 const children = new Set<ChildProcess>();
 const tempDirs = new Set<string>();
@@ -30,16 +31,7 @@ export function removeTempDir(dir: string): void {
 }
 
 /** SIGTERM, then SIGKILL after `graceMs`; resolves once the child has exited. */
-export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
-  if (!alive(child)) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => {
-    if (alive(child)) child.kill('SIGKILL');
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
-}
+export const stopChild = (child: ChildProcess, graceMs = 10_000): Promise<void> => stopProcess(child, 'SIGTERM', graceMs);
 
 export async function stopAll(graceMs = 5_000): Promise<void> {
   await Promise.all([...children].map((child) => stopChild(child, graceMs)));

@@ -261,7 +261,7 @@ export class LiveSession {
     if (this.state !== 'open') return;
     const behind = rooms.filter(({ roomId, head }) => {
       const at = this.cursors.get(roomId);
-      return at !== undefined && at < head && !this.filling.has(roomId) && !this.departed.has(roomId);
+      return at !== undefined && at < head && !this.departed.has(roomId);
     });
     if (behind.length > 0) await this.fill(behind.map((r) => r.roomId));
   }

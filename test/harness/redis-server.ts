@@ -2,7 +2,6 @@
 // that the shared engine is never disturbed; and the small tools those tests share.
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutageLogger } from '../../storage/redis/outage-log.ts';
 
 export interface LogLine { level: 'info' | 'warn'; obj: object; msg: string }
@@ -61,13 +60,6 @@ export async function stopRedis(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-export async function until(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** The value of `run` and how long it took. */
 export async function timed<T>(run: () => Promise<T>): Promise<{ value: T; ms: number }> {

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { stopProcess } from '../../cluster/stop-process.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -64,14 +65,7 @@ export async function startSquared(options: { env?: Record<string, string>; data
     adminPassword: admin.password,
     child,
     output: () => output,
-    async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: (signal = 'SIGTERM') => stopProcess(child, signal, 15_000),
     async restart() {
       await proc.stop();
       return startSquared({ ...options, dataDir, port });

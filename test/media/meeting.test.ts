@@ -13,16 +13,10 @@ import { MediaError } from '../../media/media-error.ts';
 import { Meeting } from '../../media/meeting.ts';
 import { WorkerPool } from '../../media/worker-pool.ts';
 import { OPUS_RTP_PARAMETERS, RtpSink, startOpusSource } from '../harness/rtp.ts';
+import { until } from '../harness/wait.ts';
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** Bytes arriving at `sink` over `ms`. */
 async function flowing(sink: RtpSink, ms = 1000): Promise<number> {

@@ -18,20 +18,12 @@ import { peopleStoreConformance } from './people-store.conformance.ts';
 import { roomStoreMoreConformance } from './room-store-more.conformance.ts';
 import { roomStoreConformance } from './room-store.conformance.ts';
 import { teamStoreConformance } from './team-store.conformance.ts';
+import { engineAddress } from '../harness/engine.ts';
 
-const contactPoint = process.env.SQUARED_CASSANDRA;
+const contactPoint = engineAddress('Cassandra storage', 'SQUARED_CASSANDRA', '127.0.0.1:9042', 'cassandra');
 const localDataCenter = process.env.SQUARED_CASSANDRA_DC ?? 'datacenter1';
 
-if (!contactPoint) {
-  if (process.env.CI) {
-    test('Cassandra storage', () => {
-      assert.fail('CI is set but SQUARED_CASSANDRA is not: the Cassandra storage tests need an engine '
-        + '(bash cluster/engines/up.sh cassandra, then SQUARED_CASSANDRA=127.0.0.1:9042). A missing engine in CI is a failure.');
-    });
-  } else {
-    test('Cassandra storage', { skip: 'set SQUARED_CASSANDRA=127.0.0.1:9042 to run (bash cluster/engines/up.sh cassandra)' }, () => {});
-  }
-} else {
+if (contactPoint) {
   const keyspace = `squared_test_${randomBytes(6).toString('hex')}`;
   const base: CassandraStorageOptions = { contactPoints: [contactPoint], localDataCenter, keyspace };
   const opened: CassandraStorage[] = [];

@@ -9,19 +9,12 @@ import { Client } from '@elastic/elasticsearch';
 import { ElasticsearchError, ElasticsearchSearchIndex } from '../../storage/elasticsearch/search-index.ts';
 import type { SearchIndex } from '../../storage/interfaces.ts';
 import { searchIndexConformance } from './search-index.conformance.ts';
+import { engineAddress } from '../harness/engine.ts';
 
-const node = process.env.SQUARED_ELASTICSEARCH;
+const node = engineAddress('Elasticsearch search index', 'SQUARED_ELASTICSEARCH', 'http://127.0.0.1:9200', 'elasticsearch');
 const freshName = () => `squared-test-${randomUUID()}`;
 
-if (!node) {
-  if (process.env.CI) {
-    test('Elasticsearch search index', () => {
-      assert.fail('CI is set but SQUARED_ELASTICSEARCH is not: set it to the Elasticsearch URL (e.g. http://127.0.0.1:9200, started by cluster/engines/up.sh elasticsearch); engine tests never skip in CI');
-    });
-  } else {
-    test('Elasticsearch search index', { skip: 'set SQUARED_ELASTICSEARCH=http://127.0.0.1:9200 to run (bash cluster/engines/up.sh elasticsearch)' }, () => {});
-  }
-} else {
+if (node) {
   const url = node;
 
   searchIndexConformance('Elasticsearch', {

@@ -10,8 +10,10 @@ import { newId } from '../../actors/ids.ts';
 import { personTopic, roomTopic } from '../../cluster/fanout/fanout.ts';
 import { Backoff, NatsFanout, subjectOf, subjectToken, type FanoutLogger } from '../../cluster/fanout/nats-fanout.ts';
 import type { Activity } from '../../storage/records.ts';
+import { engineAddress } from '../harness/engine.ts';
+import { until } from '../harness/wait.ts';
 
-const url = process.env.SQUARED_NATS;
+const url = engineAddress('NATS fan-out', 'SQUARED_NATS', 'nats://127.0.0.1:4222', 'nats');
 
 interface LogLine { level: 'info' | 'warn' | 'error'; obj: object; msg: string }
 
@@ -29,13 +31,6 @@ function activity(roomId: string, seq: number, subjectId?: string): Activity {
   return { roomId, seq, event: subjectId ? 'membership.created' : 'message.created', actorId: 'p', subjectId, created: new Date().toISOString(), data: { seq, text: `m${seq}` } };
 }
 
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -114,15 +109,7 @@ describe('NATS subjects and backoff', () => {
   });
 });
 
-if (!url) {
-  if (process.env.CI) {
-    test('NATS fan-out: the NATS engine is required in CI', () => {
-      assert.fail('CI is set but SQUARED_NATS is not: start NATS (bash cluster/engines/up.sh nats) and set SQUARED_NATS=nats://127.0.0.1:4222. A missing engine in CI is a failure, not a skip.');
-    });
-  } else {
-    test('NATS fan-out', { skip: 'SQUARED_NATS is not set (e.g. SQUARED_NATS=nats://127.0.0.1:4222)' }, () => {});
-  }
-} else {
+if (url) {
   describe('NATS fan-out between two processes', () => {
     const logger = recordingLogger();
     let a: NatsFanout;

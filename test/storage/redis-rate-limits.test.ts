@@ -9,20 +9,14 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { RedisRateLimitStore } from '../../storage/redis/redis-rate-limits.ts';
-import { freePort, recordingLogger, startRedis, stopRedis as stop, timed, until } from '../harness/redis-server.ts';
+import { freePort, recordingLogger, startRedis, stopRedis as stop, timed } from '../harness/redis-server.ts';
+import { until } from '../harness/wait.ts';
 import { rateLimitConformance } from './rate-limit.conformance.ts';
+import { engineAddress } from '../harness/engine.ts';
 
-const url = process.env.SQUARED_REDIS;
+const url = engineAddress('Redis rate limits', 'SQUARED_REDIS', 'redis://127.0.0.1:6379', 'redis');
 
-if (!url) {
-  if (process.env.CI) {
-    test('Redis rate limits: the Redis engine is required in CI', () => {
-      assert.fail('CI is set but SQUARED_REDIS is not: start Redis (bash cluster/engines/up.sh redis) and set SQUARED_REDIS=redis://127.0.0.1:6379. A missing engine in CI is a failure, not a skip.');
-    });
-  } else {
-    test('Redis rate limits', { skip: 'SQUARED_REDIS is not set (e.g. SQUARED_REDIS=redis://127.0.0.1:6379)' }, () => {});
-  }
-} else {
+if (url) {
   describe('Redis rate limits on the shared Redis', () => {
     const keyPrefix = `squared-test:${randomUUID()}:`;
     const logger = recordingLogger();

@@ -11,16 +11,14 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisSessionCache } from '../../storage/redis/redis-session-cache.ts';
-import { freePort, recordingLogger, startRedis, stopRedis, timed, until } from '../harness/redis-server.ts';
+import { freePort, recordingLogger, startRedis, stopRedis, timed } from '../harness/redis-server.ts';
+import { until } from '../harness/wait.ts';
 import { sessionCacheConformance } from './session-cache.conformance.ts';
+import { engineAddress } from '../harness/engine.ts';
 
-const url = process.env.SQUARED_REDIS;
+const url = engineAddress('Redis session cache', 'SQUARED_REDIS', 'redis://127.0.0.1:6379', 'redis');
 
-if (!url) {
-  test('Redis session cache', { skip: process.env.CI ? false : 'SQUARED_REDIS is not set (e.g. SQUARED_REDIS=redis://127.0.0.1:6379)' }, () => {
-    assert.fail('CI is set but SQUARED_REDIS is not: a missing engine in CI is a failure, not a skip.');
-  });
-} else {
+if (url) {
   describe('Redis session cache on the shared Redis', () => {
     const keyPrefix = `squared-test:${randomUUID()}:`;
     const logger = recordingLogger();
