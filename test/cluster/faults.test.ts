@@ -133,9 +133,9 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
             failed++;
             const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message.slice(0, 60);
             errorCodes.set(code, (errorCodes.get(code) ?? 0) + 1);
-            // Refused, or reset before TLS was up: the request was never sent. Anything
-            // else (reset or hang-up after it was sent) leaves its outcome unknown.
-            const neverSent = code === 'ECONNREFUSED' || /before secure TLS connection was established/.test((err as Error).message);
+            // A connection refused or reset before TLS was up never carried the request.
+            // Anything else (reset or hang-up after TLS) leaves its outcome unknown.
+            const neverSent = (err as { requestMayHaveBeenSent?: boolean }).requestMayHaveBeenSent === false;
             if (!neverSent) cut.push(`${code}: ${(err as Error).message}`);
           } finally {
             api.close();

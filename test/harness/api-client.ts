@@ -80,7 +80,16 @@ export class ApiClient {
         res.on('error', reject);
       });
       req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-      req.on('error', reject);
+      // Whether the request can have reached the server: not before TLS was established.
+      let secured = false;
+      req.on('socket', (socket) => {
+        if (req.reusedSocket) secured = true; // a keep-alive socket, long secured
+        else socket.once('secureConnect', () => (secured = true));
+      });
+      req.on('error', (err: Error & { requestMayHaveBeenSent?: boolean }) => {
+        err.requestMayHaveBeenSent = secured;
+        reject(err);
+      });
       req.end(body);
     });
   }
