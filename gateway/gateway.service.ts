@@ -114,18 +114,18 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
     },
 
     /**
-     * The drain: stop taking connections (and say so on /ready); give connections accepted
-     * just before a moment to send their request; answer the requests in flight, each with
-     * `Connection: close` so keep-alive clients reconnect elsewhere; then tell live clients
-     * to reconnect (elsewhere) and resume, and close what is left.
+     * The drain: stop taking connections (and say so on /ready); answer every request that
+     * arrives on a connection already open, each with `Connection: close` so keep-alive
+     * clients reconnect elsewhere, until a second passes with none in flight and none new
+     * (see InFlightRequests.settled); then tell live clients to reconnect (elsewhere) and
+     * resume, and close what is left.
      */
     async stopped() {
       ready = false;
       inFlight.draining = true;
       if (listenSocket) uws.us_listen_socket_close(listenSocket);
-      const deadline = Date.now() + config.limits.drainTimeoutMs;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, config.limits.drainTimeoutMs)));
-      const drained = await inFlight.idle(Math.max(0, deadline - Date.now()));
+      const quietMs = Math.min(1000, config.limits.drainTimeoutMs);
+      const drained = await inFlight.settled(quietMs, config.limits.drainTimeoutMs);
       if (!drained) this.logger.warn({ inFlight: inFlight.size }, 'drain timed out: closing with requests still in flight');
       hub.closeAll(CLOSE_GOING_AWAY, 'going away: reconnect and resume');
       app?.close();

@@ -2,7 +2,7 @@
 // for them to finish before it closes its connections.
 export class InFlightRequests {
   private count = 0;
-  private waiters: (() => void)[] = [];
+  private lastStartedAt = 0;
   /** Once set, answers carry `Connection: close`: keep-alive clients reconnect elsewhere. */
   draining = false;
 
@@ -12,26 +12,36 @@ export class InFlightRequests {
 
   enter(): void {
     this.count++;
+    this.lastStartedAt = performance.now();
   }
 
   leave(): void {
     this.count--;
-    if (this.count === 0) for (const wake of this.waiters.splice(0)) wake();
   }
 
-  /** Resolves true when none is in flight any more, false if `timeoutMs` passed first. */
-  idle(timeoutMs: number): Promise<boolean> {
-    if (this.count === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== wake);
-        resolve(false);
-      }, timeoutMs);
-      const wake = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      this.waiters.push(wake);
-    });
+  /**
+   * Resolves true once nothing is in flight and no request has started for `quietMs`
+   * (counted from the call at the earliest); false if `timeoutMs` passed first.
+   *
+   * A quiet period rather than a count of zero: with the listening socket closed, requests
+   * can still come from connections accepted just before, whose TLS handshake or first
+   * request is on its way; a connection that has said nothing for a whole quiet period is
+   * idle and may be closed (HTTP allows a server to close an idle connection). Each check
+   * first lets the event loop poll (setImmediate runs after the poll phase): after a stall
+   * of the process, timers fire before the I/O that queued up meanwhile is read, and a
+   * request waiting in a socket buffer must count as started, not be cut off.
+   */
+  async settled(quietMs: number, timeoutMs: number): Promise<boolean> {
+    const since = performance.now();
+    const deadline = since + timeoutMs;
+    for (;;) {
+      await new Promise((resolve) => setImmediate(resolve));
+      const now = performance.now();
+      const quietFor = now - Math.max(since, this.lastStartedAt);
+      if (this.count === 0 && quietFor >= quietMs) return true;
+      if (now >= deadline) return false;
+      const wait = this.count === 0 ? quietMs - quietFor : 20;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(wait, deadline - now))));
+    }
   }
 }

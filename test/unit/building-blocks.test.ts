@@ -7,6 +7,7 @@ import { parseMarkdown } from '../../actors/rooms/markdown.ts';
 import { hashPassword, verifyPassword } from '../../actors/people/passwords.ts';
 import { MemoryRateLimitStore } from '../../storage/embedded/memory-rate-limits.ts';
 import { parseClientFrame } from '../../gateway/live/live-protocol.ts';
+import { InFlightRequests } from '../../gateway/http/in-flight.ts';
 
 test('ids are Webex-style base64 of ciscospark URIs and name their kind', () => {
   const id = newId('ROOM');
@@ -69,4 +70,19 @@ test('live frames are validated at runtime', () => {
   for (const bad of ['x', '[]', '{"type":"hello"}', '{"type":"hello","token":"t","resume":{"r":-1}}', '{"type":"ping","x":1}', '{"type":"nope"}']) {
     assert.ok('problem' in parseClientFrame(bad), bad);
   }
+});
+
+test('a draining gateway waits for requests in flight and for a quiet period without new ones', async () => {
+  const inFlight = new InFlightRequests();
+  const started = performance.now();
+  inFlight.enter();
+  setTimeout(() => inFlight.leave(), 30);
+  // A request arriving later on an open connection restarts the quiet period.
+  setTimeout(() => inFlight.enter(), 60);
+  setTimeout(() => inFlight.leave(), 70);
+  assert.equal(await inFlight.settled(100, 2000), true);
+  assert.ok(performance.now() - started >= 150, 'quiet for 100 ms after the last request, started at about 60 ms');
+
+  inFlight.enter();
+  assert.equal(await inFlight.settled(10, 50), false, 'a request still in flight at the deadline');
 });
