@@ -26,6 +26,15 @@ class SquaredErrorRegenerator extends Errors.Regenerator {
   }
 }
 
+/** The room or meeting whose owner must run the call (a participant id starts with its meeting's). */
+function ownerKey(ctx: { params?: Record<string, unknown> }): string | undefined {
+  const params = ctx.params ?? {};
+  if (typeof params.roomId === 'string') return params.roomId;
+  if (typeof params.meetingId === 'string') return params.meetingId;
+  if (typeof params.participantId === 'string') return params.participantId.split('_')[0];
+  return undefined;
+}
+
 export function brokerOptions(config: Config, transporter: string | undefined): BrokerOptions {
   return {
     namespace: config.namespace,
@@ -43,8 +52,9 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
     // A node that dies without saying goodbye is noticed within seconds, so its rooms move on.
     heartbeatInterval: 2,
     heartbeatTimeout: 6,
-    // Room actions are routed to the node that owns the room (cluster mode).
-    registry: { strategy: 'Shard', strategyOptions: { shardKey: 'roomId', preferLocal: false } },
+    // Room actions are routed to the node that owns the room, meeting actions to the node
+    // that owns the meeting (cluster mode). Media calls name their node and skip this.
+    registry: { strategy: 'Shard', strategyOptions: { shardKey: ownerKey, preferLocal: false } },
     validator: new StrictValidator(),
     errorRegenerator: new SquaredErrorRegenerator(),
     metrics: config.metricsPort

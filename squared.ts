@@ -8,6 +8,7 @@ import { createPeopleService } from './actors/people/people.service.ts';
 import { createRoomsService } from './actors/rooms/rooms.service.ts';
 import { createSearchService } from './actors/search/search.service.ts';
 import { createTeamsService } from './actors/teams/teams.service.ts';
+import { createConferencesService } from './actors/conferences/conferences.service.ts';
 import { createGatewayService } from './gateway/gateway.service.ts';
 import { createMediaService } from './media/media.service.ts';
 
@@ -24,11 +25,12 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, sessions, rooms, teams, search } = wiring.actors;
+  const { people, sessions, rooms, teams, conferences, search } = wiring.actors;
   broker.createService(createPeopleService({ store: people, sessions, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword }));
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
+  broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout }));
 }
 if (config.roles.includes('media')) {
   const { workers, rtcMinPort, rtcMaxPort, listenIp, announcedAddress } = config.media;

@@ -1,5 +1,5 @@
-// `npm run cluster -- --gateways 2 --actors 2`: a local multi-process cluster on the
-// engines of `npm run engines:up`. Ctrl-C drains it: gateways first, then actors.
+// `npm run cluster -- --gateways 2 --actors 2 --media 1`: a local multi-process cluster on
+// the engines of `npm run engines:up`. Ctrl-C drains it: gateways first, then actors, then media.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalCluster } from './local-cluster.ts';
@@ -8,6 +8,7 @@ const { values } = parseArgs({
   options: {
     gateways: { type: 'string', default: '2' },
     actors: { type: 'string', default: '2' },
+    media: { type: 'string', default: '1' },
     'base-port': { type: 'string', default: '8443' },
     'data-dir': { type: 'string', default: 'data/cluster' },
     quiet: { type: 'boolean', default: false },
@@ -22,6 +23,7 @@ const count = (name: string, value: string | undefined) => {
 const cluster = await startLocalCluster({
   gateways: count('gateways', values.gateways),
   actors: count('actors', values.actors),
+  media: count('media', values.media),
   basePort: Number(values['base-port']),
   dataDir: path.resolve(values['data-dir']!),
   log: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),

@@ -34,6 +34,8 @@ export interface ClusterNode {
 export interface LocalClusterOptions {
   gateways: number;
   actors: number;
+  /** Media nodes (mediasoup workers), 1 unless said otherwise. */
+  media?: number;
   /** Gateways listen on basePort, basePort + 1, …; 0 picks free ports. */
   basePort?: number;
   dataDir: string;
@@ -47,6 +49,7 @@ export interface LocalCluster {
   nodes: ClusterNode[];
   gateways(): ClusterNode[];
   actors(): ClusterNode[];
+  media(): ClusterNode[];
   dataDir: string;
   /** Sends a signal to one node and waits for it to exit. */
   kill(node: ClusterNode, signal?: NodeJS.Signals): Promise<void>;
@@ -77,6 +80,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     dataDir: options.dataDir,
     gateways: () => nodes.filter((n) => n.roles.includes('gateway')),
     actors: () => nodes.filter((n) => n.roles.includes('actors')),
+    media: () => nodes.filter((n) => n.roles === 'media'),
     async kill(node, signal = 'SIGKILL') {
       await stopProcess(node.child, signal, 20_000);
     },
@@ -92,12 +96,13 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     },
     async stop() {
       // Gateways first, so clients are told to go away before the actors leave.
-      for (const node of [...cluster.gateways(), ...cluster.actors()]) await stopProcess(node.child, 'SIGTERM', 20_000);
+      for (const node of [...cluster.gateways(), ...cluster.actors(), ...cluster.media()]) await stopProcess(node.child, 'SIGTERM', 20_000);
     },
   };
   try {
     // The first actor node alone migrates the schema; the others start after it.
     for (let i = 1; i <= options.actors; i++) nodes.push(await launch(`actors-${i}`, 'actors', undefined));
+    nodes.push(...(await Promise.all(Array.from({ length: options.media ?? 1 }, (_, i) => launch(`media-${i + 1}`, 'media', undefined)))));
     const gateways = await Promise.all(Array.from({ length: options.gateways }, (_, i) =>
       launch(`gateway-${i + 1}`, 'gateway', options.basePort ? options.basePort + i : 0)));
     nodes.push(...gateways);

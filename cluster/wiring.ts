@@ -5,11 +5,11 @@ import type { Logger } from 'moleculer';
 import type { Config } from './config.ts';
 import type { Fanout } from './fanout/fanout.ts';
 import { LocalFanout } from './fanout/local-fanout.ts';
-import type { PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore } from '../storage/interfaces.ts';
+import type { ConferenceStore, PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore } from '../storage/interfaces.ts';
 
 export interface Wiring {
   /** Present on nodes with the `actors` role. */
-  actors?: { people: PeopleStore; sessions: SessionCache; rooms: RoomStore; teams: TeamStore; search: SearchIndex };
+  actors?: { people: PeopleStore; sessions: SessionCache; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex };
   rateLimits: RateLimitStore;
   fanout: Fanout;
   /** `nats://…` when the Moleculer broker must join a cluster. */
@@ -31,12 +31,12 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
       const { openCassandraStorage } = await import('../storage/cassandra/index.ts');
       const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message) });
       closers.push(() => cassandra.close());
-      actors = { people: cassandra.people, sessions: await openSessions(config, logger, closers), rooms: cassandra.rooms, teams: cassandra.teams, search: await openSearch(config, logger, closers) };
+      actors = { people: cassandra.people, sessions: await openSessions(config, logger, closers), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers) };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
       const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
       closers.push(() => embedded.close());
-      actors = { people: embedded.people, sessions: await openSessions(config, logger, closers), rooms: embedded.rooms, teams: embedded.teams, search: await openSearch(config, logger, closers) };
+      actors = { people: embedded.people, sessions: await openSessions(config, logger, closers), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers) };
     }
   }
 

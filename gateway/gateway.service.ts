@@ -46,7 +46,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
 
   return {
     name: 'gateway',
-    dependencies: ['people', 'rooms', 'teams'],
+    dependencies: ['people', 'rooms', 'teams', 'conferences'],
 
     actions: {
       /** Live session counts of this gateway, for operators. */
@@ -70,7 +70,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
           handle: async () => (ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' }, headers: { 'Retry-After': '1' } }),
         },
       ];
-      registerRoutes(app, [...health, ...apiRoutes()], {
+      registerRoutes(app, [...health, ...apiRoutes(), ...(await import('./web/web-routes.ts')).webRoutes()], {
         logger,
         maxBodyBytes: config.limits.maxBodyBytes,
         rateBurst: config.limits.rateBurst,
@@ -90,6 +90,13 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         unsubscribeRoom: (session, roomId) => hub.unsubscribeRoom(session, roomId),
         watchPerson: (session) => hub.watchPerson(session),
         forget: (session) => hub.forget(session),
+        meetingRequest: (session, caller, frame) =>
+          broker.call('conferences.signal', { meetingId: frame.meetingId, sessionId: session.id, gatewayNodeId: broker.nodeID, action: frame.action, args: frame.args }, { meta: { caller } }),
+        meetingSessionClosed: (session, meetingId) => {
+          broker.call('conferences.sessionClosed', { meetingId, sessionId: session.id }).catch((err: unknown) => logger.warn({ err, meetingId }, 'a closed session could not leave its meeting'));
+        },
+        subscribeMeeting: (session, meetingId) => hub.subscribeMeeting(session, meetingId),
+        unsubscribeMeeting: (session, meetingId) => hub.unsubscribeMeeting(session, meetingId),
         maxBufferedBytes: config.limits.liveMaxBufferedBytes,
         helloTimeoutMs: config.limits.liveHelloTimeoutMs,
         checkSeconds: config.limits.liveCheckSeconds,

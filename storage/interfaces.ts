@@ -2,7 +2,7 @@
 // depend on these only; `storage/embedded` implements them on node:sqlite, the cluster
 // adapters on Cassandra/Redis/Elasticsearch/RabbitMQ.
 import type {
-  Activity, MembershipRecord, MessageRecord, PersonRecord, RoomRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
+  Activity, MeetingRecord, MeetingState, MembershipRecord, ParticipantRecord, MessageRecord, PersonRecord, RoomRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
 } from './records.ts';
 
 export interface Page<T> {
@@ -151,10 +151,46 @@ export interface SessionCache {
   dropPerson(personId: string): Promise<void>;
 }
 
+/**
+ * Meetings and their participants. Owned by the `conferences` actor.
+ *
+ * Guarantees: `updateMeeting` is a compare-and-set on `version` (atomic across processes:
+ * an LWT on Cassandra), so two actors that both believe they own a meeting cannot both
+ * apply a change to the same version. Participants are written by the meeting's owner
+ * only (last write wins).
+ */
+export interface ConferenceStore {
+  /** Fails with DuplicateMeetingError when the id exists. */
+  createMeeting(meeting: MeetingRecord): Promise<void>;
+  /** Stores `meeting` (whose version is expectedVersion + 1) only if the stored version is
+   *  `expectedVersion`; answers whether it did. */
+  updateMeeting(meeting: MeetingRecord, expectedVersion: number): Promise<boolean>;
+  /** The meeting and all its participants. */
+  deleteMeeting(id: string): Promise<void>;
+  getMeeting(id: string): Promise<MeetingRecord | undefined>;
+  /**
+   * Meetings of a host or of a room (exactly one of the two is given), ordered by
+   * (start, id) ascending, optionally only those in `state`; `after` is a Page.next.
+   */
+  listMeetings(query: { hostUserId?: string; roomId?: string; state?: MeetingState; max: number; after?: string }): Promise<Page<MeetingRecord>>;
+  putParticipant(participant: ParticipantRecord): Promise<void>;
+  getParticipant(id: string): Promise<ParticipantRecord | undefined>;
+  /** Every participant record of the meeting (all states), ordered by joinedTime then id. */
+  listParticipants(meetingId: string): Promise<ParticipantRecord[]>;
+}
+
+export class DuplicateMeetingError extends Error {
+  constructor(id: string) {
+    super(`meeting ${id} exists`);
+    this.name = 'DuplicateMeetingError';
+  }
+}
+
 export interface Storage {
   people: PeopleStore;
   rooms: RoomStore;
   teams: TeamStore;
+  conferences: ConferenceStore;
   rateLimits: RateLimitStore;
   close(): Promise<void>;
 }

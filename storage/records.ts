@@ -127,3 +127,71 @@ export interface TeamMembershipRecord {
   isModerator: boolean;
   created: string;
 }
+
+/**
+ * Webex meeting states as Squared uses them: `active` (created, nobody in it yet),
+ * `inProgress` (someone joined), `ended` (ended by its host, or everyone left an ad-hoc one).
+ */
+export type MeetingState = 'active' | 'inProgress' | 'ended';
+
+export interface MeetingRecord {
+  /** 32 lowercase hex digits, like Webex meeting ids. */
+  id: string;
+  /** 10 digits, unique enough to read out; not a key. */
+  meetingNumber: string;
+  title: string;
+  agenda?: string;
+  password: string;
+  /** ISO-8601 times and an IANA zone, as given at creation (or defaulted). */
+  start: string;
+  end: string;
+  timezone: string;
+  hostUserId: string;
+  hostEmail: string;
+  hostDisplayName: string;
+  /** The room whose members may join (a room meeting); absent for a personal meeting. */
+  roomId?: string;
+  enabledJoinBeforeHost: boolean;
+  state: MeetingState;
+  /** A locked meeting sends everyone but its hosts to the lobby. */
+  locked: boolean;
+  /** The media node the meeting was placed on (its Moleculer nodeID). */
+  mediaNodeId: string;
+  created: string;
+  lastModified: string;
+  /** Bumped by every update; the store refuses an update from a stale version. */
+  version: number;
+}
+
+export type ParticipantState = 'lobby' | 'joined' | 'end';
+
+export interface ParticipantProducer {
+  id: string;
+  kind: 'audio' | 'video';
+  paused: boolean;
+}
+
+/** One join of a person (one device) to a meeting. */
+export interface ParticipantRecord {
+  /** `<meetingId>_<32 hex>`, like Webex participant ids. */
+  id: string;
+  meetingId: string;
+  personId: string;
+  email: string;
+  displayName: string;
+  host: boolean;
+  coHost: boolean;
+  state: ParticipantState;
+  /** Audio muted (by the participant or by a host). */
+  muted: boolean;
+  video: 'on' | 'off';
+  handRaised: boolean;
+  joinedTime: string;
+  leftTime?: string;
+  /** The gateway node holding the participant's live session, to clean up when it goes. */
+  gatewayNodeId?: string;
+  sessionId?: string;
+  producers: ParticipantProducer[];
+  /** Bumped when the participant must set its media up again (the meeting moved workers). */
+  mediaEpoch: number;
+}

@@ -1,19 +1,33 @@
 import type { Activity } from '../../storage/records.ts';
 
 /**
+ * A meeting's state after a change (`meeting:<meetingId>`), for the gateways that hold
+ * its participants' sessions: the `meeting.state` frame, serialized once by the meeting's
+ * owner. A full snapshot with an increasing version, so a lost one is healed by the next.
+ */
+export interface MeetingUpdate {
+  meetingId: string;
+  version: number;
+  frame: string;
+}
+
+export type FanoutMessage = Activity | MeetingUpdate;
+
+/**
  * Delivery of committed activities from the room actors to the gateways that have an
  * interested socket. Topics are `room:<roomId>` (every activity of the room) and
  * `person:<personId>` (that person's own membership changes, so a gateway learns about a
- * room its person just joined).
+ * room its person just joined); and `meeting:<meetingId>` (MeetingUpdate).
  *
  * Guarantees: at-most-once and, for one publisher, in publish order per topic. Gaps are
  * expected (a gateway subscribing late, a lost node) and healed by the gateway from the
  * activity log; the fan-out never has to be reliable, only the log does.
  */
 export interface Fanout {
-  publish(topic: string, activity: Activity): void;
+  publish(topic: string, message: FanoutMessage): void;
   /** Starts delivering the topic to `listener`; the returned function stops it. */
-  subscribe(topic: string, listener: (activity: Activity) => void): () => void;
+  /** The topic decides the message type: Activity for room and person topics (the default). */
+  subscribe<T extends FanoutMessage = Activity>(topic: string, listener: (message: T) => void): () => void;
   /**
    * Calls `listener` when delivery resumes after an interruption (a reconnection): what
    * was published meanwhile may be lost, and subscribers should catch up from the log.
@@ -25,3 +39,4 @@ export interface Fanout {
 
 export const roomTopic = (roomId: string) => `room:${roomId}`;
 export const personTopic = (personId: string) => `person:${personId}`;
+export const meetingTopic = (meetingId: string) => `meeting:${meetingId}`;

@@ -1,17 +1,18 @@
 import type { Activity } from '../../storage/records.ts';
-import type { Fanout } from './fanout.ts';
+import type { Fanout, FanoutMessage } from './fanout.ts';
 
 /** In-process fan-out for the embedded mode: a listener set per topic, called synchronously. */
 export class LocalFanout implements Fanout {
-  private readonly listeners = new Map<string, Set<(activity: Activity) => void>>();
+  private readonly listeners = new Map<string, Set<(message: FanoutMessage) => void>>();
 
-  publish(topic: string, activity: Activity): void {
+  publish(topic: string, message: FanoutMessage): void {
     const set = this.listeners.get(topic);
     if (!set) return;
-    for (const listener of set) listener(activity);
+    for (const listener of set) listener(message);
   }
 
-  subscribe(topic: string, listener: (activity: Activity) => void): () => void {
+  subscribe<T extends FanoutMessage = Activity>(topic: string, typed: (message: T) => void): () => void {
+    const listener = typed as (message: FanoutMessage) => void;
     let set = this.listeners.get(topic);
     if (!set) this.listeners.set(topic, (set = new Set()));
     set.add(listener);

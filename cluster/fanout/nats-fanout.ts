@@ -4,7 +4,7 @@
 // that want it (interest-based routing), and a gateway never filters other rooms' traffic.
 import { connect, Events, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import type { Activity } from '../../storage/records.ts';
-import type { Fanout } from './fanout.ts';
+import type { Fanout, FanoutMessage } from './fanout.ts';
 
 /** The logging the fan-out needs; a Moleculer or pino logger fits. */
 export interface FanoutLogger {
@@ -50,7 +50,7 @@ export function subjectOf(topic: string): string {
 
 interface Topic {
   subscription: Subscription;
-  listeners: Set<(activity: Activity) => void>;
+  listeners: Set<(message: FanoutMessage) => void>;
 }
 
 const encoder = new TextEncoder();
@@ -109,24 +109,25 @@ export class NatsFanout implements Fanout {
     });
   }
 
-  publish(topic: string, activity: Activity): void {
+  publish(topic: string, message: FanoutMessage): void {
     if (this.closing) return;
     if (!this.connected) {
       this.drop(undefined);
       return;
     }
     try {
-      this.nc.publish(subjectOf(topic), encoder.encode(JSON.stringify(activity)));
+      this.nc.publish(subjectOf(topic), encoder.encode(JSON.stringify(message)));
     } catch (err) {
       this.drop(err);
     }
   }
 
-  subscribe(topic: string, listener: (activity: Activity) => void): () => void {
+  subscribe<T extends FanoutMessage = Activity>(topic: string, typed: (message: T) => void): () => void {
+    const listener = typed as (message: FanoutMessage) => void;
     if (this.closing) return () => {};
     let entry = this.topics.get(topic);
     if (!entry) {
-      const listeners = new Set<(activity: Activity) => void>();
+      const listeners = new Set<(message: FanoutMessage) => void>();
       let subscription: Subscription;
       try {
         subscription = this.nc.subscribe(subjectOf(topic), { callback: (err, msg) => this.deliver(topic, listeners, err, msg) });
@@ -192,21 +193,21 @@ export class NatsFanout implements Fanout {
     }
   }
 
-  private deliver(topic: string, listeners: Set<(activity: Activity) => void>, err: NatsError | null, msg: Msg): void {
+  private deliver(topic: string, listeners: Set<(message: FanoutMessage) => void>, err: NatsError | null, msg: Msg): void {
     if (err) {
       this.logger.warn({ topic, err: err.message }, 'NATS fan-out subscription error');
       return;
     }
-    let activity: Activity;
+    let message: FanoutMessage;
     try {
-      activity = JSON.parse(decoder.decode(msg.data)) as Activity;
+      message = JSON.parse(decoder.decode(msg.data)) as FanoutMessage;
     } catch (parseError) {
       this.logger.warn({ topic, err: (parseError as Error).message }, 'NATS fan-out: dropped a payload that is not JSON');
       return;
     }
     for (const listener of listeners) {
       try {
-        listener(activity);
+        listener(message);
       } catch (listenerError) {
         // One failing listener must not starve the others nor stop the subscription.
         this.logger.error({ topic, err: (listenerError as Error).message }, 'fan-out listener failed');

@@ -10,11 +10,13 @@ import { readBody, readRequest, parseBody, type ApiRequest } from './api-request
 import { HttpError, toErrorReply, webexError } from './http-errors.ts';
 import type { InFlightRequests } from './in-flight.ts';
 
-export type HttpMethod = 'get' | 'post' | 'put' | 'delete';
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface Reply {
   status: number;
   body?: unknown;
+  /** Sent as is with its own content type instead of `body` as JSON: the meeting page and its script. */
+  raw?: { contentType: string; body: string | Buffer };
   headers?: Record<string, string>;
 }
 
@@ -57,7 +59,7 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
-const UWS_METHOD: Record<HttpMethod, 'get' | 'post' | 'put' | 'del'> = { get: 'get', post: 'post', put: 'put', delete: 'del' };
+const UWS_METHOD: Record<HttpMethod, 'get' | 'post' | 'put' | 'patch' | 'del'> = { get: 'get', post: 'post', put: 'put', patch: 'patch', delete: 'del' };
 
 export function registerRoutes(app: TemplatedApp, routes: Route[], options: RouterOptions): void {
   const newTrackingId = () => `SQUARED_${randomUUID()}`;
@@ -71,7 +73,7 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
       res.onAborted(() => {
         request.aborted = true;
       });
-      const body = route.method === 'post' || route.method === 'put' ? readBody(res, request, options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
+      const body = route.method === 'post' || route.method === 'put' || route.method === 'patch' ? readBody(res, request, options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
       options.inFlight.enter();
       run(route, request, body).then((reply) => {
         send(res, request, reply, options.inFlight.draining);
@@ -132,11 +134,11 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
 
 function send(res: HttpResponse, request: ApiRequest, reply: Reply, closeConnection: boolean): void {
   if (request.aborted) return;
-  const payload = reply.body === undefined || reply.status === 204 ? undefined : JSON.stringify(reply.body);
+  const payload = reply.raw?.body ?? (reply.body === undefined || reply.status === 204 ? undefined : JSON.stringify(reply.body));
   res.cork(() => {
     res.writeStatus(`${reply.status} ${STATUS_TEXT[reply.status] ?? ''}`.trim());
     res.writeHeader('TrackingID', request.trackingId);
-    if (payload !== undefined) res.writeHeader('Content-Type', 'application/json;charset=UTF-8');
+    if (payload !== undefined) res.writeHeader('Content-Type', reply.raw?.contentType ?? 'application/json;charset=UTF-8');
     for (const [key, value] of Object.entries(reply.headers ?? {})) res.writeHeader(key, value);
     if (closeConnection) res.writeHeader('Connection', 'close');
     res.end(payload, closeConnection);

@@ -1,7 +1,7 @@
 // The live sessions of one gateway and their interest in rooms. A gateway subscribes to a
 // room's fan-out topic only while one of its sessions follows that room, and serializes
 // each activity once for all of them.
-import { personTopic, roomTopic, type Fanout } from '../../cluster/fanout/fanout.ts';
+import { meetingTopic, personTopic, roomTopic, type Fanout, type MeetingUpdate } from '../../cluster/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
 import { eventFrame } from './live-protocol.ts';
 import type { LiveSession } from './live-session.ts';
@@ -11,9 +11,15 @@ interface Interest {
   stop: () => void;
 }
 
+interface MeetingInterest {
+  sessions: Set<LiveSession>;
+  stop: () => void;
+}
+
 export class LiveHub {
   private readonly rooms = new Map<string, Interest>();
   private readonly people = new Map<string, Interest>();
+  private readonly meetings = new Map<string, MeetingInterest>();
   private readonly sessions = new Set<LiveSession>();
   private readonly fanout: Fanout;
 
@@ -46,6 +52,31 @@ export class LiveHub {
     });
   }
 
+  /** A meeting's state goes to the sessions taking part in it, read once for all of them. */
+  subscribeMeeting(session: LiveSession, meetingId: string): void {
+    let interest = this.meetings.get(meetingId);
+    if (!interest) {
+      const sessions = new Set<LiveSession>();
+      const stop = this.fanout.subscribe<MeetingUpdate>(meetingTopic(meetingId), (update) => {
+        const present = presentParticipants(update.frame);
+        for (const s of [...sessions]) s.offerMeeting(update, present);
+      });
+      interest = { sessions, stop };
+      this.meetings.set(meetingId, interest);
+    }
+    interest.sessions.add(session);
+  }
+
+  unsubscribeMeeting(session: LiveSession, meetingId: string): void {
+    const interest = this.meetings.get(meetingId);
+    if (!interest) return;
+    interest.sessions.delete(session);
+    if (interest.sessions.size === 0) {
+      interest.stop();
+      this.meetings.delete(meetingId);
+    }
+  }
+
   forget(session: LiveSession): void {
     this.sessions.delete(session);
     if (session.personId) this.leave(this.people, session.personId, session);
@@ -56,8 +87,8 @@ export class LiveHub {
     for (const session of [...this.sessions]) session.close(code, reason);
   }
 
-  stats(): { sessions: number; rooms: number } {
-    return { sessions: this.sessions.size, rooms: this.rooms.size };
+  stats(): { sessions: number; rooms: number; meetings: number } {
+    return { sessions: this.sessions.size, rooms: this.rooms.size, meetings: this.meetings.size };
   }
 
   private join(map: Map<string, Interest>, topic: string, key: string, session: LiveSession, deliver: (activity: Activity, sessions: Set<LiveSession>) => void): void {
@@ -78,5 +109,15 @@ export class LiveHub {
       interest.stop();
       map.delete(key);
     }
+  }
+}
+
+/** The ids of the participants in a `meeting.state` frame (joined or in the lobby). */
+function presentParticipants(frame: string): Set<string> {
+  try {
+    const state = JSON.parse(frame) as { participants?: { id: string }[] };
+    return new Set((state.participants ?? []).map((p) => p.id));
+  } catch {
+    return new Set();
   }
 }

@@ -1,18 +1,38 @@
-// The frames of the live sync protocol (docs/live-protocol.md), as discriminated unions,
-// with runtime validation of every client frame.
+// The frames of the live sync protocol (docs/live-protocol.md) and of meeting signaling
+// on the same socket (docs/meetings.md), as discriminated unions, with runtime validation
+// of every client frame.
 import FastestValidator from 'fastest-validator';
+import { SIGNALING_ACTIONS, type SignalingAction } from '../../actors/conferences/signaling-vocabulary.ts';
 import type { Activity } from '../../storage/records.ts';
+
+/** A meeting request; on the wire its arguments sit beside the envelope, here in `args`. */
+export interface MeetingFrame {
+  type: 'meeting';
+  id: string;
+  meetingId: string;
+  action: SignalingAction;
+  args: Record<string, unknown>;
+}
 
 export type ClientFrame =
   | { type: 'hello'; token: string; resume?: Record<string, number> }
-  | { type: 'ping' };
+  | { type: 'ping' }
+  | MeetingFrame;
+
+export interface MeetingErrorBody {
+  status: number;
+  code: string;
+  message: string;
+}
 
 export type ServerFrame =
   | { type: 'ready'; sessionId: string; personId: string; heartbeatSeconds: number; positions: Record<string, number> }
   | ({ type: 'event' } & Omit<Activity, 'subjectId'>)
   | { type: 'pong' }
   | { type: 'resync'; reason: 'backpressure' | 'unavailable'; positions: Record<string, number> }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | { type: 'meeting.reply'; id: string; ok: true; result: unknown }
+  | { type: 'meeting.reply'; id: string; ok: false; error: MeetingErrorBody };
 
 export const CLOSE_RESYNC = 4000;
 export const CLOSE_UNAUTHORIZED = 4001;
@@ -35,8 +55,42 @@ const checks = {
   ping: validator.compile({ $$strict: true, type: { type: 'equal', value: 'ping' } }),
 };
 
-/** The frame, or a message saying what is wrong with it. */
-export function parseClientFrame(text: string): ClientFrame | { problem: string } {
+// mediasoup checks the insides of capabilities and parameters itself; ids are its UUIDs
+// (or participant ids), so short strings.
+const objectId = { type: 'string', min: 1, max: 100 } as const;
+const mediaObject = { type: 'object' } as const;
+const ARGUMENTS: Record<SignalingAction, Record<string, unknown>> = {
+  join: { rtpCapabilities: { ...mediaObject, optional: true } },
+  setRtpCapabilities: { rtpCapabilities: mediaObject },
+  createTransport: { direction: { type: 'enum', values: ['send', 'recv'] } },
+  connectTransport: { transportId: objectId, dtlsParameters: mediaObject },
+  restartIce: { transportId: objectId },
+  // mediasoup-client sends appData with produce; Squared keeps none of it.
+  produce: { transportId: objectId, kind: { type: 'enum', values: ['audio', 'video'] }, rtpParameters: mediaObject, appData: { type: 'object', optional: true } },
+  consume: { transportId: objectId, producerId: objectId },
+  resumeConsumer: { consumerId: objectId },
+  pauseConsumer: { consumerId: objectId },
+  pauseProducer: { producerId: objectId },
+  resumeProducer: { producerId: objectId },
+  closeProducer: { producerId: objectId },
+  raiseHand: {}, lowerHand: {}, leave: {}, lock: {}, unlock: {}, end: {}, muteAll: {}, lowerHands: {},
+  mute: { participantId: objectId },
+  expel: { participantId: objectId },
+  admit: { participantId: objectId },
+};
+const meetingChecks = Object.fromEntries(SIGNALING_ACTIONS.map((action) => [action, validator.compile({
+  $$strict: true,
+  type: { type: 'equal', value: 'meeting' },
+  id: { type: 'string', min: 1, max: 64 },
+  meetingId: { type: 'string', min: 1, max: 64 },
+  action: { type: 'equal', value: action },
+  ...ARGUMENTS[action],
+})])) as unknown as Record<SignalingAction, (value: unknown) => true | { message: string }[]>;
+const ACTIONS = new Set<string>(SIGNALING_ACTIONS);
+
+
+/** The frame, or a message saying what is wrong with it (and the request id, when it had one). */
+export function parseClientFrame(text: string): ClientFrame | { problem: string; requestId?: string } {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -45,6 +99,16 @@ export function parseClientFrame(text: string): ClientFrame | { problem: string 
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return { problem: 'Frames must be JSON objects.' };
   const type = (value as { type?: unknown }).type;
+  if (type === 'meeting') {
+    const { id, action } = value as { id?: unknown; action?: unknown };
+    const requestId = typeof id === 'string' && id.length > 0 && id.length <= 64 ? id : undefined;
+    if (typeof action !== 'string' || !ACTIONS.has(action)) return { problem: `Unknown meeting action ${JSON.stringify(action)}.`, requestId };
+    const result = meetingChecks[action as SignalingAction](value);
+    if (result !== true) return { problem: result.map((r) => r.message).join(' '), requestId };
+    const { meetingId, appData: _, ...rest } = value as Record<string, unknown>;
+    const { type: _t, id: _i, action: _a, ...args } = rest;
+    return { type: 'meeting', id: requestId!, meetingId: meetingId as string, action: action as SignalingAction, args };
+  }
   if (type !== 'hello' && type !== 'ping') return { problem: `Unknown frame type ${JSON.stringify(type)}.` };
   const result = checks[type](value);
   if (result !== true) return { problem: (result as { message: string }[]).map((r) => r.message).join(' ') };

@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'moleculer';
 import type { Caller } from '../../actors/caller.ts';
+import type { MeetingUpdate } from '../../cluster/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
-import { CLOSE_RESYNC, CLOSE_UNAUTHORIZED, eventFrame, parseClientFrame, serverFrame, type ServerFrame } from './live-protocol.ts';
+import { CLOSE_RESYNC, CLOSE_UNAUTHORIZED, eventFrame, parseClientFrame, serverFrame, type MeetingErrorBody, type MeetingFrame, type ServerFrame } from './live-protocol.ts';
 
 /** The part of a WebSocket a session needs; the uWS adapter implements it. */
 export interface LiveSocket {
@@ -31,6 +32,12 @@ export interface LiveSessionHost {
   unsubscribeRoom(session: LiveSession, roomId: string): void;
   watchPerson(session: LiveSession): void;
   forget(session: LiveSession): void;
+  /** Carries a meeting request to the conferences actor, as the session's person. */
+  meetingRequest(session: LiveSession, caller: Caller, frame: MeetingFrame): Promise<unknown>;
+  /** The session is gone: its participant leaves the meeting. */
+  meetingSessionClosed(session: LiveSession, meetingId: string): void;
+  subscribeMeeting(session: LiveSession, meetingId: string): void;
+  unsubscribeMeeting(session: LiveSession, meetingId: string): void;
   maxBufferedBytes: number;
   helloTimeoutMs: number;
   heartbeatSeconds: number;
@@ -40,10 +47,30 @@ export interface LiveSessionHost {
 }
 
 const MAX_RESUME_ROOMS = 10_000;
+const MAX_MEETINGS = 8;
+
+/** A meeting this session takes part in; `participantId` once the join was answered. */
+interface MeetingSeat {
+  participantId?: string;
+  /** The version of the last meeting state sent. */
+  version: number;
+}
+
+/** A failed meeting request as the client sees it: status, code, message; never a stack. */
+function meetingError(err: unknown): MeetingErrorBody {
+  const e = err as { code?: unknown; type?: unknown; message?: unknown; name?: string };
+  if (typeof e?.code === 'number' && e.code >= 400 && e.code < 500) return { status: e.code, code: String(e.type ?? 'BAD_REQUEST'), message: String(e.message) };
+  if (e?.name === 'RequestTimeoutError' || e?.name === 'ServiceNotAvailableError' || e?.code === 503) {
+    return { status: 503, code: 'UNAVAILABLE', message: 'The meeting service is not available right now. Try again.' };
+  }
+  return { status: 500, code: 'INTERNAL', message: 'The request could not be carried out.' };
+}
 
 export class LiveSession {
   readonly id = randomUUID();
   personId: string | undefined;
+  private caller: Caller | undefined;
+  private readonly meetings = new Map<string, MeetingSeat>();
   private state: 'hello' | 'starting' | 'open' | 'closed' = 'hello';
   private readonly cursors = new Map<string, number>();
   private readonly filling = new Set<string>();
@@ -66,6 +93,7 @@ export class LiveSession {
     const frame = parseClientFrame(text);
     if ('problem' in frame) {
       if (this.state === 'hello') return this.refuse(frame.problem);
+      if (frame.requestId) return this.send({ type: 'meeting.reply', id: frame.requestId, ok: false, error: { status: 400, code: 'BAD_FRAME', message: frame.problem } });
       return this.send({ type: 'error', message: frame.problem });
     }
     switch (frame.type) {
@@ -81,6 +109,10 @@ export class LiveSession {
       case 'ping':
         if (this.state === 'hello') return this.refuse('The first frame must be hello.');
         return this.send({ type: 'pong' });
+      case 'meeting':
+        if (this.state === 'hello') return this.refuse('The first frame must be hello.');
+        void this.meetingRequest(frame);
+        return;
       default: {
         const unknown: never = frame;
         throw new Error(`unhandled frame ${JSON.stringify(unknown)}`);
@@ -98,6 +130,7 @@ export class LiveSession {
     if (resume && Object.keys(resume).length > MAX_RESUME_ROOMS) return this.refuse(`At most ${MAX_RESUME_ROOMS} rooms can be resumed.`);
     if (this.isClosed()) return;
     this.personId = caller.id;
+    this.caller = caller;
     this.scheduleChecks(token);
     // Subscribe before reading positions: whatever is committed after the read reaches
     // the session live, whatever before it comes from the log, and cursors dedupe the overlap.
@@ -119,6 +152,61 @@ export class LiveSession {
     this.state = 'open';
     this.send({ type: 'ready', sessionId: this.id, personId: caller.id, heartbeatSeconds: this.host.heartbeatSeconds, positions });
     await this.fill([...this.cursors.keys()]);
+  }
+
+  /**
+   * A meeting request: answered with a `meeting.reply` carrying its id, whatever happens.
+   * A join subscribes to the meeting's state first, so no state published after the join
+   * is missed; the reply's snapshot and later ones are ordered by version.
+   */
+  private async meetingRequest(frame: MeetingFrame): Promise<void> {
+    const reply = (result: { ok: true; result: unknown } | { ok: false; error: MeetingErrorBody }) => this.send({ type: 'meeting.reply', id: frame.id, ...result });
+    const fail = (status: number, code: string, message: string) => reply({ ok: false, error: { status, code, message } });
+    if (this.state !== 'open' || !this.caller) return fail(409, 'NOT_READY', 'Wait for the ready frame.');
+    const joining = frame.action === 'join';
+    if (joining) {
+      if (this.meetings.has(frame.meetingId)) return fail(409, 'MEETING_ALREADY_JOINED', 'This session has already joined the meeting.');
+      if (this.meetings.size >= MAX_MEETINGS) return fail(409, 'TOO_MANY_MEETINGS', `A session takes part in at most ${MAX_MEETINGS} meetings.`);
+      this.meetings.set(frame.meetingId, { version: 0 });
+      this.host.subscribeMeeting(this, frame.meetingId);
+    }
+    try {
+      const result = await this.host.meetingRequest(this, this.caller, frame);
+      if (this.isClosed()) return;
+      const seat = this.meetings.get(frame.meetingId);
+      if (joining && seat) {
+        const { participantId, meeting } = result as { participantId: string; meeting: { version: number } };
+        seat.participantId = participantId;
+        seat.version = Math.max(seat.version, meeting.version);
+      }
+      if (frame.action === 'leave') this.leaveMeeting(frame.meetingId);
+      reply({ ok: true, result });
+    } catch (err) {
+      const error = meetingError(err);
+      if (joining) {
+        this.leaveMeeting(frame.meetingId);
+        // The join may have happened with only its answer lost: make sure it is undone.
+        if (error.status >= 500) this.host.meetingSessionClosed(this, frame.meetingId);
+      }
+      if (this.isClosed()) return;
+      if (error.status >= 500) this.host.logger.warn({ err, session: this.id, action: frame.action }, 'meeting request failed');
+      reply({ ok: false, error });
+    }
+  }
+
+  /** A meeting's new state, from the fan-out: sent unless older than what was sent. */
+  offerMeeting(update: MeetingUpdate, present: Set<string>): void {
+    const seat = this.meetings.get(update.meetingId);
+    if (!seat || update.version <= seat.version || this.isClosed()) return;
+    seat.version = update.version;
+    this.socket.send(update.frame);
+    // Expelled, or the meeting ended: this session is out of it.
+    if (seat.participantId && !present.has(seat.participantId)) this.leaveMeeting(update.meetingId);
+  }
+
+  private leaveMeeting(meetingId: string): void {
+    if (!this.meetings.delete(meetingId)) return;
+    this.host.unsubscribeMeeting(this, meetingId);
   }
 
   /** An activity of a room this session is subscribed to, from the fan-out. */
@@ -301,6 +389,11 @@ export class LiveSession {
     clearTimeout(this.checkTimer);
     for (const roomId of this.cursors.keys()) this.host.unsubscribeRoom(this, roomId);
     this.cursors.clear();
+    for (const [meetingId, seat] of this.meetings) {
+      this.host.unsubscribeMeeting(this, meetingId);
+      if (seat.participantId) this.host.meetingSessionClosed(this, meetingId);
+    }
+    this.meetings.clear();
     this.pending.clear();
     this.host.forget(this);
   }

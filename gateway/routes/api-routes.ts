@@ -1,5 +1,7 @@
-// Every REST route of the Webex Messaging API that Squared serves, and its extensions.
+// Every REST route of the Webex Messaging API that Squared serves, the meetings API, and
+// Squared's extensions.
 import type { Route } from '../http/router.ts';
+import { meetingRoutes } from './meeting-routes.ts';
 import { createRoute, getRoute, listRoute, resourceRoutes } from './resource-routes.ts';
 
 const crud = { list: 'list', create: 'create', get: 'get', update: 'update', remove: 'remove' };
@@ -27,5 +29,6 @@ export function apiRoutes(): Route[] {
     }),
     ...resourceRoutes('/v1/teams', 'teamId', 'teams', crud),
     ...resourceRoutes('/v1/team/memberships', 'membershipId', 'teams', membershipCrud),
+    ...meetingRoutes(),
   ];
 }

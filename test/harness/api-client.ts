@@ -42,6 +42,7 @@ export class ApiClient {
   get<T = any>(path: string, options: RequestOptions = {}) { return this.request<T>('GET', path, options); }
   post<T = any>(path: string, json?: unknown, options: RequestOptions = {}) { return this.request<T>('POST', path, { json, ...options }); }
   put<T = any>(path: string, json?: unknown, options: RequestOptions = {}) { return this.request<T>('PUT', path, { json, ...options }); }
+  patch<T = any>(path: string, json?: unknown, options: RequestOptions = {}) { return this.request<T>('PATCH', path, { json, ...options }); }
   delete<T = any>(path: string, options: RequestOptions = {}) { return this.request<T>('DELETE', path, options); }
 
   request<T = any>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {

@@ -1,5 +1,5 @@
 // Validates Squared's HTTP responses against the published Webex Messaging OpenAPI spec
-// (reduced copy in test/openapi, see NOTICE.md there).
+// and the meetings subset of the Webex Meetings spec (copies in test/openapi, see NOTICE.md there).
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
@@ -16,6 +16,9 @@ const SPEC_ID = 'webex-messaging.openapi.json';
 export const spec: OpenApiDoc = JSON.parse(
   readFileSync(new URL(`../openapi/${SPEC_ID}`, import.meta.url), 'utf8'),
 );
+
+const MEETINGS_ID = 'webex-meetings-subset.openapi.json';
+const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`../openapi/${MEETINGS_ID}`, import.meta.url), 'utf8'));
 
 /** Paths (templates, without /v1) that Squared serves beyond the spec; callers may add to it. */
 export const extensions = new Set<string>(['/access_token']);
@@ -74,9 +77,10 @@ function json(schema: object): ResponseObject {
 const ajv = new Ajv({ strict: false, allErrors: true, verbose: true });
 ajvFormats.default(ajv);
 // Formats the spec uses but Ajv doesn't know are accepted rather than logged/failed on.
-for (const format of formatsUsed(spec)) if (!ajv.formats[format]) ajv.addFormat(format, true);
+for (const format of new Set([...formatsUsed(spec), ...formatsUsed(meetingsSpec)])) if (!ajv.formats[format]) ajv.addFormat(format, true);
 // Whole documents are registered so `#/components/schemas/...` refs resolve in place.
 ajv.addSchema(spec, SPEC_ID);
+ajv.addSchema(meetingsSpec, MEETINGS_ID);
 ajv.addSchema(extensionDoc, EXTENSIONS_ID);
 const validateSquaredError = ajv.compile(squaredErrorSchema);
 
@@ -133,7 +137,7 @@ export function responseValidator(
   const cacheKey = `${docId} ${method.toLowerCase()} ${template} ${statusKey}`;
   let validate = validators.get(cacheKey);
   if (validate === undefined) {
-    const doc = docId === SPEC_ID ? spec : extensionDoc;
+    const doc = docId === SPEC_ID ? spec : docId === MEETINGS_ID ? meetingsSpec : extensionDoc;
     const content = doc.paths[template]?.[method.toLowerCase()]?.responses?.[statusKey]?.content;
     const mediaType = content && Object.keys(content).find((t) => /^application\/(.+\+)?json\b/.test(t));
     validate = null;
@@ -169,6 +173,11 @@ export function validateResponse(method: string, path: string, status: number, b
   let template = matchTemplate(Object.keys(spec.paths), concrete);
   let docId = SPEC_ID;
   let operation = template ? spec.paths[template][m] : undefined;
+  if (!operation) {
+    const meetingTemplate = matchTemplate(Object.keys(meetingsSpec.paths), concrete);
+    const meetingOperation = meetingTemplate ? meetingsSpec.paths[meetingTemplate][m] : undefined;
+    if (meetingOperation) [template, docId, operation] = [meetingTemplate, MEETINGS_ID, meetingOperation];
+  }
   if (!operation) {
     const extension = matchTemplate(extensions, concrete);
     if (!extension) {

@@ -1,0 +1,120 @@
+// What the conference actions share: the store, the meetings this actor holds live, one
+// queue per meeting (every change to a meeting runs alone, in arrival order), calls to the
+// meeting's media node, and the push of a meeting's state to its participants.
+import type { Context } from 'moleculer';
+import { meetingTopic, type Fanout } from '../../cluster/fanout/fanout.ts';
+import type { ConferenceStore } from '../../storage/interfaces.ts';
+import type { MeetingRecord, ParticipantRecord } from '../../storage/records.ts';
+import { callerOf, type Caller } from '../caller.ts';
+import { ApiError, conflict, forbidden, notFound } from '../errors.ts';
+import { KeyedQueue } from '../keyed-queue.ts';
+import { LiveMeeting } from './live-meeting.ts';
+
+export const MEETING_ID = /^[0-9a-f]{32}$/;
+
+export class ConferencesContext {
+  readonly store: ConferenceStore;
+  readonly fanout: Fanout;
+  private readonly live = new Map<string, LiveMeeting>();
+  private readonly queue = new KeyedQueue();
+
+  constructor(store: ConferenceStore, fanout: Fanout) {
+    this.store = store;
+    this.fanout = fanout;
+  }
+
+  /** Runs `task` alone for the meeting, with the meeting live (404 when there is none). */
+  withMeeting<T>(meetingId: string, task: (live: LiveMeeting) => Promise<T>): Promise<T> {
+    if (!MEETING_ID.test(meetingId)) return Promise.reject(notFound('Meeting not found.'));
+    return this.queue.run(meetingId, async () => {
+      let live = this.live.get(meetingId);
+      if (!live) {
+        live = await LiveMeeting.load(this.store, meetingId);
+        if (!live) throw notFound('Meeting not found.');
+        this.live.set(meetingId, live);
+      }
+      return task(live);
+    });
+  }
+
+  /** Meetings held live here, e.g. to find the participants of a gateway that went away. */
+  held(): LiveMeeting[] {
+    return [...this.live.values()];
+  }
+
+  forget(meetingId: string): void {
+    this.live.delete(meetingId);
+  }
+
+  /** Stores a change of the meeting record (compare-and-set on its version). */
+  async saveMeeting(live: LiveMeeting, change: Partial<MeetingRecord>): Promise<void> {
+    const next: MeetingRecord = { ...live.meeting, ...change, version: live.meeting.version + 1, lastModified: new Date().toISOString() };
+    if (!(await this.store.updateMeeting(next, live.meeting.version))) {
+      // Another actor changed it (an ownership hand-over): start again from the store.
+      this.live.delete(live.meeting.id);
+      throw conflict('The meeting changed meanwhile; try again.');
+    }
+    live.meeting = next;
+  }
+
+  async saveParticipant(live: LiveMeeting, participant: ParticipantRecord): Promise<void> {
+    await this.store.putParticipant(participant);
+    if (participant.state === 'end') live.participants.delete(participant.id);
+    else live.participants.set(participant.id, participant);
+  }
+
+  /** Pushes the meeting's state to every gateway holding one of its participants; answers it. */
+  publish(live: LiveMeeting): ReturnType<LiveMeeting['snapshot']> {
+    const snapshot = live.snapshot();
+    this.fanout.publish(meetingTopic(live.meeting.id), { meetingId: live.meeting.id, version: snapshot.version, frame: JSON.stringify(snapshot) });
+    return snapshot;
+  }
+
+  isHeld(meetingId: string): boolean {
+    return this.live.has(meetingId);
+  }
+
+  /** Calls the meeting's media node. A media node that is gone is a 503, not a crash. */
+  async media<T = unknown>(ctx: Context, live: LiveMeeting, action: string, params: object): Promise<T> {
+    try {
+      return await ctx.call<T, object>(`media.${action}`, { meetingId: live.meeting.id, ...params }, { nodeID: live.meeting.mediaNodeId });
+    } catch (err) {
+      if (err instanceof ApiError) throw err;
+      const name = (err as Error)?.name;
+      if (name === 'ServiceNotAvailableError' || name === 'ServiceNotFoundError' || name === 'RequestTimeoutError') {
+        throw new ApiError(503, 'The media node of this meeting is not available. Try again later.', 'MEDIA_UNAVAILABLE');
+      }
+      throw err;
+    }
+  }
+
+  /** Hosts are the meeting's host and co-hosts. */
+  isHost(caller: Caller, live: LiveMeeting): boolean {
+    if (caller.id === live.meeting.hostUserId) return true;
+    return [...live.participants.values()].some((p) => p.personId === caller.id && p.coHost);
+  }
+
+  mustHost(ctx: Context, live: LiveMeeting): void {
+    if (!this.isHost(callerOf(ctx), live)) throw forbidden('Only a host of the meeting may do this.');
+  }
+
+  /** Whether the caller may see the room (the rooms actor decides, under its rules). */
+  async seesRoom(ctx: Context, roomId: string): Promise<boolean> {
+    try {
+      await ctx.call('rooms.get', { roomId }, { meta: { caller: callerOf(ctx) } });
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.code === 404) return false;
+      throw err;
+    }
+  }
+
+  /** The meeting is visible to its host, to whoever sees its room, and to its participants. */
+  async mustSee(ctx: Context, live: LiveMeeting): Promise<void> {
+    const caller = callerOf(ctx);
+    if (this.isHost(caller, live)) return;
+    if (live.meeting.roomId && (await this.seesRoom(ctx, live.meeting.roomId))) return;
+    if ((await this.store.listParticipants(live.meeting.id)).some((p) => p.personId === caller.id)) return;
+    throw notFound('Meeting not found.');
+  }
+}

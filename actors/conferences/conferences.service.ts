@@ -1,0 +1,76 @@
+// The `conferences` actor: meetings and their participants (the Webex meetings API), the
+// signaling of the live sockets, host controls, and what the media plane reports on its
+// own. Each meeting has one owner at a time (actions are routed by `meetingId`); the
+// meeting's media live on the media node chosen at creation (placement.ts).
+import type { Context, ServiceSchema } from 'moleculer';
+import type { Fanout } from '../../cluster/fanout/fanout.ts';
+import type { ConferenceStore } from '../../storage/interfaces.ts';
+import { ConferencesContext } from './conferences-context.ts';
+import { meetingActions } from './meeting-actions.ts';
+import { participantActions } from './participant-actions.ts';
+import { depart } from './roster.ts';
+import { signalingActions } from './signaling-actions.ts';
+
+interface MediaEvent {
+  meetingId: string;
+}
+
+export function createConferencesService({ store, fanout }: { store: ConferenceStore; fanout: Fanout }): ServiceSchema {
+  const cc = new ConferencesContext(store, fanout);
+
+  /** Media events concern the meeting's owner only: the actor holding it live. */
+  const onMeeting = (ctx: Context<MediaEvent>, change: (live: Parameters<Parameters<ConferencesContext['withMeeting']>[1]>[0]) => Promise<boolean>) => {
+    if (!cc.isHeld(ctx.params.meetingId)) return;
+    void cc.withMeeting(ctx.params.meetingId, async (live) => {
+      if (await change(live)) cc.publish(live);
+    }).catch((err: unknown) => ctx.service!.logger.warn({ err, meetingId: ctx.params.meetingId }, 'a media event could not be applied'));
+  };
+
+  return {
+    name: 'conferences',
+    dependencies: ['rooms'],
+
+    actions: { ...meetingActions(cc), ...participantActions(cc), ...signalingActions(cc) },
+
+    events: {
+      /** A worker died and the meeting moved: its participants set their media up again. */
+      'media.moved'(ctx: Context<MediaEvent & { participantIds: string[] }>) {
+        onMeeting(ctx, async (live) => {
+          for (const id of ctx.params.participantIds) {
+            const participant = live.participants.get(id);
+            if (participant) await cc.saveParticipant(live, { ...participant, producers: [], mediaEpoch: participant.mediaEpoch + 1 });
+          }
+          return true;
+        });
+      },
+      'media.producerPaused'(ctx: Context<MediaEvent & { participantId: string; producerId: string; paused: boolean }>) {
+        onMeeting(ctx, async (live) => {
+          const participant = live.participants.get(ctx.params.participantId);
+          const producer = participant?.producers.find((pr) => pr.id === ctx.params.producerId);
+          if (!participant || !producer || producer.paused === ctx.params.paused) return false;
+          const producers = participant.producers.map((pr) => (pr === producer ? { ...pr, paused: ctx.params.paused } : pr));
+          await cc.saveParticipant(live, { ...participant, producers, ...(producer.kind === 'audio' ? { muted: ctx.params.paused } : {}) });
+          return true;
+        });
+      },
+      'media.activeSpeaker'(ctx: Context<MediaEvent & { participantId: string }>) {
+        onMeeting(ctx, async (live) => {
+          if (live.activeSpeaker === ctx.params.participantId || !live.participants.has(ctx.params.participantId)) return false;
+          live.activeSpeaker = ctx.params.participantId;
+          return true;
+        });
+      },
+      /** A gateway went away without its sessions saying goodbye: their participants leave. */
+      '$node.disconnected'(ctx: Context<{ node: { id: string } }>) {
+        for (const live of cc.held()) {
+          const gone = [...live.participants.values()].filter((p) => p.gatewayNodeId === ctx.params.node.id);
+          if (gone.length === 0) continue;
+          void cc.withMeeting(live.meeting.id, async (l) => {
+            for (const participant of gone) if (l.participants.has(participant.id)) await depart(cc, ctx, l, l.participants.get(participant.id)!);
+            cc.publish(l);
+          }).catch((err: unknown) => this.logger.warn({ err }, 'participants of a lost gateway could not leave'));
+        }
+      },
+    },
+  };
+}
