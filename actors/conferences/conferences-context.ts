@@ -46,6 +46,11 @@ export class ConferencesContext {
     this.live.delete(meetingId);
   }
 
+  /** Drops every live meeting; each is loaded from the store again on its next use. */
+  forgetAll(): void {
+    this.live.clear();
+  }
+
   /** Stores a change of the meeting record (compare-and-set on its version). */
   async saveMeeting(live: LiveMeeting, change: Partial<MeetingRecord>): Promise<void> {
     const next: MeetingRecord = { ...live.meeting, ...change, version: live.meeting.version + 1, lastModified: new Date().toISOString() };

@@ -60,6 +60,13 @@ export function createConferencesService({ store, fanout }: { store: ConferenceS
           return true;
         });
       },
+      /**
+       * Meetings move between actor nodes only when the nodes change: what this node holds
+       * live may then be another's to change, so it is read again from the store on next use.
+       */
+      '$node.connected'() {
+        cc.forgetAll();
+      },
       /** A gateway went away without its sessions saying goodbye: their participants leave. */
       '$node.disconnected'(ctx: Context<{ node: { id: string } }>) {
         for (const live of cc.held()) {
@@ -70,6 +77,7 @@ export function createConferencesService({ store, fanout }: { store: ConferenceS
             cc.publish(l);
           }).catch((err: unknown) => this.logger.warn({ err }, 'participants of a lost gateway could not leave'));
         }
+        cc.forgetAll();
       },
     },
   };

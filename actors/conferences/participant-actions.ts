@@ -92,23 +92,19 @@ export function participantActions(cc: ConferencesContext) {
         }),
     },
 
+    /** Admits participants of one meeting (the gateway groups a request's items by meeting). */
     admit: {
-      params: { items: { type: 'array', min: 1, max: 100, items: { type: 'object', props: { participantId: p.id } } } },
-      async handler(ctx: Context<{ items: { participantId: string }[] }>) {
-        const byMeeting = new Map<string, string[]>();
-        for (const { participantId } of ctx.params.items) byMeeting.set(meetingOf(participantId), [...(byMeeting.get(meetingOf(participantId)) ?? []), participantId]);
-        for (const [meetingId, ids] of byMeeting) {
-          await cc.withMeeting(meetingId, async (live) => {
-            await mustSeeAsHost(ctx, live);
-            for (const id of ids) {
-              const participant = await find(live, id);
-              if (participant.state === 'lobby') await admit(cc, ctx, live, participant);
-            }
-            cc.publish(live);
-          });
-        }
-        return null;
-      },
+      params: { meetingId: p.id, participantIds: { type: 'array', min: 1, max: 100, items: p.id } },
+      handler: (ctx: Context<{ meetingId: string; participantIds: string[] }>) =>
+        cc.withMeeting(ctx.params.meetingId, async (live) => {
+          await mustSeeAsHost(ctx, live);
+          for (const id of ctx.params.participantIds) {
+            const participant = await find(live, id);
+            if (participant.state === 'lobby') await admit(cc, ctx, live, participant);
+          }
+          cc.publish(live);
+          return null;
+        }),
     },
   };
 }

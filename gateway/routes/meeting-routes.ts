@@ -1,5 +1,6 @@
 // The Webex meetings API (meetings and meetingParticipants) on the conferences actor.
 // A meeting's `webLink` is this gateway's meeting page, so it is added here.
+import { HttpError } from '../http/http-errors.ts';
 import type { Reply, Route, RouteContext } from '../http/router.ts';
 
 type Meeting = Record<string, unknown> & { id: string };
@@ -52,8 +53,18 @@ export function meetingRoutes(): Route[] {
     {
       method: 'post',
       path: '/v1/meetingParticipants/admit',
+      // Admission is the job of each meeting's owner: the items are grouped by meeting.
       async handle(ctx) {
-        await ctx.call('conferences.admit', ctx.body);
+        const items = ctx.body.items;
+        if (!Array.isArray(items) || items.length === 0 || items.length > 100) throw new HttpError(400, 'items must list 1 to 100 participants to admit.');
+        const byMeeting = new Map<string, string[]>();
+        for (const item of items) {
+          const participantId = (item as { participantId?: unknown })?.participantId;
+          if (typeof participantId !== 'string' || participantId.length === 0 || participantId.length > 200) throw new HttpError(400, 'Each item needs a participantId.');
+          const meetingId = participantId.split('_')[0];
+          byMeeting.set(meetingId, [...(byMeeting.get(meetingId) ?? []), participantId]);
+        }
+        for (const [meetingId, participantIds] of byMeeting) await ctx.call('conferences.admit', { meetingId, participantIds });
         return { status: 204 };
       },
     },

@@ -197,7 +197,6 @@ describe('a meeting on the live socket', () => {
     await expect(guestSide, 'muteAll', {}, 403);
     await expect(guestSide, 'expel', { participantId: hostSide.participantId }, 403);
     await expect(hostSide, 'join', {}, 409);
-    await expect(hostSide, 'createTransport', { direction: 'send' }, 404, 'MEETING_NOT_JOINED').catch(() => undefined);
     const elsewhere = await hostSide.request('createTransport', { direction: 'send' }, '0'.repeat(32));
     assert.equal(elsewhere.error?.status, 404, 'a meeting that does not exist');
     // Frames that are not requests at all: an error frame, and the socket stays open.
@@ -209,7 +208,7 @@ describe('a meeting on the live socket', () => {
     await hostSide.ok('pauseConsumer', { consumerId: hostConsumer });
     await hostSide.ok('resumeConsumer', { consumerId: hostConsumer });
     const after = hostSide.latestState()!;
-    assert.equal(after.version, before.version, 'no state change from refused requests');
+    assert.equal(after.version, before.version, `no state change from refused requests: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
     assert.deepEqual(after.participants, before.participants);
   });
 
