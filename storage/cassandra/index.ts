@@ -1,13 +1,15 @@
-// The Cassandra storage of people, rooms and teams for cluster mode. Rate limits are not
+// The Cassandra storage of people, rooms, teams and meetings for cluster mode. Rate limits are not
 // here: they are Redis's job, so the result is a Storage without `rateLimits`.
 import { Client, types } from 'cassandra-driver';
-import type { PeopleStore, RoomStore, Storage, TeamStore } from '../interfaces.ts';
+import type { ConferenceStore, PeopleStore, RoomStore, Storage, TeamStore } from '../interfaces.ts';
+import { CassandraConferenceStore } from './conference-store.ts';
 import { Db } from './db.ts';
 import { CassandraPeopleStore, type PeopleStoreOptions } from './people-store.ts';
 import { CassandraRoomStore, type RoomStoreOptions } from './room-store.ts';
 import { assertKeyspaceName, migrate, type Replication } from './schema.ts';
 import { CassandraTeamStore } from './team-store.ts';
 
+export { CassandraConferenceStore } from './conference-store.ts';
 export { CassandraPeopleStore } from './people-store.ts';
 export { CassandraRoomStore } from './room-store.ts';
 export { CassandraTeamStore } from './team-store.ts';
@@ -36,6 +38,7 @@ export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   people: PeopleStore;
   rooms: RoomStore;
   teams: TeamStore;
+  conferences: ConferenceStore;
   /** The driver client, for tests and tooling. */
   client: Client;
   keyspace: string;
@@ -71,6 +74,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
     people: new CassandraPeopleStore(db, options.people),
     rooms: new CassandraRoomStore(db, options.rooms),
     teams: new CassandraTeamStore(db),
+    conferences: new CassandraConferenceStore(db),
     client,
     keyspace,
     async close() {

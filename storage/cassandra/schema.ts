@@ -106,6 +106,23 @@ export const MIGRATIONS: Migration[] = [
     description: 'direct room claims (lightweight transactions only)',
     statements: (ks) => [`CREATE TABLE IF NOT EXISTS ${ks}.direct_claims (direct_key text PRIMARY KEY, room_id text)`],
   },
+  {
+    version: 3,
+    description: 'meetings (compare-and-set on version) and their participants',
+    statements: (ks) => [
+      // Written only by lightweight transactions: INSERT … IF NOT EXISTS, UPDATE/DELETE … IF version = ?.
+      `CREATE TABLE IF NOT EXISTS ${ks}.meetings (id text PRIMARY KEY, version bigint, doc text)`,
+      // Listing hints (keys only, validated against `meetings` on read), one partition per host
+      // or room. State leads the clustering so that a state filter reads one slice instead of
+      // skipping the (ever growing) ended meetings; an unfiltered listing merges the three slices.
+      `CREATE TABLE IF NOT EXISTS ${ks}.meetings_by_host (host_user_id text, state text, start text, id text,
+        PRIMARY KEY ((host_user_id), state, start, id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.meetings_by_room (room_id text, state text, start text, id text,
+        PRIMARY KEY ((room_id), state, start, id))`,
+      // A participant id is `<meeting id>_<hex>`, so getParticipant finds the partition from the id alone.
+      `CREATE TABLE IF NOT EXISTS ${ks}.participants (meeting_id text, id text, doc text, PRIMARY KEY ((meeting_id), id))`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

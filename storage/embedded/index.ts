@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Storage } from '../interfaces.ts';
+import { SqliteConferenceStore, conferencesSchema } from './conference-store.ts';
 import { MemoryRateLimitStore } from './memory-rate-limits.ts';
 import { SqlitePeopleStore, peopleSchema } from './people-store.ts';
 import { SqliteRoomStore, roomsSchema } from './room-store.ts';
@@ -12,13 +13,15 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
   const teamsDb = open('teams', teamsSchema);
+  const conferencesDb = open('conferences', conferencesSchema);
   return {
     people: new SqlitePeopleStore(peopleDb),
     rooms: new SqliteRoomStore(roomsDb),
     teams: new SqliteTeamStore(teamsDb),
+    conferences: new SqliteConferenceStore(conferencesDb),
     rateLimits: new MemoryRateLimitStore(),
     async close() {
-      for (const db of [peopleDb, roomsDb, teamsDb]) db.close();
+      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb]) db.close();
     },
   };
 }

@@ -13,7 +13,8 @@ import { newId } from '../../actors/ids.ts';
 import { openCassandraStorage, type CassandraStorage, type CassandraStorageOptions } from '../../storage/cassandra/index.ts';
 import { MIGRATIONS, migrate } from '../../storage/cassandra/schema.ts';
 import type { RoomWrite } from '../../storage/interfaces.ts';
-import type { Activity, MessageRecord, RoomRecord } from '../../storage/records.ts';
+import type { Activity, MeetingRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
+import { conferenceStoreConformance } from './conference-store.conformance.ts';
 import { peopleStoreConformance } from './people-store.conformance.ts';
 import { roomStoreMoreConformance } from './room-store-more.conformance.ts';
 import { roomStoreConformance } from './room-store.conformance.ts';
@@ -48,6 +49,7 @@ if (contactPoint) {
   roomStoreMoreConformance('Cassandra', async () => (await shared()).rooms);
   peopleStoreConformance('Cassandra', async () => (await shared()).people);
   teamStoreConformance('Cassandra', async () => (await shared()).teams);
+  conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);
 
   const now = () => new Date().toISOString();
   const room = (extra: Partial<RoomRecord> = {}): RoomRecord => ({
@@ -186,6 +188,61 @@ if (contactPoint) {
       assert.equal((await other.rooms.getRoom(r.id))?.title, 'v3');
       assert.equal((await other.rooms.getMessage(m.id))?.text, 'v3 text');
       assert.equal((await other.rooms.listMessages({ roomId: r.id, max: 1 }))[0].text, 'v3 text');
+    });
+  });
+
+  describe('Cassandra: meeting listing hints', () => {
+    const at = (day: number) => `2031-04-${String(day).padStart(2, '0')}T10:00:00.000Z`;
+    const meeting = (extra: Partial<MeetingRecord>): MeetingRecord => ({
+      id: randomBytes(16).toString('hex'), meetingNumber: '2640000000', title: 't', password: 'p', start: at(1), end: at(1), timezone: 'UTC',
+      hostUserId: 'h', hostEmail: 'e', hostDisplayName: 'n', enabledJoinBeforeHost: false, state: 'active', locked: false, mediaNodeId: 'm',
+      created: now(), lastModified: now(), version: 1, ...extra,
+    });
+
+    test('updates and deletion leave exactly the current keys; stray hints are skipped by listings and paging', async () => {
+      const storage = await shared();
+      const store = storage.conferences;
+      const hints = async (table: string, column: string, value: string) =>
+        (await storage.client.execute(`SELECT state, start, id FROM ${keyspace}.${table} WHERE ${column} = ?`, [value], { prepare: true }))
+          .rows.map((row) => [row.state, row.start, row.id]);
+      const host = `host-${randomBytes(8).toString('hex')}`;
+      const roomId = `room-${randomBytes(8).toString('hex')}`;
+      const m1 = meeting({ hostUserId: host, roomId, start: at(3) });
+      const other = meeting({ hostUserId: host, start: at(4) });
+      await store.createMeeting(m1);
+      await store.createMeeting(other);
+      const m2 = { ...m1, start: at(5), state: 'inProgress' as const, version: 2 };
+      const m3 = { ...m2, state: 'ended' as const, version: 3 };
+      assert.equal(await store.updateMeeting(m2, 1), true);
+      assert.equal(await store.updateMeeting(m3, 2), true);
+      assert.deepEqual(await hints('meetings_by_room', 'room_id', roomId), [['ended', at(5), m1.id]]);
+      assert.deepEqual(await hints('meetings_by_host', 'host_user_id', host), [['active', at(4), other.id], ['ended', at(5), m1.id]]);
+
+      // What a crash or a lost compare-and-set can leave: keys of an old version, of a meeting
+      // that never came to be, and of another host's meeting.
+      const stranger = meeting({ start: at(2) });
+      await store.createMeeting(stranger);
+      for (const [state, start, id] of [['active', at(3), m1.id], ['active', at(2), randomBytes(16).toString('hex')], ['active', at(1), stranger.id], ['ended', at(1), m1.id]]) {
+        await storage.client.execute(`INSERT INTO ${keyspace}.meetings_by_host (host_user_id, state, start, id) VALUES (?, ?, ?, ?)`, [host, state, start, id], { prepare: true });
+      }
+      for (const max of [1, 2, 10]) {
+        const listed: MeetingRecord[] = [];
+        let after: string | undefined;
+        for (let reads = 0; reads === 0 || after; reads++) {
+          assert.ok(reads < 10, 'paging never ends');
+          const page = await store.listMeetings({ hostUserId: host, max, after });
+          assert.ok(page.items.length > 0 && page.items.length <= max, `max ${max}: a page of ${page.items.length}`);
+          listed.push(...page.items);
+          after = page.next;
+        }
+        assert.deepEqual(listed, [other, m3], `max ${max}`);
+        assert.deepEqual((await store.listMeetings({ hostUserId: host, state: 'active', max })).items, [other].slice(0, max));
+      }
+
+      await store.deleteMeeting(m1.id);
+      assert.deepEqual(await hints('meetings_by_room', 'room_id', roomId), []);
+      assert.ok(!(await hints('meetings_by_host', 'host_user_id', host)).some(([state, start, id]) => id === m1.id && state === 'ended' && start === at(5)));
+      assert.deepEqual((await store.listMeetings({ hostUserId: host, max: 10 })).items, [other]);
     });
   });
 
