@@ -73,6 +73,7 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
             m.on('consumerClosed', (event) => void ctx.broker.broadcast('media.consumerClosed', { meetingId: id, ...event }));
             m.on('producerPaused', (event) => void ctx.broker.broadcast('media.producerPaused', { meetingId: id, ...event }));
             m.on('activeSpeaker', (event) => void ctx.broker.broadcast('media.activeSpeaker', { meetingId: id, ...event }));
+            m.on('moveFailed', ({ fromPid, error }) => this.logger.error({ err: error, meetingId: id, fromPid }, 'a meeting could not move off a dead worker'));
           }
           return { meetingId: m.id, rtpCapabilities: m.rtpCapabilities };
         },

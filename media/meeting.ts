@@ -76,6 +76,8 @@ export interface MeetingEvents {
   producerPaused: [{ participantId: string; producerId: string; paused: boolean }];
   /** The loudest participant changed. */
   activeSpeaker: [{ participantId: string }];
+  /** A router could not be made again after its worker died. */
+  moveFailed: [{ fromPid: number; error: Error }];
   closed: [];
 }
 
@@ -96,7 +98,12 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   private closed = false;
   private readonly onWorkerDied = (dead: MediaWorker) => {
     if (this.closed) return;
-    for (const slot of this.slots) if (slot.worker === dead) void this.move(slot);
+    for (const slot of this.slots) {
+      if (slot.worker !== dead) continue;
+      this.move(slot).catch((err: unknown) => {
+        if (!this.closed) this.emit('moveFailed', { fromPid: dead.pid, error: err instanceof Error ? err : new Error(String(err)) });
+      });
+    }
   };
 
   private constructor(id: string, pool: WorkerPool, listen: ListenSettings, options: MeetingOptions) {
@@ -372,11 +379,28 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       for (const producerId of lostProducers) void other.piped.get(producerId)?.then((p) => p.close(), () => undefined);
     }
     slot.piped.clear();
-    const worker = this.pool.leastLoaded(slot.worker);
+    // With no other worker alive (a pool of one), the meeting waits for the replacement.
+    const worker = this.pool.workers().some((w) => w !== slot.worker) ? this.pool.leastLoaded(slot.worker) : await this.replacement();
+    if (this.closed) return;
     slot.router = await worker.worker.createRouter({ mediaCodecs: MEETING_CODECS, appData: { meetingId: this.id } });
     slot.worker = worker;
     if (slot === this.slots[0]) await this.startSpeakerDetection(slot.router);
     this.emit('moved', { fromPid, toPid: worker.pid, participantIds });
+  }
+
+  private replacement(): Promise<MediaWorker> {
+    return new Promise((resolve, reject) => {
+      const onReplaced = (worker: MediaWorker) => {
+        this.off('closed', onClosed);
+        resolve(worker);
+      };
+      const onClosed = () => {
+        this.pool.off('workerReplaced', onReplaced);
+        reject(new MediaError('closed', `meeting ${this.id} closed while waiting for a worker`));
+      };
+      this.pool.once('workerReplaced', onReplaced);
+      this.once('closed', onClosed);
+    });
   }
 
   private participant(participantId: string): Participant {

@@ -4,6 +4,7 @@
 // clear errors and leave the meeting as it was, host controls (mute over REST, lock and
 // the lobby, admit, end) and the roster pushed to every participant.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { ApiResponse } from '../harness/api-client.ts';
 import { MeetingClient } from '../harness/meeting-client.ts';
@@ -272,5 +273,56 @@ describe('a meeting on the live socket', () => {
     assert.equal((await host.api.get(`/v1/meetings/${meetingId}`)).body.state, 'ended');
     const refused = await again.request('join');
     assert.equal(refused.error?.status, 409);
+  });
+});
+
+describe('a mediasoup worker killed during a meeting', () => {
+  /** The mediasoup workers of the process that runs the media service. */
+  const workerPids = (): number[] => {
+    const mediaPid = target.process?.child.pid ?? target.cluster?.media()[0].child.pid;
+    assert.ok(mediaPid, 'the media process is known');
+    const out = execFileSync('pgrep', ['-P', String(mediaPid), '-f', 'mediasoup-worker'], { encoding: 'utf8' });
+    return out.split('\n').filter(Boolean).map(Number);
+  };
+
+  test('the participants are told to set their media up again, and can, on another worker', async () => {
+    const [host, guest] = await createPeople(target.admin, 'Kim Killtest', 'Kai Killtest');
+    const meetingId = (await host.api.post('/v1/meetings', { title: 'Worker death', enabledJoinBeforeHost: true })).body.id;
+    const { client: hostSide, result } = await join(host, meetingId);
+    const { client: guestSide } = await join(guest, meetingId);
+    await hostSide.ok('setRtpCapabilities', { rtpCapabilities: result.routerRtpCapabilities });
+    const produce = async () => {
+      const send = await guestSide.ok('createTransport', { direction: 'send' });
+      return (await guestSide.ok('produce', { transportId: send.id, kind: 'audio', rtpParameters: OPUS_RTP_PARAMETERS })).producerId as string;
+    };
+    const consume = async (producerId: string) => {
+      const recv = await hostSide.ok('createTransport', { direction: 'recv' });
+      const consumer = await hostSide.ok('consume', { transportId: recv.id, producerId });
+      await hostSide.ok('resumeConsumer', { consumerId: consumer.id });
+      return consumer.id as string;
+    };
+    const oldConsumer = await consume(await produce());
+    const epochs = () => hostSide.latestState()!.participants.map((p: { mediaEpoch: number }) => p.mediaEpoch);
+    assert.deepEqual(epochs(), [0, 0]);
+
+    // The meeting's worker is not known from outside: kill one worker at a time until the
+    // meeting reports the move (the pool replaces each one).
+    const tried = new Set<number>();
+    for (let round = 0; round < 4 && !epochs().every((e: number) => e > 0); round++) {
+      const victim = workerPids().find((pid) => !tried.has(pid));
+      if (victim === undefined) break;
+      tried.add(victim);
+      process.kill(victim, 'SIGKILL');
+      await hostSide.waitForState((s) => s.participants.every((p: { mediaEpoch: number }) => p.mediaEpoch > 0), 3000).catch(() => undefined);
+    }
+    const moved = await hostSide.waitForState((s) => s.participants.every((p: { mediaEpoch: number }) => p.mediaEpoch > 0), 10_000);
+    assert.ok(moved.participants.every((p: { producers: unknown[] }) => p.producers.length === 0), 'the old producers are gone');
+    assert.equal((await hostSide.request('pauseConsumer', { consumerId: oldConsumer })).error?.status, 404, 'so are the old consumers');
+
+    // Renegotiation, as a client does on a grown mediaEpoch.
+    const producerId = await produce();
+    await hostSide.waitForState((s) => s.participants.some((p: any) => p.producers.some((pr: any) => pr.id === producerId)));
+    await consume(producerId);
+    assert.ok(workerPids().length >= 1, 'the media node is still up');
   });
 });

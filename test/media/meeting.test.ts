@@ -204,3 +204,29 @@ describe('a meeting larger than one router', () => {
     assert.ok((await flowing(sink)) > 4000);
   });
 });
+
+describe('a meeting on a pool of one worker', () => {
+  test('its worker killed with SIGKILL: the meeting waits for the replacement and moves there', async () => {
+    const pool = await WorkerPool.start({ size: 1, logger: quiet });
+    const meeting = await Meeting.create('meeting-3', pool, { ip: '127.0.0.1' });
+    // The pool's replacement timer does not hold a process open; a server's sockets do.
+    const alive = setInterval(() => undefined, 1000);
+    try {
+      await meeting.join('alice');
+      const oldPid = meeting.workerPid;
+      const moved = new Promise<{ fromPid: number; toPid: number }>((resolve) => meeting.once('moved', resolve));
+      const failed = new Promise<never>((_, reject) => meeting.once('moveFailed', ({ error }) => reject(error)));
+      process.kill(oldPid, 'SIGKILL');
+      const { fromPid, toPid } = await Promise.race([moved, failed]);
+      assert.equal(fromPid, oldPid);
+      assert.equal(toPid, pool.workers()[0].pid, 'on the replacement worker');
+      assert.notEqual(toPid, oldPid);
+      const transport = await meeting.createTransport('alice', 'plain', 'send');
+      assert.ok(transport.port, 'the meeting works again');
+    } finally {
+      clearInterval(alive);
+      meeting.close();
+      await pool.close();
+    }
+  });
+});
