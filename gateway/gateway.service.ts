@@ -14,6 +14,7 @@ import { LiveHub } from './live/live-hub.ts';
 import { CLOSE_GOING_AWAY } from './live/live-protocol.ts';
 import { LiveSession, type LiveSessionHost, type ReplayResult } from './live/live-session.ts';
 import { apiRoutes } from './routes/api-routes.ts';
+import { webRoutes } from './web/web-routes.ts';
 import { ensureCertificate } from './tls.ts';
 
 export interface GatewayOptions {
@@ -70,7 +71,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
           handle: async () => (ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' }, headers: { 'Retry-After': '1' } }),
         },
       ];
-      registerRoutes(app, [...health, ...apiRoutes(), ...(await import('./web/web-routes.ts')).webRoutes()], {
+      registerRoutes(app, [...health, ...apiRoutes(), ...webRoutes()], {
         logger,
         maxBodyBytes: config.limits.maxBodyBytes,
         rateBurst: config.limits.rateBurst,

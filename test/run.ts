@@ -73,29 +73,37 @@ function reachable(url: string): Promise<boolean> {
   });
 }
 
+/** Tools the tests use that npm does not bring, with the Debian package that has each. */
+const TEST_TOOLS = [
+  { name: 'ffmpeg', check: ['ffmpeg', '-version'], pkg: 'ffmpeg', usedBy: 'the media test (RTP source)' },
+  { name: 'chromium', check: ['/usr/bin/chromium', '--version'], pkg: 'chromium', usedBy: 'the meeting end-to-end test (test/media/meeting-e2e.test.ts)' },
+];
+
 /**
- * Tools the tests use that npm does not bring: ffmpeg (the RTP source of the media smoke
- * check). Installed here, once, from the distribution when missing and allowed to — never
+ * Installs the missing test tools from the distribution, once, when allowed to — never
  * from inside a test, where a timeout would leave apt-get holding the dpkg lock.
  */
 function ensureTestTools(): void {
-  if (spawnSync('ffmpeg', ['-version'], { stdio: 'ignore' }).status === 0) return;
+  const missing = TEST_TOOLS.filter((tool) => spawnSync(tool.check[0], tool.check.slice(1), { stdio: 'ignore' }).status !== 0);
+  if (missing.length === 0) return;
+  const packages = missing.map((tool) => tool.pkg);
+  const explain = () => missing.map((tool) => `${tool.name}: ${tool.usedBy} will fail`).join('; ');
   if (process.getuid?.() !== 0 || spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    process.stdout.write('\nffmpeg is missing and cannot be installed from here: the media test will fail (sudo apt-get install ffmpeg)\n');
+    process.stdout.write(`\n${packages.join(', ')} missing and cannot be installed from here (${explain()}): sudo apt-get install ${packages.join(' ')}\n`);
     return;
   }
-  process.stdout.write('\n=== installing ffmpeg for the media tests (apt-get)\n');
+  process.stdout.write(`\n=== installing ${packages.join(', ')} for the tests (apt-get)\n`);
   const started = Date.now();
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const options = ['-o', 'DPkg::Lock::Timeout=300', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold'];
-  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', 'ffmpeg']]) {
+  for (const args of [['update', '-qq'], ['install', '-y', '-qq', '--no-install-recommends', ...packages]]) {
     const run = spawnSync('apt-get', [...options, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env, timeout: 15 * 60_000 });
     if (run.status !== 0) {
-      process.stdout.write(`apt-get ${args[0]} failed (${run.status ?? run.signal}): the media test will fail\n`);
+      process.stdout.write(`apt-get ${args[0]} failed (${run.status ?? run.signal}): ${explain()}\n`);
       return;
     }
   }
-  process.stdout.write(`=== ffmpeg installed in ${Math.round((Date.now() - started) / 1000)} s\n`);
+  process.stdout.write(`=== ${packages.join(', ')} installed in ${Math.round((Date.now() - started) / 1000)} s\n`);
 }
 
 ensureTestTools();
