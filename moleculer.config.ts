@@ -3,6 +3,7 @@
 import { Errors, Validators, type BrokerOptions } from 'moleculer';
 import { ApiError } from './actors/errors.ts';
 import type { Config } from './cluster/config.ts';
+import { OwnerStrategy } from './cluster/owner-strategy.ts';
 
 /**
  * Action parameters drop the fields their schema does not name, so a body can never set
@@ -54,7 +55,9 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
     heartbeatTimeout: 6,
     // Room actions are routed to the node that owns the room, meeting actions to the node
     // that owns the meeting (cluster mode). Media calls name their node and skip this.
-    registry: { strategy: 'Shard', strategyOptions: { shardKey: ownerKey, preferLocal: false } },
+    // `preferLocal` is the registry's option (not the strategy's): off, so that an actor
+    // calling another actor's action reaches the owner, not its own node's copy.
+    registry: { strategy: OwnerStrategy, strategyOptions: { shardKey: ownerKey }, preferLocal: false },
     validator: new StrictValidator(),
     errorRegenerator: new SquaredErrorRegenerator(),
     metrics: config.metricsPort

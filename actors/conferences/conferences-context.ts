@@ -1,7 +1,7 @@
 // What the conference actions share: the store, the meetings this actor holds live, one
 // queue per meeting (every change to a meeting runs alone, in arrival order), calls to the
 // meeting's media node, and the push of a meeting's state to its participants.
-import type { Context } from 'moleculer';
+import type { Context, ServiceBroker } from 'moleculer';
 import { meetingTopic, type Fanout } from '../../cluster/fanout/fanout.ts';
 import type { ConferenceStore } from '../../storage/interfaces.ts';
 import type { MeetingRecord, ParticipantRecord } from '../../storage/records.ts';
@@ -16,6 +16,11 @@ export class ConferencesContext {
   readonly store: ConferenceStore;
   readonly fanout: Fanout;
   private readonly live = new Map<string, LiveMeeting>();
+  /**
+   * Meetings with someone in them that this actor has run, kept across forgetAll: when a
+   * node is lost, these are the meetings that may have had participants or media on it.
+   */
+  private readonly occupied = new Set<string>();
   private readonly queue = new KeyedQueue();
 
   constructor(store: ConferenceStore, fanout: Fanout) {
@@ -33,17 +38,23 @@ export class ConferencesContext {
         if (!live) throw notFound('Meeting not found.');
         this.live.set(meetingId, live);
       }
-      return task(live);
+      try {
+        return await task(live);
+      } finally {
+        if (live.participants.size > 0) this.occupied.add(meetingId);
+        else this.occupied.delete(meetingId);
+      }
     });
   }
 
-  /** Meetings held live here, e.g. to find the participants of a gateway that went away. */
-  held(): LiveMeeting[] {
-    return [...this.live.values()];
+  /** The meetings with participants that this actor has run (see `occupied`). */
+  occupiedMeetings(): string[] {
+    return [...this.occupied];
   }
 
   forget(meetingId: string): void {
     this.live.delete(meetingId);
+    this.occupied.delete(meetingId);
   }
 
   /** Drops every live meeting; each is loaded from the store again on its next use. */
@@ -75,11 +86,21 @@ export class ConferencesContext {
     return snapshot;
   }
 
-  isHeld(meetingId: string): boolean {
-    return this.live.has(meetingId);
+  /**
+   * Whether this node owns the meeting now: the one the Shard strategy routes its calls
+   * to. What happens to a meeting on its own (media events, lost nodes) is the owner's to
+   * handle, so that two actors never both apply it.
+   */
+  owns(broker: ServiceBroker, meetingId: string): boolean {
+    const endpoint = broker.registry.getActionEndpoints('conferences.signal')?.next({ params: { meetingId } } as never);
+    return !endpoint || endpoint.id === broker.nodeID;
   }
 
-  /** Calls the meeting's media node. A media node that is gone is a 503, not a crash. */
+  /**
+   * Calls the meeting's media node. A media node that is gone is a 503, never a crash; the
+   * meeting is then moved to another media node (see relocate), and the request's objects
+   * with it: the participants set their media up again.
+   */
   async media<T = unknown>(ctx: Context, live: LiveMeeting, action: string, params: object): Promise<T> {
     try {
       return await ctx.call<T, object>(`media.${action}`, { meetingId: live.meeting.id, ...params }, { nodeID: live.meeting.mediaNodeId });
@@ -87,10 +108,25 @@ export class ConferencesContext {
       if (err instanceof ApiError) throw err;
       const name = (err as Error)?.name;
       if (name === 'ServiceNotAvailableError' || name === 'ServiceNotFoundError' || name === 'RequestTimeoutError') {
-        throw new ApiError(503, 'The media node of this meeting is not available. Try again later.', 'MEDIA_UNAVAILABLE');
+        const node = ctx.broker.registry.nodes.get(live.meeting.mediaNodeId);
+        if (!node?.available) this.moveOff(ctx, live.meeting.id, live.meeting.mediaNodeId);
+        throw new ApiError(503, 'The media node of this meeting is not available. Try again shortly.', 'MEDIA_UNAVAILABLE');
       }
       throw err;
     }
+  }
+
+  /** Moves a meeting off a media node that is gone (set by the service: see roster.ts). */
+  relocate: ((ctx: Context, live: LiveMeeting) => Promise<void>) | undefined;
+
+  /**
+   * Queues the move of a meeting off `nodeId` (it may be called from inside the meeting's
+   * queue, so it is not awaited); nothing happens if the meeting has moved already.
+   */
+  moveOff(ctx: Context, meetingId: string, nodeId: string): void {
+    void this.withMeeting(meetingId, async (live) => {
+      if (live.meeting.mediaNodeId === nodeId && live.participants.size > 0) await this.relocate?.(ctx, live);
+    }).catch((err: unknown) => ctx.service?.logger.warn({ err, meetingId }, 'a meeting could not move off a lost media node'));
   }
 
   /** Hosts are the meeting's host and co-hosts. */

@@ -6,9 +6,10 @@ import type { Context, ServiceSchema } from 'moleculer';
 import type { Fanout } from '../../cluster/fanout/fanout.ts';
 import type { ConferenceStore } from '../../storage/interfaces.ts';
 import { ConferencesContext } from './conferences-context.ts';
+import type { LiveMeeting } from './live-meeting.ts';
 import { meetingActions } from './meeting-actions.ts';
 import { participantActions } from './participant-actions.ts';
-import { depart } from './roster.ts';
+import { depart, relocate } from './roster.ts';
 import { signalingActions } from './signaling-actions.ts';
 
 interface MediaEvent {
@@ -17,10 +18,11 @@ interface MediaEvent {
 
 export function createConferencesService({ store, fanout }: { store: ConferenceStore; fanout: Fanout }): ServiceSchema {
   const cc = new ConferencesContext(store, fanout);
+  cc.relocate = (ctx, live) => relocate(cc, ctx, live);
 
-  /** Media events concern the meeting's owner only: the actor holding it live. */
-  const onMeeting = (ctx: Context<MediaEvent>, change: (live: Parameters<Parameters<ConferencesContext['withMeeting']>[1]>[0]) => Promise<boolean>) => {
-    if (!cc.isHeld(ctx.params.meetingId)) return;
+  /** Media events concern the meeting's owner only. */
+  const onMeeting = (ctx: Context<MediaEvent>, change: (live: LiveMeeting) => Promise<boolean>) => {
+    if (!cc.owns(ctx.broker, ctx.params.meetingId)) return;
     void cc.withMeeting(ctx.params.meetingId, async (live) => {
       if (await change(live)) cc.publish(live);
     }).catch((err: unknown) => ctx.service!.logger.warn({ err, meetingId: ctx.params.meetingId }, 'a media event could not be applied'));
@@ -67,17 +69,24 @@ export function createConferencesService({ store, fanout }: { store: ConferenceS
       '$node.connected'() {
         cc.forgetAll();
       },
-      /** A gateway went away without its sessions saying goodbye: their participants leave. */
+      /**
+       * A node went away. Participants whose live session was on it (a gateway that left
+       * without its sessions saying goodbye) leave; meetings whose media were on it (a media
+       * node) move to another. Each meeting is read again from the store first: the nodes
+       * changed, so what this actor held may be stale.
+       */
       '$node.disconnected'(ctx: Context<{ node: { id: string } }>) {
-        for (const live of cc.held()) {
-          const gone = [...live.participants.values()].filter((p) => p.gatewayNodeId === ctx.params.node.id);
-          if (gone.length === 0) continue;
-          void cc.withMeeting(live.meeting.id, async (l) => {
-            for (const participant of gone) if (l.participants.has(participant.id)) await depart(cc, ctx, l, l.participants.get(participant.id)!);
-            cc.publish(l);
-          }).catch((err: unknown) => this.logger.warn({ err }, 'participants of a lost gateway could not leave'));
-        }
+        const nodeId = ctx.params.node.id;
         cc.forgetAll();
+        for (const meetingId of cc.occupiedMeetings()) {
+          if (!cc.owns(ctx.broker, meetingId)) continue;
+          void cc.withMeeting(meetingId, async (live) => {
+            const gone = [...live.participants.values()].filter((p) => p.gatewayNodeId === nodeId);
+            for (const participant of gone) await depart(cc, ctx, live, live.participants.get(participant.id)!);
+            if (live.meeting.mediaNodeId === nodeId && live.participants.size > 0) await relocate(cc, ctx, live);
+            else if (gone.length > 0) cc.publish(live);
+          }).catch((err: unknown) => this.logger.warn({ err, meetingId, nodeId }, 'a meeting could not recover from a lost node'));
+        }
       },
     },
   };

@@ -8,6 +8,7 @@ import type { Caller } from '../caller.ts';
 import { ApiError, conflict } from '../errors.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
+import { placeMeeting } from './placement.ts';
 
 export interface Entry {
   caller: Caller;
@@ -110,5 +111,24 @@ export async function endMeeting(cc: ConferencesContext, ctx: Context, live: Liv
     if (!(err instanceof ApiError && err.code === 503)) throw err;
   });
   if (live.meeting.state !== 'ended') await cc.saveMeeting(live, { state: 'ended' });
+  cc.publish(live);
+}
+
+/**
+ * The meeting's media node is gone: the meeting is placed again on the least-loaded media
+ * node, its joined participants join there, and their mediaEpoch grows, so their clients
+ * set their media up again. The new placement is stored before anyone is told.
+ */
+export async function relocate(cc: ConferencesContext, ctx: Context, live: LiveMeeting): Promise<void> {
+  const from = live.meeting.mediaNodeId;
+  const to = await placeMeeting(ctx.broker, [from]);
+  await cc.saveMeeting(live, { mediaNodeId: to });
+  await cc.media(ctx, live, 'open', {});
+  for (const participant of live.joined()) {
+    await cc.media(ctx, live, 'join', { participantId: participant.id });
+    await cc.saveParticipant(live, { ...participant, producers: [], mediaEpoch: participant.mediaEpoch + 1 });
+  }
+  live.activeSpeaker = null;
+  ctx.service?.logger.warn({ meetingId: live.meeting.id, from, to }, 'meeting moved off a media node that is gone');
   cc.publish(live);
 }

@@ -11,15 +11,11 @@ interface Interest {
   stop: () => void;
 }
 
-interface MeetingInterest {
-  sessions: Set<LiveSession>;
-  stop: () => void;
-}
 
 export class LiveHub {
   private readonly rooms = new Map<string, Interest>();
   private readonly people = new Map<string, Interest>();
-  private readonly meetings = new Map<string, MeetingInterest>();
+  private readonly meetings = new Map<string, Interest>();
   private readonly sessions = new Set<LiveSession>();
   private readonly fanout: Fanout;
 

@@ -4,10 +4,10 @@
 // clear errors and leave the meeting as it was, host controls (mute over REST, lock and
 // the lobby, admit, end) and the roster pushed to every participant.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import type { ApiResponse } from '../harness/api-client.ts';
 import { MeetingClient } from '../harness/meeting-client.ts';
+import { mediasoupWorkers, udpSockets } from '../harness/media-processes.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { OPUS_RTP_PARAMETERS } from '../harness/rtp.ts';
 import { startTarget, type Target } from './target.ts';
@@ -281,8 +281,7 @@ describe('a mediasoup worker killed during a meeting', () => {
   const workerPids = (): number[] => {
     const mediaPid = target.process?.child.pid ?? target.cluster?.media()[0].child.pid;
     assert.ok(mediaPid, 'the media process is known');
-    const out = execFileSync('pgrep', ['-P', String(mediaPid), '-f', 'mediasoup-worker'], { encoding: 'utf8' });
-    return out.split('\n').filter(Boolean).map(Number);
+    return mediasoupWorkers(mediaPid);
   };
 
   test('the participants are told to set their media up again, and can, on another worker', async () => {
@@ -305,16 +304,10 @@ describe('a mediasoup worker killed during a meeting', () => {
     const epochs = () => hostSide.latestState()!.participants.map((p: { mediaEpoch: number }) => p.mediaEpoch);
     assert.deepEqual(epochs(), [0, 0]);
 
-    // The meeting's worker is not known from outside: kill one worker at a time until the
-    // meeting reports the move (the pool replaces each one).
-    const tried = new Set<number>();
-    for (let round = 0; round < 4 && !epochs().every((e: number) => e > 0); round++) {
-      const victim = workerPids().find((pid) => !tried.has(pid));
-      if (victim === undefined) break;
-      tried.add(victim);
-      process.kill(victim, 'SIGKILL');
-      await hostSide.waitForState((s) => s.participants.every((p: { mediaEpoch: number }) => p.mediaEpoch > 0), 3000).catch(() => undefined);
-    }
+    // The worker carrying the meeting is the one holding its transports' UDP sockets.
+    const carrying = workerPids().filter((pid) => udpSockets(pid) > 0);
+    assert.equal(carrying.length, 1, `one worker carries the meeting: ${JSON.stringify(workerPids().map((pid) => [pid, udpSockets(pid)]))}`);
+    process.kill(carrying[0], 'SIGKILL');
     const moved = await hostSide.waitForState((s) => s.participants.every((p: { mediaEpoch: number }) => p.mediaEpoch > 0), 10_000);
     assert.ok(moved.participants.every((p: { producers: unknown[] }) => p.producers.length === 0), 'the old producers are gone');
     assert.equal((await hostSide.request('pauseConsumer', { consumerId: oldConsumer })).error?.status, 404, 'so are the old consumers');

@@ -6,10 +6,10 @@
 // (the pages set their media up again on another worker, as docs/meetings.md says).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
+import { mediasoupWorkers, udpSockets } from '../harness/media-processes.ts';
 import { launchBrowser, MeetingPage, type PageParticipant } from '../harness/browser.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { startTarget, type Target } from '../api/target.ts';
@@ -61,44 +61,6 @@ async function waitForMedia(page: MeetingPage, fromId: string, fromName: string)
 const producer = (participant: PageParticipant | undefined, kind: Kind) => participant?.producers.find((p) => p.kind === kind);
 
 // ---- which mediasoup worker carries the meeting -------------------------------------------
-
-/** The mediasoup-worker processes that are children of `parentPid`. */
-function mediasoupWorkers(parentPid: number): number[] {
-  const workers: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parentPid && fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('mediasoup-worker')) workers.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return workers;
-}
-
-/** UDP sockets a process holds: a worker with WebRTC transports has some, an idle one none. */
-function udpSockets(pid: number): number {
-  const udpInodes = new Set<string>();
-  for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
-    if (!fs.existsSync(table)) continue;
-    for (const line of fs.readFileSync(table, 'utf8').split('\n').slice(1)) {
-      const inode = line.trim().split(/\s+/)[9];
-      if (inode) udpInodes.add(inode);
-    }
-  }
-  let count = 0;
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const match = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match && udpInodes.has(match[1])) count++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return count;
-}
 
 // ---- the page on its own -------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ import { hashPassword, verifyPassword } from '../../actors/people/passwords.ts';
 import { MemoryRateLimitStore } from '../../storage/embedded/memory-rate-limits.ts';
 import { parseClientFrame } from '../../gateway/live/live-protocol.ts';
 import { InFlightRequests } from '../../gateway/http/in-flight.ts';
+import { OwnerStrategy } from '../../cluster/owner-strategy.ts';
 
 test('ids are Webex-style base64 of ciscospark URIs and name their kind', () => {
   const id = newId('ROOM');
@@ -85,4 +86,21 @@ test('a draining gateway waits for requests in flight and for a quiet period wit
 
   inFlight.enter();
   assert.equal(await inFlight.settled(10, 50), false, 'a request still in flight at the deadline');
+});
+
+test('the owner strategy routes a key by the endpoints it is given, even when they change without a node event', () => {
+  // Only the local bus of a broker is used by the strategy (for node events).
+  const bus = { on: () => undefined };
+  const strategy = new OwnerStrategy({} as never, { localBus: bus } as never, { shardKey: 'meetingId' });
+  const endpoint = (id: string) => ({ id }) as never;
+  const ctx = (meetingId: string) => ({ params: { meetingId } }) as never;
+  const keys = Array.from({ length: 200 }, (_, i) => `meeting-${i}`);
+  // Built while only node-a had the service...
+  for (const key of keys) assert.equal((strategy.select([endpoint('node-a')], ctx(key)) as unknown as { id: string }).id, 'node-a');
+  // ...then node-b's service shows up: the ring includes it, and agrees with a fresh strategy.
+  const fresh = new OwnerStrategy({} as never, { localBus: bus } as never, { shardKey: 'meetingId' });
+  const both = [endpoint('node-a'), endpoint('node-b')];
+  const owners = keys.map((key) => (strategy.select(both, ctx(key)) as unknown as { id: string }).id);
+  assert.deepEqual(owners, keys.map((key) => (fresh.select(both, ctx(key)) as unknown as { id: string }).id));
+  assert.ok(owners.includes('node-b') && owners.includes('node-a'), 'keys are spread over both nodes');
 });
