@@ -37,6 +37,8 @@ export interface Config {
     rtcMaxPort: number;
     listenIp: string;
     announcedAddress: string | undefined;
+    /** Participants of one meeting on one media node before others go to another node. */
+    meetingParticipantsPerNode: number;
   };
   /** The cluster engines; each one absent means its embedded counterpart. */
   engines: {
@@ -92,6 +94,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rtcMaxPort: int(env, 'SQUARED_RTC_MAX_PORT', 49999),
       listenIp: env.SQUARED_MEDIA_LISTEN_IP ?? env.SQUARED_HOST ?? '127.0.0.1',
       announcedAddress: env.SQUARED_MEDIA_ANNOUNCED_ADDRESS || undefined,
+      meetingParticipantsPerNode: Math.max(1, int(env, 'SQUARED_MEETING_PARTICIPANTS_PER_NODE', 400)),
     },
     engines: {
       nats: env.SQUARED_NATS ? { servers: list(env.SQUARED_NATS) } : undefined,

@@ -5,6 +5,12 @@
 // only that participant's objects. Events tell the conference control what the media
 // plane did on its own: a meeting moved to another worker, a consumer closed, a producer
 // paused, the active speaker changed.
+//
+// A meeting may span media nodes: the conference control links the meeting's instances on
+// two nodes (`linkEndpoint`, `connectLink`) and pipes producers across (`pipeOut` on the
+// producer's node, `pipeIn` with its answer on the other). What then happens to a producer
+// at home reaches the copies on other nodes through the events every media node hears:
+// `media.producerGone`, `media.producerPaused`, `media.linksLost`, and a node disconnecting.
 import type { Context, ServiceSchema } from 'moleculer';
 import { ApiError } from '../actors/errors.ts';
 import { MediaError } from './media-error.ts';
@@ -19,6 +25,8 @@ export interface MediaServiceOptions {
 const meetingId = { type: 'string', min: 1, max: 200 } as const;
 const participantId = { type: 'string', min: 1, max: 200 } as const;
 const objectId = { type: 'string', min: 1, max: 100 } as const;
+/** Another media node: its Moleculer node id. */
+const peerNodeId = { type: 'string', min: 1, max: 200 } as const;
 /** mediasoup checks the insides of these itself (and refuses what it cannot use). */
 const mediaObject = { type: 'object' } as const;
 
@@ -33,6 +41,7 @@ function asApiError(err: unknown): unknown {
 }
 
 type Params<T> = Context<T & { meetingId: string; participantId: string }>;
+type LinkParams<T> = Context<T & { meetingId: string; peerNodeId: string }>;
 
 export function createMediaService({ pool: poolOptions, listen }: MediaServiceOptions): ServiceSchema {
   let pool: WorkerPool;
@@ -73,6 +82,8 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
             m.on('consumerClosed', (event) => void ctx.broker.broadcast('media.consumerClosed', { meetingId: id, ...event }));
             m.on('producerPaused', (event) => void ctx.broker.broadcast('media.producerPaused', { meetingId: id, ...event }));
             m.on('activeSpeaker', (event) => void ctx.broker.broadcast('media.activeSpeaker', { meetingId: id, ...event }));
+            m.on('producerGone', (event) => void ctx.broker.broadcast('media.producerGone', { meetingId: id, ...event }));
+            m.on('linksLost', (event) => void ctx.broker.broadcast('media.linksLost', { meetingId: id, ...event }));
             m.on('moveFailed', ({ fromPid, error }) => this.logger.error({ err: error, meetingId: id, fromPid }, 'a meeting could not move off a dead worker'));
           }
           return { meetingId: m.id, rtpCapabilities: m.rtpCapabilities };
@@ -182,6 +193,67 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
       stats: {
         params: { meetingId, participantId, objectId },
         handler: (ctx: Params<{ objectId: string }>) => act(() => meeting(ctx.params.meetingId).stats(ctx.params.participantId, ctx.params.objectId)),
+      },
+
+      /** This node's end of the meeting's link to `peerNodeId` (made on first use). */
+      linkEndpoint: {
+        params: { meetingId, peerNodeId },
+        handler: (ctx: LinkParams<object>) => act(() => meeting(ctx.params.meetingId).linkEndpoint(ctx.params.peerNodeId)),
+      },
+
+      /** Has the link send to the peer's end (its `linkEndpoint`). */
+      connectLink: {
+        params: { meetingId, peerNodeId, ip: { type: 'string', min: 1, max: 100 }, port: { type: 'number', integer: true, min: 1, max: 65535 } },
+        handler: (ctx: LinkParams<{ ip: string; port: number }>) =>
+          act(async () => {
+            await meeting(ctx.params.meetingId).connectLink(ctx.params.peerNodeId, ctx.params.ip, ctx.params.port);
+            return null;
+          }),
+      },
+
+      /** Sends a producer of this node to the peer; the answer is what `pipeIn` there takes. */
+      pipeOut: {
+        params: { meetingId, peerNodeId, producerId: objectId },
+        handler: (ctx: LinkParams<{ producerId: string }>) => act(() => meeting(ctx.params.meetingId).pipeOut(ctx.params.peerNodeId, ctx.params.producerId)),
+      },
+
+      /** Receives a producer of the peer (as its `pipeOut` answered), for participants here to consume. */
+      pipeIn: {
+        params: { meetingId, peerNodeId, producerId: objectId, participantId, kind: { type: 'enum', values: ['audio', 'video'] }, rtpParameters: mediaObject, paused: 'boolean' },
+        handler: (ctx: LinkParams<{ producerId: string; participantId: string; kind: 'audio' | 'video'; rtpParameters: object; paused: boolean }>) =>
+          act(async () => {
+            const { producerId, participantId: owner, kind, rtpParameters, paused } = ctx.params;
+            await meeting(ctx.params.meetingId).pipeIn(ctx.params.peerNodeId, { producerId, participantId: owner, kind, rtpParameters: rtpParameters as never, paused });
+            return null;
+          }),
+      },
+    },
+
+    // What other media nodes report about their producers and links, for the copies here.
+    // Every media node hears every meeting's events (and its own): only other nodes' events
+    // about meetings open here concern it, and ids it does not know are ignored.
+    events: {
+      'media.producerGone': {
+        handler(ctx: Context<{ meetingId: string; producerId: string }>) {
+          if (ctx.nodeID !== ctx.broker.nodeID) meetings.get(ctx.params.meetingId)?.dropRemote(ctx.params.producerId);
+        },
+      },
+      'media.producerPaused': {
+        handler(ctx: Context<{ meetingId: string; producerId: string; paused: boolean }>) {
+          if (ctx.nodeID === ctx.broker.nodeID) return;
+          meetings.get(ctx.params.meetingId)?.setRemotePaused(ctx.params.producerId, ctx.params.paused).catch((err: unknown) =>
+            this.logger.warn({ err, meetingId: ctx.params.meetingId, producerId: ctx.params.producerId }, 'a remote producer could not follow its pause'));
+        },
+      },
+      'media.linksLost': {
+        handler(ctx: Context<{ meetingId: string }>) {
+          if (ctx.nodeID && ctx.nodeID !== ctx.broker.nodeID) meetings.get(ctx.params.meetingId)?.closeLink(ctx.nodeID);
+        },
+      },
+      '$node.disconnected': {
+        handler(ctx: Context<{ node: { id: string } }>) {
+          for (const m of meetings.values()) m.closeLink(ctx.params.node.id);
+        },
       },
     },
 

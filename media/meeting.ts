@@ -10,6 +10,13 @@
 // participants who were on them lost their media objects and `moved` tells the signaling
 // layer to have them set up their transports again (renegotiate); others only lose the
 // consumers of the moved participants' media (`consumerClosed`).
+//
+// One meeting can also span media nodes: the Meeting of the same id on another node is a
+// peer, reached through a link (a PipeTransport on the home router, one per peer). A local
+// producer is piped out into the link (`pipeOut`), and the peer produces it with the same id
+// (`pipeIn`) as a remote producer that its participants consume like a local one. What
+// happens to a producer on its own node (closed, paused, a worker died) reaches the peers
+// through the signaling layer (`producerGone`, `producerPaused`, `linksLost`).
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import { MEETING_CODECS } from './codecs.ts';
@@ -38,6 +45,23 @@ export interface TransportInfo {
   rtcpPort?: number;
 }
 
+/** This node's end of a link to a peer node, for the peer to connect to. */
+export interface LinkEndpoint {
+  ip: string;
+  port: number;
+  /** Where this end sends, once connected. */
+  connectedTo?: { ip: string; port: number };
+}
+
+/** A producer piped out into a link: what the peer needs to produce it (`pipeIn`). */
+export interface PipedProducer {
+  producerId: string;
+  participantId: string;
+  kind: types.MediaKind;
+  rtpParameters: types.RtpParameters;
+  paused: boolean;
+}
+
 export interface ConsumerInfo {
   id: string;
   producerId: string;
@@ -56,6 +80,23 @@ interface RouterSlot {
   participants: Set<string>;
   /** Producers of other routers piped here, by producer id (the same id on both sides). */
   piped: Map<string, Promise<types.Producer>>;
+}
+
+/** A PipeTransport on the home router to the same meeting on a peer node. */
+interface Link {
+  transport: Promise<types.PipeTransport>;
+  /** The address asked for by `connectLink`, claimed before the worker confirms it. */
+  target?: { ip: string; port: number; done: Promise<void> };
+  connectedTo?: { ip: string; port: number };
+  /** Local producers consumed into the link, by producer id. */
+  out: Map<string, Promise<types.Consumer>>;
+}
+
+/** A producer of a peer node, produced on its link (on the home router) with the same id. */
+interface RemoteProducer {
+  peer: string;
+  participantId: string;
+  producer: Promise<types.Producer>;
 }
 
 interface Participant {
@@ -78,6 +119,10 @@ export interface MeetingEvents {
   activeSpeaker: [{ participantId: string }];
   /** A router could not be made again after its worker died. */
   moveFailed: [{ fromPid: number; error: Error }];
+  /** A local participant's producer closed, for whatever reason: peers drop their copies. */
+  producerGone: [{ producerId: string }];
+  /** The home router was made again after its worker died: the links to these peers died with it. */
+  linksLost: [{ peers: string[] }];
   closed: [];
 }
 
@@ -95,14 +140,20 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   /** The first router is the home: active speaker detection runs there. */
   private readonly slots: RouterSlot[] = [];
   private speakerObserver: types.ActiveSpeakerObserver | undefined;
+  /** Links to peer nodes, by the peer's node id. */
+  private readonly links = new Map<string, Link>();
+  private readonly remotes = new Map<string, RemoteProducer>();
+  /** Set while the home router is made again: new links wait for it. */
+  private homeMoved: Promise<void> | undefined;
   private closed = false;
   private readonly onWorkerDied = (dead: MediaWorker) => {
     if (this.closed) return;
     for (const slot of this.slots) {
       if (slot.worker !== dead) continue;
-      this.move(slot).catch((err: unknown) => {
+      const moved = this.move(slot).catch((err: unknown) => {
         if (!this.closed) this.emit('moveFailed', { fromPid: dead.pid, error: err instanceof Error ? err : new Error(String(err)) });
       });
+      if (slot === this.slots[0]) this.homeMoved = moved;
     }
   };
 
@@ -168,9 +219,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
    */
   async createTransport(participantId: string, kind: TransportKind, direction: 'send' | 'recv' = 'send'): Promise<TransportInfo> {
     const participant = this.participant(participantId);
-    const listenInfo = (protocol: 'udp' | 'tcp'): types.TransportListenInfo => ({ protocol, ip: this.listen.ip, ...(this.listen.announcedAddress ? { announcedAddress: this.listen.announcedAddress } : {}) });
     if (kind === 'webrtc') {
-      const transport = await participant.slot.router.createWebRtcTransport({ listenInfos: [listenInfo('udp'), listenInfo('tcp')], preferUdp: true, appData: { participantId } });
+      const transport = await participant.slot.router.createWebRtcTransport({ listenInfos: [this.listenInfo('udp'), this.listenInfo('tcp')], preferUdp: true, appData: { participantId } });
       this.own(participant.transports, transport);
       return { id: transport.id, kind, iceParameters: transport.iceParameters, iceCandidates: transport.iceCandidates, dtlsParameters: transport.dtlsParameters };
     }
@@ -178,9 +228,9 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     // ports: RTP tools such as ffmpeg send them from two sockets, and comedia learns each
     // port's remote from its own first packet. A receiver gets RTCP multiplexed on one port.
     const comedia = direction === 'send';
-    const transport = await participant.slot.router.createPlainTransport({ listenInfo: listenInfo('udp'), rtcpMux: !comedia, comedia, appData: { participantId, comedia } });
+    const transport = await participant.slot.router.createPlainTransport({ listenInfo: this.listenInfo('udp'), rtcpMux: !comedia, comedia, appData: { participantId, comedia } });
     this.own(participant.transports, transport);
-    return { id: transport.id, kind, ip: this.listen.announcedAddress ?? this.listen.ip, port: transport.tuple.localPort, rtcpPort: transport.rtcpTuple?.localPort ?? transport.tuple.localPort };
+    return { id: transport.id, kind, ip: this.announcedIp, port: transport.tuple.localPort, rtcpPort: transport.rtcpTuple?.localPort ?? transport.tuple.localPort };
   }
 
   /** WebRTC: the client's DTLS parameters; plain (`recv`): where the server should send RTP. */
@@ -214,6 +264,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       throw new MediaError('bad-request', `cannot produce: ${(err as Error).message}`);
     }
     this.own(participant.producers, producer);
+    producer.observer.once('close', () => this.emit('producerGone', { producerId: producer.id }));
     if (kind === 'audio') void this.observeSpeaker(participant.slot, producer.id);
     return producer.id;
   }
@@ -222,17 +273,17 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   async consume(participantId: string, transportId: string, producerId: string): Promise<ConsumerInfo> {
     const participant = this.participant(participantId);
     const transport = this.find(participant.transports, transportId, 'transport');
-    const { producer, owner } = this.anyProducer(producerId);
+    const { slot, participantId: producerParticipantId } = await this.consumable(producerId);
     if (!participant.rtpCapabilities) throw new MediaError('cannot-consume', 'join with rtpCapabilities before consuming');
-    await this.pipe(owner.slot, participant.slot, producerId);
-    if (!participant.slot.router.canConsume({ producerId, rtpCapabilities: participant.rtpCapabilities })) throw new MediaError('cannot-consume', `the device cannot receive producer ${producerId}`);
-    const consumer = await transport.consume({ producerId, rtpCapabilities: participant.rtpCapabilities, paused: true, appData: { participantId } });
+    const idHere = await this.pipe(slot, participant.slot, producerId);
+    if (!participant.slot.router.canConsume({ producerId: idHere, rtpCapabilities: participant.rtpCapabilities })) throw new MediaError('cannot-consume', `the device cannot receive producer ${producerId}`);
+    const consumer = await transport.consume({ producerId: idHere, rtpCapabilities: participant.rtpCapabilities, paused: true, appData: { participantId } });
     this.own(participant.consumers, consumer);
     consumer.on('producerclose', () => {
       participant.consumers.delete(consumer.id);
       this.emit('consumerClosed', { participantId, consumerId: consumer.id });
     });
-    return { id: consumer.id, producerId, producerParticipantId: producer.appData.participantId as string, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.paused };
+    return { id: consumer.id, producerId, producerParticipantId, kind: consumer.kind, rtpParameters: consumer.rtpParameters, paused: consumer.paused };
   }
 
   async resumeConsumer(participantId: string, consumerId: string): Promise<void> {
@@ -268,6 +319,132 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     participant.producers.delete(producerId);
   }
 
+  /**
+   * This node's end of the link to `peer` (made on first use). A peer is another media node
+   * holding the same meeting; its node id is just a name here.
+   */
+  async linkEndpoint(peer: string): Promise<LinkEndpoint> {
+    this.assertOpen();
+    await this.homeMoved;
+    this.assertOpen();
+    let link = this.links.get(peer);
+    if (!link) {
+      // RTX on both ends: between hosts, packets get lost.
+      const created: Link = { transport: this.slots[0].router.createPipeTransport({ listenInfo: this.listenInfo('udp'), enableRtx: true, appData: { peer } }), out: new Map() };
+      created.transport.catch(() => this.links.get(peer) === created && this.links.delete(peer));
+      this.links.set(peer, created);
+      link = created;
+    }
+    const transport = await link.transport;
+    return { ip: this.announcedIp, port: transport.tuple.localPort, ...(link.connectedTo ? { connectedTo: { ...link.connectedTo } } : {}) };
+  }
+
+  /** Has the link to `peer` send to the peer's end. Asking again for the same address is harmless. */
+  async connectLink(peer: string, ip: string, port: number): Promise<void> {
+    this.assertOpen();
+    const link = this.links.get(peer);
+    if (!link) throw new MediaError('bad-request', `no link to ${peer}: ask for its endpoint first`);
+    if (link.target) {
+      if (link.target.ip !== ip || link.target.port !== port) throw new MediaError('bad-request', `the link to ${peer} is connected to ${link.target.ip}:${link.target.port}, not ${ip}:${port}`);
+      return link.target.done;
+    }
+    const done = link.transport.then((transport) => transport.connect({ ip, port })).then(
+      () => void (link.connectedTo = { ip, port }),
+      (err: unknown) => {
+        if (link.target?.done === done) link.target = undefined;
+        throw new MediaError('bad-request', `cannot connect the link to ${peer}: ${(err as Error).message}`);
+      },
+    );
+    link.target = { ip, port, done };
+    return done;
+  }
+
+  /** Sends a local participant's producer into the link to `peer`; answers what the peer needs for `pipeIn`. */
+  async pipeOut(peer: string, producerId: string): Promise<PipedProducer> {
+    this.assertOpen();
+    const link = this.links.get(peer);
+    if (!link) throw new MediaError('not-found', `no link to ${peer}`);
+    const owner = this.localProducerOwner(producerId);
+    let consumer = link.out.get(producerId);
+    if (!consumer) {
+      const consuming = Promise.all([this.pipe(owner.slot, this.slots[0], producerId), link.transport])
+        .then(([idAtHome, transport]) => transport.consume({ producerId: idAtHome }))
+        .catch((err: unknown) => {
+          throw new MediaError('not-found', `cannot pipe producer ${producerId} to ${peer}: ${(err as Error).message}`);
+        });
+      const forget = () => link.out.get(producerId) === consuming && link.out.delete(producerId);
+      consuming.then((c) => c.observer.once('close', forget), forget);
+      link.out.set(producerId, consuming);
+      consumer = consuming;
+    }
+    const piped = await consumer;
+    return { producerId, participantId: owner.id, kind: piped.kind, rtpParameters: piped.rtpParameters, paused: piped.producerPaused };
+  }
+
+  /**
+   * Produces a peer's producer (as `pipeOut` there answered) on the link from it, with the
+   * same id: a remote producer, which local participants consume like their own.
+   */
+  async pipeIn(peer: string, piped: PipedProducer): Promise<void> {
+    this.assertOpen();
+    const { producerId, participantId, kind, rtpParameters, paused } = piped;
+    const link = this.links.get(peer);
+    if (!link) throw new MediaError('not-found', `no link to ${peer}`);
+    const known = this.remotes.get(producerId);
+    if (known && known.peer !== peer) throw new MediaError('bad-request', `producer ${producerId} comes from ${known.peer}, not ${peer}`);
+    if (known) {
+      await known.producer;
+      return;
+    }
+    if (this.participantOwning(producerId)) throw new MediaError('bad-request', `producer ${producerId} is produced here`);
+    const forget = () => this.remotes.get(producerId)?.producer === producing && this.remotes.delete(producerId);
+    const producing = link.transport
+      .then((transport) => transport.produce({ id: producerId, kind, rtpParameters, paused, appData: { participantId, peer } }))
+      .then((producer) => {
+        producer.observer.once('close', forget);
+        return producer;
+      }, (err: unknown) => {
+        forget();
+        throw new MediaError('bad-request', `cannot pipe in producer ${producerId} from ${peer}: ${(err as Error).message}`);
+      });
+    this.remotes.set(producerId, { peer, participantId, producer: producing });
+    await producing;
+  }
+
+  /**
+   * Closes a remote producer (its producer at the peer is gone). Unknown ids are ignored:
+   * every node hears of every producer that goes, piped here or not.
+   */
+  dropRemote(producerId: string): void {
+    const remote = this.remotes.get(producerId);
+    if (!remote) return;
+    this.remotes.delete(producerId);
+    void remote.producer.then((producer) => producer.close(), () => undefined);
+  }
+
+  /** Follows the pause of a remote producer at its node; unknown ids are ignored (as above). */
+  async setRemotePaused(producerId: string, paused: boolean): Promise<void> {
+    const remote = this.remotes.get(producerId);
+    if (!remote) return;
+    const producer = await remote.producer;
+    if (paused) await producer.pause();
+    else await producer.resume();
+  }
+
+  /** Closes the link to `peer`: what came through it and what was sent into it. */
+  closeLink(peer: string): void {
+    const link = this.links.get(peer);
+    if (!link) return;
+    this.links.delete(peer);
+    for (const [producerId, remote] of this.remotes) if (remote.peer === peer) this.remotes.delete(producerId);
+    void link.transport.then((transport) => transport.close(), () => undefined);
+  }
+
+  /** The peers this meeting has a link to. */
+  linkedPeers(): string[] {
+    return [...this.links.keys()];
+  }
+
   /** The producers of everyone but `participantId`: what they may consume. */
   othersProducers(participantId: string): { participantId: string; producerId: string; kind: types.MediaKind }[] {
     const out: { participantId: string; producerId: string; kind: types.MediaKind }[] = [];
@@ -301,6 +478,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     this.pool.off('workerDied', this.onWorkerDied);
     for (const slot of this.slots) slot.router.close();
     this.participants.clear();
+    this.links.clear();
+    this.remotes.clear();
     this.emit('closed');
   }
 
@@ -338,26 +517,30 @@ export class Meeting extends EventEmitter<MeetingEvents> {
    */
   private async observeSpeaker(slot: RouterSlot, producerId: string): Promise<void> {
     try {
-      await this.pipe(slot, this.slots[0], producerId);
-      await this.speakerObserver?.addProducer({ producerId });
+      const idAtHome = await this.pipe(slot, this.slots[0], producerId);
+      await this.speakerObserver?.addProducer({ producerId: idAtHome });
     } catch {
       // the producer or a router closed meanwhile: nothing to observe
     }
   }
 
-  /** Makes `producerId` (on `from`) consumable on `to`, piping it once per router. */
-  private async pipe(from: RouterSlot, to: RouterSlot, producerId: string): Promise<void> {
-    if (from === to) return;
+  /**
+   * Makes `producerId` (on `from`) consumable on `to`, piping it once per router; answers its
+   * id there. That is the same id unless both routers are on one worker (after a move, or
+   * with more routers than workers), which cannot hold two producers of one id.
+   */
+  private async pipe(from: RouterSlot, to: RouterSlot, producerId: string): Promise<string> {
+    if (from === to) return producerId;
     let piped = to.piped.get(producerId);
     if (!piped) {
-      piped = from.router.pipeToRouter({ producerId, router: to.router }).then(({ pipeProducer }) => {
+      piped = from.router.pipeToRouter({ producerId, router: to.router, keepId: from.worker !== to.worker }).then(({ pipeProducer }) => {
         pipeProducer!.observer.once('close', () => to.piped.delete(producerId));
         return pipeProducer!;
       });
       to.piped.set(producerId, piped);
       piped.catch(() => to.piped.delete(producerId));
     }
-    await piped;
+    return (await piped).id;
   }
 
   /** A worker died: its routers are made again elsewhere; their participants must renegotiate. */
@@ -379,12 +562,20 @@ export class Meeting extends EventEmitter<MeetingEvents> {
       for (const producerId of lostProducers) void other.piped.get(producerId)?.then((p) => p.close(), () => undefined);
     }
     slot.piped.clear();
+    // The links and what came through them were on the home router.
+    const home = slot === this.slots[0];
+    const lostPeers = home ? [...this.links.keys()] : [];
+    if (home) {
+      this.links.clear();
+      this.remotes.clear();
+    }
     // With no other worker alive (a pool of one), the meeting waits for the replacement.
     const worker = this.pool.workers().some((w) => w !== slot.worker) ? this.pool.leastLoaded(slot.worker) : await this.replacement();
     if (this.closed) return;
     slot.router = await worker.worker.createRouter({ mediaCodecs: MEETING_CODECS, appData: { meetingId: this.id } });
     slot.worker = worker;
-    if (slot === this.slots[0]) await this.startSpeakerDetection(slot.router);
+    if (home) await this.startSpeakerDetection(slot.router);
+    if (lostPeers.length > 0) this.emit('linksLost', { peers: lostPeers });
     this.emit('moved', { fromPid, toPid: worker.pid, participantIds });
   }
 
@@ -410,12 +601,38 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     return participant;
   }
 
-  private anyProducer(producerId: string): { producer: types.Producer; owner: Participant } {
-    for (const owner of this.participants.values()) {
-      const producer = owner.producers.get(producerId);
-      if (producer) return { producer, owner };
+  private participantOwning(producerId: string): Participant | undefined {
+    for (const owner of this.participants.values()) if (owner.producers.has(producerId)) return owner;
+    return undefined;
+  }
+
+  private localProducerOwner(producerId: string): Participant {
+    const owner = this.participantOwning(producerId);
+    if (!owner) throw new MediaError('not-found', `no producer ${producerId} of a participant on this node`);
+    return owner;
+  }
+
+  /** Where a local or remote producer is, and whose it is. */
+  private async consumable(producerId: string): Promise<{ slot: RouterSlot; participantId: string }> {
+    const owner = this.participantOwning(producerId);
+    if (owner) return { slot: owner.slot, participantId: owner.id };
+    const remote = this.remotes.get(producerId);
+    if (!remote) throw new MediaError('not-found', `no producer ${producerId} in this meeting`);
+    try {
+      await remote.producer;
+    } catch {
+      throw new MediaError('not-found', `no producer ${producerId} in this meeting`);
     }
-    throw new MediaError('not-found', `no producer ${producerId} in this meeting`);
+    return { slot: this.slots[0], participantId: remote.participantId };
+  }
+
+  private listenInfo(protocol: 'udp' | 'tcp'): types.TransportListenInfo {
+    return { protocol, ip: this.listen.ip, ...(this.listen.announcedAddress ? { announcedAddress: this.listen.announcedAddress } : {}) };
+  }
+
+  /** The address peers and clients are told to reach. */
+  private get announcedIp(): string {
+    return this.listen.announcedAddress ?? this.listen.ip;
   }
 
   /** Only the participant's own objects are found: anyone else's id is simply unknown to them. */

@@ -192,6 +192,8 @@ export interface ParticipantRecord {
   gatewayNodeId?: string;
   sessionId?: string;
   producers: ParticipantProducer[];
+  /** The media node of the participant's media (a large meeting spans nodes); absent: the meeting's. */
+  mediaNodeId?: string;
   /** Bumped when the participant must set its media up again (the meeting moved workers). */
   mediaEpoch: number;
 }

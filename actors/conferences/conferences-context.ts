@@ -22,10 +22,15 @@ export class ConferencesContext {
    */
   private readonly occupied = new Set<string>();
   private readonly queue = new KeyedQueue();
+  private readonly pipes = new KeyedQueue();
 
-  constructor(store: ConferenceStore, fanout: Fanout) {
+  /** Participants of one meeting on one media node before newcomers go to another. */
+  readonly participantsPerNode: number;
+
+  constructor(store: ConferenceStore, fanout: Fanout, participantsPerNode: number) {
     this.store = store;
     this.fanout = fanout;
+    this.participantsPerNode = participantsPerNode;
   }
 
   /** Runs `task` alone for the meeting, with the meeting live (404 when there is none). */
@@ -96,37 +101,56 @@ export class ConferencesContext {
     return !endpoint || endpoint.id === broker.nodeID;
   }
 
+  /** The media node of a participant's media: its own, or (never placed) the meeting's. */
+  nodeOf(live: LiveMeeting, participant: ParticipantRecord): string {
+    return participant.mediaNodeId ?? live.meeting.mediaNodeId;
+  }
+
+  /** Every media node the meeting uses: its home and its participants' nodes. */
+  nodesOf(live: LiveMeeting): string[] {
+    return [...new Set([live.meeting.mediaNodeId, ...[...live.participants.values()].map((p) => this.nodeOf(live, p))])];
+  }
+
   /**
-   * Calls the meeting's media node. A media node that is gone is a 503, never a crash; the
-   * meeting is then moved to another media node (see relocate), and the request's objects
-   * with it: the participants set their media up again.
+   * Calls a media node of the meeting (its home by default). A media node that is gone is
+   * a 503, never a crash; the meeting's media are then moved off it (see relocate), and
+   * their participants set their media up again.
    */
-  async media<T = unknown>(ctx: Context, live: LiveMeeting, action: string, params: object): Promise<T> {
+  async media<T = unknown>(ctx: Context, live: LiveMeeting, action: string, params: object, nodeId = live.meeting.mediaNodeId): Promise<T> {
     try {
-      return await ctx.call<T, object>(`media.${action}`, { meetingId: live.meeting.id, ...params }, { nodeID: live.meeting.mediaNodeId });
+      return await ctx.call<T, object>(`media.${action}`, { meetingId: live.meeting.id, ...params }, { nodeID: nodeId });
     } catch (err) {
       if (err instanceof ApiError) throw err;
       const name = (err as Error)?.name;
       if (name === 'ServiceNotAvailableError' || name === 'ServiceNotFoundError' || name === 'RequestTimeoutError') {
-        const node = ctx.broker.registry.nodes.get(live.meeting.mediaNodeId);
-        if (!node?.available) this.moveOff(ctx, live.meeting.id, live.meeting.mediaNodeId);
+        if (!ctx.broker.registry.nodes.get(nodeId)?.available) this.moveOff(ctx, live.meeting.id, nodeId);
         throw new ApiError(503, 'The media node of this meeting is not available. Try again shortly.', 'MEDIA_UNAVAILABLE');
       }
       throw err;
     }
   }
 
-  /** Moves a meeting off a media node that is gone (set by the service: see roster.ts). */
-  relocate: ((ctx: Context, live: LiveMeeting) => Promise<void>) | undefined;
+  /** Calls the media node of the participant's media. */
+  mediaOf<T = unknown>(ctx: Context, live: LiveMeeting, participant: ParticipantRecord, action: string, params: object): Promise<T> {
+    return this.media<T>(ctx, live, action, { participantId: participant.id, ...params }, this.nodeOf(live, participant));
+  }
+
+  /** Moves a meeting's media off a media node that is gone (set by the service: see roster.ts). */
+  relocate: ((ctx: Context, live: LiveMeeting, deadNodeId: string) => Promise<void>) | undefined;
 
   /**
-   * Queues the move of a meeting off `nodeId` (it may be called from inside the meeting's
-   * queue, so it is not awaited); nothing happens if the meeting has moved already.
+   * Queues the move of a meeting's media off `nodeId` (it may be called from inside the
+   * meeting's queue, so it is not awaited); nothing happens if nothing is there any more.
    */
   moveOff(ctx: Context, meetingId: string, nodeId: string): void {
     void this.withMeeting(meetingId, async (live) => {
-      if (live.meeting.mediaNodeId === nodeId && live.participants.size > 0) await this.relocate?.(ctx, live);
+      if (live.participants.size > 0 && this.nodesOf(live).includes(nodeId)) await this.relocate?.(ctx, live, nodeId);
     }).catch((err: unknown) => ctx.service?.logger.warn({ err, meetingId }, 'a meeting could not move off a lost media node'));
+  }
+
+  /** Runs piping work of a meeting one at a time (two consumers of one producer pipe it once). */
+  piping<T>(meetingId: string, task: () => Promise<T>): Promise<T> {
+    return this.pipes.run(meetingId, task);
   }
 
   /** Hosts are the meeting's host and co-hosts. */

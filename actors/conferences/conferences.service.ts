@@ -16,9 +16,16 @@ interface MediaEvent {
   meetingId: string;
 }
 
-export function createConferencesService({ store, fanout }: { store: ConferenceStore; fanout: Fanout }): ServiceSchema {
-  const cc = new ConferencesContext(store, fanout);
-  cc.relocate = (ctx, live) => relocate(cc, ctx, live);
+export interface ConferencesOptions {
+  store: ConferenceStore;
+  fanout: Fanout;
+  /** Participants of one meeting on one media node before newcomers go to another (default 400). */
+  participantsPerNode?: number;
+}
+
+export function createConferencesService({ store, fanout, participantsPerNode = 400 }: ConferencesOptions): ServiceSchema {
+  const cc = new ConferencesContext(store, fanout, participantsPerNode);
+  cc.relocate = (ctx, live, deadNodeId) => relocate(cc, ctx, live, deadNodeId);
 
   /** Media events concern the meeting's owner only. */
   const onMeeting = (ctx: Context<MediaEvent>, change: (live: LiveMeeting) => Promise<boolean>) => {
@@ -83,7 +90,7 @@ export function createConferencesService({ store, fanout }: { store: ConferenceS
           void cc.withMeeting(meetingId, async (live) => {
             const gone = [...live.participants.values()].filter((p) => p.gatewayNodeId === nodeId);
             for (const participant of gone) await depart(cc, ctx, live, live.participants.get(participant.id)!);
-            if (live.meeting.mediaNodeId === nodeId && live.participants.size > 0) await relocate(cc, ctx, live);
+            if (live.participants.size > 0 && cc.nodesOf(live).includes(nodeId)) await relocate(cc, ctx, live, nodeId);
             else if (gone.length > 0) cc.publish(live);
           }).catch((err: unknown) => this.logger.warn({ err, meetingId, nodeId }, 'a meeting could not recover from a lost node'));
         }

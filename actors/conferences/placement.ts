@@ -3,6 +3,7 @@
 // are left out. The choice is stored with the meeting, so it outlives the actor.
 import type { ServiceBroker } from 'moleculer';
 import { ApiError } from '../errors.ts';
+import type { LiveMeeting } from './live-meeting.ts';
 
 interface NodeLoad {
   nodeID: string;
@@ -23,4 +24,28 @@ export async function placeMeeting(broker: ServiceBroker, exclude: string[] = []
   if (answered.length === 0) throw new ApiError(503, 'No media node is available to host the meeting. Try again later.', 'MEDIA_UNAVAILABLE');
   answered.sort((a, b) => a.load - b.load || a.meetings - b.meetings || a.nodeID.localeCompare(b.nodeID));
   return answered[0].nodeID;
+}
+
+/**
+ * The media node for a participant entering a meeting: the meeting's nodes in use, home
+ * first, while they hold fewer than `perNode` of its participants; past that, the
+ * least-loaded media node the meeting does not fill yet (its media are piped between
+ * nodes); when every node is full, the least crowded of the meeting's nodes.
+ */
+export async function nodeForParticipant(broker: ServiceBroker, live: LiveMeeting, perNode: number, exclude: string[] = []): Promise<string> {
+  const home = live.meeting.mediaNodeId;
+  const counts = new Map<string, number>([[home, 0]]);
+  for (const p of live.joined()) {
+    const node = p.mediaNodeId ?? home;
+    counts.set(node, (counts.get(node) ?? 0) + 1);
+  }
+  const usable = [...counts.keys()].filter((node) => !exclude.includes(node) && broker.registry.nodes.get(node)?.available);
+  const roomy = usable.find((node) => counts.get(node)! < perNode);
+  if (roomy) return roomy;
+  try {
+    return await placeMeeting(broker, [...exclude, ...counts.keys()]);
+  } catch (err) {
+    if (usable.length === 0) throw err;
+    return usable.reduce((a, b) => (counts.get(b)! < counts.get(a)! ? b : a));
+  }
 }

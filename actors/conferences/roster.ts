@@ -8,13 +8,21 @@ import type { Caller } from '../caller.ts';
 import { ApiError, conflict } from '../errors.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
-import { placeMeeting } from './placement.ts';
+import { nodeForParticipant, placeMeeting } from './placement.ts';
 
 export interface Entry {
   caller: Caller;
   sessionId: string;
   gatewayNodeId: string;
   rtpCapabilities?: object;
+}
+
+/** Places the participant's media on a node (see nodeForParticipant) and joins them there. */
+async function joinMedia(cc: ConferencesContext, ctx: Context, live: LiveMeeting, participantId: string, rtpCapabilities?: object, exclude: string[] = []): Promise<string> {
+  const node = await nodeForParticipant(ctx.broker, live, cc.participantsPerNode, exclude);
+  await cc.media(ctx, live, 'open', {}, node);
+  await cc.media(ctx, live, 'join', { participantId, rtpCapabilities }, node);
+  return node;
 }
 
 /**
@@ -51,7 +59,7 @@ export async function enter(cc: ConferencesContext, ctx: Context, live: LiveMeet
     producers: [],
     mediaEpoch: 0,
   };
-  if (!lobby) await cc.media(ctx, live, 'join', { participantId: participant.id, rtpCapabilities: entry.rtpCapabilities });
+  if (!lobby) participant.mediaNodeId = await joinMedia(cc, ctx, live, participant.id, entry.rtpCapabilities);
   await cc.saveParticipant(live, participant);
   if (lobby === 'host') live.waitingForHost.add(participant.id);
   if (!lobby && m.state !== 'inProgress') await cc.saveMeeting(live, { state: 'inProgress' });
@@ -68,8 +76,8 @@ export async function enter(cc: ConferencesContext, ctx: Context, live: LiveMeet
 export async function admit(cc: ConferencesContext, ctx: Context, live: LiveMeeting, participant: ParticipantRecord): Promise<void> {
   live.waitingForHost.delete(participant.id);
   if (participant.state !== 'lobby') return;
-  await cc.media(ctx, live, 'join', { participantId: participant.id });
-  await cc.saveParticipant(live, { ...participant, state: 'joined' });
+  const mediaNodeId = await joinMedia(cc, ctx, live, participant.id);
+  await cc.saveParticipant(live, { ...participant, state: 'joined', mediaNodeId });
   if (live.meeting.state !== 'inProgress') await cc.saveMeeting(live, { state: 'inProgress' });
 }
 
@@ -78,7 +86,7 @@ export async function depart(cc: ConferencesContext, ctx: Context, live: LiveMee
   live.waitingForHost.delete(participant.id);
   if (participant.state === 'joined') {
     // A media node that is gone has closed everything already.
-    await cc.media(ctx, live, 'leave', { participantId: participant.id }).catch((err: unknown) => {
+    await cc.mediaOf(ctx, live, participant, 'leave', {}).catch((err: unknown) => {
       if (!(err instanceof ApiError && err.code === 503)) throw err;
     });
   }
@@ -91,7 +99,7 @@ export async function depart(cc: ConferencesContext, ctx: Context, live: LiveMee
 /** A host's mute: the participant's audio producers are paused on the media node. */
 export async function mute(cc: ConferencesContext, ctx: Context, live: LiveMeeting, participant: ParticipantRecord): Promise<void> {
   if (participant.state === 'joined') {
-    const { producerIds } = await cc.media<{ producerIds: string[] }>(ctx, live, 'muteAudio', { participantId: participant.id });
+    const { producerIds } = await cc.mediaOf<{ producerIds: string[] }>(ctx, live, participant, 'muteAudio', {});
     const producers = participant.producers.map((pr) => (producerIds.includes(pr.id) ? { ...pr, paused: true } : pr));
     await cc.saveParticipant(live, { ...participant, muted: true, producers });
   } else {
@@ -102,33 +110,35 @@ export async function mute(cc: ConferencesContext, ctx: Context, live: LiveMeeti
 /** Ends the meeting for everyone: all leave, the media node closes the meeting. */
 export async function endMeeting(cc: ConferencesContext, ctx: Context, live: LiveMeeting): Promise<void> {
   const leftTime = new Date().toISOString();
+  const nodes = cc.nodesOf(live);
   for (const participant of [...live.participants.values()]) {
     await cc.saveParticipant(live, { ...participant, state: 'end', leftTime, producers: [], handRaised: false });
   }
   live.waitingForHost.clear();
   live.activeSpeaker = null;
-  await cc.media(ctx, live, 'close', {}).catch((err: unknown) => {
-    if (!(err instanceof ApiError && err.code === 503)) throw err;
-  });
+  for (const node of nodes) {
+    await cc.media(ctx, live, 'close', {}, node).catch((err: unknown) => {
+      if (!(err instanceof ApiError && err.code === 503)) throw err;
+    });
+  }
   if (live.meeting.state !== 'ended') await cc.saveMeeting(live, { state: 'ended' });
   cc.publish(live);
 }
 
 /**
- * The meeting's media node is gone: the meeting is placed again on the least-loaded media
- * node, its joined participants join there, and their mediaEpoch grows, so their clients
- * set their media up again. The new placement is stored before anyone is told.
+ * A media node of the meeting is gone: the participants whose media were there join again
+ * on other nodes (the meeting's home moves first if it was the one), and their mediaEpoch
+ * grows, so their clients set their media up again. The new placement is stored before
+ * anyone is told.
  */
-export async function relocate(cc: ConferencesContext, ctx: Context, live: LiveMeeting): Promise<void> {
-  const from = live.meeting.mediaNodeId;
-  const to = await placeMeeting(ctx.broker, [from]);
-  await cc.saveMeeting(live, { mediaNodeId: to });
-  await cc.media(ctx, live, 'open', {});
-  for (const participant of live.joined()) {
-    await cc.media(ctx, live, 'join', { participantId: participant.id });
-    await cc.saveParticipant(live, { ...participant, producers: [], mediaEpoch: participant.mediaEpoch + 1 });
+export async function relocate(cc: ConferencesContext, ctx: Context, live: LiveMeeting, deadNodeId: string): Promise<void> {
+  const affected = live.joined().filter((p) => cc.nodeOf(live, p) === deadNodeId);
+  if (live.meeting.mediaNodeId === deadNodeId) await cc.saveMeeting(live, { mediaNodeId: await placeMeeting(ctx.broker, [deadNodeId]) });
+  for (const participant of affected) {
+    const mediaNodeId = await joinMedia(cc, ctx, live, participant.id, undefined, [deadNodeId]);
+    await cc.saveParticipant(live, { ...participant, mediaNodeId, producers: [], mediaEpoch: participant.mediaEpoch + 1 });
   }
   live.activeSpeaker = null;
-  ctx.service?.logger.warn({ meetingId: live.meeting.id, from, to }, 'meeting moved off a media node that is gone');
+  ctx.service?.logger.warn({ meetingId: live.meeting.id, deadNodeId, moved: affected.length, home: live.meeting.mediaNodeId }, 'meeting media moved off a media node that is gone');
   cc.publish(live);
 }

@@ -49,27 +49,51 @@ export function signalingActions(cc: ConferencesContext) {
   const setProducers = (live: LiveMeeting, participant: ParticipantRecord, change: Partial<ParticipantRecord>) =>
     cc.saveParticipant(live, { ...live.participants.get(participant.id)!, ...change });
 
+  /**
+   * A producer whose owner's media are on another media node is piped to the consumer's
+   * node first (docs: media/README.md): the two nodes' pipe transports for this meeting
+   * are made and connected once, then the producer goes through them, once per node. An
+   * unknown producer is left to the consumer's node to refuse.
+   */
+  const pipeIfElsewhere = async (ctx: Context, live: LiveMeeting, consumer: ParticipantRecord, producerId: string): Promise<void> => {
+    const owner = [...live.participants.values()].find((p) => p.producers.some((pr) => pr.id === producerId));
+    if (!owner) return;
+    const from = cc.nodeOf(live, owner);
+    const to = cc.nodeOf(live, consumer);
+    if (from === to) return;
+    await cc.piping(live.meeting.id, async () => {
+      type Endpoint = { ip: string; port: number; connectedTo?: { ip: string; port: number } };
+      const same = (a: { ip: string; port: number } | undefined, b: Endpoint) => a?.ip === b.ip && a.port === b.port;
+      const atTo = await cc.media<Endpoint>(ctx, live, 'linkEndpoint', { peerNodeId: from }, to);
+      const atFrom = await cc.media<Endpoint>(ctx, live, 'linkEndpoint', { peerNodeId: to }, from);
+      if (!same(atFrom.connectedTo, atTo)) await cc.media(ctx, live, 'connectLink', { peerNodeId: to, ip: atTo.ip, port: atTo.port }, from);
+      if (!same(atTo.connectedTo, atFrom)) await cc.media(ctx, live, 'connectLink', { peerNodeId: from, ip: atFrom.ip, port: atFrom.port }, to);
+      const piped = await cc.media<object>(ctx, live, 'pipeOut', { peerNodeId: to, producerId }, from);
+      await cc.media(ctx, live, 'pipeIn', { peerNodeId: from, ...piped }, to);
+    });
+  };
+
   /** Plumbing: the participant's own media objects (the media node checks the ids are theirs). */
   const plumbing = async (ctx: Context<SignalParams>): Promise<unknown> => {
     const { meetingId, sessionId, action, args } = ctx.params;
     const { live, participant } = await cc.withMeeting(meetingId, async (l) => ({ live: l, participant: own(l, sessionId, action) }));
-    const participantId = participant.id;
     switch (action) {
       case 'setRtpCapabilities':
-        await cc.media(ctx, live, 'setRtpCapabilities', { participantId, rtpCapabilities: args.rtpCapabilities });
+        await cc.mediaOf(ctx, live, participant, 'setRtpCapabilities', { rtpCapabilities: args.rtpCapabilities });
         return {};
       case 'createTransport':
-        return cc.media(ctx, live, 'createTransport', { participantId, kind: 'webrtc', direction: args.direction });
+        return cc.mediaOf(ctx, live, participant, 'createTransport', { kind: 'webrtc', direction: args.direction });
       case 'connectTransport':
-        await cc.media(ctx, live, 'connectTransport', { participantId, transportId: args.transportId, dtlsParameters: args.dtlsParameters });
+        await cc.mediaOf(ctx, live, participant, 'connectTransport', { transportId: args.transportId, dtlsParameters: args.dtlsParameters });
         return {};
       case 'restartIce':
-        return cc.media(ctx, live, 'restartIce', { participantId, transportId: args.transportId });
+        return cc.mediaOf(ctx, live, participant, 'restartIce', { transportId: args.transportId });
       case 'consume':
-        return cc.media(ctx, live, 'consume', { participantId, transportId: args.transportId, producerId: args.producerId });
+        await pipeIfElsewhere(ctx, live, participant, args.producerId!);
+        return cc.mediaOf(ctx, live, participant, 'consume', { transportId: args.transportId, producerId: args.producerId });
       case 'resumeConsumer':
       case 'pauseConsumer':
-        await cc.media(ctx, live, 'setConsumerPaused', { participantId, consumerId: args.consumerId, paused: action === 'pauseConsumer' });
+        await cc.mediaOf(ctx, live, participant, 'setConsumerPaused', { consumerId: args.consumerId, paused: action === 'pauseConsumer' });
         return {};
       default:
         throw badRequest(`Unknown meeting action ${action}.`);
@@ -98,8 +122,8 @@ export function signalingActions(cc: ConferencesContext) {
           await depart(cc, ctx, live, me!);
           break;
         case 'produce': {
-          const { producerId } = await cc.media<{ producerId: string }>(ctx, live, 'produce', {
-            participantId: me!.id, transportId: args.transportId, kind: args.kind, rtpParameters: args.rtpParameters,
+          const { producerId } = await cc.mediaOf<{ producerId: string }>(ctx, live, me!, 'produce', {
+            transportId: args.transportId, kind: args.kind, rtpParameters: args.rtpParameters,
           });
           const current = live.participants.get(me!.id)!;
           await setProducers(live, me!, {
@@ -112,7 +136,7 @@ export function signalingActions(cc: ConferencesContext) {
         case 'pauseProducer':
         case 'resumeProducer': {
           const paused = action === 'pauseProducer';
-          await cc.media(ctx, live, 'setProducerPaused', { participantId: me!.id, producerId: args.producerId, paused });
+          await cc.mediaOf(ctx, live, me!, 'setProducerPaused', { producerId: args.producerId, paused });
           const current = live.participants.get(me!.id)!;
           const producers = current.producers.map((pr) => (pr.id === args.producerId ? { ...pr, paused } : pr));
           const kind = current.producers.find((pr) => pr.id === args.producerId)?.kind;
@@ -120,7 +144,7 @@ export function signalingActions(cc: ConferencesContext) {
           break;
         }
         case 'closeProducer': {
-          await cc.media(ctx, live, 'closeProducer', { participantId: me!.id, producerId: args.producerId });
+          await cc.mediaOf(ctx, live, me!, 'closeProducer', { producerId: args.producerId });
           const current = live.participants.get(me!.id)!;
           await setProducers(live, me!, { producers: current.producers.filter((pr) => pr.id !== args.producerId) });
           break;
