@@ -55,9 +55,11 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
     heartbeatTimeout: 6,
     // Room actions are routed to the node that owns the room, meeting actions to the node
     // that owns the meeting (cluster mode). Media calls name their node and skip this.
-    // `preferLocal` is the registry's option (not the strategy's): off, so that an actor
-    // calling another actor's action reaches the owner, not its own node's copy.
-    registry: { strategy: OwnerStrategy, strategyOptions: { shardKey: ownerKey }, preferLocal: false },
+    // The registry prefers a local endpoint (its default): an actor calling another actor
+    // stays on its node (a stateless read, or a room write that the store fences), so a
+    // node that died is not waited for until the heartbeat timeout. Gateways have no local
+    // actors: their calls go to the owner.
+    registry: { strategy: OwnerStrategy, strategyOptions: { shardKey: ownerKey } },
     validator: new StrictValidator(),
     errorRegenerator: new SquaredErrorRegenerator(),
     metrics: config.metricsPort
