@@ -4,8 +4,16 @@ import type { LiveSession, LiveSocket } from './live-session.ts';
 
 interface SocketData {
   session?: LiveSession;
+  /** No more frames go out (the session closed it, or the socket is gone). */
   closed: boolean;
+  /** The socket is gone: uWS must not be called for it any more. */
+  gone: boolean;
+  /** A close waiting for the client to read what was already sent (see adapt). */
+  pendingClose?: { code: number; reason: string; timer: NodeJS.Timeout };
 }
+
+/** How long a close waits for a client that does not read before the socket is dropped. */
+const CLOSE_DRAIN_TIMEOUT_MS = 30_000;
 
 export interface LiveEndpointOptions {
   maxBufferedBytes: number;
@@ -24,7 +32,7 @@ export function registerLiveEndpoint(app: TemplatedApp, options: LiveEndpointOpt
     maxBackpressure: options.maxBufferedBytes * 4 + 1024 * 1024,
     closeOnBackpressureLimit: false,
     upgrade: (res, req, context) => {
-      res.upgrade<SocketData>({ closed: false }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      res.upgrade<SocketData>({ closed: false, gone: false }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
       const data = ws.getUserData();
@@ -34,12 +42,27 @@ export function registerLiveEndpoint(app: TemplatedApp, options: LiveEndpointOpt
       const session = ws.getUserData().session;
       session?.receive(isBinary ? '' : decoder.decode(message));
     },
+    drain: (ws) => {
+      const data = ws.getUserData();
+      if (data.pendingClose && ws.getBufferedAmount() === 0) endNow(ws);
+    },
     close: (ws) => {
       const data = ws.getUserData();
       data.closed = true;
+      data.gone = true;
+      clearTimeout(data.pendingClose?.timer);
       data.session?.closed();
     },
   });
+}
+
+function endNow(ws: WebSocket<SocketData>): void {
+  const data = ws.getUserData();
+  const pending = data.pendingClose;
+  if (!pending || data.gone) return;
+  clearTimeout(pending.timer);
+  data.pendingClose = undefined;
+  ws.end(pending.code, pending.reason);
 }
 
 function adapt(ws: WebSocket<SocketData>): LiveSocket {
@@ -51,10 +74,19 @@ function adapt(ws: WebSocket<SocketData>): LiveSocket {
     bufferedAmount() {
       return data.closed ? 0 : ws.getBufferedAmount();
     },
+    /**
+     * Ends the socket once the client has read what is buffered for it: a close frame
+     * queued behind megabytes would otherwise wait for a client that is not reading, and
+     * the connection be dropped before the frames that say why (resync) reach it.
+     */
     close(code, reason) {
       if (data.closed) return;
       data.closed = true;
-      ws.end(code, reason);
+      if (ws.getBufferedAmount() === 0) {
+        ws.end(code, reason);
+        return;
+      }
+      data.pendingClose = { code, reason, timer: setTimeout(() => endNow(ws), CLOSE_DRAIN_TIMEOUT_MS) };
     },
   };
 }

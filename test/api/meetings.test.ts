@@ -205,12 +205,13 @@ describe('a meeting on the live socket', () => {
     hostSide.live.send({ type: 'meeting' });
     await hostSide.live.waitFor((f) => f.type === 'error');
 
-    // Undisturbed: same roster, the consumer still answers, nothing was published meanwhile.
+    // Undisturbed: the consumer still answers, and the roster and meeting are as they were
+    // (the active speaker may change meanwhile: the media plane reports it on its own).
     await hostSide.ok('pauseConsumer', { consumerId: hostConsumer });
     await hostSide.ok('resumeConsumer', { consumerId: hostConsumer });
     const after = hostSide.latestState()!;
-    assert.equal(after.version, before.version, `no state change from refused requests: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
-    assert.deepEqual(after.participants, before.participants);
+    assert.deepEqual(after.participants, before.participants, 'no roster change from refused requests');
+    assert.deepEqual(after.meeting, before.meeting, 'no meeting change from refused requests');
   });
 
   test('the host mutes a participant over REST: its audio producer is paused on the server', async () => {
