@@ -4,6 +4,7 @@ import { Errors, Validators, type BrokerOptions } from 'moleculer';
 import { ApiError } from './actors/errors.ts';
 import type { Config } from './cluster/config.ts';
 import { OwnerStrategy } from './cluster/owner-strategy.ts';
+import { meetingOf } from './actors/conferences/participant-ids.ts';
 
 /**
  * Action parameters drop the fields their schema does not name, so a body can never set
@@ -32,7 +33,7 @@ function ownerKey(ctx: { params?: Record<string, unknown> }): string | undefined
   const params = ctx.params ?? {};
   if (typeof params.roomId === 'string') return params.roomId;
   if (typeof params.meetingId === 'string') return params.meetingId;
-  if (typeof params.participantId === 'string') return params.participantId.split('_')[0];
+  if (typeof params.participantId === 'string') return meetingOf(params.participantId);
   return undefined;
 }
 

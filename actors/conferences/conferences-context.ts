@@ -87,7 +87,9 @@ export class ConferencesContext {
   /** Pushes the meeting's state to every gateway holding one of its participants; answers it. */
   publish(live: LiveMeeting): ReturnType<LiveMeeting['snapshot']> {
     const snapshot = live.snapshot();
-    this.fanout.publish(meetingTopic(live.meeting.id), { meetingId: live.meeting.id, version: snapshot.version, frame: JSON.stringify(snapshot) });
+    this.fanout.publish(meetingTopic(live.meeting.id), {
+      meetingId: live.meeting.id, version: snapshot.version, participantIds: snapshot.participants.map((p) => p.id), frame: JSON.stringify(snapshot),
+    });
     return snapshot;
   }
 
@@ -144,7 +146,9 @@ export class ConferencesContext {
    */
   moveOff(ctx: Context, meetingId: string, nodeId: string): void {
     void this.withMeeting(meetingId, async (live) => {
-      if (live.participants.size > 0 && this.nodesOf(live).includes(nodeId)) await this.relocate?.(ctx, live, nodeId);
+      if (live.participants.size === 0 || !this.nodesOf(live).includes(nodeId)) return;
+      await this.relocate?.(ctx, live, nodeId);
+      this.publish(live);
     }).catch((err: unknown) => ctx.service?.logger.warn({ err, meetingId }, 'a meeting could not move off a lost media node'));
   }
 

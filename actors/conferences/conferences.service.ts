@@ -90,8 +90,9 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
           void cc.withMeeting(meetingId, async (live) => {
             const gone = [...live.participants.values()].filter((p) => p.gatewayNodeId === nodeId);
             for (const participant of gone) await depart(cc, ctx, live, live.participants.get(participant.id)!);
-            if (live.participants.size > 0 && cc.nodesOf(live).includes(nodeId)) await relocate(cc, ctx, live, nodeId);
-            else if (gone.length > 0) cc.publish(live);
+            const moving = live.participants.size > 0 && cc.nodesOf(live).includes(nodeId);
+            if (moving) await relocate(cc, ctx, live, nodeId);
+            if (moving || gone.length > 0) cc.publish(live);
           }).catch((err: unknown) => this.logger.warn({ err, meetingId, nodeId }, 'a meeting could not recover from a lost node'));
         }
       },

@@ -146,6 +146,7 @@ export function meetingActions(cc: ConferencesContext) {
           await cc.mustSee(ctx, live);
           cc.mustHost(ctx, live);
           await endMeeting(cc, ctx, live);
+          cc.publish(live);
           await cc.store.deleteMeeting(live.meeting.id);
           cc.forget(live.meeting.id);
           return null;

@@ -8,11 +8,10 @@ import { badRequest, forbidden, notFound } from '../errors.ts';
 import * as p from '../params.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
+import { meetingOf } from './participant-ids.ts';
 import { presentParticipant } from './presenters.ts';
 import { admit, depart, mute } from './roster.ts';
 
-/** `<meetingId>_<32 hex>` → the meeting id. */
-export const meetingOf = (participantId: string) => participantId.split('_')[0];
 const PARTICIPANT_ID = /^[0-9a-f]{32}_[0-9a-f]{32}$/;
 
 export function participantActions(cc: ConferencesContext) {

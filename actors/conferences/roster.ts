@@ -122,14 +122,12 @@ export async function endMeeting(cc: ConferencesContext, ctx: Context, live: Liv
     });
   }
   if (live.meeting.state !== 'ended') await cc.saveMeeting(live, { state: 'ended' });
-  cc.publish(live);
 }
 
 /**
  * A media node of the meeting is gone: the participants whose media were there join again
  * on other nodes (the meeting's home moves first if it was the one), and their mediaEpoch
- * grows, so their clients set their media up again. The new placement is stored before
- * anyone is told.
+ * grows, so their clients set their media up again (once the caller publishes the state).
  */
 export async function relocate(cc: ConferencesContext, ctx: Context, live: LiveMeeting, deadNodeId: string): Promise<void> {
   const affected = live.joined().filter((p) => cc.nodeOf(live, p) === deadNodeId);
@@ -140,5 +138,4 @@ export async function relocate(cc: ConferencesContext, ctx: Context, live: LiveM
   }
   live.activeSpeaker = null;
   ctx.service?.logger.warn({ meetingId: live.meeting.id, deadNodeId, moved: affected.length, home: live.meeting.mediaNodeId }, 'meeting media moved off a media node that is gone');
-  cc.publish(live);
 }

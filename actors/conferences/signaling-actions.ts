@@ -159,7 +159,7 @@ export function signalingActions(cc: ConferencesContext) {
           break;
         case 'end':
           await endMeeting(cc, ctx, live);
-          return {};
+          break;
         case 'muteAll':
           for (const participant of live.joined()) if (!participant.host && !participant.coHost) await mute(cc, ctx, live, participant);
           break;

@@ -8,6 +8,8 @@ import type { Activity } from '../../storage/records.ts';
 export interface MeetingUpdate {
   meetingId: string;
   version: number;
+  /** The participants in the state (joined or in the lobby): a session not among them is out. */
+  participantIds: string[];
   frame: string;
 }
 

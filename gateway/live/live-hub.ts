@@ -54,7 +54,7 @@ export class LiveHub {
     if (!interest) {
       const sessions = new Set<LiveSession>();
       const stop = this.fanout.subscribe<MeetingUpdate>(meetingTopic(meetingId), (update) => {
-        const present = presentParticipants(update.frame);
+        const present = new Set(update.participantIds);
         for (const s of [...sessions]) s.offerMeeting(update, present);
       });
       interest = { sessions, stop };
@@ -105,15 +105,5 @@ export class LiveHub {
       interest.stop();
       map.delete(key);
     }
-  }
-}
-
-/** The ids of the participants in a `meeting.state` frame (joined or in the lobby). */
-function presentParticipants(frame: string): Set<string> {
-  try {
-    const state = JSON.parse(frame) as { participants?: { id: string }[] };
-    return new Set((state.participants ?? []).map((p) => p.id));
-  } catch {
-    return new Set();
   }
 }

@@ -7,18 +7,26 @@ interface Page {
   next?: string;
 }
 
-const fromQuery = (ctx: RouteContext) => ({ ...ctx.request.query, ...ctx.request.params });
-const fromBody = (ctx: RouteContext) => ({ ...ctx.body, ...ctx.request.params });
+export const fromQuery = (ctx: RouteContext) => ({ ...ctx.request.query, ...ctx.request.params });
+export const fromBody = (ctx: RouteContext) => ({ ...ctx.body, ...ctx.request.params });
 
-export function listRoute(path: string, action: string): Route {
+interface ListOptions {
+  /** A listing that takes its filters in a body (a Webex "query" endpoint) is a POST. */
+  method?: 'get' | 'post';
+  /** What the gateway adds to each item (e.g. links to itself). */
+  present?: (ctx: RouteContext, item: never) => unknown;
+}
+
+export function listRoute(path: string, action: string, { method = 'get', present }: ListOptions = {}): Route {
   return {
-    method: 'get',
+    method,
     path,
     async handle(ctx): Promise<Reply> {
-      const page = await ctx.call<Page>(action, fromQuery(ctx));
+      const page = await ctx.call<Page>(action, method === 'get' ? fromQuery(ctx) : { ...ctx.request.query, ...ctx.body });
       const headers: Record<string, string> = {};
       if (page.next) headers.Link = `<${ctx.url(ctx.request.path, { ...ctx.request.query, cursor: page.next })}>; rel="next"`;
-      return { status: 200, body: { items: page.items }, headers };
+      const items = present ? page.items.map((item) => present(ctx, item as never)) : page.items;
+      return { status: 200, body: { items }, headers };
     },
   };
 }

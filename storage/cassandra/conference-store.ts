@@ -24,6 +24,7 @@ import type { MeetingRecord, MeetingState, ParticipantRecord } from '../records.
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { type Db, mapLimit, num, parseDoc, remove, upsert } from './db.ts';
 import { TS_BASE } from './room-store.ts';
+import { assertNextVersion, assertSameOwners } from '../meeting-checks.ts';
 
 const STATES: MeetingState[] = ['active', 'inProgress', 'ended'];
 const hintTimestamp = (version: number) => TS_BASE + version;
@@ -204,16 +205,3 @@ function compareKeys(a: Candidate, b: Candidate): number {
   return compareText(a.start, b.start) || compareText(a.id, b.id);
 }
 
-// Hint timestamps are derived from versions, so an update must move the version by exactly one.
-function assertNextVersion(meeting: MeetingRecord, expectedVersion: number): void {
-  if (meeting.version !== expectedVersion + 1) {
-    throw new Error(`meeting ${meeting.id}: an update from version ${expectedVersion} must carry version ${expectedVersion + 1}, not ${meeting.version}`);
-  }
-}
-
-// The hints are keyed by host and room, so a meeting may not move between listings.
-function assertSameOwners(stored: MeetingRecord, meeting: MeetingRecord): void {
-  if (stored.hostUserId !== meeting.hostUserId || stored.roomId !== meeting.roomId) {
-    throw new Error(`meeting ${meeting.id}: its host and room never change`);
-  }
-}

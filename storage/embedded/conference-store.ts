@@ -3,6 +3,7 @@ import { DuplicateMeetingError, type ConferenceStore, type Page } from '../inter
 import type { MeetingRecord, MeetingState, ParticipantRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
+import { assertNextVersion, assertSameOwners } from '../meeting-checks.ts';
 
 export const conferencesSchema = `
 CREATE TABLE IF NOT EXISTS meetings (
@@ -98,17 +99,3 @@ function listingOwner(query: { hostUserId?: string; roomId?: string }): { column
   return query.hostUserId !== undefined ? { column: 'host_user_id', value: query.hostUserId } : { column: 'room_id', value: query.roomId! };
 }
 
-// Enforced here too, so that a caller that skips versions fails on the embedded store as it
-// would on Cassandra (whose write timestamps are derived from versions).
-function assertNextVersion(meeting: MeetingRecord, expectedVersion: number): void {
-  if (meeting.version !== expectedVersion + 1) {
-    throw new Error(`meeting ${meeting.id}: an update from version ${expectedVersion} must carry version ${expectedVersion + 1}, not ${meeting.version}`);
-  }
-}
-
-// The listings are keyed by host and room, so a meeting may not move between them.
-function assertSameOwners(stored: MeetingRecord, meeting: MeetingRecord): void {
-  if (stored.hostUserId !== meeting.hostUserId || stored.roomId !== meeting.roomId) {
-    throw new Error(`meeting ${meeting.id}: its host and room never change`);
-  }
-}
