@@ -5,7 +5,7 @@
 // without it until the next node event — and two gateways can then route the same room or
 // meeting to different nodes. Here the ring is rebuilt whenever the set of endpoints it is
 // asked to choose from differs from the one it was built from.
-import { Strategies, type Context, type Endpoint } from 'moleculer';
+import { Strategies, type Context, type Endpoint, type ServiceBroker } from 'moleculer';
 
 export class OwnerStrategy extends Strategies.Shard {
   private builtFor = '';
@@ -18,4 +18,27 @@ export class OwnerStrategy extends Strategies.Shard {
     }
     return super.select(list, ctx);
   }
+}
+
+const ownerRings = new WeakMap<ServiceBroker, Map<string, OwnerStrategy>>();
+
+/**
+ * The node that owns a call of `action` with `params` among every node offering it: the
+ * node a gateway routes it to. Not `EndpointList.next`, which on a node offering the
+ * action itself answers that node (the registry prefers local endpoints), so every actor
+ * node would think it owns everything. A ring of its own per action, so that the local
+ * calls of the node do not make it rebuild.
+ */
+export function ownerOf(broker: ServiceBroker, action: string, params: Record<string, unknown>): string | undefined {
+  const list = broker.registry.getActionEndpoints(action);
+  const available = list?.endpoints.filter((endpoint) => endpoint.isAvailable) ?? [];
+  if (available.length === 0) return undefined;
+  let rings = ownerRings.get(broker);
+  if (!rings) ownerRings.set(broker, (rings = new Map()));
+  let ring = rings.get(action);
+  if (!ring) {
+    ring = new OwnerStrategy(broker.registry as never, broker, (broker.options.registry?.strategyOptions ?? {}) as never);
+    rings.set(action, ring);
+  }
+  return ring.select(available as unknown as Endpoint[], { params } as unknown as Context).id;
 }

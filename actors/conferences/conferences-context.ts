@@ -3,6 +3,7 @@
 // meeting's media node, and the push of a meeting's state to its participants.
 import type { Context, ServiceBroker } from 'moleculer';
 import { meetingTopic, type Fanout } from '../../cluster/fanout/fanout.ts';
+import { ownerOf } from '../../cluster/owner-strategy.ts';
 import type { ConferenceStore } from '../../storage/interfaces.ts';
 import type { MeetingRecord, ParticipantRecord } from '../../storage/records.ts';
 import { callerOf, type Caller } from '../caller.ts';
@@ -99,8 +100,8 @@ export class ConferencesContext {
    * handle, so that two actors never both apply it.
    */
   owns(broker: ServiceBroker, meetingId: string): boolean {
-    const endpoint = broker.registry.getActionEndpoints('conferences.signal')?.next({ params: { meetingId } } as never);
-    return !endpoint || endpoint.id === broker.nodeID;
+    const owner = ownerOf(broker, 'conferences.signal', { meetingId });
+    return owner === undefined || owner === broker.nodeID;
   }
 
   /** The media node of a participant's media: its own, or (never placed) the meeting's. */

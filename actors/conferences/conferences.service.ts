@@ -70,10 +70,17 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
         });
       },
       /**
-       * Meetings move between actor nodes only when the nodes change: what this node holds
-       * live may then be another's to change, so it is read again from the store on next use.
+       * Meetings move between actor nodes when the nodes change: what this node holds live
+       * may then be another's to change, so it is read again from the store on next use.
        */
       '$node.connected'() {
+        cc.forgetAll();
+      },
+      /**
+       * A service that registers after its node connected (or leaves before the node goes)
+       * moves meetings too, without a node event.
+       */
+      '$services.changed'() {
         cc.forgetAll();
       },
       /**

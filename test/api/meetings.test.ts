@@ -133,6 +133,7 @@ describe('a meeting on the live socket', () => {
   let meetingId: string;
   let hostSide: MeetingClient;
   let guestSide: MeetingClient;
+  let lateSide: MeetingClient;
   let routerCaps: object;
   let guestProducer: string;
   let hostConsumer: string;
@@ -233,7 +234,8 @@ describe('a meeting on the live socket', () => {
 
   test('a locked meeting sends newcomers to the lobby until a host admits them', async () => {
     await hostSide.ok('lock');
-    const { client: lateSide, result } = await join(late, meetingId);
+    const { client, result } = await join(late, meetingId);
+    lateSide = client;
     assert.equal(result.state, 'lobby');
     const inLobby = await lateSide.request('createTransport', { direction: 'send' });
     assert.equal(inLobby.error?.status, 403);
@@ -260,7 +262,6 @@ describe('a meeting on the live socket', () => {
     const left = await host.api.get(`/v1/meetingParticipants/${guestSide.participantId}`);
     assert.equal(left.body.state, 'end');
     assert.ok(left.body.leftTime);
-    const lateSide = sockets.find((s) => s.live !== hostSide.live && s.latestState()?.participants.some((p: any) => p.personId === late.id && p.id === s.participantId))!;
     lateSide.close();
     await hostSide.waitForState((s) => !s.participants.some((p: any) => p.personId === late.id));
   });

@@ -8,7 +8,7 @@ import { hashPassword, verifyPassword } from '../../actors/people/passwords.ts';
 import { MemoryRateLimitStore } from '../../storage/embedded/memory-rate-limits.ts';
 import { parseClientFrame } from '../../gateway/live/live-protocol.ts';
 import { InFlightRequests } from '../../gateway/http/in-flight.ts';
-import { OwnerStrategy } from '../../cluster/owner-strategy.ts';
+import { OwnerStrategy, ownerOf } from '../../cluster/owner-strategy.ts';
 
 test('ids are Webex-style base64 of ciscospark URIs and name their kind', () => {
   const id = newId('ROOM');
@@ -103,4 +103,23 @@ test('the owner strategy routes a key by the endpoints it is given, even when th
   const owners = keys.map((key) => (strategy.select(both, ctx(key)) as unknown as { id: string }).id);
   assert.deepEqual(owners, keys.map((key) => (fresh.select(both, ctx(key)) as unknown as { id: string }).id));
   assert.ok(owners.includes('node-b') && owners.includes('node-a'), 'keys are spread over both nodes');
+});
+
+test('the owner of a key is found among every node offering the action, not the local one the registry prefers', () => {
+  const bus = { on: () => undefined };
+  const endpoints = [{ id: 'node-a', local: true, isAvailable: true }, { id: 'node-b', local: false, isAvailable: true }, { id: 'node-c', local: false, isAvailable: false }];
+  // What the registry of node-a holds: its own endpoint, first and local, and two others.
+  const broker = {
+    nodeID: 'node-a',
+    localBus: bus,
+    options: { registry: { strategyOptions: { shardKey: 'meetingId' } } },
+    registry: { getActionEndpoints: (action: string) => (action === 'conferences.signal' ? { endpoints } : undefined) },
+  } as never;
+  const gateway = new OwnerStrategy({} as never, { localBus: bus } as never, { shardKey: 'meetingId' });
+  const available = endpoints.filter((e) => e.isAvailable) as never[];
+  const keys = Array.from({ length: 200 }, (_, i) => `meeting-${i}`);
+  const owners = keys.map((meetingId) => ownerOf(broker, 'conferences.signal', { meetingId }));
+  assert.deepEqual(owners, keys.map((meetingId) => (gateway.select(available, { params: { meetingId } } as never) as unknown as { id: string }).id), 'the node a gateway routes to');
+  assert.ok(owners.includes('node-b') && owners.includes('node-a') && !owners.includes('node-c'));
+  assert.equal(ownerOf(broker, 'conferences.nothing', { meetingId: 'x' }), undefined);
 });
