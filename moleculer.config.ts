@@ -57,9 +57,10 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
     // Room actions are routed to the node that owns the room, meeting actions to the node
     // that owns the meeting (cluster mode). Media calls name their node and skip this.
     // The registry prefers a local endpoint (its default): an actor calling another actor
-    // stays on its node (a stateless read, or a room write that the store fences), so a
-    // node that died is not waited for until the heartbeat timeout. Gateways have no local
-    // actors: their calls go to the owner.
+    // stays on its node for stateless reads, so a node that died is not waited for until
+    // the heartbeat timeout. An actor's change of a room names the room's owner
+    // (`ownerOf`, cluster/owner-strategy.ts). Gateways have no local actors: their calls go
+    // to the owner.
     registry: { strategy: OwnerStrategy, strategyOptions: { shardKey: ownerKey } },
     validator: new StrictValidator(),
     errorRegenerator: new SquaredErrorRegenerator(),

@@ -25,6 +25,9 @@ export interface Config {
     /** Bytes buffered for one live socket before it is told to resync. */
     liveMaxBufferedBytes: number;
     liveHelloTimeoutMs: number;
+    /** Frames one live socket may send: a burst, then this many per second. */
+    liveFrameBurst: number;
+    liveFramesPerSecond: number;
     liveCheckSeconds: number;
     /** How long a stopping node waits for the requests it is answering. */
     drainTimeoutMs: number;
@@ -84,6 +87,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requestTimeoutMs: int(env, 'SQUARED_REQUEST_TIMEOUT_MS', 10_000),
       liveMaxBufferedBytes: int(env, 'SQUARED_LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024),
       liveHelloTimeoutMs: int(env, 'SQUARED_LIVE_HELLO_TIMEOUT_MS', 10_000),
+      liveFrameBurst: int(env, 'SQUARED_LIVE_FRAME_BURST', 400),
+      liveFramesPerSecond: int(env, 'SQUARED_LIVE_FRAMES_PER_SECOND', 100),
       liveCheckSeconds: int(env, 'SQUARED_LIVE_CHECK_SECONDS', 60),
       drainTimeoutMs: int(env, 'SQUARED_DRAIN_TIMEOUT_MS', 10_000),
     },

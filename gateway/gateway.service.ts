@@ -99,6 +99,8 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         subscribeMeeting: (session, meetingId) => hub.subscribeMeeting(session, meetingId),
         unsubscribeMeeting: (session, meetingId) => hub.unsubscribeMeeting(session, meetingId),
         maxBufferedBytes: config.limits.liveMaxBufferedBytes,
+        frameBurst: config.limits.liveFrameBurst,
+        framesPerSecond: config.limits.liveFramesPerSecond,
         helloTimeoutMs: config.limits.liveHelloTimeoutMs,
         checkSeconds: config.limits.liveCheckSeconds,
         heartbeatSeconds: 25,

@@ -1,6 +1,7 @@
 // The `teams` actor: teams and team memberships. A team's rooms belong to the rooms actor;
 // this actor asks it to create the team's general room and to add or remove its members.
 import type { Context, ServiceSchema } from 'moleculer';
+import { ownerOf } from '../../cluster/owner-strategy.ts';
 import { callerOf, type CallMeta } from '../caller.ts';
 import { ApiError, conflict, forbidden, notFound } from '../errors.ts';
 import { idKind, newId } from '../ids.ts';
@@ -35,8 +36,16 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
     if (!membership) throw notFound('Team membership not found.');
     return membership;
   };
-  /** Calls the rooms actor on the team's behalf, as the caller but under the team's rules. */
-  const asTeam = (ctx: Context) => ({ meta: { caller: callerOf(ctx), system: true } satisfies CallMeta });
+  /**
+   * Calls the rooms actor on the team's behalf, as the caller but under the team's rules.
+   * A change of a room goes to the room's owner: the registry would keep it on this node
+   * (it prefers local endpoints), where the store's fencing keeps it correct but makes the
+   * owner re-read the room's head.
+   */
+  const asTeam = (ctx: Context, room?: { action: string; roomId: string }) => ({
+    meta: { caller: callerOf(ctx), system: true } satisfies CallMeta,
+    ...(room ? { nodeID: ownerOf(ctx.broker, room.action, { roomId: room.roomId }) } : {}),
+  });
 
   const addMember = async (ctx: Context, team: TeamRecord, person: PersonRecord, isModerator: boolean) => {
     const membership: TeamMembershipRecord = {
@@ -50,7 +59,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       throw err;
     }
     if (team.generalRoomId) {
-      await ctx.call('rooms.createMembership', { roomId: team.generalRoomId, personId: person.id }, asTeam(ctx)).catch((err: unknown) => {
+      await ctx.call('rooms.createMembership', { roomId: team.generalRoomId, personId: person.id }, asTeam(ctx, { action: 'rooms.createMembership', roomId: team.generalRoomId })).catch((err: unknown) => {
         if (!(err instanceof ApiError && err.code === 409)) throw err;
       });
     }
@@ -119,7 +128,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
           const rooms = await ctx.call<{ items: { id: string }[] }, object>('rooms.list', { teamId: team.id, max: 1000 }, asTeam(ctx));
           const roomIds = new Set([team.generalRoomId, ...rooms.items.map((r) => r.id)].filter(Boolean));
           for (const roomId of roomIds) {
-            await ctx.call('rooms.remove', { roomId }, asTeam(ctx)).catch((err: unknown) => {
+            await ctx.call('rooms.remove', { roomId }, asTeam(ctx, { action: 'rooms.remove', roomId })).catch((err: unknown) => {
               if (!(err instanceof ApiError && err.code === 404)) throw err;
             });
           }
@@ -182,7 +191,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
           if (team.generalRoomId) {
             const found = await ctx.call<{ items: { id: string }[] }, object>('rooms.listMemberships', { roomId: team.generalRoomId, personId: target.personId }, asTeam(ctx))
               .catch(() => ({ items: [] }));
-            for (const m of found.items) await ctx.call('rooms.removeMembership', { membershipId: m.id }, asTeam(ctx)).catch(() => undefined);
+            for (const m of found.items) await ctx.call('rooms.removeMembership', { membershipId: m.id }, asTeam(ctx, { action: 'rooms.removeMembership', roomId: team.generalRoomId })).catch(() => undefined);
           }
           return null;
         },

@@ -23,6 +23,8 @@ export interface MeetingErrorBody {
   status: number;
   code: string;
   message: string;
+  /** With 429: when the socket may send again. */
+  retryAfterMs?: number;
 }
 
 export type ServerFrame =
@@ -30,7 +32,7 @@ export type ServerFrame =
   | ({ type: 'event' } & Omit<Activity, 'subjectId'>)
   | { type: 'pong' }
   | { type: 'resync'; reason: 'backpressure' | 'unavailable'; positions: Record<string, number> }
-  | { type: 'error'; message: string }
+  | { type: 'error'; message: string; retryAfterMs?: number }
   | { type: 'meeting.reply'; id: string; ok: true; result: unknown }
   | { type: 'meeting.reply'; id: string; ok: false; error: MeetingErrorBody };
 

@@ -8,6 +8,7 @@ import type { Logger } from 'moleculer';
 import type { Caller } from '../../actors/caller.ts';
 import type { MeetingUpdate } from '../../cluster/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
+import { fullBucket, takeToken, type TokenBucket } from '../../storage/token-bucket.ts';
 import { CLOSE_RESYNC, CLOSE_UNAUTHORIZED, eventFrame, parseClientFrame, serverFrame, type MeetingErrorBody, type MeetingFrame, type ServerFrame } from './live-protocol.ts';
 
 /** The part of a WebSocket a session needs; the uWS adapter implements it. */
@@ -39,6 +40,9 @@ export interface LiveSessionHost {
   subscribeMeeting(session: LiveSession, meetingId: string): void;
   unsubscribeMeeting(session: LiveSession, meetingId: string): void;
   maxBufferedBytes: number;
+  /** The frames a socket may send: a burst, refilled per second (hello aside; 0 per second: no limit). */
+  frameBurst: number;
+  framesPerSecond: number;
   helloTimeoutMs: number;
   heartbeatSeconds: number;
   /** How often an open session checks its token (expired, person deleted) and its rooms' heads. */
@@ -48,6 +52,8 @@ export interface LiveSessionHost {
 
 const MAX_RESUME_ROOMS = 10_000;
 const MAX_MEETINGS = 8;
+/** Meeting requests of one socket waiting for their replies: past it, 429. */
+const MAX_MEETING_REQUESTS_IN_FLIGHT = 32;
 
 /** A meeting this session takes part in; `participantId` once the join was answered. */
 interface MeetingSeat {
@@ -71,6 +77,9 @@ export class LiveSession {
   personId: string | undefined;
   private caller: Caller | undefined;
   private readonly meetings = new Map<string, MeetingSeat>();
+  /** Every frame after the hello takes a token: a client cannot make the actors work without bound. */
+  private readonly budget: TokenBucket;
+  private meetingRequestsInFlight = 0;
   private state: 'hello' | 'starting' | 'open' | 'closed' = 'hello';
   private readonly cursors = new Map<string, number>();
   private readonly filling = new Set<string>();
@@ -85,6 +94,7 @@ export class LiveSession {
   constructor(socket: LiveSocket, host: LiveSessionHost) {
     this.socket = socket;
     this.host = host;
+    this.budget = fullBucket(host.frameBurst, Date.now());
     this.helloTimer = setTimeout(() => this.refuse('No hello frame was received in time.'), host.helloTimeoutMs);
   }
 
@@ -95,6 +105,10 @@ export class LiveSession {
       if (this.state === 'hello') return this.refuse(frame.problem);
       if (frame.requestId) return this.send({ type: 'meeting.reply', id: frame.requestId, ok: false, error: { status: 400, code: 'BAD_FRAME', message: frame.problem } });
       return this.send({ type: 'error', message: frame.problem });
+    }
+    if (frame.type !== 'hello' && this.host.framesPerSecond > 0) {
+      const waitMs = takeToken(this.budget, this.host.frameBurst, this.host.framesPerSecond, Date.now());
+      if (waitMs > 0) return this.tooMany(frame.type === 'meeting' ? frame.id : undefined, waitMs, 'Too many frames on this socket: slow down.');
     }
     switch (frame.type) {
       case 'hello':
@@ -111,7 +125,11 @@ export class LiveSession {
         return this.send({ type: 'pong' });
       case 'meeting':
         if (this.state === 'hello') return this.refuse('The first frame must be hello.');
-        void this.meetingRequest(frame);
+        if (this.meetingRequestsInFlight >= MAX_MEETING_REQUESTS_IN_FLIGHT) {
+          return this.tooMany(frame.id, 100, `At most ${MAX_MEETING_REQUESTS_IN_FLIGHT} meeting requests of a socket wait for their replies at once.`);
+        }
+        this.meetingRequestsInFlight++;
+        void this.meetingRequest(frame).finally(() => this.meetingRequestsInFlight--);
         return;
       default: {
         const unknown: never = frame;
@@ -363,6 +381,13 @@ export class LiveSession {
     if (this.isClosed()) return;
     this.send({ type: 'resync', reason, positions: this.positions() });
     this.close(CLOSE_RESYNC, 'resync');
+  }
+
+  /** A frame refused for going too fast: a 429 reply to a meeting request, else an error frame. */
+  private tooMany(requestId: string | undefined, waitMs: number, message: string): void {
+    const retryAfterMs = Math.max(1, Math.ceil(waitMs));
+    if (requestId) return this.send({ type: 'meeting.reply', id: requestId, ok: false, error: { status: 429, code: 'RATE_LIMITED', message, retryAfterMs } });
+    this.send({ type: 'error', message, retryAfterMs });
   }
 
   private refuse(message: string): void {

@@ -1,10 +1,9 @@
 import type { RateLimitStore } from '../interfaces.ts';
-
-interface Bucket { tokens: number; updatedMs: number }
+import { fullBucket, takeToken, type TokenBucket } from '../token-bucket.ts';
 
 /** Token buckets in this process's memory: right for one gateway, the embedded mode. */
 export class MemoryRateLimitStore implements RateLimitStore {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly buckets = new Map<string, TokenBucket>();
 
   private readonly now: () => number;
 
@@ -14,16 +13,11 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   async take(key: string, burst: number, perSecond: number): Promise<{ allowed: boolean; retryAfterSeconds: number }> {
     const now = this.now();
-    const bucket = this.buckets.get(key) ?? { tokens: burst, updatedMs: now };
-    bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.updatedMs) / 1000) * perSecond);
-    bucket.updatedMs = now;
-    this.buckets.set(key, bucket);
     if (this.buckets.size > 100_000) this.evictFull(burst);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true, retryAfterSeconds: 0 };
-    }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = fullBucket(burst, now)));
+    const waitMs = takeToken(bucket, burst, perSecond, now);
+    return { allowed: waitMs === 0, retryAfterSeconds: waitMs === 0 ? 0 : Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 
   /** Full buckets carry no information: dropping them bounds memory under many tokens. */

@@ -1,19 +1,27 @@
 // Rate limiting over real HTTPS, on a server allowing a burst of 5 requests and 1 more per
 // second: beyond the burst a person gets 429 with Retry-After and a Webex error; the limit is
 // per person, not per token, and other people are unaffected; it lifts after Retry-After.
+// A live socket's frames are limited too (a burst of 10, 5 more per second): refused frames
+// are answered with retryAfterMs, and the socket stays open.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import type { ApiClient, ApiResponse } from '../harness/api-client.ts';
+import { LiveClient, type Frame } from '../harness/live-client.ts';
 import { startTarget, type Target } from './target.ts';
 
 const BURST = 5;
 const PER_SECOND = 1;
+const FRAME_BURST = 10;
+const FRAMES_PER_SECOND = 5;
 
 let target: Target;
 before(async () => {
-  target = await startTarget({ SQUARED_RATE_BURST: String(BURST), SQUARED_RATE_PER_SECOND: String(PER_SECOND) });
+  target = await startTarget({
+    SQUARED_RATE_BURST: String(BURST), SQUARED_RATE_PER_SECOND: String(PER_SECOND),
+    SQUARED_LIVE_FRAME_BURST: String(FRAME_BURST), SQUARED_LIVE_FRAMES_PER_SECOND: String(FRAMES_PER_SECOND),
+  });
 });
 after(() => target.stop());
 
@@ -136,4 +144,42 @@ test('unauthenticated token requests are limited too, so passwords cannot be gue
   assert.equal(limited.body.trackingId, limited.headers.trackingid);
   // The people already signed in are not affected by the limit on guessing.
   assert.equal((await frank.api.get('/v1/people/me')).status, 200);
+});
+
+test('a live socket that sends frames too fast is answered with retryAfterMs, stays open, and may go on after the wait', async () => {
+  const gina = await newPerson('Gina');
+  const live = await LiveClient.connect(target.liveUrl, target.ca, gina.token);
+  try {
+    const answers = () => live.frames.filter((f) => f.type === 'pong' || f.type === 'error');
+    for (let i = 0; i < FRAME_BURST * 3; i++) live.send({ type: 'ping' });
+    await live.waitFor(() => answers().length === FRAME_BURST * 3);
+    const pongs = answers().filter((f) => f.type === 'pong').length;
+    const refused = answers().filter((f) => f.type === 'error');
+    assert.ok(pongs >= FRAME_BURST && pongs < FRAME_BURST * 2, `${pongs} of ${FRAME_BURST * 3} rapid pings answered`);
+    for (const frame of refused) {
+      assert.match(frame.message, /slow down/);
+      assert.ok(frame.retryAfterMs > 0 && frame.retryAfterMs <= 1000 / FRAMES_PER_SECOND, `retryAfterMs ${frame.retryAfterMs}`);
+    }
+
+    // A meeting request while the budget is spent: a 429 reply to that request.
+    const meetingId = '0'.repeat(32);
+    live.send({ type: 'meeting', id: 'too-soon', meetingId, action: 'join' });
+    const tooSoon: Frame = await live.waitFor((f) => f.type === 'meeting.reply' && f.id === 'too-soon');
+    assert.equal(tooSoon.ok, false);
+    assert.equal(tooSoon.error.status, 429);
+    assert.equal(tooSoon.error.code, 'RATE_LIMITED');
+    assert.ok(tooSoon.error.retryAfterMs > 0);
+
+    // After the wait it is carried out (an unknown meeting: 404), and the socket is still open.
+    await sleep(tooSoon.error.retryAfterMs + 20);
+    live.send({ type: 'meeting', id: 'later', meetingId, action: 'join' });
+    const later: Frame = await live.waitFor((f) => f.type === 'meeting.reply' && f.id === 'later');
+    assert.equal(later.error?.status, 404, JSON.stringify(later));
+    await sleep(1000 / FRAMES_PER_SECOND + 20);
+    const pongsBefore = live.frames.filter((f) => f.type === 'pong').length;
+    live.send({ type: 'ping' });
+    await live.waitFor(() => live.frames.filter((f) => f.type === 'pong').length > pongsBefore, 5_000);
+  } finally {
+    live.close();
+  }
 });

@@ -8,7 +8,7 @@
 // (e) NATS, the transporter and the fan-out, is restarted: the nodes find each other again
 // and live sessions catch up from the log what the fan-out lost.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,34 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
     let diagnostic: (message: string) => void = () => undefined;
     beforeEach((t) => {
       if ('diagnostic' in t) diagnostic = (message) => t.diagnostic(message);
+    });
+
+    test('npm run repl joins the cluster: its console lists every node and calls an action', async () => {
+      const { SQUARED_NATS, SQUARED_NAMESPACE } = cluster.actors()[0].env;
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-repl-'));
+      const repl = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', 'cluster/repl.ts'], {
+        env: { ...process.env, SQUARED_NATS, SQUARED_NAMESPACE, HOME: home }, stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let output = '';
+      repl.stdout.on('data', (chunk) => (output += chunk));
+      repl.stderr.on('data', (chunk) => (output += chunk));
+      const exited = new Promise<number | null>((resolve) => repl.once('exit', (code) => resolve(code)));
+      try {
+        const nodeIds = cluster.nodes.map((node) => node.env.SQUARED_NODE_ID);
+        // Nodes are discovered a moment after the console connects: ask until all are listed.
+        for (let i = 0; i < 30 && !nodeIds.every((id) => output.includes(id)); i++) {
+          repl.stdin.write('nodes\n');
+          await sleep(1000);
+        }
+        for (const id of nodeIds) assert.ok(output.includes(id), `${id} is listed: ${output.slice(-2000)}`);
+        repl.stdin.write('call media.load\n');
+        for (let i = 0; i < 20 && !/"meetings"|meetings:/.test(output); i++) await sleep(500);
+        assert.match(output, /"meetings"|meetings:/, `media.load answered: ${output.slice(-2000)}`);
+        repl.stdin.end();
+        assert.equal(await Promise.race([exited, sleep(20_000).then(() => 'still running')]), 0, 'the console ends with its input');
+      } finally {
+        repl.kill('SIGKILL');
+      }
     });
 
     test('(a) an actor node killed with SIGKILL', async () => {

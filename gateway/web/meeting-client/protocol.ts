@@ -64,4 +64,6 @@ export interface ErrorBody {
   status: number;
   code?: string;
   message: string;
+  /** With 429: the socket sent too fast, and may send again after this wait. */
+  retryAfterMs?: number;
 }

@@ -5,16 +5,21 @@ import type { ErrorBody, MeetingState } from './protocol.ts';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 const HELLO_TIMEOUT_MS = 10_000;
+/** A request refused for going too fast (429) is sent again after the wait, this many times. */
+const RATE_LIMITED_RETRIES = 5;
 
 /** A refused meeting request: the server's status and code, e.g. 403 MEETING_IN_LOBBY. */
 export class SignalingError extends Error {
   readonly status: number;
   readonly code: string | undefined;
+  /** Set when the request was refused for going too fast (429): when to send it again. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(error: ErrorBody) {
     super(error.message);
     this.status = error.status;
     this.code = error.code;
+    this.retryAfterMs = error.status === 429 ? error.retryAfterMs : undefined;
   }
 }
 
@@ -78,7 +83,20 @@ export class Signaling {
     return new Signaling(socket, meetingId, handlers);
   }
 
-  request<T = Record<string, never>>(action: string, params: Record<string, unknown> = {}): Promise<T> {
+  /** Sends a meeting request and waits for its reply; one refused for going too fast is sent again after the wait. */
+  async request<T = Record<string, never>>(action: string, params: Record<string, unknown> = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.requestOnce<T>(action, params);
+      } catch (err) {
+        const waitMs = err instanceof SignalingError ? err.retryAfterMs : undefined;
+        if (waitMs === undefined || attempt >= RATE_LIMITED_RETRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
+    }
+  }
+
+  private requestOnce<T>(action: string, params: Record<string, unknown>): Promise<T> {
     const id = String(this.nextId++);
     return new Promise<T>((resolve, reject) => {
       if (this.socket.readyState !== WebSocket.OPEN) {
