@@ -30,7 +30,7 @@ if (wiring.actors) {
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
-  broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode }));
+  broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode, reconnectGraceMs: config.media.meetingReconnectGraceMs }));
 }
 if (config.roles.includes('media')) {
   const { workers, rtcMinPort, rtcMaxPort, listenIp, announcedAddress } = config.media;

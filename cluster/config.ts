@@ -42,6 +42,8 @@ export interface Config {
     announcedAddress: string | undefined;
     /** Participants of one meeting on one media node before others go to another node. */
     meetingParticipantsPerNode: number;
+    /** How long a participant whose live session went away keeps their place (0: they leave at once). */
+    meetingReconnectGraceMs: number;
   };
   /** The cluster engines; each one absent means its embedded counterpart. */
   engines: {
@@ -100,6 +102,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       listenIp: env.SQUARED_MEDIA_LISTEN_IP ?? env.SQUARED_HOST ?? '127.0.0.1',
       announcedAddress: env.SQUARED_MEDIA_ANNOUNCED_ADDRESS || undefined,
       meetingParticipantsPerNode: Math.max(1, int(env, 'SQUARED_MEETING_PARTICIPANTS_PER_NODE', 400)),
+      meetingReconnectGraceMs: int(env, 'SQUARED_MEETING_RECONNECT_GRACE_MS', 30_000),
     },
     engines: {
       nats: env.SQUARED_NATS ? { servers: list(env.SQUARED_NATS) } : undefined,

@@ -191,6 +191,12 @@ export interface ParticipantRecord {
   /** The gateway node holding the participant's live session, to clean up when it goes. */
   gatewayNodeId?: string;
   sessionId?: string;
+  /**
+   * When the participant's live session went away without leaving (a closed socket, a lost
+   * gateway): they keep their place, and their media, for the reconnect grace; a session
+   * that joins with their id takes it back. Absent while a session holds them.
+   */
+  detachedAt?: string;
   producers: ParticipantProducer[];
   /** The media node of the participant's media (a large meeting spans nodes); absent: the meeting's. */
   mediaNodeId?: string;

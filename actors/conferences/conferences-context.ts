@@ -27,11 +27,16 @@ export class ConferencesContext {
 
   /** Participants of one meeting on one media node before newcomers go to another. */
   readonly participantsPerNode: number;
+  /** How long a detached participant keeps their place (see ParticipantRecord.detachedAt). */
+  readonly reconnectGraceMs: number;
+  /** The end of each detached participant's grace, by participant id. */
+  private readonly graces = new Map<string, NodeJS.Timeout>();
 
-  constructor(store: ConferenceStore, fanout: Fanout, participantsPerNode: number) {
+  constructor(store: ConferenceStore, fanout: Fanout, participantsPerNode: number, reconnectGraceMs: number) {
     this.store = store;
     this.fanout = fanout;
     this.participantsPerNode = participantsPerNode;
+    this.reconnectGraceMs = reconnectGraceMs;
   }
 
   /** Runs `task` alone for the meeting, with the meeting live (404 when there is none). */
@@ -43,6 +48,8 @@ export class ConferencesContext {
         live = await LiveMeeting.load(this.store, meetingId);
         if (!live) throw notFound('Meeting not found.');
         this.live.set(meetingId, live);
+        // Graces that started under another actor end here too.
+        for (const participant of live.participants.values()) this.startGrace(participant);
       }
       try {
         return await task(live);
@@ -136,6 +143,28 @@ export class ConferencesContext {
   /** Calls the media node of the participant's media. */
   mediaOf<T = unknown>(ctx: Context, live: LiveMeeting, participant: ParticipantRecord, action: string, params: object): Promise<T> {
     return this.media<T>(ctx, live, action, { participantId: participant.id, ...params }, this.nodeOf(live, participant));
+  }
+
+  /** Makes a detached participant leave at the end of their grace, on the meeting's owner (set by the service). */
+  endGrace: ((meetingId: string, participantId: string, detachedAt: string) => void) | undefined;
+
+  /** Starts (again) the grace of a detached participant; nothing for one a session holds. */
+  startGrace(participant: ParticipantRecord): void {
+    const { id, meetingId, detachedAt } = participant;
+    if (!detachedAt) return;
+    clearTimeout(this.graces.get(id));
+    const timer = setTimeout(() => {
+      this.graces.delete(id);
+      this.endGrace?.(meetingId, id, detachedAt);
+    }, Math.max(0, Date.parse(detachedAt) + this.reconnectGraceMs - Date.now()));
+    timer.unref();
+    this.graces.set(id, timer);
+  }
+
+  /** The participant is back (or gone): its grace, if one runs here, ends without effect. */
+  cancelGrace(participantId: string): void {
+    clearTimeout(this.graces.get(participantId));
+    this.graces.delete(participantId);
   }
 
   /** Moves a meeting's media off a media node that is gone (set by the service: see roster.ts). */

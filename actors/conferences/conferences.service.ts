@@ -4,12 +4,14 @@
 // meeting's media live on the media node chosen at creation (placement.ts).
 import type { Context, ServiceSchema } from 'moleculer';
 import type { Fanout } from '../../cluster/fanout/fanout.ts';
+import { ownerOf } from '../../cluster/owner-strategy.ts';
+import * as p from '../params.ts';
 import type { ConferenceStore } from '../../storage/interfaces.ts';
 import { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
 import { meetingActions } from './meeting-actions.ts';
 import { participantActions } from './participant-actions.ts';
-import { depart, relocate } from './roster.ts';
+import { depart, detach, relocate } from './roster.ts';
 import { signalingActions } from './signaling-actions.ts';
 
 interface MediaEvent {
@@ -21,10 +23,12 @@ export interface ConferencesOptions {
   fanout: Fanout;
   /** Participants of one meeting on one media node before newcomers go to another (default 400). */
   participantsPerNode?: number;
+  /** How long a participant whose live session went away keeps their place (default 30 s; 0: they leave at once). */
+  reconnectGraceMs?: number;
 }
 
-export function createConferencesService({ store, fanout, participantsPerNode = 400 }: ConferencesOptions): ServiceSchema {
-  const cc = new ConferencesContext(store, fanout, participantsPerNode);
+export function createConferencesService({ store, fanout, participantsPerNode = 400, reconnectGraceMs = 30_000 }: ConferencesOptions): ServiceSchema {
+  const cc = new ConferencesContext(store, fanout, participantsPerNode, reconnectGraceMs);
   cc.relocate = (ctx, live, deadNodeId) => relocate(cc, ctx, live, deadNodeId);
 
   /** Media events concern the meeting's owner only. */
@@ -39,7 +43,32 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
     name: 'conferences',
     dependencies: ['rooms'],
 
-    actions: { ...meetingActions(cc), ...participantActions(cc), ...signalingActions(cc) },
+    actions: {
+      ...meetingActions(cc),
+      ...participantActions(cc),
+      ...signalingActions(cc),
+      /** A detached participant's grace is over: unless a session took them back meanwhile, they leave. */
+      graceOver: {
+        params: { meetingId: p.id, participantId: { type: 'string', min: 1, max: 100 }, detachedAt: { type: 'string', min: 1, max: 40 } },
+        handler: (ctx: Context<{ meetingId: string; participantId: string; detachedAt: string }>) =>
+          cc.withMeeting(ctx.params.meetingId, async (live) => {
+            const participant = live.participants.get(ctx.params.participantId);
+            if (participant?.detachedAt !== ctx.params.detachedAt) return null;
+            await depart(cc, ctx, live, participant);
+            cc.publish(live);
+            return null;
+          }),
+      },
+    },
+
+    created() {
+      // A grace ends on whichever actor started it; the meeting's owner makes the change.
+      cc.endGrace = (meetingId, participantId, detachedAt) => {
+        const action = 'conferences.graceOver';
+        this.broker.call(action, { meetingId, participantId, detachedAt }, { nodeID: ownerOf(this.broker, action, { meetingId }) })
+          .catch((err: unknown) => this.logger.warn({ err, meetingId, participantId }, 'a detached participant could not be made to leave'));
+      };
+    },
 
     events: {
       /** A worker died and the meeting moved: its participants set their media up again. */
@@ -85,9 +114,10 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
       },
       /**
        * A node went away. Participants whose live session was on it (a gateway that left
-       * without its sessions saying goodbye) leave; meetings whose media were on it (a media
-       * node) move to another. Each meeting is read again from the store first: the nodes
-       * changed, so what this actor held may be stale.
+       * without its sessions saying goodbye) are detached: their clients reconnect to another
+       * gateway within the grace and take their places back. Meetings whose media were on it
+       * (a media node) move to another. Each meeting is read again from the store first: the
+       * nodes changed, so what this actor held may be stale.
        */
       '$node.disconnected'(ctx: Context<{ node: { id: string } }>) {
         const nodeId = ctx.params.node.id;
@@ -96,7 +126,7 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
           if (!cc.owns(ctx.broker, meetingId)) continue;
           void cc.withMeeting(meetingId, async (live) => {
             const gone = [...live.participants.values()].filter((p) => p.gatewayNodeId === nodeId);
-            for (const participant of gone) await depart(cc, ctx, live, live.participants.get(participant.id)!);
+            for (const participant of gone) await detach(cc, ctx, live, live.participants.get(participant.id)!);
             const moving = live.participants.size > 0 && cc.nodesOf(live).includes(nodeId);
             if (moving) await relocate(cc, ctx, live, nodeId);
             if (moving || gone.length > 0) cc.publish(live);

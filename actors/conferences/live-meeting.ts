@@ -52,6 +52,7 @@ export class LiveMeeting {
       participants: [...this.participants.values()].map((p) => ({
         id: p.id, personId: p.personId, displayName: p.displayName, host: p.host, coHost: p.coHost, state: p.state,
         muted: p.muted, video: p.video, handRaised: p.handRaised, mediaEpoch: p.mediaEpoch, producers: p.producers,
+        connected: p.detachedAt === undefined,
       })),
       activeSpeaker: this.activeSpeaker,
     };

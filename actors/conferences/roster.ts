@@ -96,6 +96,28 @@ export async function depart(cc: ConferencesContext, ctx: Context, live: LiveMee
   if (live.meeting.state === 'inProgress' && live.joined().length === 0) await cc.saveMeeting(live, { state: 'active' });
 }
 
+/**
+ * The participant's live session went away without leaving (its socket closed, its gateway
+ * was lost): they keep their place and their media for the reconnect grace, and a session
+ * that joins with their participant id takes them back (reattach). With no grace they leave.
+ */
+export async function detach(cc: ConferencesContext, ctx: Context, live: LiveMeeting, participant: ParticipantRecord): Promise<void> {
+  if (cc.reconnectGraceMs === 0) return depart(cc, ctx, live, participant);
+  const { sessionId: _session, gatewayNodeId: _gateway, ...kept } = participant;
+  const detached = { ...kept, detachedAt: new Date().toISOString() };
+  await cc.saveParticipant(live, detached);
+  cc.startGrace(detached);
+}
+
+/** A session of the same person takes a participant back: a detached one, or one whose old session has not noticed it is gone. */
+export async function reattach(cc: ConferencesContext, live: LiveMeeting, participant: ParticipantRecord, entry: Entry): Promise<ParticipantRecord> {
+  const { detachedAt: _detached, ...kept } = participant;
+  const back = { ...kept, sessionId: entry.sessionId, gatewayNodeId: entry.gatewayNodeId };
+  await cc.saveParticipant(live, back);
+  cc.cancelGrace(participant.id);
+  return back;
+}
+
 /** A host's mute: the participant's audio producers are paused on the media node. */
 export async function mute(cc: ConferencesContext, ctx: Context, live: LiveMeeting, participant: ParticipantRecord): Promise<void> {
   if (participant.state === 'joined') {

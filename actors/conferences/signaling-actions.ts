@@ -11,7 +11,7 @@ import { ApiError, badRequest, forbidden } from '../errors.ts';
 import * as p from '../params.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
-import { admit, depart, endMeeting, enter, mute } from './roster.ts';
+import { admit, depart, detach, endMeeting, enter, mute, reattach } from './roster.ts';
 import { SIGNALING_ACTIONS, type SignalingAction } from './signaling-vocabulary.ts';
 
 
@@ -111,9 +111,14 @@ export function signalingActions(cc: ConferencesContext) {
           if (!(err instanceof ApiError && err.code === 404) || live.meeting.state === 'ended') throw err;
         });
         const { rtpCapabilities: routerRtpCapabilities } = await cc.media<{ rtpCapabilities: object }>(ctx, live, 'open', {});
-        const participant = await enter(cc, ctx, live, { caller, sessionId, gatewayNodeId, rtpCapabilities: args.rtpCapabilities });
+        const entry = { caller, sessionId, gatewayNodeId, rtpCapabilities: args.rtpCapabilities };
+        // A reconnecting client names the participant it was: it takes its place back, media
+        // and all. Someone else's id, or one that has left, is a fresh join.
+        const previous = args.participantId ? live.participants.get(args.participantId) : undefined;
+        const resumed = previous !== undefined && previous.personId === caller.id && !live.ofSession(sessionId);
+        const participant = resumed ? await reattach(cc, live, previous, entry) : await enter(cc, ctx, live, entry);
         const meeting = cc.publish(live);
-        return { participantId: participant.id, state: participant.state, routerRtpCapabilities, meeting };
+        return { participantId: participant.id, state: participant.state, resumed, routerRtpCapabilities, meeting };
       }
       if (HOST_ACTIONS.has(action) && !cc.isHost(caller, live)) throw forbidden('Only a host of the meeting may do this.');
       const me = HOST_ACTIONS.has(action) && !live.ofSession(sessionId) ? undefined : own(live, sessionId, action);
@@ -201,14 +206,14 @@ export function signalingActions(cc: ConferencesContext) {
       handler: (ctx: Context<SignalParams>) => (PLUMBING.has(ctx.params.action) ? plumbing(ctx) : rosterChange(ctx)),
     },
 
-    /** The live session closed: its participants leave every meeting they were in. */
+    /** The live session closed: its participant is detached (see roster.ts detach). */
     sessionClosed: {
       params: { meetingId: p.id, sessionId: { type: 'string', min: 1, max: 100 } },
       handler: (ctx: Context<{ meetingId: string; sessionId: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {
           const participant = live.ofSession(ctx.params.sessionId);
           if (!participant) return null;
-          await depart(cc, ctx, live, participant);
+          await detach(cc, ctx, live, participant);
           cc.publish(live);
           return null;
         }),

@@ -62,7 +62,7 @@ const checks = {
 const objectId = { type: 'string', min: 1, max: 100 } as const;
 const mediaObject = { type: 'object' } as const;
 const ARGUMENTS: Record<SignalingAction, Record<string, unknown>> = {
-  join: { rtpCapabilities: { ...mediaObject, optional: true } },
+  join: { rtpCapabilities: { ...mediaObject, optional: true }, participantId: { ...objectId, optional: true } },
   setRtpCapabilities: { rtpCapabilities: mediaObject },
   createTransport: { direction: { type: 'enum', values: ['send', 'recv'] } },
   connectTransport: { transportId: objectId, dtlsParameters: mediaObject },

@@ -10,7 +10,7 @@ import { MeetingClient } from '../harness/meeting-client.ts';
 import { mediasoupWorkers, udpSockets } from '../harness/media-processes.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { OPUS_RTP_PARAMETERS } from '../harness/rtp.ts';
-import { startTarget, type Target } from './target.ts';
+import { startTarget, TEST_RECONNECT_GRACE_MS, type Target } from './target.ts';
 
 let target: Target;
 const sockets: MeetingClient[] = [];
@@ -25,9 +25,14 @@ after(async () => {
 const inHour = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
 
 async function join(person: TestPerson, meetingId: string): Promise<{ client: MeetingClient; result: any }> {
+  return joinAs(person, meetingId, {});
+}
+
+/** A join on a new socket, with extra join arguments (a previous participant id). */
+async function joinAs(person: TestPerson, meetingId: string, args: Record<string, unknown>): Promise<{ client: MeetingClient; result: any }> {
   const client = await MeetingClient.connect(target.liveUrl, target.ca, person.token, meetingId);
   sockets.push(client);
-  const reply = await client.request('join');
+  const reply = await client.request('join', args);
   assert.ok(reply.ok, JSON.stringify(reply.error));
   client.participantId = reply.result.participantId;
   return { client, result: reply.result };
@@ -256,14 +261,47 @@ describe('a meeting on the live socket', () => {
     assert.equal(gone.body.state, 'end');
   });
 
-  test('a participant who leaves, or whose socket closes, drops out of everyone’s roster', async () => {
+  test('a participant whose socket drops keeps its place for a grace; a new socket of the same person takes it back, media and all', async () => {
+    const guestId = guestSide.participantId!;
+    guestSide.close();
+    const away = await hostSide.waitForState((s) => s.participants.find((p: any) => p.id === guestId)?.connected === false);
+    assert.ok(away.participants.find((p: any) => p.id === guestId).producers.some((pr: any) => pr.id === guestProducer), 'its producer stays');
+    assert.equal((await host.api.get(`/v1/meetingParticipants/${guestId}`)).body.state, 'joined');
+
+    // Someone else naming the guest's participant id does not get its place: a fresh join.
+    const { client: otherSide, result: otherJoin } = await joinAs(outsider, meetingId, { participantId: guestId });
+    assert.equal(otherJoin.resumed, false);
+    assert.notEqual(otherJoin.participantId, guestId);
+    await otherSide.ok('leave');
+
+    const { client: back, result } = await joinAs(guest, meetingId, { participantId: guestId });
+    assert.equal(result.resumed, true);
+    assert.equal(result.participantId, guestId);
+    assert.equal(result.state, 'joined');
+    guestSide = back;
+    const again = await hostSide.waitForState((s) => s.participants.find((p: any) => p.id === guestId)?.connected === true);
+    assert.equal(again.participants.find((p: any) => p.id === guestId).mediaEpoch, away.participants.find((p: any) => p.id === guestId).mediaEpoch, 'no media set-up again');
+    // The media objects went on: the host's consumer of the guest's producer still answers,
+    // and the new socket acts for the participant (its producer is its own).
+    await hostSide.ok('pauseConsumer', { consumerId: hostConsumer });
+    await hostSide.ok('resumeConsumer', { consumerId: hostConsumer });
+    await guestSide.ok('pauseProducer', { producerId: guestProducer });
+    await hostSide.waitForState((s) => s.participants.find((p: any) => p.id === guestId)?.muted === true);
+    await guestSide.ok('resumeProducer', { producerId: guestProducer });
+    // Joining twice on one socket is still refused.
+    assert.equal((await guestSide.request('join', { participantId: guestId })).error?.status, 409);
+  });
+
+  test('a participant who leaves, or whose socket closes for longer than the grace, drops out of everyone’s roster', async () => {
     await guestSide.ok('leave');
     await hostSide.waitForState((s) => !s.participants.some((p: any) => p.id === guestSide.participantId));
     const left = await host.api.get(`/v1/meetingParticipants/${guestSide.participantId}`);
     assert.equal(left.body.state, 'end');
     assert.ok(left.body.leftTime);
     lateSide.close();
-    await hostSide.waitForState((s) => !s.participants.some((p: any) => p.personId === late.id));
+    await hostSide.waitForState((s) => s.participants.some((p: any) => p.personId === late.id && p.connected === false));
+    const gone = await hostSide.waitForState((s) => !s.participants.some((p: any) => p.personId === late.id), TEST_RECONNECT_GRACE_MS + 10_000);
+    assert.ok(gone.participants.every((p: any) => p.connected === true));
   });
 
   test('the host ends the meeting for everyone', async () => {

@@ -34,7 +34,14 @@ export interface Target {
 
 export const testMode = (): 'embedded' | 'cluster' => (process.env.SQUARED_TEST_MODE === 'cluster' ? 'cluster' : 'embedded');
 
-export async function startTarget(env: Record<string, string> = {}): Promise<Target> {
+/**
+ * A participant whose socket closed keeps its place this long in the tests (30 s by
+ * default): long enough to reconnect, short enough to see the place given up.
+ */
+export const TEST_RECONNECT_GRACE_MS = 3000;
+
+export async function startTarget(overrides: Record<string, string> = {}): Promise<Target> {
+  const env = { SQUARED_MEETING_RECONNECT_GRACE_MS: String(TEST_RECONNECT_GRACE_MS), ...overrides };
   if (testMode() === 'cluster') return startClusterTarget(env);
   let squared = await startSquared({ env });
   const target: Target = {

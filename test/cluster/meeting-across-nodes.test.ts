@@ -1,11 +1,13 @@
 // One meeting across two media nodes, in Chromium, on the real engines: with one
 // participant per media node allowed, the host's media are on one node and the guest's on
 // the other, piped between them (mediasoup pipe transports). Each page receives the
-// other's audio and video; a host's mute reaches across the link; and when the guest's
-// media node is killed with SIGKILL, the guest's media move to the remaining node and flow
-// again both ways.
+// other's audio and video; a host's mute reaches across the link; the gateway is drained
+// and started again (a deploy): both pages reconnect and take their places back, media
+// untouched; and when the guest's media node is killed with SIGKILL, the guest's media
+// move to the remaining node and flow again both ways.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,7 +36,8 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
     before(async () => {
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-across-nodes-'));
       cluster = await startLocalCluster({
-        gateways: 1, actors: 1, media: 2, dataDir, isolated: true,
+        // A port of our choosing, so that the gateway comes back on it after its restart.
+        gateways: 1, actors: 1, media: 2, dataDir, isolated: true, basePort: await freePort(),
         env: { SQUARED_LOG_LEVEL: process.env.SQUARED_TEST_LOG_LEVEL ?? 'warn', SQUARED_MEDIA_WORKERS: '1', SQUARED_MEETING_PARTICIPANTS_PER_NODE: '1' },
       });
       const ca = fs.readFileSync(path.join(dataDir, 'tls', 'cert.pem'));
@@ -100,6 +103,22 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
       await assertFlowing(hostPage, guestId, 'host ← guest after unmuting', ['audio']);
     });
 
+    test('the gateway drained and started again: both pages reconnect and take their places back, with the same media', async () => {
+      const before = await hostPage.snapshot();
+      const epochs = Object.fromEntries(before.state!.participants.map((p) => [p.id, p.mediaEpoch]));
+      await cluster.restart(cluster.gateways()[0]);
+      for (const [page, id] of [[hostPage, hostId], [guestPage, guestId]] as const) {
+        const back = await page.waitFor('reconnected', (s) => s.reconnects >= 1 && s.phase === 'joined', 60_000);
+        assert.equal(back.participantId, id, `${page.name} keeps its participant id`);
+      }
+      const roster = await hostPage.waitForRoster('both connected again', (ps) => ps.length === 2 && ps.every((p) => p.connected));
+      assert.deepEqual(Object.fromEntries(roster.state!.participants.map((p) => [p.id, p.mediaEpoch])), epochs, 'nobody had to set media up again');
+      await assertFlowing(hostPage, guestId, 'host ← guest after the gateway restart');
+      await assertFlowing(guestPage, hostId, 'guest ← host after the gateway restart');
+      const listed = await host.api.get(`/v1/meetingParticipants?meetingId=${meetingId}`);
+      assert.deepEqual(listed.body.items.map((p: { id: string; state: string }) => `${p.id} ${p.state}`).sort(), [`${guestId} joined`, `${hostId} joined`].sort());
+    });
+
     test('one of the two media nodes killed with SIGKILL: the media that were on it move to the other and flow again both ways', async () => {
       const nodes = carrying();
       assert.equal(nodes.length, 2);
@@ -114,4 +133,17 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
       assert.deepEqual(carrying().map((node) => node.name), nodes.filter((node) => node !== victim).map((node) => node.name), 'everything on the surviving node');
     });
   });
+}
+
+/** A TCP port free now, below the ephemeral range (where a client's connection could take it meanwhile). */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }

@@ -20,6 +20,7 @@ export interface PageParticipant {
   handRaised: boolean;
   mediaEpoch: number;
   producers: { id: string; kind: 'audio' | 'video'; paused: boolean }[];
+  connected: boolean;
 }
 
 export interface PageState {
@@ -35,6 +36,8 @@ export interface PageSnapshot {
   reason: string | undefined;
   participantId: string | undefined;
   state: PageState | undefined;
+  /** Times the page took its place back after its live socket dropped. */
+  reconnects: number;
 }
 
 export type InboundBytes = Record<string, { audioBytes: number; videoBytes: number }>;
@@ -97,9 +100,9 @@ export class MeetingPage {
   async snapshot(): Promise<PageSnapshot> {
     return this.page.evaluate(() => {
       const handle = (globalThis as any).squared;
-      if (!handle) return { phase: 'loading', reason: undefined, participantId: undefined, state: undefined };
+      if (!handle) return { phase: 'loading', reason: undefined, participantId: undefined, state: undefined, reconnects: 0 };
       // A copy: the snapshot crosses into Node as JSON.
-      return JSON.parse(JSON.stringify({ phase: handle.phase, reason: handle.reason, participantId: handle.participantId, state: handle.state }));
+      return JSON.parse(JSON.stringify({ phase: handle.phase, reason: handle.reason, participantId: handle.participantId, state: handle.state, reconnects: handle.reconnects }));
     });
   }
 

@@ -11,6 +11,8 @@ export interface SquaredPageHandle {
   readonly participantId: string | undefined;
   readonly phase: MeetingClient['phase'];
   readonly reason: string | undefined;
+  /** Times the page took its place back after its live socket dropped. */
+  readonly reconnects: number;
   stats(): Promise<{ inbound: Record<string, InboundBytes> }>;
   leave(): Promise<void>;
   /** Host only: mutes another participant over the live socket. */
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
     get participantId() { return client.participantId; },
     get phase() { return client.phase; },
     get reason() { return client.reason; },
+    get reconnects() { return client.reconnects; },
     stats: async () => ({ inbound: await client.inboundBytes() }),
     leave: () => client.leave(),
     mute: (participantId) => client.hostMute(participantId),

@@ -6,6 +6,9 @@ import type { Device, types } from 'mediasoup-client';
 import type { ConsumeResult, MeetingState, TransportResult } from './protocol.ts';
 import type { Signaling } from './signaling.ts';
 
+/** Where media requests go: the page's current live socket (it changes when the page reconnects). */
+export type Requester = Pick<Signaling, 'request'>;
+
 export interface RemoteTrack {
   participantId: string;
   producerId: string;
@@ -26,7 +29,7 @@ type ConsumerData = { participantId: string };
 
 export class MediaSession {
   readonly epoch: number;
-  private readonly signaling: Signaling;
+  private readonly signaling: Requester;
   private readonly device: Device;
   private readonly events: MediaSessionEvents;
   private sendTransport: types.Transport | undefined;
@@ -35,7 +38,7 @@ export class MediaSession {
   private readonly consumers = new Map<string, types.Consumer<ConsumerData>>();
   private closed = false;
 
-  constructor(signaling: Signaling, device: Device, epoch: number, events: MediaSessionEvents) {
+  constructor(signaling: Requester, device: Device, epoch: number, events: MediaSessionEvents) {
     this.signaling = signaling;
     this.device = device;
     this.epoch = epoch;

@@ -1,7 +1,8 @@
 // One participation in a meeting, driven by the server's snapshots (docs/meetings.md):
 // join, wait in the lobby, set up media once joined, set it up again when our mediaEpoch
-// grows, keep consumers in step with the others' producers, and stop when we leave, are
-// expelled or the meeting ends. Snapshot handling runs one at a time, always on the
+// grows, keep consumers in step with the others' producers, take our place back when the
+// live socket drops (media go on meanwhile), and stop when we leave, are expelled or the
+// meeting ends. Snapshot handling runs one at a time, always on the
 // newest snapshot, so a burst of them costs one reconciliation.
 import { Device } from 'mediasoup-client';
 import { MediaSession, type InboundBytes } from './media.ts';
@@ -10,7 +11,10 @@ import type { JoinResult, MeetingState, Participant } from './protocol.ts';
 import type { Credentials } from './sign-in.ts';
 import { Signaling } from './signaling.ts';
 
-export type Phase = 'connecting' | 'lobby' | 'joined' | 'left' | 'ended' | 'expelled' | 'failed';
+export type Phase = 'connecting' | 'lobby' | 'joined' | 'reconnecting' | 'left' | 'ended' | 'expelled' | 'failed';
+
+/** How long the page tries to reconnect after its live socket dropped (the server keeps our place 30 s by default). */
+const RECONNECT_FOR_MS = 60_000;
 
 export class MeetingClient {
   state: MeetingState | undefined;
@@ -26,18 +30,26 @@ export class MeetingClient {
   private queue: Promise<void> = Promise.resolve();
   /** Once we asked to leave, our absence from a snapshot is our own doing, not an expulsion. */
   private leaving = false;
+  private credentials: Credentials | undefined;
+  /** Times the page took its place back after its live socket dropped. */
+  reconnects = 0;
+  /** What media requests go through: always the current live socket. */
+  private readonly requester = {
+    request: <T = Record<string, never>>(action: string, params?: Record<string, unknown>): Promise<T> => {
+      if (!this.signaling) return Promise.reject(new Error('not connected'));
+      return this.signaling.request<T>(action, params);
+    },
+  };
 
   constructor(view: PageView) {
     this.view = view;
   }
 
-  async join({ token, meetingId }: Credentials): Promise<void> {
+  async join(credentials: Credentials): Promise<void> {
+    this.credentials = credentials;
     try {
       this.view.status('Connecting…');
-      this.signaling = await Signaling.connect(token, meetingId, {
-        onState: (state) => this.receive(state),
-        onClose: (code, reason) => this.finish('failed', `Disconnected from the server (${code}${reason ? `: ${reason}` : ''}).`),
-      });
+      this.signaling = await this.connect();
       // The device can only be loaded with the router's capabilities, which the join reply brings.
       const joined = await this.signaling.request<JoinResult>('join');
       this.participantId = joined.participantId;
@@ -48,6 +60,65 @@ export class MeetingClient {
     } catch (err) {
       this.finish('failed', `Could not join: ${(err as Error).message}`);
     }
+  }
+
+  /** A live socket whose closing matters only while it is the current one. */
+  private async connect(): Promise<Signaling> {
+    const { token, meetingId } = this.credentials!;
+    let signaling: Signaling | undefined = undefined;
+    signaling = await Signaling.connect(token, meetingId, {
+      onState: (state) => this.receive(state),
+      onClose: (code, reason) => {
+        if (signaling === this.signaling) this.dropped(code, reason);
+      },
+    });
+    return signaling;
+  }
+
+  /**
+   * The live socket closed without our asking (a gateway drained or lost, a network
+   * change). The server keeps our place for a grace: join again naming our participant id
+   * and carry on with the same media, which never depended on the socket.
+   */
+  private dropped(code: number, reason: string): void {
+    const why = `Disconnected from the server (${code}${reason ? `: ${reason}` : ''}).`;
+    // 4001: the token is no longer accepted; a reconnect would be refused too.
+    if (this.isOver() || this.leaving || this.participantId === undefined || code === 4001) return this.finish('failed', why);
+    this.phase = 'reconnecting';
+    this.view.status('Connection lost: reconnecting…');
+    void this.reconnect(why);
+  }
+
+  private async reconnect(why: string): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 0; Date.now() - started < RECONNECT_FOR_MS; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 4000)));
+      if (this.isOver()) return;
+      let signaling: Signaling | undefined;
+      try {
+        signaling = await this.connect();
+        const joined = await signaling.request<JoinResult>('join', { participantId: this.participantId });
+        if (this.isOver()) return signaling.close();
+        this.signaling = signaling;
+        this.reconnects++;
+        if (!joined.resumed) {
+          // Our place was gone (the grace ran out, or we were removed meanwhile): we are a
+          // new participant, and our media start over.
+          this.media?.close();
+          this.media = undefined;
+          this.participantId = joined.participantId;
+          this.state = undefined;
+        }
+        this.phase = joined.state === 'lobby' ? 'lobby' : 'joined';
+        this.receive(joined.meeting);
+        this.refresh();
+        return;
+      } catch (err) {
+        signaling?.close();
+        console.warn('reconnect attempt failed', err);
+      }
+    }
+    this.finish('failed', why);
   }
 
   async inboundBytes(): Promise<Record<string, InboundBytes>> {
@@ -145,7 +216,7 @@ export class MeetingClient {
     }
     // Sent only now: a participant in the lobby may not send it (403 MEETING_IN_LOBBY); sent again after a move, harmlessly.
     await this.signaling!.request('setRtpCapabilities', { rtpCapabilities: this.device!.rtpCapabilities });
-    const media = new MediaSession(this.signaling!, this.device!, self.mediaEpoch, {
+    const media = new MediaSession(this.requester, this.device!, self.mediaEpoch, {
       onTrack: ({ participantId, track }) => this.view.videos.addTrack(participantId, this.nameOf(participantId), track),
       onTrackEnded: ({ participantId, track }) => this.view.videos.removeTrack(participantId, track),
     });
@@ -165,6 +236,7 @@ export class MeetingClient {
   }
 
   private isOver(): boolean {
+    // 'reconnecting' is not over: the page is on its way back.
     return this.phase === 'left' || this.phase === 'ended' || this.phase === 'expelled' || this.phase === 'failed';
   }
 

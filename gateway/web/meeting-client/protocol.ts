@@ -19,6 +19,8 @@ export interface Participant {
   handRaised: boolean;
   mediaEpoch: number;
   producers: ProducerInfo[];
+  /** False while the participant's live socket is gone and the server keeps its place. */
+  connected: boolean;
 }
 
 export interface MeetingInfo {
@@ -41,6 +43,8 @@ export interface MeetingState {
 export interface JoinResult {
   participantId: string;
   state: 'joined' | 'lobby';
+  /** A join naming our previous participant id took that place back (media and all). */
+  resumed: boolean;
   routerRtpCapabilities: types.RtpCapabilities;
   meeting: MeetingState;
 }

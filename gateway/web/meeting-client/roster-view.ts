@@ -1,5 +1,5 @@
 // The participant list, redrawn from each snapshot: name, host, muted, raised hand, who
-// waits in the lobby; a host also gets per-participant mute and admit buttons.
+// waits in the lobby, who is reconnecting; a host also gets per-participant mute and admit buttons.
 import type { MeetingState, Participant } from './protocol.ts';
 
 export interface RosterActions {
@@ -25,6 +25,7 @@ function item(participant: Participant, isSelf: boolean, host: boolean, actions:
   if (participant.host) li.append(tag('host'));
   else if (participant.coHost) li.append(tag('co-host'));
   if (participant.state === 'lobby') li.append(tag('in lobby'));
+  if (participant.connected === false) li.append(tag('reconnecting'));
   if (participant.muted) li.append(tag('muted'));
   if (participant.handRaised) li.append(tag('hand raised'));
   if (host && !isSelf) {
