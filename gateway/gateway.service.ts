@@ -60,6 +60,10 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
       const tls = await ensureCertificate(config.dataDir, [config.host]);
       if (tls.created) logger.info({ cert: tls.certFile }, 'generated a self-signed TLS certificate');
       app = uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile });
+      // A drain gives connections accepted just before it time for their first request.
+      app.filter((_res, count) => {
+        if (count > 0) inFlight.connectionOpened();
+      });
 
       const call = <T>(action: string, params: object, meta: { caller?: Caller; trackingId?: string }) => broker.call(action, params, { meta }) as Promise<T>;
       const authenticate = (token: string, trackingId?: string) => call<Caller>('people.authenticate', { token }, { trackingId });
@@ -126,8 +130,8 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
     /**
      * The drain: stop taking connections (and say so on /ready); answer every request that
      * arrives on a connection already open, each with `Connection: close` so keep-alive
-     * clients reconnect elsewhere, until a second passes with none in flight and none new
-     * (see InFlightRequests.settled); then tell live clients to reconnect (elsewhere) and
+     * clients reconnect elsewhere, until a second passes with none in flight and none new,
+     * and three since the last connection was accepted (see InFlightRequests.settled); then tell live clients to reconnect (elsewhere) and
      * resume, and close what is left.
      */
     async stopped() {
@@ -135,7 +139,8 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
       inFlight.draining = true;
       if (listenSocket) uws.us_listen_socket_close(listenSocket);
       const quietMs = Math.min(1000, config.limits.drainTimeoutMs);
-      const drained = await inFlight.settled(quietMs, config.limits.drainTimeoutMs);
+      const freshMs = Math.min(3000, config.limits.drainTimeoutMs);
+      const drained = await inFlight.settled(quietMs, config.limits.drainTimeoutMs, freshMs);
       if (!drained) this.logger.warn({ inFlight: inFlight.size }, 'drain timed out: closing with requests still in flight');
       hub.closeAll(CLOSE_GOING_AWAY, 'going away: reconnect and resume');
       app?.close();

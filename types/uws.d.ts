@@ -60,6 +60,8 @@ declare module 'uWebSockets.js' {
     options(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
     any(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
     ws<T>(pattern: string, behavior: WebSocketBehavior<T>): TemplatedApp;
+    /** Called as HTTP connections open (count 1) and close (-1); not for WebSockets once upgraded. */
+    filter(handler: (res: HttpResponse, count: number) => void): TemplatedApp;
     publish(topic: string, message: string | ArrayBuffer | Uint8Array, isBinary?: boolean, compress?: boolean): boolean;
     listen(host: string, port: number, cb: (listenSocket: us_listen_socket | false) => void): TemplatedApp;
     numSubscribers(topic: string): number;

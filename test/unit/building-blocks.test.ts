@@ -86,6 +86,17 @@ test('a draining gateway waits for requests in flight and for a quiet period wit
 
   inFlight.enter();
   assert.equal(await inFlight.settled(10, 50), false, 'a request still in flight at the deadline');
+  inFlight.leave();
+
+  // A connection accepted just before the drain gets longer for its first request.
+  const drainStart = performance.now();
+  inFlight.connectionOpened();
+  assert.equal(await inFlight.settled(20, 2000, 150), true);
+  assert.ok(performance.now() - drainStart >= 150, 'waited for the fresh connection');
+  // One accepted long ago does not hold the drain up.
+  const later = performance.now();
+  assert.equal(await inFlight.settled(20, 2000, 150), true);
+  assert.ok(performance.now() - later < 140, 'no wait for connections accepted long ago');
 });
 
 test('the owner strategy routes a key by the endpoints it is given, even when they change without a node event', () => {
