@@ -101,6 +101,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
           broker.call('conferences.sessionClosed', { meetingId, sessionId: session.id }).catch((err: unknown) => logger.warn({ err, meetingId }, 'a closed session could not leave its meeting'));
         },
         subscribeMeeting: (session, meetingId) => hub.subscribeMeeting(session, meetingId),
+        meetingState: (caller, meetingId) => call<{ version: number }>('conferences.state', { meetingId }, { caller }),
         unsubscribeMeeting: (session, meetingId) => hub.unsubscribeMeeting(session, meetingId),
         maxBufferedBytes: config.limits.liveMaxBufferedBytes,
         frameBurst: config.limits.liveFrameBurst,

@@ -10,6 +10,7 @@ import { callerOf, type Caller } from '../caller.ts';
 import { ApiError, conflict, forbidden, notFound } from '../errors.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 import { LiveMeeting } from './live-meeting.ts';
+import type { MeetingState } from './meeting-state.ts';
 
 export const MEETING_ID = /^[0-9a-f]{32}$/;
 
@@ -92,13 +93,18 @@ export class ConferencesContext {
     else live.participants.set(participant.id, participant);
   }
 
-  /** Pushes the meeting's state to every gateway holding one of its participants; answers it. */
-  publish(live: LiveMeeting): ReturnType<LiveMeeting['snapshot']> {
-    const snapshot = live.snapshot();
+  /**
+   * Pushes the change of the meeting's state to every gateway holding one of its
+   * participants, as a delta (with the full state too when this actor had shown none, so
+   * that nobody has to ask for it); answers the new state.
+   */
+  publish(live: LiveMeeting): MeetingState {
+    const { state, delta } = live.advance();
     this.fanout.publish(meetingTopic(live.meeting.id), {
-      meetingId: live.meeting.id, version: snapshot.version, participantIds: snapshot.participants.map((p) => p.id), frame: JSON.stringify(snapshot),
+      meetingId: live.meeting.id, version: state.version, after: delta.after, participantIds: state.participants.map((p) => p.id),
+      frame: JSON.stringify(delta), ...(delta.after === 0 ? { full: JSON.stringify(state) } : {}),
     });
-    return snapshot;
+    return state;
   }
 
   /**

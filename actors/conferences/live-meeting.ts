@@ -1,9 +1,10 @@
 // One meeting as its owning actor holds it: the stored record, the participants who are in
 // it (joined or in the lobby), and what only lives while it runs (active speaker, the
-// version of the state pushed to participants). Loaded from the store on first use, so an
+// state last shown to participants and its version). Loaded from the store on first use, so an
 // actor that restarts (or takes the meeting over) carries on where the previous one was.
 import type { MeetingRecord, ParticipantRecord } from '../../storage/records.ts';
 import type { ConferenceStore } from '../../storage/interfaces.ts';
+import { deltaBetween, meetingViewOf, viewOf, type MeetingDelta, type MeetingState } from './meeting-state.ts';
 
 export class LiveMeeting {
   meeting: MeetingRecord;
@@ -14,6 +15,8 @@ export class LiveMeeting {
   readonly waitingForHost = new Set<string>();
   /** Versions of pushed states increase across actor restarts: they start at the clock. */
   private version = Date.now();
+  /** The state of `version`, once shown (published, or sent to a participant). */
+  private shown: MeetingState | undefined;
 
   constructor(meeting: MeetingRecord, participants: ParticipantRecord[]) {
     this.meeting = meeting;
@@ -40,20 +43,31 @@ export class LiveMeeting {
     return this.joined().some((p) => p.host || p.coHost);
   }
 
-  /** The `meeting.state` frame (docs/meetings.md), with the next version. */
-  snapshot() {
+  /** The state as last published: what a participant that missed a delta is sent. */
+  state(): MeetingState {
+    this.shown ??= this.build();
+    return this.shown;
+  }
+
+  /**
+   * A change to publish: the next version of the state, and the delta from the one before
+   * (`after` 0 when this actor had shown none: nobody can apply it, and the full state goes
+   * with it).
+   */
+  advance(): { state: MeetingState; delta: MeetingDelta } {
+    const previous = this.shown;
     this.version = Math.max(this.version + 1, Date.now());
-    const m = this.meeting;
+    this.shown = this.build();
+    return { state: this.shown, delta: deltaBetween(previous, this.shown) };
+  }
+
+  private build(): MeetingState {
     return {
-      type: 'meeting.state' as const,
-      meetingId: m.id,
+      type: 'meeting.state',
+      meetingId: this.meeting.id,
       version: this.version,
-      meeting: { id: m.id, title: m.title, state: m.state, locked: m.locked, hostUserId: m.hostUserId },
-      participants: [...this.participants.values()].map((p) => ({
-        id: p.id, personId: p.personId, displayName: p.displayName, host: p.host, coHost: p.coHost, state: p.state,
-        muted: p.muted, video: p.video, handRaised: p.handRaised, mediaEpoch: p.mediaEpoch, producers: p.producers,
-        connected: p.detachedAt === undefined,
-      })),
+      meeting: meetingViewOf(this.meeting),
+      participants: [...this.participants.values()].map(viewOf),
       activeSpeaker: this.activeSpeaker,
     };
   }

@@ -206,6 +206,16 @@ export function signalingActions(cc: ConferencesContext) {
       handler: (ctx: Context<SignalParams>) => (PLUMBING.has(ctx.params.action) ? plumbing(ctx) : rosterChange(ctx)),
     },
 
+    /** The meeting's state as last shown to its participants, for a live session that missed a delta. */
+    state: {
+      params: { meetingId: p.id },
+      handler: (ctx: Context<{ meetingId: string }>) =>
+        cc.withMeeting(ctx.params.meetingId, async (live) => {
+          await cc.mustSee(ctx, live);
+          return live.state();
+        }),
+    },
+
     /** The live session closed: its participant is detached (see roster.ts detach). */
     sessionClosed: {
       params: { meetingId: p.id, sessionId: { type: 'string', min: 1, max: 100 } },

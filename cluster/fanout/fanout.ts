@@ -8,9 +8,14 @@ import type { Activity } from '../../storage/records.ts';
 export interface MeetingUpdate {
   meetingId: string;
   version: number;
+  /** The version `frame` applies to: a session that sent exactly that one sends `frame`; any other needs the full state. */
+  after: number;
   /** The participants in the state (joined or in the lobby): a session not among them is out. */
   participantIds: string[];
+  /** The `meeting.delta` frame. */
   frame: string;
+  /** The `meeting.state` frame, when the publisher had shown no state before (a new owner). */
+  full?: string;
 }
 
 export type FanoutMessage = Activity | MeetingUpdate;

@@ -38,6 +38,8 @@ export interface LiveSessionHost {
   /** The session is gone: its participant leaves the meeting. */
   meetingSessionClosed(session: LiveSession, meetingId: string): void;
   subscribeMeeting(session: LiveSession, meetingId: string): void;
+  /** The meeting's full state (a `meeting.state` frame), for a session that missed a delta. */
+  meetingState(caller: Caller, meetingId: string): Promise<{ version: number }>;
   unsubscribeMeeting(session: LiveSession, meetingId: string): void;
   maxBufferedBytes: number;
   /** The frames a socket may send: a burst, refilled per second (hello aside; 0 per second: no limit). */
@@ -58,9 +60,16 @@ const MAX_MEETING_REQUESTS_IN_FLIGHT = 32;
 /** A meeting this session takes part in; `participantId` once the join was answered. */
 interface MeetingSeat {
   participantId?: string;
-  /** The version of the last meeting state sent. */
+  /** The version of the meeting state the client has (the last state or delta sent). */
   version: number;
+  /** The newest version the fan-out announced: past `version`, the client is behind. */
+  newest: number;
+  /** A full state has been asked for and is on its way. */
+  fetching: boolean;
 }
+
+/** Between two asks for a meeting's full state by one session. */
+const MEETING_STATE_RETRY_MS = 200;
 
 /** A failed meeting request as the client sees it: status, code, message; never a stack. */
 function meetingError(err: unknown): MeetingErrorBody {
@@ -185,7 +194,7 @@ export class LiveSession {
     if (joining) {
       if (this.meetings.has(frame.meetingId)) return fail(409, 'MEETING_ALREADY_JOINED', 'This session has already joined the meeting.');
       if (this.meetings.size >= MAX_MEETINGS) return fail(409, 'TOO_MANY_MEETINGS', `A session takes part in at most ${MAX_MEETINGS} meetings.`);
-      this.meetings.set(frame.meetingId, { version: 0 });
+      this.meetings.set(frame.meetingId, { version: 0, newest: 0, fetching: false });
       this.host.subscribeMeeting(this, frame.meetingId);
     }
     try {
@@ -199,6 +208,8 @@ export class LiveSession {
       }
       if (frame.action === 'leave') this.leaveMeeting(frame.meetingId);
       reply({ ok: true, result });
+      // Changes announced while the join was on its way are caught up after its state.
+      if (joining && seat) this.catchUpMeeting(frame.meetingId, seat);
     } catch (err) {
       const error = meetingError(err);
       if (joining) {
@@ -212,14 +223,57 @@ export class LiveSession {
     }
   }
 
-  /** A meeting's new state, from the fan-out: sent unless older than what was sent. */
+  /**
+   * A change of a meeting's state, from the fan-out. The client gets the delta when it has
+   * the state the delta applies to; otherwise (a fan-out message lost, a new owner) the
+   * full state, from the update when it carries one, else asked of the meeting's owner.
+   */
   offerMeeting(update: MeetingUpdate, present: Set<string>): void {
     const seat = this.meetings.get(update.meetingId);
-    if (!seat || update.version <= seat.version || this.isClosed()) return;
-    seat.version = update.version;
-    this.socket.send(update.frame);
+    if (!seat || this.isClosed()) return;
+    seat.newest = Math.max(seat.newest, update.version);
+    if (update.version > seat.version && seat.participantId !== undefined && !seat.fetching) {
+      if (update.after === seat.version) {
+        seat.version = update.version;
+        this.socket.send(update.frame);
+      } else if (update.full) {
+        seat.version = update.version;
+        this.socket.send(update.full);
+      } else {
+        this.catchUpMeeting(update.meetingId, seat);
+      }
+    }
     // Expelled, or the meeting ended: this session is out of it.
     if (seat.participantId && !present.has(seat.participantId)) this.leaveMeeting(update.meetingId);
+  }
+
+  /** Sends the meeting's full state if the client is behind what the fan-out announced. */
+  private catchUpMeeting(meetingId: string, seat: MeetingSeat): void {
+    if (seat.fetching || seat.participantId === undefined || seat.newest <= seat.version || !this.caller || this.isClosed()) return;
+    seat.fetching = true;
+    const again = () => setTimeout(() => this.catchUpMeeting(meetingId, seat), MEETING_STATE_RETRY_MS).unref();
+    this.host.meetingState(this.caller, meetingId).then(
+      (state) => {
+        seat.fetching = false;
+        if (this.isClosed() || this.meetings.get(meetingId) !== seat) return;
+        if (state.version > seat.version) {
+          seat.version = state.version;
+          seat.newest = Math.max(seat.newest, state.version);
+          this.socket.send(JSON.stringify(state));
+        }
+        // Something newer was announced meanwhile, and dropped: ask again.
+        if (seat.newest > seat.version) again();
+      },
+      (err: unknown) => {
+        seat.fetching = false;
+        if (this.isClosed() || this.meetings.get(meetingId) !== seat) return;
+        const status = (err as { code?: unknown })?.code;
+        // The meeting or the right to see it is gone: the next state (or none) says so.
+        if (typeof status === 'number' && status >= 400 && status < 500) return;
+        this.host.logger.debug({ err, session: this.id, meetingId }, 'a meeting state could not be fetched; trying again');
+        setTimeout(() => this.catchUpMeeting(meetingId, seat), 5 * MEETING_STATE_RETRY_MS).unref();
+      },
+    );
   }
 
   private leaveMeeting(meetingId: string): void {

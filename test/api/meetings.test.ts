@@ -182,6 +182,18 @@ describe('a meeting on the live socket', () => {
     await hostSide.ok('resumeConsumer', { consumerId: hostConsumer });
   });
 
+  test('a change reaches the others as a delta carrying only what changed', async () => {
+    const seen = guestSide.live.frames.length;
+    await hostSide.ok('raiseHand');
+    const delta = await guestSide.live.waitFor((f) => f.type === 'meeting.delta' && guestSide.live.frames.indexOf(f) >= seen && f.participants?.some((p: any) => p.id === hostSide.participantId && p.handRaised));
+    assert.deepEqual(delta.participants.map((p: any) => p.id), [hostSide.participantId], 'only the host changed');
+    assert.ok(!('meeting' in delta) && !('left' in delta), `nothing else in it: ${JSON.stringify(delta)}`);
+    assert.ok(delta.version > delta.after);
+    await hostSide.ok('lowerHand');
+    const state = await guestSide.waitForState((s) => s.participants.every((p: any) => !p.handRaised));
+    assert.equal(state.participants.length, 2);
+  });
+
   test('bad signaling frames get clear errors and leave the meeting as it was', async () => {
     const before = hostSide.latestState()!;
     const expect = async (client: MeetingClient, action: string, args: Record<string, unknown>, status: number, code?: string) => {
@@ -313,6 +325,10 @@ describe('a meeting on the live socket', () => {
     assert.equal((await host.api.get(`/v1/meetings/${meetingId}`)).body.state, 'ended');
     const refused = await again.request('join');
     assert.equal(refused.error?.status, 409);
+  });
+
+  test('every delta each socket received followed the state it had', () => {
+    for (const socket of sockets) assert.deepEqual(socket.strayDeltas(), [], `a stray delta on ${socket.participantId}'s socket`);
   });
 });
 

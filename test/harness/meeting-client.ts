@@ -39,28 +39,67 @@ export class MeetingClient {
     return reply.result;
   }
 
-  /** The newest meeting state received (by version), from replies and pushed frames. */
+  /**
+   * The meeting state as a client keeps it: the newest full state (a `meeting.state` frame,
+   * or the state in a join reply), with each `meeting.delta` that follows it applied in
+   * the order received.
+   */
   latestState(): Frame | undefined {
-    let latest: Frame | undefined;
-    for (const frame of this.live.frames) {
-      const state = frame.type === 'meeting.state' ? frame : frame.type === 'meeting.reply' && frame.result?.meeting ? frame.result.meeting : undefined;
-      if (state && state.meetingId === this.meetingId && (!latest || state.version > latest.version)) latest = state;
-    }
-    return latest;
+    return this.fold().state;
   }
 
-  /** Waits until the newest state satisfies `predicate`. */
+  /** Deltas received that did not follow the state the socket had: the server must send none. */
+  strayDeltas(): Frame[] {
+    return this.fold().stray;
+  }
+
+  private fold(): { state: Frame | undefined; stray: Frame[] } {
+    let state: Frame | undefined;
+    const stray: Frame[] = [];
+    for (const frame of this.live.frames) {
+      const full = frame.type === 'meeting.state' ? frame : frame.type === 'meeting.reply' && frame.result?.meeting ? frame.result.meeting : undefined;
+      if (full?.meetingId === this.meetingId) {
+        if (!state || full.version > state.version) state = full;
+      } else if (frame.type === 'meeting.delta' && frame.meetingId === this.meetingId) {
+        if (state && frame.after === state.version) state = patched(state, frame);
+        else stray.push(frame);
+      }
+    }
+    return { state, stray };
+  }
+
+  /** Waits until the state satisfies `predicate`. */
   async waitForState(predicate: (state: Frame) => boolean, timeoutMs = 10_000): Promise<Frame> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const state = this.latestState();
       if (state && predicate(state)) return state;
       if (Date.now() > deadline) throw new Error(`meeting state never matched; latest: ${JSON.stringify(state)}`);
-      await this.live.waitFor((f) => f.type === 'meeting.state' && f.version > (state?.version ?? 0), Math.max(1, deadline - Date.now())).catch(() => undefined);
+      const seen = this.live.frames.length;
+      await this.live.waitFor((f) => this.live.frames.indexOf(f) >= seen && (f.type === 'meeting.state' || f.type === 'meeting.delta'), Math.max(1, deadline - Date.now())).catch(() => undefined);
     }
   }
 
   close(): void {
     this.live.close();
   }
+}
+
+/** A delta applied to the state it follows (docs/meetings.md). */
+function patched(state: Frame, delta: Frame): Frame {
+  const left = new Set<string>(delta.left ?? []);
+  const changes = new Map<string, any>((delta.participants ?? []).map((p: any) => [p.id, p]));
+  const participants = state.participants.filter((p: any) => !left.has(p.id)).map((p: any) => {
+    const changed = changes.get(p.id);
+    changes.delete(p.id);
+    return changed ?? p;
+  });
+  participants.push(...changes.values());
+  return {
+    ...state,
+    version: delta.version,
+    ...(delta.meeting ? { meeting: delta.meeting } : {}),
+    ...('activeSpeaker' in delta ? { activeSpeaker: delta.activeSpeaker } : {}),
+    participants,
+  };
 }

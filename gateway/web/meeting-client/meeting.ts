@@ -7,7 +7,7 @@
 import { Device } from 'mediasoup-client';
 import { MediaSession, type InboundBytes } from './media.ts';
 import type { PageView } from './page-view.ts';
-import type { JoinResult, MeetingState, Participant } from './protocol.ts';
+import { withDelta, type JoinResult, type MeetingDelta, type MeetingState, type Participant } from './protocol.ts';
 import type { Credentials } from './sign-in.ts';
 import { Signaling } from './signaling.ts';
 
@@ -53,9 +53,10 @@ export class MeetingClient {
       // The device can only be loaded with the router's capabilities, which the join reply brings.
       const joined = await this.signaling.request<JoinResult>('join');
       this.participantId = joined.participantId;
+      // The state now, before anything else is awaited: the deltas that follow apply to it.
+      this.state = joined.meeting;
       this.device = await Device.factory();
       await this.device.load({ routerRtpCapabilities: joined.routerRtpCapabilities });
-      this.receive(joined.meeting);
       this.refresh();
     } catch (err) {
       this.finish('failed', `Could not join: ${(err as Error).message}`);
@@ -68,6 +69,7 @@ export class MeetingClient {
     let signaling: Signaling | undefined = undefined;
     signaling = await Signaling.connect(token, meetingId, {
       onState: (state) => this.receive(state),
+      onDelta: (delta) => this.receiveDelta(delta),
       onClose: (code, reason) => {
         if (signaling === this.signaling) this.dropped(code, reason);
       },
@@ -169,8 +171,16 @@ export class MeetingClient {
     this.refresh();
   }
 
+  /** The server sends a delta only to a client that has the state it follows; anything else is stale. */
+  private receiveDelta(delta: MeetingDelta): void {
+    if (this.isOver() || !this.state || delta.after !== this.state.version) return;
+    this.state = withDelta(this.state, delta);
+    this.refresh();
+  }
+
   private refresh(): void {
-    if (!this.state || this.participantId === undefined) return; // drawn and acted on once the join reply names us
+    // Drawn and acted on once the join reply names us and the device is loaded.
+    if (!this.state || this.participantId === undefined || !this.device) return;
     this.view.render(this.state, this.participantId, this);
     this.schedule();
   }

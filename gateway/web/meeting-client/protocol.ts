@@ -40,6 +40,35 @@ export interface MeetingState {
   activeSpeaker: string | null;
 }
 
+/** A `meeting.delta` frame: the change from the state of version `after`; absent fields did not change. */
+export interface MeetingDelta {
+  meetingId: string;
+  version: number;
+  after: number;
+  meeting?: MeetingInfo;
+  /** Participants that joined or changed, each whole. */
+  participants?: Participant[];
+  /** Ids of participants no longer in the meeting. */
+  left?: string[];
+  activeSpeaker?: string | null;
+}
+
+/** The state after `delta`, which must follow `state` (delta.after === state.version). */
+export function withDelta(state: MeetingState, delta: MeetingDelta): MeetingState {
+  const gone = new Set(delta.left ?? []);
+  const byId = new Map<string, Participant>();
+  for (const p of state.participants) if (!gone.has(p.id)) byId.set(p.id, p);
+  // A Map keeps the first insertion's place: changed participants stay where they were, new ones come last.
+  for (const p of delta.participants ?? []) byId.set(p.id, p);
+  return {
+    meetingId: state.meetingId,
+    version: delta.version,
+    meeting: delta.meeting ?? state.meeting,
+    participants: [...byId.values()],
+    activeSpeaker: 'activeSpeaker' in delta ? delta.activeSpeaker ?? null : state.activeSpeaker,
+  };
+}
+
 export interface JoinResult {
   participantId: string;
   state: 'joined' | 'lobby';

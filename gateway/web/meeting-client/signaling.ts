@@ -1,7 +1,7 @@
 // The live socket as this page uses it: hello/ready, then meeting requests matched to
-// their replies by id, each with a deadline, and the meeting.state snapshots pushed by
+// their replies by id, each with a deadline, and the meeting.state / meeting.delta frames pushed by
 // the server (docs/live-protocol.md, docs/meetings.md).
-import type { ErrorBody, MeetingState } from './protocol.ts';
+import type { ErrorBody, MeetingDelta, MeetingState } from './protocol.ts';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 const HELLO_TIMEOUT_MS = 10_000;
@@ -33,6 +33,7 @@ type Frame = { type: string; [key: string]: unknown };
 
 export interface SignalingHandlers {
   onState(state: MeetingState): void;
+  onDelta(delta: MeetingDelta): void;
   onClose(code: number, reason: string): void;
 }
 
@@ -127,6 +128,8 @@ export class Signaling {
       else pending.reject(new SignalingError(frame.error as ErrorBody));
     } else if (frame.type === 'meeting.state' && frame.meetingId === this.meetingId) {
       this.handlers.onState(frame as unknown as MeetingState);
+    } else if (frame.type === 'meeting.delta' && frame.meetingId === this.meetingId) {
+      this.handlers.onDelta(frame as unknown as MeetingDelta);
     } else if (frame.type === 'error') {
       console.warn('live socket error frame', frame);
     }

@@ -1,0 +1,104 @@
+// A live session's meeting seat, against a scripted gateway around it: a delta goes to the
+// client only when the client has the state it follows; after a gap (a fan-out message
+// lost) the session asks for the full state once, sends it, and goes on with deltas; an
+// update that carries the full state (a new owner) needs no asking.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import type { Caller } from '../../actors/caller.ts';
+import type { MeetingUpdate } from '../../cluster/fanout/fanout.ts';
+import { LiveSession, type LiveSessionHost, type LiveSocket } from '../../gateway/live/live-session.ts';
+
+const MEETING = 'a'.repeat(32);
+const PARTICIPANT = `${MEETING}_${'b'.repeat(32)}`;
+const caller: Caller = { id: 'person-1', orgId: 'org', email: 'p@example.com', displayName: 'P', roles: [], type: 'person' };
+
+function setUp(fullStateVersion: () => number) {
+  const sent: any[] = [];
+  const socket: LiveSocket = { send: (frame) => sent.push(JSON.parse(frame)), bufferedAmount: () => 0, close: () => undefined };
+  const asked: number[] = [];
+  const host: LiveSessionHost = {
+    authenticate: async () => caller,
+    liveRooms: async () => [],
+    replay: async () => ({}),
+    subscribeRoom: () => undefined,
+    unsubscribeRoom: () => undefined,
+    watchPerson: () => undefined,
+    forget: () => undefined,
+    meetingRequest: async () => ({ participantId: PARTICIPANT, state: 'joined', meeting: { type: 'meeting.state', meetingId: MEETING, version: 10, participants: [] } }),
+    meetingSessionClosed: () => undefined,
+    subscribeMeeting: () => undefined,
+    unsubscribeMeeting: () => undefined,
+    meetingState: async () => {
+      const version = fullStateVersion();
+      asked.push(version);
+      return { type: 'meeting.state', meetingId: MEETING, version, participants: [] } as never;
+    },
+    maxBufferedBytes: 1 << 20,
+    frameBurst: 100,
+    framesPerSecond: 100,
+    helloTimeoutMs: 10_000,
+    heartbeatSeconds: 25,
+    checkSeconds: 0,
+    logger: { warn: () => undefined, debug: () => undefined } as never,
+  };
+  return { session: new LiveSession(socket, host), sent, asked };
+}
+
+const update = (after: number, version: number, full?: boolean): MeetingUpdate => ({
+  meetingId: MEETING, version, after, participantIds: [PARTICIPANT],
+  frame: JSON.stringify({ type: 'meeting.delta', meetingId: MEETING, version, after }),
+  ...(full ? { full: JSON.stringify({ type: 'meeting.state', meetingId: MEETING, version }) } : {}),
+});
+const present = new Set([PARTICIPANT]);
+const kinds = (sent: any[]) => sent.filter((f) => f.type.startsWith('meeting.')).map((f) => `${f.type === 'meeting.reply' ? 'reply' : f.type === 'meeting.state' ? 'state' : 'delta'}@${f.version ?? f.result?.meeting?.version}`);
+
+async function joined(fullStateVersion: () => number) {
+  const setup = setUp(fullStateVersion);
+  setup.session.receive(JSON.stringify({ type: 'hello', token: 't' }));
+  await sleep(10);
+  setup.session.receive(JSON.stringify({ type: 'meeting', id: 'r1', meetingId: MEETING, action: 'join' }));
+  await sleep(10);
+  return setup;
+}
+
+test('deltas that follow what the client has are sent as they are; older ones are dropped', async () => {
+  const { session, sent, asked } = await joined(() => 99);
+  session.offerMeeting(update(10, 11), present);
+  session.offerMeeting(update(11, 12), present);
+  session.offerMeeting(update(10, 11), present); // a late duplicate
+  assert.deepEqual(kinds(sent), ['reply@10', 'delta@11', 'delta@12']);
+  assert.deepEqual(asked, [], 'no full state was needed');
+  session.closed();
+});
+
+test('after a lost delta the full state is asked for once, then deltas go on from it', async () => {
+  let current = 13;
+  const { session, sent, asked } = await joined(() => current);
+  session.offerMeeting(update(10, 11), present);
+  // 11 -> 12 is lost; 12 -> 13 cannot be applied by the client.
+  session.offerMeeting(update(12, 13), present);
+  session.offerMeeting(update(12, 13), present);
+  await sleep(10);
+  assert.deepEqual(asked, [13], 'asked once');
+  session.offerMeeting(update(13, 14), present);
+  assert.deepEqual(kinds(sent), ['reply@10', 'delta@11', 'state@13', 'delta@14']);
+
+  // A delta announced while the full state was on its way is not lost: the session asks again.
+  current = 15;
+  session.offerMeeting(update(20, 21), present); // a gap: asks, and the state says 15
+  session.offerMeeting(update(21, 22), present); // dropped while asking
+  current = 22;
+  await sleep(400);
+  assert.deepEqual(kinds(sent).slice(4), ['state@15', 'state@22']);
+  session.closed();
+});
+
+test('an update with the full state in it (a new owner) needs no asking', async () => {
+  const { session, sent, asked } = await joined(() => 99);
+  session.offerMeeting(update(0, 50, true), present);
+  session.offerMeeting(update(50, 51), present);
+  assert.deepEqual(kinds(sent), ['reply@10', 'state@50', 'delta@51']);
+  assert.deepEqual(asked, []);
+  session.closed();
+});
