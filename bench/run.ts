@@ -13,6 +13,7 @@ interface Scenario {
 const scenarios: Record<string, { description: string; load?: () => Promise<Scenario> }> = {
   fanout: { description: 'live fan-out: Squared vs raw uWebSockets.js pub/sub', load: () => import('./fanout/fanout.ts') },
   media: { description: 'meetings of synthetic participants: mediasoup worker vs a plain C forwarder', load: () => import('./media/media.ts') },
+  roster: { description: 'one meeting of N live sockets: bytes and time per roster change vs the full state', load: () => import('./roster/roster.ts') },
 };
 
 function help(): string {

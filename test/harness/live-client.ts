@@ -55,9 +55,10 @@ export class LiveClient {
     return client;
   }
 
-  /** Calls `listener` with every frame from now on. */
-  onFrame(listener: (frame: Frame) => void): void {
+  /** Calls `listener` with every frame from now on, until the function it answers is called. */
+  onFrame(listener: (frame: Frame) => void): () => void {
     this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   send(frame: unknown): void {
