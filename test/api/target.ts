@@ -38,7 +38,7 @@ export const testMode = (): 'embedded' | 'cluster' => (process.env.SQUARED_TEST_
  * A participant whose socket closed keeps its place this long in the tests (30 s by
  * default): long enough to reconnect, short enough to see the place given up.
  */
-export const TEST_RECONNECT_GRACE_MS = 3000;
+export const TEST_RECONNECT_GRACE_MS = 6000;
 
 export async function startTarget(overrides: Record<string, string> = {}): Promise<Target> {
   const env = { SQUARED_MEETING_RECONNECT_GRACE_MS: String(TEST_RECONNECT_GRACE_MS), ...overrides };
