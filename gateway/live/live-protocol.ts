@@ -39,6 +39,8 @@ export type ServerFrame =
 export const CLOSE_RESYNC = 4000;
 export const CLOSE_UNAUTHORIZED = 4001;
 export const CLOSE_GOING_AWAY = 1001;
+/** The server cannot serve the session right now (an actor is unreachable): reconnect shortly, as before. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 // The package is CommonJS with an ES-style default export in its typings.
 const Validator = ((FastestValidator as unknown as { default?: unknown }).default ?? FastestValidator) as unknown as new () => InstanceType<typeof FastestValidator.default>;

@@ -9,7 +9,7 @@ import type { Caller } from '../../actors/caller.ts';
 import type { MeetingUpdate } from '../../cluster/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
 import { fullBucket, takeToken, type TokenBucket } from '../../storage/token-bucket.ts';
-import { CLOSE_RESYNC, CLOSE_UNAUTHORIZED, eventFrame, parseClientFrame, serverFrame, type MeetingErrorBody, type MeetingFrame, type ServerFrame } from './live-protocol.ts';
+import { CLOSE_RESYNC, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, eventFrame, parseClientFrame, serverFrame, type MeetingErrorBody, type MeetingFrame, type ServerFrame } from './live-protocol.ts';
 
 /** The part of a WebSocket a session needs; the uWS adapter implements it. */
 export interface LiveSocket {
@@ -151,8 +151,13 @@ export class LiveSession {
     let caller: Caller;
     try {
       caller = await this.host.authenticate(token);
-    } catch {
-      return this.refuse('The access token is not valid.');
+    } catch (err) {
+      const status = (err as { code?: unknown })?.code;
+      if (typeof status === 'number' && status >= 400 && status < 500) return this.refuse('The access token is not valid.');
+      // The token could not be checked (the people actor is unreachable for a moment): that
+      // is no verdict on the token, and the client should come back, not sign in again.
+      this.host.logger.warn({ err, session: this.id }, 'a live session could not check its token');
+      return this.tryAgainLater('The service cannot check the access token right now: reconnect shortly.');
     }
     if (resume && Object.keys(resume).length > MAX_RESUME_ROOMS) return this.refuse(`At most ${MAX_RESUME_ROOMS} rooms can be resumed.`);
     if (this.isClosed()) return;
@@ -442,6 +447,12 @@ export class LiveSession {
     const retryAfterMs = Math.max(1, Math.ceil(waitMs));
     if (requestId) return this.send({ type: 'meeting.reply', id: requestId, ok: false, error: { status: 429, code: 'RATE_LIMITED', message, retryAfterMs } });
     this.send({ type: 'error', message, retryAfterMs });
+  }
+
+  private tryAgainLater(message: string): void {
+    if (this.isClosed()) return;
+    this.send({ type: 'error', message });
+    this.close(CLOSE_TRY_AGAIN_LATER, 'try again later');
   }
 
   private refuse(message: string): void {

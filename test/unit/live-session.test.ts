@@ -1,7 +1,9 @@
-// A live session's meeting seat, against a scripted gateway around it: a delta goes to the
-// client only when the client has the state it follows; after a gap (a fan-out message
-// lost) the session asks for the full state once, sends it, and goes on with deltas; an
-// update that carries the full state (a new owner) needs no asking.
+// A live session against a scripted gateway around it. Its hello: a token refused is a
+// 4001, a token that could not be checked (an actor unreachable) a 1013, to come back.
+// Its meeting seat: a delta goes to the client only when the client has the state it
+// follows; after a gap (a fan-out message lost) the session asks for the full state once,
+// sends it, and goes on with deltas; an update that carries the full state (a new owner)
+// needs no asking.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -13,12 +15,13 @@ const MEETING = 'a'.repeat(32);
 const PARTICIPANT = `${MEETING}_${'b'.repeat(32)}`;
 const caller: Caller = { id: 'person-1', orgId: 'org', email: 'p@example.com', displayName: 'P', roles: [], type: 'person' };
 
-function setUp(fullStateVersion: () => number) {
+function setUp(fullStateVersion: () => number, authenticate: () => Promise<Caller> = async () => caller) {
   const sent: any[] = [];
-  const socket: LiveSocket = { send: (frame) => sent.push(JSON.parse(frame)), bufferedAmount: () => 0, close: () => undefined };
+  const closes: number[] = [];
+  const socket: LiveSocket = { send: (frame) => sent.push(JSON.parse(frame)), bufferedAmount: () => 0, close: (code) => closes.push(code) };
   const asked: number[] = [];
   const host: LiveSessionHost = {
-    authenticate: async () => caller,
+    authenticate,
     liveRooms: async () => [],
     replay: async () => ({}),
     subscribeRoom: () => undefined,
@@ -42,7 +45,7 @@ function setUp(fullStateVersion: () => number) {
     checkSeconds: 0,
     logger: { warn: () => undefined, debug: () => undefined } as never,
   };
-  return { session: new LiveSession(socket, host), sent, asked };
+  return { session: new LiveSession(socket, host), sent, asked, closes };
 }
 
 const update = (after: number, version: number, full?: boolean): MeetingUpdate => ({
@@ -102,3 +105,18 @@ test('an update with the full state in it (a new owner) needs no asking', async 
   assert.deepEqual(asked, []);
   session.closed();
 });
+
+test('a hello whose token is refused ends with 4001; one whose token cannot be checked is told to come back (1013)', async () => {
+  const refused = setUp(() => 0, async () => { throw Object.assign(new Error('no'), { code: 401 }); });
+  refused.session.receive(JSON.stringify({ type: 'hello', token: 't' }));
+  await sleep(10);
+  assert.deepEqual(refused.closes, [4001]);
+  assert.match(refused.sent[0].message, /not valid/);
+
+  const unreachable = setUp(() => 0, async () => { throw Object.assign(new Error('timed out'), { name: 'RequestTimeoutError', code: 504 }); });
+  unreachable.session.receive(JSON.stringify({ type: 'hello', token: 't' }));
+  await sleep(10);
+  assert.deepEqual(unreachable.closes, [1013]);
+  assert.match(unreachable.sent[0].message, /reconnect shortly/);
+});
+
