@@ -1,10 +1,10 @@
 // The Moleculer broker of a Squared process. Embedded mode runs without a transporter; a
 // cluster sets SQUARED_TRANSPORTER (e.g. nats://127.0.0.1:4222) and every role joins it.
 import { Errors, Validators, type BrokerOptions } from 'moleculer';
-import { ApiError } from './actors/errors.ts';
-import type { Config } from './cluster/config.ts';
-import { OwnerStrategy } from './cluster/owner-strategy.ts';
-import { meetingOf } from './actors/conferences/participant-ids.ts';
+import { ApiError } from './contracts/errors.ts';
+import type { Config } from './contracts/config.ts';
+import { OwnerStrategy } from './routing/owner-strategy.ts';
+import { ownerKey } from './routing/owner-key.ts';
 
 /**
  * Action parameters drop the fields their schema does not name, so a body can never set
@@ -26,15 +26,6 @@ class SquaredErrorRegenerator extends Errors.Regenerator {
     }
     return super.restoreCustomError(plain, payload);
   }
-}
-
-/** The room or meeting whose owner must run the call (a participant id starts with its meeting's). */
-function ownerKey(ctx: { params?: Record<string, unknown> }): string | undefined {
-  const params = ctx.params ?? {};
-  if (typeof params.roomId === 'string') return params.roomId;
-  if (typeof params.meetingId === 'string') return params.meetingId;
-  if (typeof params.participantId === 'string') return meetingOf(params.participantId);
-  return undefined;
 }
 
 export function brokerOptions(config: Config, transporter: string | undefined): BrokerOptions {
@@ -59,7 +50,7 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
     // The registry prefers a local endpoint (its default): an actor calling another actor
     // stays on its node for stateless reads, so a node that died is not waited for until
     // the heartbeat timeout. An actor's change of a room names the room's owner
-    // (`ownerOf`, cluster/owner-strategy.ts). Gateways have no local actors: their calls go
+    // (`ownerOf`, routing/owner-strategy.ts). Gateways have no local actors: their calls go
     // to the owner.
     registry: { strategy: OwnerStrategy, strategyOptions: { shardKey: ownerKey } },
     validator: new StrictValidator(),

@@ -1,7 +1,7 @@
 // Starts a Squared process: the roles named in SQUARED_ROLES (all of them by default, the
 // embedded mode), on the adapters and fan-out the configuration selects (cluster/wiring.ts).
 import { ServiceBroker } from 'moleculer';
-import { readConfig } from './cluster/config.ts';
+import { readConfig } from './contracts/config.ts';
 import { wire } from './cluster/wiring.ts';
 import { brokerOptions } from './moleculer.config.ts';
 import { createPeopleService } from './actors/people/people.service.ts';

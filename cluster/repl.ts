@@ -4,7 +4,7 @@
 // (`nodes`, `services`, `actions`, `events`, `call rooms.liveRooms --personId …`; `help`).
 import os from 'node:os';
 import { ServiceBroker } from 'moleculer';
-import { readConfig } from './config.ts';
+import { readConfig } from '../contracts/config.ts';
 import { brokerOptions } from '../moleculer.config.ts';
 
 const config = readConfig();

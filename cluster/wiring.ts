@@ -2,9 +2,9 @@
 // a cluster engine where the configuration names one, the embedded counterpart otherwise.
 import path from 'node:path';
 import type { Logger } from 'moleculer';
-import type { Config } from './config.ts';
-import type { Fanout } from './fanout/fanout.ts';
-import { LocalFanout } from './fanout/local-fanout.ts';
+import type { Config } from '../contracts/config.ts';
+import type { Fanout } from '../routing/fanout/fanout.ts';
+import { LocalFanout } from '../routing/fanout/local-fanout.ts';
 import type { ConferenceStore, PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore } from '../storage/interfaces.ts';
 
 export interface Wiring {
@@ -53,7 +53,7 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
 
   let fanout: Fanout;
   if (engines.nats) {
-    const { NatsFanout } = await import('./fanout/nats-fanout.ts');
+    const { NatsFanout } = await import('../routing/fanout/nats-fanout.ts');
     fanout = await NatsFanout.create({ servers: engines.nats.servers, logger, name: `squared-fanout-${config.nodeId ?? process.pid}` });
   } else {
     fanout = new LocalFanout();

@@ -3,15 +3,15 @@
 // live sessions of the clients connected to it.
 import uws, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import type { Context, ServiceSchema } from 'moleculer';
-import type { Caller } from '../actors/caller.ts';
-import type { Fanout } from '../cluster/fanout/fanout.ts';
-import type { Config } from '../cluster/config.ts';
+import type { Caller } from '../contracts/caller.ts';
+import type { Fanout } from '../routing/fanout/fanout.ts';
+import type { Config } from '../contracts/config.ts';
 import type { RateLimitStore } from '../storage/interfaces.ts';
 import { InFlightRequests } from './http/in-flight.ts';
 import { registerRoutes, type Route } from './http/router.ts';
 import { registerLiveEndpoint } from './live/live-endpoint.ts';
 import { LiveHub } from './live/live-hub.ts';
-import { CLOSE_GOING_AWAY } from './live/live-protocol.ts';
+import { CLOSE_GOING_AWAY } from '../contracts/live-frames.ts';
 import { LiveSession, type LiveSessionHost, type ReplayResult } from './live/live-session.ts';
 import { apiRoutes } from './routes/api-routes.ts';
 import { webRoutes } from './web/web-routes.ts';

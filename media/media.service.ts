@@ -12,7 +12,7 @@
 // at home reaches the copies on other nodes through the events every media node hears:
 // `media.producerGone`, `media.producerPaused`, `media.linksLost`, and a node disconnecting.
 import type { Context, ServiceSchema } from 'moleculer';
-import { ApiError } from '../actors/errors.ts';
+import { ApiError } from '../contracts/errors.ts';
 import { MediaError } from './media-error.ts';
 import { Meeting, type ListenSettings } from './meeting.ts';
 import { WorkerPool, type WorkerPoolOptions } from './worker-pool.ts';

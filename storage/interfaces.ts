@@ -247,3 +247,17 @@ export interface WorkQueue {
   deadLetters(queue: string, max: number): Promise<DeadLetter[]>;
   close(): Promise<void>;
 }
+
+/** Thrown by a store when the (room, seq) slot is already taken: another writer won. */
+export class SequenceConflictError extends Error {
+  readonly roomId: string;
+  readonly seq: number;
+
+  constructor(roomId: string, seq: number) {
+    super(`sequence ${seq} of room ${roomId} is already taken`);
+
+    this.roomId = roomId;
+    this.seq = seq;
+    this.name = 'SequenceConflictError';
+  }
+}

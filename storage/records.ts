@@ -1,7 +1,10 @@
 // The records Squared stores. They are the Webex REST resources plus the few internal
 // fields (sequence positions, keys) that actors need; presenters strip the latter.
 
-export type PersonType = 'person' | 'bot';
+import type { PersonType } from '../contracts/caller.ts';
+import type { ActivityEvent, LiveEvent } from '../contracts/live-frames.ts';
+
+export type { ActivityEvent, PersonType };
 
 export interface PersonRecord {
   id: string;
@@ -90,22 +93,10 @@ export interface MessageRecord {
   editCount: number;
 }
 
-export type ActivityEvent =
-  | 'message.created' | 'message.updated' | 'message.deleted'
-  | 'membership.created' | 'membership.updated' | 'membership.deleted'
-  | 'room.created' | 'room.updated' | 'room.deleted';
-
 /** One entry of a room's activity log: what happened, in the room's order. */
-export interface Activity {
-  roomId: string;
-  seq: number;
-  event: ActivityEvent;
-  actorId: string;
+export interface Activity extends LiveEvent {
   /** For membership events: the person whose membership changed. */
   subjectId?: string;
-  created: string;
-  /** The resource in its REST shape, as members see it. */
-  data: Record<string, unknown>;
 }
 
 export interface TeamRecord {

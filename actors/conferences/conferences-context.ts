@@ -2,12 +2,12 @@
 // queue per meeting (every change to a meeting runs alone, in arrival order), calls to the
 // meeting's media node, and the push of a meeting's state to its participants.
 import type { Context, ServiceBroker } from 'moleculer';
-import { meetingTopic, type Fanout } from '../../cluster/fanout/fanout.ts';
-import { ownerOf } from '../../cluster/owner-strategy.ts';
+import { meetingTopic, type Fanout } from '../../routing/fanout/fanout.ts';
+import { ownerOf } from '../../routing/owner-strategy.ts';
 import type { ConferenceStore } from '../../storage/interfaces.ts';
 import type { MeetingRecord, ParticipantRecord } from '../../storage/records.ts';
-import { callerOf, type Caller } from '../caller.ts';
-import { ApiError, conflict, forbidden, notFound } from '../errors.ts';
+import { callerOf, type Caller } from '../../contracts/caller.ts';
+import { ApiError, conflict, forbidden, notFound } from '../../contracts/errors.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 import { LiveMeeting } from './live-meeting.ts';
 import type { MeetingState } from './meeting-state.ts';

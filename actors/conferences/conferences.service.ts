@@ -3,8 +3,8 @@
 // own. Each meeting has one owner at a time (actions are routed by `meetingId`); the
 // meeting's media live on the media node chosen at creation (placement.ts).
 import type { Context, ServiceSchema } from 'moleculer';
-import type { Fanout } from '../../cluster/fanout/fanout.ts';
-import { ownerOf } from '../../cluster/owner-strategy.ts';
+import type { Fanout } from '../../routing/fanout/fanout.ts';
+import { ownerOf } from '../../routing/owner-strategy.ts';
 import * as p from '../params.ts';
 import type { ConferenceStore } from '../../storage/interfaces.ts';
 import { ConferencesContext } from './conferences-context.ts';

@@ -3,12 +3,12 @@
 // person may also read their own participant records.
 import type { Context } from 'moleculer';
 import type { ParticipantRecord } from '../../storage/records.ts';
-import { callerOf } from '../caller.ts';
-import { badRequest, forbidden, notFound } from '../errors.ts';
+import { callerOf } from '../../contracts/caller.ts';
+import { badRequest, forbidden, notFound } from '../../contracts/errors.ts';
 import * as p from '../params.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
-import { meetingOf } from './participant-ids.ts';
+import { meetingOf } from '../../contracts/participant-ids.ts';
 import { presentParticipant } from './presenters.ts';
 import { admit, depart, mute } from './roster.ts';
 

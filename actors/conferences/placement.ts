@@ -2,7 +2,7 @@
 // consumers on its workers; fewer meetings breaks ties). Nodes that do not answer quickly
 // are left out. The choice is stored with the meeting, so it outlives the actor.
 import type { ServiceBroker } from 'moleculer';
-import { ApiError } from '../errors.ts';
+import { ApiError } from '../../contracts/errors.ts';
 import type { LiveMeeting } from './live-meeting.ts';
 
 interface NodeLoad {

@@ -4,8 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'moleculer';
 import type { ParticipantRecord } from '../../storage/records.ts';
-import type { Caller } from '../caller.ts';
-import { ApiError, conflict } from '../errors.ts';
+import type { Caller } from '../../contracts/caller.ts';
+import { ApiError, conflict } from '../../contracts/errors.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
 import { nodeForParticipant, placeMeeting } from './placement.ts';

@@ -6,13 +6,13 @@
 // only needs the participant and goes straight to the media node.
 import type { Context } from 'moleculer';
 import type { ParticipantRecord } from '../../storage/records.ts';
-import { callerOf } from '../caller.ts';
-import { ApiError, badRequest, forbidden } from '../errors.ts';
+import { callerOf } from '../../contracts/caller.ts';
+import { ApiError, badRequest, forbidden } from '../../contracts/errors.ts';
 import * as p from '../params.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
 import { admit, depart, detach, endMeeting, enter, mute, reattach } from './roster.ts';
-import { SIGNALING_ACTIONS, type SignalingAction } from './signaling-vocabulary.ts';
+import { SIGNALING_ACTIONS, type SignalingAction } from '../../contracts/signaling-vocabulary.ts';
 
 
 const HOST_ACTIONS = new Set<SignalingAction>(['lock', 'unlock', 'end', 'muteAll', 'lowerHands', 'mute', 'expel', 'admit']);

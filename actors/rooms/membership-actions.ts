@@ -1,7 +1,7 @@
 import type { Context } from 'moleculer';
-import { callerOf } from '../caller.ts';
-import { badRequest, conflict, forbidden, notFound } from '../errors.ts';
-import { idKind, newId } from '../ids.ts';
+import { callerOf } from '../../contracts/caller.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../contracts/errors.ts';
+import { idKind, newId } from '../../contracts/ids.ts';
 import * as p from '../params.ts';
 import type { MembershipRecord } from '../../storage/records.ts';
 import { mustBeAbleToAssignModerators, mustBeAbleToManageMembers, mustBeAbleToRemoveMember } from './policy.ts';

@@ -1,8 +1,8 @@
 import type { Context } from 'moleculer';
-import { callerOf, type Caller } from '../caller.ts';
+import { callerOf, type Caller } from '../../contracts/caller.ts';
 import { Errors } from 'moleculer';
-import { badRequest, locked, notFound } from '../errors.ts';
-import { idKind, newId } from '../ids.ts';
+import { badRequest, locked, notFound } from '../../contracts/errors.ts';
+import { idKind, newId } from '../../contracts/ids.ts';
 import * as p from '../params.ts';
 import type { MembershipRecord, MessageRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
 import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';

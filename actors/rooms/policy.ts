@@ -1,6 +1,6 @@
 // Who may do what in a room, as Webex decides it. Pure functions over the room and the
 // caller's membership; the actions look the records up and raise the error these name.
-import { forbidden, locked, notFound } from '../errors.ts';
+import { forbidden, locked, notFound } from '../../contracts/errors.ts';
 import type { MembershipRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
 
 /** Non-members get 404, not 403: a room's existence is itself private. */

@@ -1,7 +1,7 @@
 import type { Context } from 'moleculer';
-import { callerOf, isAdmin, isSystemCall } from '../caller.ts';
-import { badRequest, forbidden, notFound } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { callerOf, isAdmin, isSystemCall } from '../../contracts/caller.ts';
+import { badRequest, forbidden, notFound } from '../../contracts/errors.ts';
+import { newId } from '../../contracts/ids.ts';
 import * as p from '../params.ts';
 import type { RoomChange, RoomSort } from '../../storage/interfaces.ts';
 import type { MembershipRecord, RoomRecord } from '../../storage/records.ts';

@@ -1,9 +1,9 @@
 // The single writer of each room: assigns the room's next sequence numbers, commits the
 // activities with the state they leave, then publishes them to the fan-out, one write at a
 // time per room so that publish order is sequence order.
-import { SequenceConflictError } from '../errors.ts';
+import { SequenceConflictError } from '../../storage/interfaces.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
-import { personTopic, roomTopic, type Fanout } from '../../cluster/fanout/fanout.ts';
+import { personTopic, roomTopic, type Fanout } from '../../routing/fanout/fanout.ts';
 import type { RoomChange, RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 

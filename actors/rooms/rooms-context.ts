@@ -1,9 +1,9 @@
 // What every rooms action needs: the store, the room log, and look-ups that raise the
 // right error. Other actors' data (people, teams) is reached through their actions only.
 import type { Context } from 'moleculer';
-import { callerOf, isSystemCall } from '../caller.ts';
-import { notFound } from '../errors.ts';
-import { idKind } from '../ids.ts';
+import { callerOf, isSystemCall } from '../../contracts/caller.ts';
+import { notFound } from '../../contracts/errors.ts';
+import { idKind } from '../../contracts/ids.ts';
 import type { RoomStore } from '../../storage/interfaces.ts';
 import type { MembershipRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
 import { mustBeMember } from './policy.ts';

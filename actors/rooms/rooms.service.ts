@@ -1,7 +1,7 @@
 // The `rooms` actor: rooms, memberships, messages and each room's activity log. It owns
 // every room's sequence; in a cluster the Shard strategy routes a room's calls to one node.
 import type { ServiceSchema } from 'moleculer';
-import type { Fanout } from '../../cluster/fanout/fanout.ts';
+import type { Fanout } from '../../routing/fanout/fanout.ts';
 import type { RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 import { liveActions } from './live-actions.ts';

@@ -1,10 +1,10 @@
 // The `teams` actor: teams and team memberships. A team's rooms belong to the rooms actor;
 // this actor asks it to create the team's general room and to add or remove its members.
 import type { Context, ServiceSchema } from 'moleculer';
-import { ownerOf } from '../../cluster/owner-strategy.ts';
-import { callerOf, type CallMeta } from '../caller.ts';
-import { ApiError, conflict, forbidden, notFound } from '../errors.ts';
-import { idKind, newId } from '../ids.ts';
+import { ownerOf } from '../../routing/owner-strategy.ts';
+import { callerOf, type CallMeta } from '../../contracts/caller.ts';
+import { ApiError, conflict, forbidden, notFound } from '../../contracts/errors.ts';
+import { idKind, newId } from '../../contracts/ids.ts';
 import * as p from '../params.ts';
 import { DuplicateMemberError, type TeamStore } from '../../storage/interfaces.ts';
 import type { PersonRecord, TeamMembershipRecord, TeamRecord } from '../../storage/records.ts';

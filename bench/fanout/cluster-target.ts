@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { localEngineEnv } from '../../cluster/local-cluster.ts';
-import { dropClusterData } from '../../test/harness/cluster-data.ts';
+import { dropClusterData } from '../../cluster/cluster-data.ts';
 import { makeTempDir, removeTempDir } from '../lib/children.ts';
 import { spawnServer, type ServerProcess } from '../lib/server-process.ts';
 import { installCertFor, type BenchCert } from '../lib/tls.ts';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
-import { ApiClient } from '../../test/harness/api-client.ts';
+import { ApiClient } from '../../clients/api-client.ts';
 import type { BenchCert } from '../lib/tls.ts';
 import type { FleetSpec } from './fleet.ts';
 import type { Poster } from './load.ts';

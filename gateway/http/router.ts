@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'moleculer';
-import type { Caller } from '../../actors/caller.ts';
+import type { Caller } from '../../contracts/caller.ts';
 import type { RateLimitStore } from '../../storage/interfaces.ts';
 import { readBody, readRequest, parseBody, type ApiRequest } from './api-request.ts';
 import { HttpError, toErrorReply, webexError } from './http-errors.ts';

@@ -1,7 +1,7 @@
 // The live sessions of one gateway and their interest in rooms. A gateway subscribes to a
 // room's fan-out topic only while one of its sessions follows that room, and serializes
 // each activity once for all of them.
-import { meetingTopic, personTopic, roomTopic, type Fanout, type MeetingUpdate } from '../../cluster/fanout/fanout.ts';
+import { meetingTopic, personTopic, roomTopic, type Fanout, type MeetingUpdate } from '../../routing/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
 import { eventFrame } from './live-protocol.ts';
 import type { LiveSession } from './live-session.ts';

@@ -1,46 +1,9 @@
-// The frames of the live sync protocol (docs/live-protocol.md) and of meeting signaling
-// on the same socket (docs/meetings.md), as discriminated unions, with runtime validation
-// of every client frame.
+// Runtime validation of every frame a client sends on the live socket, and the encoding of
+// the server's frames (the vocabulary itself is contracts/live-frames.ts).
 import FastestValidator from 'fastest-validator';
-import { SIGNALING_ACTIONS, type SignalingAction } from '../../actors/conferences/signaling-vocabulary.ts';
+import { SIGNALING_ACTIONS, type SignalingAction } from '../../contracts/signaling-vocabulary.ts';
+import type { ClientFrame, ServerFrame } from '../../contracts/live-frames.ts';
 import type { Activity } from '../../storage/records.ts';
-
-/** A meeting request; on the wire its arguments sit beside the envelope, here in `args`. */
-export interface MeetingFrame {
-  type: 'meeting';
-  id: string;
-  meetingId: string;
-  action: SignalingAction;
-  args: Record<string, unknown>;
-}
-
-export type ClientFrame =
-  | { type: 'hello'; token: string; resume?: Record<string, number> }
-  | { type: 'ping' }
-  | MeetingFrame;
-
-export interface MeetingErrorBody {
-  status: number;
-  code: string;
-  message: string;
-  /** With 429: when the socket may send again. */
-  retryAfterMs?: number;
-}
-
-export type ServerFrame =
-  | { type: 'ready'; sessionId: string; personId: string; heartbeatSeconds: number; positions: Record<string, number> }
-  | ({ type: 'event' } & Omit<Activity, 'subjectId'>)
-  | { type: 'pong' }
-  | { type: 'resync'; reason: 'backpressure' | 'unavailable'; positions: Record<string, number> }
-  | { type: 'error'; message: string; retryAfterMs?: number }
-  | { type: 'meeting.reply'; id: string; ok: true; result: unknown }
-  | { type: 'meeting.reply'; id: string; ok: false; error: MeetingErrorBody };
-
-export const CLOSE_RESYNC = 4000;
-export const CLOSE_UNAUTHORIZED = 4001;
-export const CLOSE_GOING_AWAY = 1001;
-/** The server cannot serve the session right now (an actor is unreachable): reconnect shortly, as before. */
-export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 // The package is CommonJS with an ES-style default export in its typings.
 const Validator = ((FastestValidator as unknown as { default?: unknown }).default ?? FastestValidator) as unknown as new () => InstanceType<typeof FastestValidator.default>;

@@ -5,11 +5,12 @@
 // stream meet without a gap or a duplicate.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'moleculer';
-import type { Caller } from '../../actors/caller.ts';
-import type { MeetingUpdate } from '../../cluster/fanout/fanout.ts';
+import type { Caller } from '../../contracts/caller.ts';
+import type { MeetingUpdate } from '../../routing/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
-import { fullBucket, takeToken, type TokenBucket } from '../../storage/token-bucket.ts';
-import { CLOSE_RESYNC, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, eventFrame, parseClientFrame, serverFrame, type MeetingErrorBody, type MeetingFrame, type ServerFrame } from './live-protocol.ts';
+import { fullBucket, takeToken, type TokenBucket } from '../../contracts/token-bucket.ts';
+import { CLOSE_RESYNC, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, type MeetingErrorBody, type MeetingFrame, type ServerFrame } from '../../contracts/live-frames.ts';
+import { eventFrame, parseClientFrame, serverFrame } from './live-protocol.ts';
 
 /** The part of a WebSocket a session needs; the uWS adapter implements it. */
 export interface LiveSocket {

@@ -2,7 +2,7 @@
 // A meeting's `webLink` is this gateway's meeting page, so it is added here.
 import { HttpError } from '../http/http-errors.ts';
 import type { Route, RouteContext } from '../http/router.ts';
-import { meetingOf } from '../../actors/conferences/participant-ids.ts';
+import { meetingOf } from '../../contracts/participant-ids.ts';
 import { deleteRoute, fromBody, fromQuery, getRoute, listRoute, updateRoute } from './resource-routes.ts';
 
 type Meeting = Record<string, unknown> & { id: string };

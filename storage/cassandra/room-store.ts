@@ -20,7 +20,7 @@
 //     and `heads()` repair as well, so a head they return always has its activities and
 //     state readable.
 import { randomUUID } from 'node:crypto';
-import { SequenceConflictError } from '../../actors/errors.ts';
+import { SequenceConflictError } from '../interfaces.ts';
 import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite } from '../interfaces.ts';
 import type { Activity, MembershipRecord, MessageRecord, RoomRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';

@@ -1,5 +1,5 @@
 import type { RateLimitStore } from '../interfaces.ts';
-import { fullBucket, takeToken, type TokenBucket } from '../token-bucket.ts';
+import { fullBucket, takeToken, type TokenBucket } from '../../contracts/token-bucket.ts';
 
 /** Token buckets in this process's memory: right for one gateway, the embedded mode. */
 export class MemoryRateLimitStore implements RateLimitStore {

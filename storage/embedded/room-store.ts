@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { SequenceConflictError } from '../../actors/errors.ts';
+import { SequenceConflictError } from '../interfaces.ts';
 import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite } from '../interfaces.ts';
 import type { Activity, MembershipRecord, MessageRecord, RoomRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';

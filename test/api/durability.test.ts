@@ -4,7 +4,7 @@
 // gateways, and the cluster is started again on the same keyspace).
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { LiveClient } from '../harness/live-client.ts';
+import { LiveClient } from '../../clients/live-client.ts';
 import { createPeople } from '../harness/people.ts';
 import { startTarget, type Target } from './target.ts';
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { LiveClient, type EventFrame } from '../harness/live-client.ts';
+import { LiveClient, type EventFrame } from '../../clients/live-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { startTarget, type Target } from './target.ts';
 

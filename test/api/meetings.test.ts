@@ -5,8 +5,8 @@
 // the lobby, admit, end) and the roster pushed to every participant.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { ApiResponse } from '../harness/api-client.ts';
-import { MeetingClient } from '../harness/meeting-client.ts';
+import type { ApiResponse } from '../../clients/api-client.ts';
+import { MeetingClient } from '../../clients/meeting-client.ts';
 import { mediasoupWorkers, udpSockets } from '../harness/media-processes.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { OPUS_RTP_PARAMETERS } from '../harness/rtp.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import type { ApiResponse } from '../harness/api-client.ts';
+import type { ApiResponse } from '../../clients/api-client.ts';
 import { createPeople, createPerson, type TestPerson } from '../harness/people.ts';
 import { startTarget, type Target } from './target.ts';
 

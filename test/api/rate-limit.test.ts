@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
-import type { ApiClient, ApiResponse } from '../harness/api-client.ts';
-import { LiveClient, type Frame } from '../harness/live-client.ts';
+import type { ApiClient, ApiResponse } from '../../clients/api-client.ts';
+import { LiveClient, type Frame } from '../../clients/live-client.ts';
 import { startTarget, type Target } from './target.ts';
 
 const BURST = 5;

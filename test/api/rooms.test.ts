@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import type { ApiClient, ApiResponse } from '../harness/api-client.ts';
+import type { ApiClient, ApiResponse } from '../../clients/api-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { startTarget, type Target } from './target.ts';
 import { addMember, allPages, createRoom, expectStatus, membershipOf, nextLink, roomWith, type Membership, type Room } from '../harness/rooms.ts';

@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ApiClient } from '../harness/api-client.ts';
+import { ApiClient } from '../../clients/api-client.ts';
 import { startSquared, type SquaredProcess } from '../harness/squared-process.ts';
 import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluster.ts';
-import { dropClusterData } from '../harness/cluster-data.ts';
+import { dropClusterData } from '../../cluster/cluster-data.ts';
 
 export interface Target {
   url: string;

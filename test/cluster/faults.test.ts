@@ -15,9 +15,9 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluster.ts';
-import { ApiClient } from '../harness/api-client.ts';
-import { dropClusterData } from '../harness/cluster-data.ts';
-import { LiveClient, type EventFrame } from '../harness/live-client.ts';
+import { ApiClient } from '../../clients/api-client.ts';
+import { dropClusterData } from '../../cluster/cluster-data.ts';
+import { LiveClient, type EventFrame } from '../../clients/live-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 
 if (process.env.SQUARED_TEST_MODE !== 'cluster') {

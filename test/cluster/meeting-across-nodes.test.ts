@@ -14,9 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { startLocalCluster, type ClusterNode, type LocalCluster } from '../../cluster/local-cluster.ts';
-import { ApiClient } from '../harness/api-client.ts';
+import { ApiClient } from '../../clients/api-client.ts';
 import { launchBrowser, MeetingPage } from '../harness/browser.ts';
-import { dropClusterData } from '../harness/cluster-data.ts';
+import { dropClusterData } from '../../cluster/cluster-data.ts';
 import { mediasoupWorkers, udpSockets } from '../harness/media-processes.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 

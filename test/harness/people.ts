@@ -1,7 +1,7 @@
 // Test people: created by the administrator with a password, signed in through the OAuth
 // password grant, each with an API client holding their own token.
 import { randomUUID } from 'node:crypto';
-import type { ApiClient } from './api-client.ts';
+import type { ApiClient } from '../../clients/api-client.ts';
 
 export interface TestPerson {
   id: string;

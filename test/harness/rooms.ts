@@ -1,6 +1,6 @@
 // Helpers the API tests share: rooms with members, and following Webex paging links.
 import assert from 'node:assert/strict';
-import type { ApiClient, ApiResponse } from './api-client.ts';
+import type { ApiClient, ApiResponse } from '../../clients/api-client.ts';
 import type { TestPerson } from './people.ts';
 
 export interface Room { id: string; title: string; type: string; isLocked: boolean; isAnnouncementOnly: boolean; isReadOnly?: boolean; creatorId: string; created: string; lastActivity: string; teamId?: string }

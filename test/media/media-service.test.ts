@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { ServiceBroker } from 'moleculer';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readConfig } from '../../cluster/config.ts';
+import { readConfig } from '../../contracts/config.ts';
 import { createMediaService } from '../../media/media.service.ts';
 import { brokerOptions } from '../../moleculer.config.ts';
 import { OPUS_RTP_PARAMETERS, RtpSink, startOpusSource } from '../harness/rtp.ts';

@@ -8,8 +8,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
-import { SequenceConflictError } from '../../actors/errors.ts';
-import { newId } from '../../actors/ids.ts';
+import { SequenceConflictError } from '../../storage/interfaces.ts';
+import { newId } from '../../contracts/ids.ts';
 import { openCassandraStorage, type CassandraStorage, type CassandraStorageOptions } from '../../storage/cassandra/index.ts';
 import { MIGRATIONS, migrate } from '../../storage/cassandra/schema.ts';
 import type { RoomWrite } from '../../storage/interfaces.ts';

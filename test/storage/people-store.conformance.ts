@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { newId } from '../../actors/ids.ts';
+import { newId } from '../../contracts/ids.ts';
 import { DuplicateEmailError, type PeopleStore } from '../../storage/interfaces.ts';
 import type { PersonRecord, TokenRecord } from '../../storage/records.ts';
 

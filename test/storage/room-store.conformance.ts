@@ -2,8 +2,8 @@
 // embedded SQLite store now, the Cassandra store when it exists.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { SequenceConflictError } from '../../actors/errors.ts';
-import { newId } from '../../actors/ids.ts';
+import { SequenceConflictError } from '../../storage/interfaces.ts';
+import { newId } from '../../contracts/ids.ts';
 import type { RoomStore } from '../../storage/interfaces.ts';
 import type { Activity, MembershipRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
 

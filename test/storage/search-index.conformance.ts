@@ -3,7 +3,7 @@
 // tested here: every word of the query must appear, best matches first.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { newId } from '../../actors/ids.ts';
+import { newId } from '../../contracts/ids.ts';
 import type { IndexedMessage, SearchIndex } from '../../storage/interfaces.ts';
 
 export interface SearchIndexHarness {

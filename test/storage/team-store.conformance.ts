@@ -2,7 +2,7 @@
 // SQLite store and the Cassandra store).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { newId } from '../../actors/ids.ts';
+import { newId } from '../../contracts/ids.ts';
 import { DuplicateMemberError, type TeamStore } from '../../storage/interfaces.ts';
 import type { TeamMembershipRecord, TeamRecord } from '../../storage/records.ts';
 

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { idKind, isIdOf, newId } from '../../actors/ids.ts';
+import { idKind, isIdOf, newId } from '../../contracts/ids.ts';
 import { KeyedQueue } from '../../actors/keyed-queue.ts';
 import { parseMarkdown } from '../../actors/rooms/markdown.ts';
 import { hashPassword, verifyPassword } from '../../actors/people/passwords.ts';
 import { MemoryRateLimitStore } from '../../storage/embedded/memory-rate-limits.ts';
 import { parseClientFrame } from '../../gateway/live/live-protocol.ts';
 import { InFlightRequests } from '../../gateway/http/in-flight.ts';
-import { OwnerStrategy, ownerOf } from '../../cluster/owner-strategy.ts';
+import { OwnerStrategy, ownerOf } from '../../routing/owner-strategy.ts';
 
 test('ids are Webex-style base64 of ciscospark URIs and name their kind', () => {
   const id = newId('ROOM');

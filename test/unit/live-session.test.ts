@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import type { Caller } from '../../actors/caller.ts';
-import type { MeetingUpdate } from '../../cluster/fanout/fanout.ts';
+import type { Caller } from '../../contracts/caller.ts';
+import type { MeetingUpdate } from '../../routing/fanout/fanout.ts';
 import { LiveSession, type LiveSessionHost, type LiveSocket } from '../../gateway/live/live-session.ts';
 
 const MEETING = 'a'.repeat(32);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   HTTP_METHODS, assertValidResponse, extensions, matchTemplate, responseValidator, spec, specPath, validateResponse,
-} from '../harness/openapi.ts';
+} from '../../clients/openapi-check.ts';
 
 const ROOM_ID = 'Y2lzY29zcGFyazovL3VzL1JPT00vYmJjZWIxYWQtNDNmMS0zYjU4LTkxNDctZjE0YmIwYzRkMTU0';
 const room = {

@@ -3,7 +3,9 @@
 // adding its member to the team's room) and is never set from outside.
 import type { Context } from 'moleculer';
 import { unauthorized } from './errors.ts';
-import type { PersonType } from '../storage/records.ts';
+
+/** A person signs in with a password; a bot holds a token that never expires. */
+export type PersonType = 'person' | 'bot';
 
 export interface Caller {
   id: string;

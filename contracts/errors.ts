@@ -16,20 +16,6 @@ export const notFound = (message = 'The requested resource could not be found.')
 export const conflict = (message: string) => new ApiError(409, message, 'CONFLICT');
 export const locked = (message: string) => new ApiError(423, message, 'LOCKED');
 
-/** Thrown by a store when the (room, seq) slot is already taken: another writer won. */
-export class SequenceConflictError extends Error {
-  readonly roomId: string;
-  readonly seq: number;
-
-  constructor(roomId: string, seq: number) {
-    super(`sequence ${seq} of room ${roomId} is already taken`);
-
-    this.roomId = roomId;
-    this.seq = seq;
-    this.name = 'SequenceConflictError';
-  }
-}
-
 /** OAuth2 token endpoint errors keep RFC 6749's `error` codes (section 5.2). */
 export function oauthError(status: 400 | 401, error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client', description: string) {
   const err = new ApiError(status, description, 'OAUTH');

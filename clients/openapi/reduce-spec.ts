@@ -1,5 +1,5 @@
 // Reduces the published Webex Messaging OpenAPI spec to what Squared serves.
-// Usage: npx node test/openapi/reduce-spec.ts <source.json> [output.json]
+// Usage: npx node clients/openapi/reduce-spec.ts <source.json> [output.json]
 // Kept reproducible so the copy can be refreshed from a newer upstream snapshot.
 import { readFileSync, writeFileSync } from 'node:fs';
 

@@ -2,7 +2,7 @@
 // against the Webex OpenAPI spec, errors against the Webex error shape, and every
 // response must carry a TrackingID header.
 import https from 'node:https';
-import { assertValidResponse, errorShapeProblems, extensions } from './openapi.ts';
+import { assertValidResponse, errorShapeProblems, extensions } from './openapi-check.ts';
 
 extensions.add('/bots');
 

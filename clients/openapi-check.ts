@@ -14,11 +14,11 @@ export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 
 
 const SPEC_ID = 'webex-messaging.openapi.json';
 export const spec: OpenApiDoc = JSON.parse(
-  readFileSync(new URL(`../openapi/${SPEC_ID}`, import.meta.url), 'utf8'),
+  readFileSync(new URL(`./openapi/${SPEC_ID}`, import.meta.url), 'utf8'),
 );
 
 const MEETINGS_ID = 'webex-meetings-subset.openapi.json';
-const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`../openapi/${MEETINGS_ID}`, import.meta.url), 'utf8'));
+const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`./openapi/${MEETINGS_ID}`, import.meta.url), 'utf8'));
 
 /** Paths (templates, without /v1) that Squared serves beyond the spec; callers may add to it. */
 export const extensions = new Set<string>(['/access_token']);

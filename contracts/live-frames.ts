@@ -1,0 +1,57 @@
+// The vocabulary of the live socket (docs/live-protocol.md, docs/meetings.md): the frames
+// each side sends, as discriminated unions, and the close codes. Shared by the gateway,
+// which validates and speaks them, and every client written in TypeScript.
+import type { SignalingAction } from './signaling-vocabulary.ts';
+
+/** What happened in a room, in the room's order: one entry of its log, as members see it. */
+export type ActivityEvent =
+  | 'message.created' | 'message.updated' | 'message.deleted'
+  | 'membership.created' | 'membership.updated' | 'membership.deleted'
+  | 'room.created' | 'room.updated' | 'room.deleted';
+
+export interface LiveEvent {
+  roomId: string;
+  seq: number;
+  event: ActivityEvent;
+  actorId: string;
+  created: string;
+  /** The resource in its REST shape, as members see it. */
+  data: Record<string, unknown>;
+}
+
+/** A meeting request; on the wire its arguments sit beside the envelope, here in `args`. */
+export interface MeetingFrame {
+  type: 'meeting';
+  id: string;
+  meetingId: string;
+  action: SignalingAction;
+  args: Record<string, unknown>;
+}
+
+export type ClientFrame =
+  | { type: 'hello'; token: string; resume?: Record<string, number> }
+  | { type: 'ping' }
+  | MeetingFrame;
+
+export interface MeetingErrorBody {
+  status: number;
+  code: string;
+  message: string;
+  /** With 429: when the socket may send again. */
+  retryAfterMs?: number;
+}
+
+export type ServerFrame =
+  | { type: 'ready'; sessionId: string; personId: string; heartbeatSeconds: number; positions: Record<string, number> }
+  | ({ type: 'event' } & LiveEvent)
+  | { type: 'pong' }
+  | { type: 'resync'; reason: 'backpressure' | 'unavailable'; positions: Record<string, number> }
+  | { type: 'error'; message: string; retryAfterMs?: number }
+  | { type: 'meeting.reply'; id: string; ok: true; result: unknown }
+  | { type: 'meeting.reply'; id: string; ok: false; error: MeetingErrorBody };
+
+export const CLOSE_RESYNC = 4000;
+export const CLOSE_UNAUTHORIZED = 4001;
+export const CLOSE_GOING_AWAY = 1001;
+/** The server cannot serve the session right now (an actor is unreachable): reconnect shortly, as before. */
+export const CLOSE_TRY_AGAIN_LATER = 1013;
