@@ -23,7 +23,7 @@ import { DuplicateMeetingError, type ConferenceStore, type Page } from '../inter
 import type { MeetingRecord, MeetingState, ParticipantRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { type Db, mapLimit, num, parseDoc, remove, upsert } from './db.ts';
-import { TS_BASE } from './room-store.ts';
+import { TS_BASE } from './room-write-path.ts';
 import { assertNextVersion, assertSameOwners } from '../meeting-checks.ts';
 
 const STATES: MeetingState[] = ['active', 'inProgress', 'ended'];
