@@ -28,12 +28,15 @@ import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage } from 'amqplib';
 import type { DeadLetter, QueueOptions, WorkQueue } from '../interfaces.ts';
+import { addHeartbeat, errorText, redact, withTimeout } from './broker-calls.ts';
+import { RabbitConsumer, type QueueLogger } from './consumer.ts';
+import {
+  ATTEMPT_HEADER, ATTEMPTS_HEADER, ERROR_HEADER, MAX_ERROR_CHARS, deadQueueName, delayQueueArgs, delayQueueName, mainQueueArgs, parseJob,
+  retryDelayMs, serializeJob, type QueueArgs,
+} from './topology.ts';
 
-export interface QueueLogger {
-  info(...args: unknown[]): void;
-  warn(...args: unknown[]): void;
-  error(...args: unknown[]): void;
-}
+export type { QueueLogger } from './consumer.ts';
+export { deadQueueName, delayQueueName } from './topology.ts';
 
 export interface RabbitWorkQueueOptions {
   /** e.g. amqp://guest:guest@127.0.0.1:5672 (a `heartbeat` query parameter is added when absent). */
@@ -48,72 +51,7 @@ export interface RabbitWorkQueueOptions {
   heartbeatSeconds?: number;
 }
 
-export const ATTEMPT_HEADER = 'x-squared-attempt';
-export const ATTEMPTS_HEADER = 'x-squared-attempts';
-export const ERROR_HEADER = 'x-squared-error';
-
-export const deadQueueName = (queue: string) => `${queue}.dead`;
-export const delayQueueName = (queue: string, delayMs: number) => `${queue}.delay.${delayMs}`;
-export const retryDelayMs = (options: QueueOptions, attempt: number) => Math.round(options.backoffMs * 2 ** (attempt - 1));
-
-/** Longest error text kept in a dead letter's header (headers share the frame size limit). */
-const MAX_ERROR_CHARS = 4000;
-
 const silentLogger: QueueLogger = { info() {}, warn() {}, error() {} };
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function errorText(err: unknown): string {
-  if (err instanceof Error) return err.message || err.name;
-  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
-}
-
-function serializeJob(job: unknown): Buffer {
-  const json = JSON.stringify(job);
-  if (json === undefined) throw new TypeError('a job must be JSON-serializable (got undefined, a function or a symbol)');
-  return Buffer.from(json, 'utf8');
-}
-
-function parseBody(content: Buffer): { ok: true; job: unknown } | { ok: false; raw: string } {
-  const raw = content.toString('utf8');
-  try {
-    return { ok: true, job: JSON.parse(raw) };
-  } catch {
-    return { ok: false, raw };
-  }
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(message)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-function addHeartbeat(url: string, seconds: number): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
-    return parsed.toString();
-  } catch {
-    return url;
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(invalid url)';
-  }
-}
-
-interface QueueArgs {
-  durable: true;
-  arguments?: Record<string, unknown>;
-}
 
 export class RabbitWorkQueue implements WorkQueue {
   readonly url: string;
@@ -253,14 +191,6 @@ export class RabbitWorkQueue implements WorkQueue {
     this.remember(queue, name);
   }
 
-  static mainArgs(): QueueArgs {
-    return { durable: true };
-  }
-
-  static delayArgs(queue: string, delayMs: number): QueueArgs {
-    return { durable: true, arguments: { 'x-message-ttl': delayMs, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': queue } };
-  }
-
   /** Publishes `body` to queue `target` (declared first, once per channel) and waits for the broker's confirm. */
   private async send(queue: string, target: string, args: QueueArgs, body: Buffer, headers: Record<string, unknown>, action: string): Promise<void> {
     const work = (async () => {
@@ -294,18 +224,18 @@ export class RabbitWorkQueue implements WorkQueue {
 
   async publish(queue: string, job: unknown): Promise<void> {
     const body = serializeJob(job);
-    await this.send(queue, queue, RabbitWorkQueue.mainArgs(), body, {}, `publish to ${queue}`);
+    await this.send(queue, queue, mainQueueArgs(), body, {}, `publish to ${queue}`);
   }
 
   /** Republishes a failed job for its next attempt, into the delay queue of the failed attempt. */
   async scheduleRetry(queue: string, body: Buffer, failedAttempt: number, options: QueueOptions): Promise<void> {
     const delay = retryDelayMs(options, failedAttempt);
-    await this.send(queue, delayQueueName(queue, delay), RabbitWorkQueue.delayArgs(queue, delay), body,
+    await this.send(queue, delayQueueName(queue, delay), delayQueueArgs(queue, delay), body,
       { [ATTEMPT_HEADER]: failedAttempt + 1 }, `schedule the retry of a job of ${queue}`);
   }
 
   async sendToDead(queue: string, body: Buffer, attempts: number, error: string): Promise<void> {
-    await this.send(queue, deadQueueName(queue), RabbitWorkQueue.mainArgs(), body,
+    await this.send(queue, deadQueueName(queue), mainQueueArgs(), body,
       { [ATTEMPTS_HEADER]: attempts, [ERROR_HEADER]: error.slice(0, MAX_ERROR_CHARS) }, `dead-letter a job of ${queue}`);
   }
 
@@ -345,12 +275,12 @@ export class RabbitWorkQueue implements WorkQueue {
     const out: DeadLetter[] = [];
     try {
       await withTimeout((async () => {
-        await this.declare(ch, queue, dead, RabbitWorkQueue.mainArgs());
+        await this.declare(ch, queue, dead, mainQueueArgs());
         while (out.length < max) {
           const msg: GetMessage | false = await ch.get(dead, { noAck: false });
           if (!msg) break;
           const headers = msg.properties.headers ?? {};
-          const parsed = parseBody(msg.content);
+          const parsed = parseJob(msg.content);
           out.push({
             job: parsed.ok ? parsed.job : parsed.raw,
             attempts: Number(headers[ATTEMPTS_HEADER] ?? 0),
@@ -399,152 +329,5 @@ export class RabbitWorkQueue implements WorkQueue {
     this.model = undefined;
     this.publisher = undefined;
     if (model) await model.close().catch(() => {});
-  }
-}
-
-interface Active {
-  model: ChannelModel;
-  ch: Channel;
-  consumerTag: string | undefined;
-  open: boolean;
-}
-
-class RabbitConsumer {
-  private readonly owner: RabbitWorkQueue;
-  private readonly queue: string;
-  private readonly handler: (job: unknown, attempt: number) => Promise<void>;
-  private readonly options: QueueOptions;
-  private readonly inFlight = new Set<Promise<void>>();
-  private active: Active | undefined;
-  private restarting: Promise<void> | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-
-  constructor(owner: RabbitWorkQueue, queue: string, handler: (job: unknown, attempt: number) => Promise<void>, options: QueueOptions) {
-    this.owner = owner;
-    this.queue = queue;
-    this.handler = handler;
-    this.options = options;
-  }
-
-  /** Declares the topology on a channel of its own and starts consuming with prefetch = concurrency. */
-  async start(model: ChannelModel): Promise<void> {
-    const ch = await model.createChannel();
-    const active: Active = { model, ch, consumerTag: undefined, open: true };
-    ch.on('error', (err) => this.owner.logger.warn(`RabbitMQ consumer channel of ${this.queue}: ${errorText(err)}`));
-    ch.on('close', () => {
-      active.open = false;
-      // A channel-level failure on a live connection: start again shortly. (On connection
-      // loss, the reconnection restarts every consumer.)
-      if (!this.stopped && this.active === active && this.owner.currentModel() === model) {
-        clearTimeout(this.restartTimer);
-        this.restartTimer = setTimeout(() => void this.restart(), 1000);
-      }
-    });
-    try {
-      await this.owner.declare(ch, this.queue, this.queue, RabbitWorkQueue.mainArgs());
-      await this.owner.declare(ch, this.queue, deadQueueName(this.queue), RabbitWorkQueue.mainArgs());
-      const delays = new Set<number>();
-      for (let attempt = 1; attempt < this.options.maxAttempts; attempt++) delays.add(retryDelayMs(this.options, attempt));
-      for (const delay of delays) await this.owner.declare(ch, this.queue, delayQueueName(this.queue, delay), RabbitWorkQueue.delayArgs(this.queue, delay));
-      await ch.prefetch(this.options.concurrency);
-      if (this.stopped) throw new Error('consumer stopped');
-      this.active = active;
-      const { consumerTag } = await ch.consume(this.queue, (msg) => this.onMessage(active, msg), { noAck: false });
-      active.consumerTag = consumerTag;
-    } catch (err) {
-      if (this.active === active) this.active = undefined;
-      await ch.close().catch(() => {});
-      throw err;
-    }
-  }
-
-  /** (Re)starts consuming on the current connection, once in-flight jobs are done; serialized. */
-  restart(): Promise<void> {
-    this.restarting ??= (async () => {
-      while (!this.stopped) {
-        const model = this.owner.currentModel();
-        if (!model) return; // the reconnection calls again
-        if (this.active?.open && this.active.model === model) return;
-        while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-        if (this.stopped || this.owner.currentModel() !== model) continue;
-        try {
-          await withTimeout(this.start(model), this.owner.operationTimeoutMs, `not started within ${this.owner.operationTimeoutMs} ms`);
-          return;
-        } catch (err) {
-          this.owner.logger.warn(`RabbitMQ: restarting the consumer of ${this.queue} failed (retrying): ${errorText(err)}`);
-          await sleep(1000);
-        }
-      }
-    })().finally(() => {
-      this.restarting = undefined;
-    });
-    return this.restarting;
-  }
-
-  private onMessage(active: Active, msg: ConsumeMessage | null): void {
-    if (msg === null) {
-      // The broker cancelled the consumer (e.g. the queue was deleted).
-      this.owner.logger.warn(`RabbitMQ cancelled the consumer of ${this.queue}`);
-      if (!this.stopped) {
-        active.open = false;
-        void active.ch.close().catch(() => {});
-      }
-      return;
-    }
-    const work = this.handle(active, msg);
-    this.inFlight.add(work);
-    void work.finally(() => this.inFlight.delete(work));
-  }
-
-  private async handle(active: Active, msg: ConsumeMessage): Promise<void> {
-    const header = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
-    const attempt = Number.isInteger(header) && header >= 1 ? header : 1;
-    const parsed = parseBody(msg.content);
-    try {
-      if (!parsed.ok) {
-        await this.owner.sendToDead(this.queue, msg.content, attempt, 'the message body is not JSON');
-      } else {
-        try {
-          await Promise.resolve().then(() => this.handler(parsed.job, attempt));
-        } catch (err) {
-          if (attempt >= this.options.maxAttempts) await this.owner.sendToDead(this.queue, msg.content, attempt, errorText(err));
-          else await this.owner.scheduleRetry(this.queue, msg.content, attempt, this.options);
-        }
-      }
-    } catch (err) {
-      // Could not republish: give the job back to the queue (after a pause, so a broker that
-      // refuses publishes does not make this spin); it keeps its attempt number.
-      this.owner.logger.error(`RabbitMQ: job of ${this.queue} requeued: ${errorText(err)}`);
-      await sleep(Math.min(1000, Math.max(100, this.options.backoffMs)));
-      try {
-        active.ch.nack(msg, false, true);
-      } catch {
-        // channel gone: the broker requeues it
-      }
-      return;
-    }
-    try {
-      active.ch.ack(msg);
-    } catch {
-      // channel gone: the broker requeues the job and it is delivered again (at least once)
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.restartTimer);
-    const active = this.active;
-    if (active?.open && active.consumerTag) {
-      try {
-        await withTimeout(active.ch.cancel(active.consumerTag), this.owner.operationTimeoutMs, 'cancel timed out');
-      } catch {
-        // channel or connection gone: nothing more will be delivered on it
-      }
-    }
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-    if (this.restarting) await this.restarting.catch(() => {});
-    if (this.active?.open) await this.active.ch.close().catch(() => {});
-    this.active = undefined;
   }
 }
