@@ -1,6 +1,7 @@
 // The uWebSockets.js side of live sync: a thin adapter from uWS sockets to LiveSession.
 import uws, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
-import type { LiveSession, LiveSocket } from './live-session.ts';
+import type { LiveSession } from './live-session.ts';
+import type { LiveSocket } from './live-session-host.ts';
 
 interface SocketData {
   session?: LiveSession;

@@ -9,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import type { Caller } from '../../contracts/caller.ts';
 import type { MeetingUpdate } from '../../routing/fanout/fanout.ts';
-import { LiveSession, type LiveSessionHost, type LiveSocket } from '../../gateway/live/live-session.ts';
+import { LiveSession } from '../../gateway/live/live-session.ts';
+import type { LiveSessionHost, LiveSocket } from '../../gateway/live/live-session-host.ts';
 
 const MEETING = 'a'.repeat(32);
 const PARTICIPANT = `${MEETING}_${'b'.repeat(32)}`;
