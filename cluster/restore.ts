@@ -1,0 +1,32 @@
+// `npm run restore -- <backup dir> [--data-dir <dir>]`: restores an embedded backup (made by
+// `npm run backup`) into an empty data directory (default SQUARED_DATA_DIR or ./data). It
+// refuses a non-empty data directory, and a backup that is incomplete, truncated or altered
+// (storage/embedded/backup-manifest.ts says what is checked), without writing anything.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { readConfig } from '../contracts/config.ts';
+import { restoreBackup } from '../storage/embedded/restore.ts';
+
+const USAGE = 'usage: npm run restore -- <backup dir> [--data-dir <empty dir>] (default data directory: SQUARED_DATA_DIR or ./data)';
+
+function fail(message: string): never {
+  process.stderr.write(`restore refused: ${message}\n`);
+  process.exit(1);
+}
+
+let parsed: { values: { 'data-dir'?: string }; positionals: string[] };
+try {
+  parsed = parseArgs({ options: { 'data-dir': { type: 'string' } }, allowPositionals: true });
+} catch (err) {
+  fail(`${(err as Error).message}\n${USAGE}`);
+}
+if (parsed.positionals.length !== 1) fail(`name exactly one backup directory.\n${USAGE}`);
+const backupDir = path.resolve(parsed.positionals[0]);
+const dataDir = path.resolve(parsed.values['data-dir'] ?? readConfig().dataDir);
+try {
+  const manifest = await restoreBackup({ backupDir, dataDir });
+  process.stdout.write(`restored ${backupDir} (Squared ${manifest.squaredVersion}, snapshot of ${manifest.snapshotAt}, `
+    + `${Object.keys(manifest.roomHeads).length} rooms) into ${dataDir}: start Squared on it with SQUARED_DATA_DIR=${dataDir} npm start\n`);
+} catch (err) {
+  fail((err as Error).message);
+}
