@@ -178,6 +178,18 @@ export function createPeopleService({ store, sessions, dataDir, adminEmail, admi
         },
       },
 
+      /** Internal: many people in one call (a message's mentions), in the order asked; null where unknown. */
+      resolveMany: {
+        visibility: 'public',
+        params: { people: { type: 'array', max: 1000, items: { type: 'object', props: { personId: p.optionalId, email: { type: 'string', max: 320, optional: true } } } } },
+        async handler(ctx: Context<{ people: { personId?: string; email?: string }[] }>) {
+          return Promise.all(ctx.params.people.map(async ({ personId, email }) => {
+            if (personId) return idKind(personId) === 'PEOPLE' ? ((await store.getPerson(personId)) ?? null) : null;
+            return email ? ((await store.getPersonByEmail(email)) ?? null) : null;
+          }));
+        },
+      },
+
       me: {
         async handler(ctx: Context) {
           return presentPerson(await loadPerson(callerOf(ctx).id));

@@ -1,3 +1,7 @@
+// The rooms actor's message actions: post (to a room, or to a person through their direct
+// room, created on first use), list, read, edit and delete. The caller's right to post or
+// edit is checked in the room's write queue before any markdown is rendered or any mention
+// looked up, and a message's mentions are resolved in one call to the people actor.
 import type { Context } from 'moleculer';
 import { callerOf, type Caller } from '../../contracts/caller.ts';
 import { Errors } from 'moleculer';
@@ -9,7 +13,7 @@ import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';
 import { parseMarkdown, type MentionTarget } from './markdown.ts';
 import { mustBeAbleToDeleteMessage, mustBeAbleToEditMessage, mustBeAbleToPost } from './policy.ts';
 import { presentDeletedMessage, presentMembership, presentMessage, presentRoom } from './presenters.ts';
-import type { RoomsContext } from './rooms-context.ts';
+import type { RoomsActions, RoomsContext } from './rooms-context.ts';
 
 // Webex's limit on a message, in bytes of text or markdown.
 const MAX_MESSAGE_BYTES = 7439;
@@ -23,7 +27,19 @@ interface Content {
   mentionedGroups?: string[];
 }
 
-export function messageActions(rc: RoomsContext) {
+type PersonTarget = Exclude<MentionTarget, { group: 'all' }>;
+type PersonLookup = { personId?: string; email?: string };
+
+/** One key per distinct person mentioned, however often. */
+const lookupKey = (target: PersonTarget) => ('personId' in target ? `id:${target.personId}` : `email:${target.personEmail}`);
+
+function mustFitMessageLimit(...values: (string | undefined)[]): void {
+  for (const value of values) {
+    if (value !== undefined && Buffer.byteLength(value) > MAX_MESSAGE_BYTES) throw badRequest(`A message may hold at most ${MAX_MESSAGE_BYTES} bytes.`);
+  }
+}
+
+export function messageActions(rc: RoomsContext): RoomsActions {
   const { store, log } = rc;
 
   const loadMessage = async (messageId: string) => {
@@ -32,24 +48,27 @@ export function messageActions(rc: RoomsContext) {
     return message;
   };
 
-  /** Renders markdown and resolves its mentions to people through the people actor. */
+  /** Renders markdown and resolves its mentions to people, all in one call to the people actor. */
   const renderContent = async (ctx: Context, text: string | undefined, markdown: string | undefined): Promise<Content> => {
-    for (const value of [text, markdown]) {
-      if (value !== undefined && Buffer.byteLength(value) > MAX_MESSAGE_BYTES) throw badRequest(`A message may hold at most ${MAX_MESSAGE_BYTES} bytes.`);
-    }
     if (markdown === undefined) return { text };
     const parsed = parseMarkdown(markdown);
-    const resolved = new Map<MentionTarget, string>();
+    const lookups = new Map<string, PersonLookup>();
     for (const target of parsed.targets) {
       if ('group' in target) continue;
-      const person = await ctx.call<PersonRecord | null, { personId?: string; email?: string }>('people.resolve',
-        'personId' in target ? { personId: target.personId } : { email: target.personEmail });
-      if (person) resolved.set(target, person.id);
+      lookups.set(lookupKey(target), 'personId' in target ? { personId: target.personId } : { email: target.personEmail });
     }
-    const { html, text: plain } = parsed.render((target) => resolved.get(target));
-    const people = [...new Set(resolved.values())];
+    const idOf = new Map<string, string>();
+    if (lookups.size > 0) {
+      const people = await ctx.call<(PersonRecord | null)[], { people: PersonLookup[] }>('people.resolveMany', { people: [...lookups.values()] });
+      [...lookups.keys()].forEach((key, i) => {
+        if (people[i]) idOf.set(key, people[i].id);
+      });
+    }
+    const resolve = (target: MentionTarget) => ('group' in target ? undefined : idOf.get(lookupKey(target)));
+    const { html, text: plain } = parsed.render(resolve);
+    const mentioned = [...new Set(parsed.targets.map(resolve).filter((id): id is string => id !== undefined))];
     const groups = parsed.targets.some((t) => 'group' in t) ? ['all'] : [];
-    return { text: text ?? plain, markdown, html, mentionedPeople: people.length ? people : undefined, mentionedGroups: groups.length ? groups : undefined };
+    return { text: text ?? plain, markdown, html, mentionedPeople: mentioned.length ? mentioned : undefined, mentionedGroups: groups.length ? groups : undefined };
   };
 
   /** The 1:1 room of two people, created on first use; concurrent first messages share one room. */
@@ -115,6 +134,7 @@ export function messageActions(rc: RoomsContext) {
 
   return {
     createMessage: {
+      visibility: 'published',
       params: {
         roomId: p.optionalId, toPersonId: p.optionalId, toPersonEmail: { ...p.email, optional: true }, parentId: p.optionalId,
         text: messageText, markdown: messageText,
@@ -126,23 +146,20 @@ export function messageActions(rc: RoomsContext) {
         const { roomId, toPersonId, toPersonEmail, parentId, files, attachments } = ctx.params;
         if ([roomId, toPersonId, toPersonEmail].filter(Boolean).length !== 1) throw badRequest('Exactly one of roomId, toPersonId or toPersonEmail is required.');
         if (!ctx.params.text && !ctx.params.markdown && !files?.length && !attachments?.length) throw badRequest('A message needs text, markdown, files or attachments.');
-        const content = await renderContent(ctx, ctx.params.text, ctx.params.markdown);
-        let target: PersonRecord | undefined;
-        let room: RoomRecord;
-        if (roomId) {
-          room = await rc.loadRoom(roomId);
-        } else {
-          target = await rc.resolvePerson(ctx, toPersonId ? { personId: toPersonId } : { email: toPersonEmail });
-          room = await directRoom(ctx, caller, target);
-        }
-        return log.append(room.id, async (firstSeq, now) => {
-          const { room: current, membership } = await rc.loadRoomAsMember(ctx, room.id);
+        mustFitMessageLimit(ctx.params.text, ctx.params.markdown);
+        const target = roomId ? undefined : await rc.resolvePerson(ctx, toPersonId ? { personId: toPersonId } : { email: toPersonEmail });
+        const postTo = target ? (await directRoom(ctx, caller, target)).id : roomId!;
+        // Rendered once the caller may post, and only once if a conflicting write re-plans.
+        let content: Content | undefined;
+        return log.append(postTo, async (firstSeq, now) => {
+          const { room: current, membership } = await rc.loadRoomAsMember(ctx, postTo);
           mustBeAbleToPost(current, membership);
           if (parentId) {
             const parent = await store.getMessage(parentId);
             if (!parent || parent.roomId !== current.id) throw badRequest('The parent message is not in this room.');
             if (parent.parentId) throw badRequest('A reply cannot have replies; reply to the thread\'s first message.');
           }
+          content ??= await renderContent(ctx, ctx.params.text, ctx.params.markdown);
           const message: MessageRecord = {
             id: newId('MESSAGE'), roomId: current.id, roomType: current.type, seq: firstSeq, parentId,
             personId: caller.id, personEmail: caller.email, toPersonId: target?.id, toPersonEmail: target?.emails[0],
@@ -159,6 +176,7 @@ export function messageActions(rc: RoomsContext) {
     },
 
     listMessages: {
+      visibility: 'published',
       params: {
         roomId: p.id, parentId: p.optionalId, mentionedPeople: { type: 'string', max: 200, optional: true },
         before: { type: 'string', max: 64, optional: true }, beforeMessage: p.optionalId, max: p.max(50), cursor: p.cursor,
@@ -180,6 +198,7 @@ export function messageActions(rc: RoomsContext) {
     },
 
     listDirectMessages: {
+      visibility: 'published',
       params: { personId: p.optionalId, personEmail: { ...p.email, optional: true }, parentId: p.optionalId, max: p.max(50), cursor: p.cursor },
       async handler(ctx: Context<{ personId?: string; personEmail?: string; parentId?: string; max: number; cursor?: string }>) {
         const caller = callerOf(ctx);
@@ -193,6 +212,7 @@ export function messageActions(rc: RoomsContext) {
     },
 
     getMessage: {
+      visibility: 'published',
       params: { messageId: p.id },
       async handler(ctx: Context<{ messageId: string }>) {
         const message = await loadMessage(ctx.params.messageId);
@@ -204,23 +224,25 @@ export function messageActions(rc: RoomsContext) {
     },
 
     updateMessage: {
+      visibility: 'published',
       params: { messageId: p.id, roomId: p.id, text: messageText, markdown: messageText },
       async handler(ctx: Context<{ messageId: string; roomId: string; text?: string; markdown?: string }>) {
         const caller = callerOf(ctx);
         const { messageId, roomId, text, markdown } = ctx.params;
         if (!text && !markdown) throw badRequest('text or markdown is required.');
-        const content = await renderContent(ctx, text, markdown);
-        const original = await loadMessage(messageId);
-        // Membership first: a non-member must not learn which room a message is in.
-        await rc.loadRoomAsMember(ctx, original.roomId).catch(() => {
-          throw notFound('Message not found.');
-        });
-        if (original.roomId !== roomId) throw badRequest('The message is not in this room.');
+        mustFitMessageLimit(text, markdown);
+        // Rendered once the caller may edit, and only once if a conflicting write re-plans.
+        let content: Content | undefined;
         return log.append(roomId, async (_firstSeq, now) => {
-          const { room } = await rc.loadRoomAsMember(ctx, roomId);
           const message = await loadMessage(messageId);
+          // Membership first: a non-member must not learn which room a message is in.
+          const { room } = await rc.loadRoomAsMember(ctx, message.roomId).catch(() => {
+            throw notFound('Message not found.');
+          });
+          if (message.roomId !== roomId) throw badRequest('The message is not in this room.');
           mustBeAbleToEditMessage(message, caller.id);
           if (room.isReadOnly) throw locked('The room is read-only.');
+          content ??= await renderContent(ctx, text, markdown);
           const updated: MessageRecord = {
             ...message, text: undefined, markdown: undefined, html: undefined, mentionedPeople: undefined, mentionedGroups: undefined,
             ...content, updated: now, editCount: message.editCount + 1,
@@ -235,6 +257,7 @@ export function messageActions(rc: RoomsContext) {
     },
 
     removeMessage: {
+      visibility: 'published',
       params: { messageId: p.id },
       async handler(ctx: Context<{ messageId: string }>) {
         const caller = callerOf(ctx);

@@ -1,6 +1,6 @@
 // What every rooms action needs: the store, the room log, and look-ups that raise the
 // right error. Other actors' data (people, teams) is reached through their actions only.
-import type { Context } from 'moleculer';
+import type { Context, ServiceSchema } from 'moleculer';
 import { callerOf, isSystemCall } from '../../contracts/caller.ts';
 import { notFound } from '../../contracts/errors.ts';
 import { idKind } from '../../contracts/ids.ts';
@@ -8,6 +8,9 @@ import type { RoomStore } from '../../storage/interfaces.ts';
 import type { MembershipRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
 import { mustBeMember } from './policy.ts';
 import type { RoomLog } from './room-log.ts';
+
+/** A group of the rooms actor's actions, typed so that each one's `visibility` is checked. */
+export type RoomsActions = NonNullable<ServiceSchema['actions']>;
 
 export interface RoomsContext {
   store: RoomStore;

@@ -41,7 +41,7 @@ test('markdown renders safely and resolves mentions', () => {
   const { html, text } = parsed.render((t) => ('personEmail' in t ? 'BOB_ID' : undefined));
   assert.match(html, /<strong>hi<\/strong>/);
   assert.doesNotMatch(html, /<img|href="javascript/i);
-  assert.match(html, /<spark-mention data-object-type="person" data-object-id="BOB_ID">Bob &#38; &#34;Co&#34;<\/spark-mention>/);
+  assert.match(html, /<spark-mention data-object-type="person" data-object-id="BOB_ID">Bob &amp; &quot;Co&quot;<\/spark-mention>/);
   assert.match(html, /data-group-type="all"/);
   assert.deepEqual(parsed.targets, [{ personEmail: 'bob@example.com' }, { group: 'all' }]);
   assert.match(text, /Bob & "Co"/);
