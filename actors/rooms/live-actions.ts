@@ -1,9 +1,12 @@
 // What the gateways need to run live sync: a person's rooms with their heads, and replay
-// of the activities a person may see after given positions.
+// of the activities a person may see after given positions. Both are internal
+// (visibility 'public'): the gateway's live-session machinery calls them for the person a
+// socket signed in as, and they trust the personId they are given, so no client route may
+// name them.
 import type { Context } from 'moleculer';
 import * as p from '../params.ts';
 import type { Activity } from '../../storage/records.ts';
-import type { RoomsContext } from './rooms-context.ts';
+import type { RoomsActions, RoomsContext } from './rooms-context.ts';
 
 /** The seq ranges [from, to] of a room a person may see; `to` open while still a member. */
 type Span = { from: number; to: number };
@@ -12,7 +15,7 @@ type Span = { from: number; to: number };
 // answers stop near this many bytes and say where they stopped.
 const REPLY_BUDGET_BYTES = 512 * 1024;
 
-export function liveActions(rc: RoomsContext) {
+export function liveActions(rc: RoomsContext): RoomsActions {
   const { store } = rc;
 
   const visibleSpans = async (roomId: string, personId: string): Promise<Span[]> => {
@@ -32,6 +35,7 @@ export function liveActions(rc: RoomsContext) {
   return {
     /** The rooms a person is in now, each with its head and where the person joined. */
     liveRooms: {
+      visibility: 'public',
       params: { personId: p.id },
       async handler(ctx: Context<{ personId: string }>) {
         const roomIds = await store.roomIdsOf(ctx.params.personId);
@@ -50,6 +54,7 @@ export function liveActions(rc: RoomsContext) {
      * `limit` per room; `upTo` is the last seq examined, the position to continue from.
      */
     replay: {
+      visibility: 'public',
       params: {
         personId: p.id,
         positions: { type: 'record', key: { type: 'string', max: 200 }, value: { type: 'number', integer: true, min: 0 } },

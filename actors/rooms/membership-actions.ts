@@ -6,9 +6,9 @@ import * as p from '../params.ts';
 import type { MembershipRecord } from '../../storage/records.ts';
 import { mustBeAbleToAssignModerators, mustBeAbleToManageMembers, mustBeAbleToRemoveMember } from './policy.ts';
 import { presentMembership } from './presenters.ts';
-import type { RoomsContext } from './rooms-context.ts';
+import type { RoomsActions, RoomsContext } from './rooms-context.ts';
 
-export function membershipActions(rc: RoomsContext) {
+export function membershipActions(rc: RoomsContext): RoomsActions {
   const { store, log } = rc;
 
   const loadMembership = async (membershipId: string) => {
@@ -19,6 +19,7 @@ export function membershipActions(rc: RoomsContext) {
 
   return {
     createMembership: {
+      visibility: 'published',
       params: { roomId: p.id, personId: p.optionalId, personEmail: { ...p.email, optional: true }, isModerator: p.flag },
       async handler(ctx: Context<{ roomId: string; personId?: string; personEmail?: string; isModerator?: boolean }>) {
         const caller = callerOf(ctx);
@@ -45,6 +46,7 @@ export function membershipActions(rc: RoomsContext) {
     },
 
     listMemberships: {
+      visibility: 'published',
       params: { roomId: p.optionalId, personId: p.optionalId, personEmail: { ...p.email, optional: true }, max: p.max(100), cursor: p.cursor },
       async handler(ctx: Context<{ roomId?: string; personId?: string; personEmail?: string; max: number; cursor?: string }>) {
         const caller = callerOf(ctx);
@@ -70,6 +72,7 @@ export function membershipActions(rc: RoomsContext) {
     },
 
     getMembership: {
+      visibility: 'published',
       params: { membershipId: p.id },
       async handler(ctx: Context<{ membershipId: string }>) {
         const membership = await loadMembership(ctx.params.membershipId);
@@ -81,6 +84,7 @@ export function membershipActions(rc: RoomsContext) {
     },
 
     updateMembership: {
+      visibility: 'published',
       params: { membershipId: p.id, isModerator: p.flag, isRoomHidden: p.flag },
       async handler(ctx: Context<{ membershipId: string; isModerator?: boolean; isRoomHidden?: boolean }>) {
         const caller = callerOf(ctx);
@@ -102,6 +106,7 @@ export function membershipActions(rc: RoomsContext) {
     },
 
     removeMembership: {
+      visibility: 'published',
       params: { membershipId: p.id },
       async handler(ctx: Context<{ membershipId: string }>) {
         const caller = callerOf(ctx);

@@ -1,10 +1,12 @@
-// Records as the REST API and the live stream show them: internal fields dropped.
+// Records as the REST API and the live stream show them: internal fields dropped, and
+// fields without a value left out.
 import type { MembershipRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
+import { withValues } from '../present.ts';
 
 export function presentRoom(room: RoomRecord, viewerId?: string): Record<string, unknown> {
   // A direct room is titled, for each of its two members, with the other one's name.
   const other = room.directNames && Object.entries(room.directNames).find(([id]) => id !== viewerId);
-  return {
+  return withValues({
     id: room.id,
     title: other ? other[1] : room.title,
     type: room.type,
@@ -18,11 +20,11 @@ export function presentRoom(room: RoomRecord, viewerId?: string): Record<string,
     lastActivity: room.lastActivity,
     creatorId: room.creatorId,
     created: room.created,
-  };
+  });
 }
 
 export function presentMembership(m: MembershipRecord): Record<string, unknown> {
-  return {
+  return withValues({
     id: m.id,
     roomId: m.roomId,
     personId: m.personId,
@@ -34,11 +36,11 @@ export function presentMembership(m: MembershipRecord): Record<string, unknown> 
     isMonitor: m.isMonitor,
     roomType: m.roomType,
     created: m.created,
-  };
+  });
 }
 
 export function presentMessage(m: MessageRecord): Record<string, unknown> {
-  return {
+  return withValues({
     id: m.id,
     parentId: m.parentId,
     roomId: m.roomId,
@@ -55,10 +57,10 @@ export function presentMessage(m: MessageRecord): Record<string, unknown> {
     mentionedGroups: m.mentionedGroups,
     created: m.created,
     updated: m.updated,
-  };
+  });
 }
 
 /** What members learn of a deleted message: that it existed, not what it said. */
 export function presentDeletedMessage(m: MessageRecord): Record<string, unknown> {
-  return { id: m.id, roomId: m.roomId, roomType: m.roomType, personId: m.personId, personEmail: m.personEmail, created: m.created };
+  return withValues({ id: m.id, roomId: m.roomId, roomType: m.roomType, personId: m.personId, personEmail: m.personEmail, created: m.created });
 }

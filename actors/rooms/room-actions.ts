@@ -8,7 +8,7 @@ import type { MembershipRecord, RoomRecord } from '../../storage/records.ts';
 import { mustBeAbleToDeleteRoom, mustBeAbleToManageRoom } from './policy.ts';
 import { presentMembership, presentRoom } from './presenters.ts';
 import type { ActivityDraft } from './room-log.ts';
-import type { RoomsContext } from './rooms-context.ts';
+import type { RoomsActions, RoomsContext } from './rooms-context.ts';
 
 const roomFields = {
   title: { type: 'string', min: 1, max: 256, trim: true, optional: true },
@@ -22,7 +22,7 @@ const roomFields = {
 
 type RoomInput = { title?: string; description?: string; teamId?: string; classificationId?: string; isLocked?: boolean; isAnnouncementOnly?: boolean; isPublic?: boolean; isReadOnly?: boolean };
 
-export function roomActions(rc: RoomsContext) {
+export function roomActions(rc: RoomsContext): RoomsActions {
   const { store, log } = rc;
 
   /** A room is visible to its members, and a team's rooms to the team's members. */
@@ -36,6 +36,7 @@ export function roomActions(rc: RoomsContext) {
 
   return {
     create: {
+      visibility: 'published',
       params: { ...roomFields, title: { ...roomFields.title, optional: false } },
       async handler(ctx: Context<RoomInput & { title: string }>) {
         const caller = callerOf(ctx);
@@ -68,6 +69,7 @@ export function roomActions(rc: RoomsContext) {
     },
 
     list: {
+      visibility: 'published',
       params: {
         teamId: p.optionalId,
         type: { type: 'enum', values: ['direct', 'group'], optional: true },
@@ -85,6 +87,7 @@ export function roomActions(rc: RoomsContext) {
     },
 
     get: {
+      visibility: 'published',
       params: { roomId: p.id },
       async handler(ctx: Context<{ roomId: string }>) {
         return presentRoom(await loadVisibleRoom(ctx, ctx.params.roomId), callerOf(ctx).id);
@@ -92,6 +95,7 @@ export function roomActions(rc: RoomsContext) {
     },
 
     update: {
+      visibility: 'published',
       params: { roomId: p.id, ...roomFields, isReadOnly: p.flag },
       async handler(ctx: Context<RoomInput & { roomId: string }>) {
         const caller = callerOf(ctx);
@@ -140,6 +144,7 @@ export function roomActions(rc: RoomsContext) {
     },
 
     remove: {
+      visibility: 'published',
       params: { roomId: p.id },
       async handler(ctx: Context<{ roomId: string }>) {
         const caller = callerOf(ctx);

@@ -1,5 +1,8 @@
 // The `rooms` actor: rooms, memberships, messages and each room's activity log. It owns
 // every room's sequence; in a cluster the Shard strategy routes a room's calls to one node.
+// Actions marked 'published' are those the gateway's routes call for a client (the teams
+// actor calls some too, as a system call); each checks its caller itself. The live-sync
+// actions are 'public': internal, trusting the person they are given.
 import type { ServiceSchema } from 'moleculer';
 import type { Fanout } from '../../routing/fanout/fanout.ts';
 import type { RoomStore } from '../../storage/interfaces.ts';
@@ -7,6 +10,7 @@ import type { Activity } from '../../storage/records.ts';
 import { liveActions } from './live-actions.ts';
 import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
+import { operatorActions } from './operator-actions.ts';
 import { roomActions } from './room-actions.ts';
 import { RoomLog } from './room-log.ts';
 import { createRoomsContext } from './rooms-context.ts';
@@ -25,6 +29,7 @@ export function createRoomsService({ store, fanout }: { store: RoomStore; fanout
       ...membershipActions(rc),
       ...messageActions(rc),
       ...liveActions(rc),
+      ...operatorActions(rc),
     },
   };
 }

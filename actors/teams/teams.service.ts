@@ -6,11 +6,12 @@ import { callerOf, type CallMeta } from '../../contracts/caller.ts';
 import { ApiError, conflict, forbidden, notFound } from '../../contracts/errors.ts';
 import { idKind, newId } from '../../contracts/ids.ts';
 import * as p from '../params.ts';
+import { withValues } from '../present.ts';
 import { DuplicateMemberError, type TeamStore } from '../../storage/interfaces.ts';
 import type { PersonRecord, TeamMembershipRecord, TeamRecord } from '../../storage/records.ts';
 
-const presentTeam = (t: TeamRecord) => ({ id: t.id, name: t.name, description: t.description, creatorId: t.creatorId, created: t.created });
-const presentTeamMembership = (m: TeamMembershipRecord) => ({
+const presentTeam = (t: TeamRecord) => withValues({ id: t.id, name: t.name, description: t.description, creatorId: t.creatorId, created: t.created });
+const presentTeamMembership = (m: TeamMembershipRecord) => withValues({
   id: m.id, teamId: m.teamId, personId: m.personId, personEmail: m.personEmail, personDisplayName: m.personDisplayName,
   personOrgId: m.personOrgId, isModerator: m.isModerator, created: m.created,
 });
@@ -69,7 +70,9 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
   return {
     name: 'teams',
     actions: {
+      /** Internal: the rooms actor asks it for a team's rooms; it trusts the ids it is given. */
       isMember: {
+        visibility: 'public',
         params: { teamId: p.id, personId: p.id },
         async handler(ctx: Context<{ teamId: string; personId: string }>) {
           return idKind(ctx.params.teamId) === 'TEAM' && (await store.findTeamMembership(ctx.params.teamId, ctx.params.personId)) !== undefined;
@@ -77,6 +80,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       create: {
+        visibility: 'published',
         params: { name: { type: 'string', min: 1, max: 256, trim: true }, description: p.text(2048) },
         async handler(ctx: Context<{ name: string; description?: string }>) {
           const caller = callerOf(ctx);
@@ -94,6 +98,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       list: {
+        visibility: 'published',
         params: { max: p.max(100), cursor: p.cursor },
         async handler(ctx: Context<{ max: number; cursor?: string }>) {
           const page = await store.listTeamsOf(callerOf(ctx).id, { max: ctx.params.max, after: ctx.params.cursor });
@@ -102,6 +107,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       get: {
+        visibility: 'published',
         params: { teamId: p.id },
         async handler(ctx: Context<{ teamId: string }>) {
           return presentTeam((await loadTeamAsMember(ctx, ctx.params.teamId)).team);
@@ -109,6 +115,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       update: {
+        visibility: 'published',
         params: { teamId: p.id, name: { type: 'string', min: 1, max: 256, trim: true, optional: true }, description: p.text(2048) },
         async handler(ctx: Context<{ teamId: string; name?: string; description?: string }>) {
           const { team, membership } = await loadTeamAsMember(ctx, ctx.params.teamId);
@@ -120,6 +127,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       remove: {
+        visibility: 'published',
         params: { teamId: p.id },
         async handler(ctx: Context<{ teamId: string }>) {
           const { team, membership } = await loadTeamAsMember(ctx, ctx.params.teamId);
@@ -138,6 +146,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       createMembership: {
+        visibility: 'published',
         params: { teamId: p.id, personId: p.optionalId, personEmail: { ...p.email, optional: true }, isModerator: p.flag },
         async handler(ctx: Context<{ teamId: string; personId?: string; personEmail?: string; isModerator?: boolean }>) {
           const { team, membership } = await loadTeamAsMember(ctx, ctx.params.teamId);
@@ -150,6 +159,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       listMemberships: {
+        visibility: 'published',
         params: { teamId: p.id, max: p.max(100), cursor: p.cursor },
         async handler(ctx: Context<{ teamId: string; max: number; cursor?: string }>) {
           await loadTeamAsMember(ctx, ctx.params.teamId);
@@ -159,6 +169,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       getMembership: {
+        visibility: 'published',
         params: { membershipId: p.id },
         async handler(ctx: Context<{ membershipId: string }>) {
           const target = await loadTeamMembership(ctx.params.membershipId);
@@ -170,6 +181,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       updateMembership: {
+        visibility: 'published',
         params: { membershipId: p.id, isModerator: { type: 'boolean', convert: true } },
         async handler(ctx: Context<{ membershipId: string; isModerator: boolean }>) {
           const target = await loadTeamMembership(ctx.params.membershipId);
@@ -182,6 +194,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
       },
 
       removeMembership: {
+        visibility: 'published',
         params: { membershipId: p.id },
         async handler(ctx: Context<{ membershipId: string }>) {
           const target = await loadTeamMembership(ctx.params.membershipId);

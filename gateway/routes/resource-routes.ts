@@ -8,7 +8,15 @@ interface Page {
 }
 
 export const fromQuery = (ctx: RouteContext) => ({ ...ctx.request.query, ...ctx.request.params });
-export const fromBody = (ctx: RouteContext) => ({ ...ctx.body, ...ctx.request.params });
+export const fromBody = (ctx: RouteContext) => ({ ...withoutNulls(ctx.body), ...ctx.request.params });
+
+/**
+ * A top-level field sent as `null` is treated as absent (the README's Webex conventions):
+ * Webex's schemas have no nullable fields, and clients send `null` for "no value".
+ */
+export function withoutNulls(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([, value]) => value !== null));
+}
 
 interface ListOptions {
   /** A listing that takes its filters in a body (a Webex "query" endpoint) is a POST. */
@@ -22,7 +30,7 @@ export function listRoute(path: string, action: string, { method = 'get', presen
     method,
     path,
     async handle(ctx): Promise<Reply> {
-      const page = await ctx.call<Page>(action, method === 'get' ? fromQuery(ctx) : { ...ctx.request.query, ...ctx.body });
+      const page = await ctx.call<Page>(action, method === 'get' ? fromQuery(ctx) : { ...ctx.request.query, ...withoutNulls(ctx.body) });
       const headers: Record<string, string> = {};
       if (page.next) headers.Link = `<${ctx.url(ctx.request.path, { ...ctx.request.query, cursor: page.next })}>; rel="next"`;
       const items = present ? page.items.map((item) => present(ctx, item as never)) : page.items;

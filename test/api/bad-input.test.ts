@@ -85,6 +85,9 @@ const allows = (methods: string) => (response: ApiResponse) => {
   assert.deepEqual(allow.split(',').map((m) => m.trim()).sort(), methods.split(',').sort());
 };
 const deepArray = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+const lacks = (...fields: string[]) => (response: ApiResponse) => {
+  for (const field of fields) assert.ok(!(field in response.body), `no ${field} in ${response.text}`);
+};
 
 const rows: Row[] = [
   // Bodies that are not a JSON object
@@ -112,6 +115,12 @@ const rows: Row[] = [
   { name: 'an unknown room type', method: 'GET', path: '/v1/rooms?type=secret', expect: 400 },
   { name: 'a before that is not a date', method: 'GET', path: '/v1/messages?roomId={room}&before=yesterday', expect: 400 },
   { name: 'an invalid email', method: 'POST', path: '/v1/memberships', body: { roomId: '{room}', personEmail: 'not-an-email' }, expect: 400 },
+
+  // `null` for a field is as if it were absent (README, Webex conventions); no response carries `null`
+  { name: 'null markdown on an edit', method: 'PUT', path: '/v1/messages/{message}', body: { roomId: '{room}', text: 'edited', markdown: null }, expect: 200, check: lacks('markdown', 'html') },
+  { name: 'null optional fields of a message', method: 'POST', path: '/v1/messages', body: { roomId: '{room}', text: 'hi', markdown: null, parentId: null, files: null }, expect: 200, check: lacks('markdown', 'parentId', 'files') },
+  { name: 'null optional fields of a room', method: 'POST', path: '/v1/rooms', body: { title: 'Nulls', description: null, teamId: null, classificationId: null, isLocked: null }, expect: 200, check: lacks('description', 'teamId', 'classificationId') },
+  { name: 'null description of a team', method: 'POST', path: '/v1/teams', body: { name: 'Null team', description: null }, expect: 200, check: lacks('description') },
 
   // Unknown ids of every kind of resource
   { name: 'an unknown room', method: 'GET', path: '/v1/rooms/{unknownRoom}', expect: 404 },
