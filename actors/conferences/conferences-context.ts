@@ -99,10 +99,12 @@ export class ConferencesContext {
    * that nobody has to ask for it); answers the new state.
    */
   publish(live: LiveMeeting): MeetingState {
-    const { state, delta } = live.advance();
+    const { state, delta, lobby } = live.advance();
     this.fanout.publish(meetingTopic(live.meeting.id), {
       meetingId: live.meeting.id, version: state.version, after: delta.after, participantIds: state.participants.map((p) => p.id),
       frame: JSON.stringify(delta), ...(delta.after === 0 ? { full: JSON.stringify(state) } : {}),
+      // Participants in the lobby get their lobby view instead of the meeting's state.
+      ...(Object.keys(lobby).length > 0 ? { lobby } : {}),
     });
     return state;
   }
@@ -214,12 +216,26 @@ export class ConferencesContext {
     }
   }
 
-  /** The meeting is visible to its host, to whoever sees its room, and to its participants. */
-  async mustSee(ctx: Context, live: LiveMeeting): Promise<void> {
+  /**
+   * Who may see a meeting (its details over REST, its state and roster on the live socket):
+   * its host, whoever is in it now (joined, not waiting in the lobby), and, for a room
+   * meeting, whoever sees the room. Knocking is not enough, and neither is having been in
+   * it once: a lobby shows only the meeting's title and state (LiveMeeting.lobbyState), and
+   * a past participant record is history, not a right. There are no invitees in Squared.
+   */
+  async maySee(ctx: Context, live: LiveMeeting): Promise<boolean> {
     const caller = callerOf(ctx);
-    if (this.isHost(caller, live)) return;
-    if (live.meeting.roomId && (await this.seesRoom(ctx, live.meeting.roomId))) return;
-    if ((await this.store.listParticipants(live.meeting.id)).some((p) => p.personId === caller.id)) return;
-    throw notFound('Meeting not found.');
+    if (this.isHost(caller, live) || this.isIn(caller, live)) return true;
+    return Boolean(live.meeting.roomId) && (await this.seesRoom(ctx, live.meeting.roomId!));
+  }
+
+  /** As maySee, with a 404 for those who may not: as in Webex, a meeting's existence stays private. */
+  async mustSee(ctx: Context, live: LiveMeeting): Promise<void> {
+    if (!(await this.maySee(ctx, live))) throw notFound('Meeting not found.');
+  }
+
+  /** Whether the caller is in the meeting now: one of their participants has joined (lobby waiting is not in). */
+  isIn(caller: Caller, live: LiveMeeting): boolean {
+    return [...live.participants.values()].some((p) => p.personId === caller.id && p.state === 'joined');
   }
 }

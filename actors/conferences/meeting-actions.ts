@@ -10,6 +10,7 @@ import * as p from '../params.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import { placeMeeting } from './placement.ts';
 import { presentMeeting } from './presenters.ts';
+import { givenTimes, listingWindow, schedule } from './meeting-times.ts';
 import { endMeeting } from './roster.ts';
 
 const editable = {
@@ -33,38 +34,19 @@ interface Editable {
   enabledJoinBeforeHost?: boolean;
 }
 
-const HOUR = 3_600_000;
-
-/** Checks and normalizes times and zone; start must come before end. */
-function schedule(input: Editable, current?: MeetingRecord): Pick<MeetingRecord, 'start' | 'end' | 'timezone'> {
-  const time = (value: string | undefined, field: string, fallback: string) => {
-    if (value === undefined) return fallback;
-    const ms = Date.parse(value);
-    if (Number.isNaN(ms)) throw badRequest(`${field} must be an ISO 8601 date and time.`);
-    return new Date(ms).toISOString();
-  };
-  const now = Date.now();
-  const start = time(input.start, 'start', current?.start ?? new Date(now).toISOString());
-  const end = time(input.end, 'end', current?.end ?? new Date(Date.parse(start) + HOUR).toISOString());
-  if (Date.parse(end) <= Date.parse(start)) throw badRequest('end must be after start.');
-  const timezone = input.timezone ?? current?.timezone ?? 'UTC';
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone });
-  } catch {
-    throw badRequest(`${timezone} is not an IANA time zone.`);
-  }
-  return { start, end, timezone };
-}
+/** Pages of meetings before a listing's `from` skipped in one request (bounded work per request). */
+const SKIPPED_PAGES = 5;
 
 const newPassword = () => randomUUID().replaceAll('-', '').slice(0, 10);
 
 export function meetingActions(cc: ConferencesContext) {
-  const update = async (ctx: Context<Editable & { meetingId: string }>) =>
-    cc.withMeeting(ctx.params.meetingId, async (live) => {
+  const update = async (ctx: Context<Editable & { meetingId: string }>) => {
+    const { meetingId: _, ...input } = ctx.params;
+    const times = givenTimes(input);
+    return cc.withMeeting(ctx.params.meetingId, async (live) => {
       await cc.mustSee(ctx, live);
       cc.mustHost(ctx, live);
-      const { meetingId: _, ...input } = ctx.params;
-      const change: Partial<MeetingRecord> = { ...schedule(input, live.meeting) };
+      const change: Partial<MeetingRecord> = { ...schedule(times, live.meeting) };
       if (input.title !== undefined) change.title = input.title;
       if (input.agenda !== undefined) change.agenda = input.agenda;
       if (input.password !== undefined) change.password = input.password;
@@ -73,12 +55,15 @@ export function meetingActions(cc: ConferencesContext) {
       if (live.participants.size > 0) cc.publish(live);
       return presentMeeting(live.meeting);
     });
+  };
 
   return {
     create: {
+      visibility: 'published' as const,
       params: { ...editable, start: optional(editable.start), end: optional(editable.end), roomId: p.optionalId, adhoc: p.flag },
       async handler(ctx: Context<Editable & { title: string; roomId?: string }>) {
         const caller = callerOf(ctx);
+        const times = givenTimes(ctx.params);
         if (ctx.params.roomId && !(await cc.seesRoom(ctx, ctx.params.roomId))) throw notFound('Room not found.');
         const now = new Date().toISOString();
         const meeting: MeetingRecord = {
@@ -87,7 +72,7 @@ export function meetingActions(cc: ConferencesContext) {
           title: ctx.params.title,
           agenda: ctx.params.agenda,
           password: ctx.params.password ?? newPassword(),
-          ...schedule(ctx.params),
+          ...schedule(times),
           hostUserId: caller.id,
           hostEmail: caller.email,
           hostDisplayName: caller.displayName,
@@ -111,16 +96,31 @@ export function meetingActions(cc: ConferencesContext) {
     },
 
     list: {
-      params: { roomId: p.optionalId, state: { type: 'enum', values: ['active', 'inProgress', 'ended'], optional: true }, max: p.max(10, 100), cursor: p.cursor },
-      async handler(ctx: Context<{ roomId?: string; state?: MeetingState; max: number; cursor?: string }>) {
+      visibility: 'published' as const,
+      params: {
+        roomId: p.optionalId, state: { type: 'enum', values: ['active', 'inProgress', 'ended'], optional: true }, max: p.max(10, 100), cursor: p.cursor,
+        from: optional(editable.start), to: optional(editable.start),
+      },
+      async handler(ctx: Context<{ roomId?: string; state?: MeetingState; max: number; cursor?: string; from?: string; to?: string }>) {
         const { roomId, state, max, cursor } = ctx.params;
+        const { from, to } = listingWindow(ctx.params);
         if (roomId && !(await cc.seesRoom(ctx, roomId))) throw notFound('Room not found.');
-        const page = await cc.store.listMeetings({ ...(roomId ? { roomId } : { hostUserId: callerOf(ctx).id }), state, max, after: cursor });
-        return { items: page.items.map(presentMeeting), next: page.next };
+        const query = { ...(roomId ? { roomId } : { hostUserId: callerOf(ctx).id }), state, max };
+        let page = await cc.store.listMeetings({ ...query, after: cursor });
+        // Meetings come in start order, so those before `from` come first: a few pages of
+        // them are skipped here; past that the page is empty and its Link goes on from there.
+        for (let skipped = 0; from && page.next && page.items.at(-1)!.start < from && skipped < SKIPPED_PAGES; skipped++) {
+          page = await cc.store.listMeetings({ ...query, after: page.next });
+        }
+        const items = page.items.filter((m) => (!from || m.start >= from) && (!to || m.start < to));
+        // Past `to`, nothing later can be in the window: no next page.
+        const next = to && page.items.some((m) => m.start >= to) ? undefined : page.next;
+        return { items: items.map(presentMeeting), next };
       },
     },
 
     get: {
+      visibility: 'published' as const,
       params: { meetingId: p.id },
       handler: (ctx: Context<{ meetingId: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {
@@ -130,16 +130,18 @@ export function meetingActions(cc: ConferencesContext) {
     },
 
     /** PUT: the whole editable set; title, start and end are required, as in Webex. */
-    update: { params: { meetingId: p.id, ...editable }, handler: update },
+    update: { visibility: 'published' as const, params: { meetingId: p.id, ...editable }, handler: update },
 
     /** PATCH: only what is given changes. */
     patch: {
+      visibility: 'published' as const,
       params: { meetingId: p.id, ...editable, title: optional(editable.title), start: optional(editable.start), end: optional(editable.end) },
       handler: update,
     },
 
     /** Deleting a meeting in progress ends it for everyone first. */
     remove: {
+      visibility: 'published' as const,
       params: { meetingId: p.id },
       handler: (ctx: Context<{ meetingId: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {

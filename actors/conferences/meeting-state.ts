@@ -27,6 +27,9 @@ export interface MeetingView {
   hostUserId: string;
 }
 
+/** What a lobby shows of the meeting: its title and state, and whether it is locked. */
+export type LobbyMeetingView = Pick<MeetingView, 'id' | 'title' | 'state' | 'locked'>;
+
 /** The `meeting.state` frame. */
 export interface MeetingState {
   type: 'meeting.state';
@@ -35,6 +38,22 @@ export interface MeetingState {
   meeting: MeetingView;
   participants: ParticipantView[];
   activeSpeaker: string | null;
+}
+
+/**
+ * The `meeting.state` frame a participant waiting in the lobby is sent instead of the
+ * meeting's: what a lobby shows (the meeting's title and state) and only their own
+ * participant, so its state says when they are admitted; without it (an empty list) they
+ * were turned away or the meeting ended. Never the roster, and never a delta: lobby views
+ * are whole, and the meeting's state comes whole once they are in.
+ */
+export interface LobbyState {
+  type: 'meeting.state';
+  meetingId: string;
+  version: number;
+  meeting: LobbyMeetingView;
+  participants: ParticipantView[];
+  activeSpeaker: null;
 }
 
 /**
@@ -63,6 +82,15 @@ export function viewOf(p: ParticipantRecord): ParticipantView {
 
 export function meetingViewOf(m: MeetingRecord): MeetingView {
   return { id: m.id, title: m.title, state: m.state, locked: m.locked, hostUserId: m.hostUserId };
+}
+
+export function lobbyStateOf(m: MeetingRecord, self: ParticipantRecord | undefined, version: number): LobbyState {
+  return {
+    type: 'meeting.state', meetingId: m.id, version,
+    meeting: { id: m.id, title: m.title, state: m.state, locked: m.locked },
+    participants: self ? [viewOf(self)] : [],
+    activeSpeaker: null,
+  };
 }
 
 /** The delta that turns `previous` (or nothing: everything is new) into `next`. */

@@ -33,6 +33,7 @@ export function participantActions(cc: ConferencesContext) {
 
   return {
     listParticipants: {
+      visibility: 'published' as const,
       params: { meetingId: p.id, max: p.max(100, 100), cursor: p.cursor },
       handler: (ctx: Context<{ meetingId: string; max: number; cursor?: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {
@@ -42,6 +43,7 @@ export function participantActions(cc: ConferencesContext) {
     },
 
     queryParticipants: {
+      visibility: 'published' as const,
       params: { meetingId: p.id, emails: { type: 'array', items: p.email, min: 1, max: 100 }, max: p.max(100, 100), cursor: p.cursor },
       handler: (ctx: Context<{ meetingId: string; emails: string[]; max: number; cursor?: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {
@@ -53,6 +55,7 @@ export function participantActions(cc: ConferencesContext) {
     },
 
     getParticipant: {
+      visibility: 'published' as const,
       params: { participantId: p.id },
       handler: (ctx: Context<{ participantId: string }>) =>
         cc.withMeeting(meetingOf(ctx.params.participantId), async (live) => {
@@ -69,6 +72,7 @@ export function participantActions(cc: ConferencesContext) {
      * `muted: false` from a host lifts the mute flag but does not open a microphone.
      */
     updateParticipant: {
+      visibility: 'published' as const,
       params: { participantId: p.id, muted: p.flag, admit: p.flag, expel: p.flag },
       handler: (ctx: Context<{ participantId: string; muted?: boolean; admit?: boolean; expel?: boolean }>) =>
         cc.withMeeting(meetingOf(ctx.params.participantId), async (live) => {
@@ -93,6 +97,7 @@ export function participantActions(cc: ConferencesContext) {
 
     /** Admits participants of one meeting (the gateway groups a request's items by meeting). */
     admit: {
+      visibility: 'published' as const,
       params: { meetingId: p.id, participantIds: { type: 'array', min: 1, max: 100, items: p.id } },
       handler: (ctx: Context<{ meetingId: string; participantIds: string[] }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {

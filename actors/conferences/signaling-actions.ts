@@ -7,7 +7,7 @@
 import type { Context } from 'moleculer';
 import type { ParticipantRecord } from '../../storage/records.ts';
 import { callerOf } from '../../contracts/caller.ts';
-import { ApiError, badRequest, forbidden } from '../../contracts/errors.ts';
+import { ApiError, badRequest, forbidden, notFound } from '../../contracts/errors.ts';
 import * as p from '../params.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
@@ -117,8 +117,11 @@ export function signalingActions(cc: ConferencesContext) {
         const previous = args.participantId ? live.participants.get(args.participantId) : undefined;
         const resumed = previous !== undefined && previous.personId === caller.id && !live.ofSession(sessionId);
         const participant = resumed ? await reattach(cc, live, previous, entry) : await enter(cc, ctx, live, entry);
-        const meeting = cc.publish(live);
-        return { participantId: participant.id, state: participant.state, resumed, routerRtpCapabilities, meeting };
+        const state = cc.publish(live);
+        // Someone waiting in the lobby sees what a lobby shows, not the meeting's state.
+        const now = live.participants.get(participant.id) ?? participant;
+        const meeting = now.state === 'lobby' ? live.lobbyState(now) : state;
+        return { participantId: participant.id, state: now.state, resumed, routerRtpCapabilities, meeting };
       }
       if (HOST_ACTIONS.has(action) && !cc.isHost(caller, live)) throw forbidden('Only a host of the meeting may do this.');
       const me = HOST_ACTIONS.has(action) && !live.ofSession(sessionId) ? undefined : own(live, sessionId, action);
@@ -194,8 +197,13 @@ export function signalingActions(cc: ConferencesContext) {
   const PLUMBING = new Set<SignalingAction>(['setRtpCapabilities', 'createTransport', 'connectTransport', 'restartIce', 'consume', 'resumeConsumer', 'pauseConsumer']);
 
   return {
-    /** One signaling request of a live session (docs/meetings.md). */
+    /**
+     * One signaling request of a live session (docs/meetings.md). Public, not published: it
+     * trusts the session id and gateway node the gateway's live machinery names, which no
+     * client may choose; the caller's rights are checked here all the same.
+     */
     signal: {
+      visibility: 'public' as const,
       params: {
         meetingId: p.id,
         sessionId: { type: 'string', min: 1, max: 100 },
@@ -206,18 +214,28 @@ export function signalingActions(cc: ConferencesContext) {
       handler: (ctx: Context<SignalParams>) => (PLUMBING.has(ctx.params.action) ? plumbing(ctx) : rosterChange(ctx)),
     },
 
-    /** The meeting's state as last shown to its participants, for a live session that missed a delta. */
+    /**
+     * The meeting's state as last shown to its participants, for a live session that missed
+     * a delta: only for its host and those in it. A session waiting in the lobby gets a 404
+     * (its lobby views come with the changes, see LiveMeeting.lobbyFrames), and so does a
+     * room member who is not in the meeting: its roster is for those taking part.
+     */
     state: {
+      // Asked by the gateway's live sessions only (their catch-up), never by a client route.
+      visibility: 'public' as const,
       params: { meetingId: p.id },
       handler: (ctx: Context<{ meetingId: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {
-          await cc.mustSee(ctx, live);
+          const caller = callerOf(ctx);
+          if (!cc.isHost(caller, live) && !cc.isIn(caller, live)) throw notFound('Meeting not found.');
           return live.state();
         }),
     },
 
     /** The live session closed: its participant is detached (see roster.ts detach). */
     sessionClosed: {
+      // The gateway's word that one of its sessions closed: trusted, so never a client's to call.
+      visibility: 'public' as const,
       params: { meetingId: p.id, sessionId: { type: 'string', min: 1, max: 100 } },
       handler: (ctx: Context<{ meetingId: string; sessionId: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {

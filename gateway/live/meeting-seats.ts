@@ -105,6 +105,13 @@ export class MeetingSeats {
   offer(update: MeetingUpdate, present: Set<string>): void {
     const seat = this.seats.get(update.meetingId);
     if (!seat || this.isClosed()) return;
+    // Waiting in the lobby: only the participant's own lobby view, never the meeting's state.
+    const lobbyView = seat.participantId === undefined ? undefined : update.lobby?.[seat.participantId];
+    if (lobbyView !== undefined) {
+      if (lobbyView) this.link.socket.send(lobbyView);
+      if (!present.has(seat.participantId!)) this.leave(update.meetingId);
+      return;
+    }
     seat.newest = Math.max(seat.newest, update.version);
     if (update.version > seat.version && seat.participantId !== undefined && !seat.fetching) {
       if (update.after === seat.version) {

@@ -16,6 +16,12 @@ export interface MeetingUpdate {
   frame: string;
   /** The `meeting.state` frame, when the publisher had shown no state before (a new owner). */
   full?: string;
+  /**
+   * The participants waiting in the lobby, or just out of it without being admitted: their
+   * sessions get only this, their own lobby view when it changed ('' when it did not),
+   * never `frame` or `full`, which carry the roster.
+   */
+  lobby?: Record<string, string>;
 }
 
 export type FanoutMessage = Activity | MeetingUpdate;

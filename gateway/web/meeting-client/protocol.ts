@@ -28,7 +28,8 @@ export interface MeetingInfo {
   title: string;
   state: 'active' | 'inProgress' | 'ended';
   locked: boolean;
-  hostUserId: string;
+  /** Absent in what a participant waiting in the lobby is shown (title, state, lock only). */
+  hostUserId?: string;
 }
 
 /** A `meeting.state` frame, or the `meeting` of the join reply (the same body). */
