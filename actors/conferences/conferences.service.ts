@@ -49,6 +49,8 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
       ...signalingActions(cc),
       /** A detached participant's grace is over: unless a session took them back meanwhile, they leave. */
       graceOver: {
+        // Between conferences actors only (the one that started the grace tells the owner): it trusts its parameters.
+        visibility: 'public',
         params: { meetingId: p.id, participantId: { type: 'string', min: 1, max: 100 }, detachedAt: { type: 'string', min: 1, max: 40 } },
         handler: (ctx: Context<{ meetingId: string; participantId: string; detachedAt: string }>) =>
           cc.withMeeting(ctx.params.meetingId, async (live) => {
