@@ -26,6 +26,17 @@ export interface PeopleStore {
   saveToken(token: TokenRecord): Promise<void>;
   getToken(hash: string): Promise<TokenRecord | undefined>;
   deleteToken(hash: string): Promise<void>;
+  /**
+   * Marks an unused refresh token as used at `usedAt`, atomically across processes: of any
+   * number of concurrent calls for one token exactly one answers true. False when the token
+   * is missing, not a refresh token, or used already. The used token stays (until it
+   * expires or its family goes), so that presenting it again can be recognized.
+   */
+  useRefreshToken(hash: string, usedAt: string): Promise<boolean>;
+  /** Deletes every token of the family (access and refresh, used or not). */
+  deleteTokenFamily(familyId: string): Promise<void>;
+  /** Deletes every token of the person (bots' and families alike). */
+  deletePersonTokens(personId: string): Promise<void>;
 }
 
 export class DuplicateEmailError extends Error {
@@ -129,6 +140,37 @@ export class DuplicateMemberError extends Error {
  */
 export interface RateLimitStore {
   take(key: string, burst: number, perSecond: number): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+}
+
+/** How an AttemptThrottle treats one kind of key (see there). */
+export interface AttemptPolicy {
+  /** Attempts counted before the first lock (the one that reaches it is still let through). */
+  freeAttempts: number;
+  /** The first lock; each counted attempt after it doubles the lock, up to maxLockMs. */
+  lockMs: number;
+  maxLockMs: number;
+  /** Counted attempts are forgotten this long after the last one (or the end of its lock, if later). */
+  forgetMs: number;
+}
+
+/**
+ * Attempts that may fail, counted per key (an account, an address), shared by every actor
+ * node: after `freeAttempts`, the key is locked for a while that doubles with each further
+ * attempt, up to a bound. An attempt is counted when it is let through, before its outcome
+ * is known, so that concurrent attempts cannot slip past the lock; a success then `clear`s
+ * the key or `refund`s its attempt.
+ */
+export interface AttemptThrottle {
+  /**
+   * Refused while the key is locked, with the seconds left (rounded up, at least 1).
+   * Otherwise counts the attempt and, at or past `freeAttempts`, locks the key, atomically:
+   * of concurrent attempts at most `freeAttempts` pass a fresh key before its first lock.
+   */
+  attempt(key: string, policy: AttemptPolicy): Promise<{ allowed: boolean; retryAfterSeconds: number }>;
+  /** Takes one counted attempt back (it succeeded, and successes must not clear the key); a count under `freeAttempts` lifts the lock. */
+  refund(key: string, policy: AttemptPolicy): Promise<void>;
+  /** Forgets the key: its count and any lock. */
+  clear(key: string): Promise<void>;
 }
 
 /**

@@ -31,6 +31,14 @@ export interface TokenRecord {
   /** ISO time, or null for tokens that do not expire (bot tokens). */
   expiresAt: string | null;
   created: string;
+  /**
+   * The sign-in the token descends from: a password grant starts a family, and every token
+   * a refresh issues from it joins it, so that one revocation reaches all of them (RFC 9700
+   * §4.14). Absent for tokens of no sign-in (bots, the first administrator's).
+   */
+  familyId?: string;
+  /** Refresh tokens only: when it was exchanged. A used refresh token presented again means a copy leaked. */
+  usedAt?: string;
 }
 
 export type RoomType = 'direct' | 'group';

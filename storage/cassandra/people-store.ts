@@ -202,28 +202,71 @@ export class CassandraPeopleStore implements PeopleStore {
    * them by itself (an already expired token lives one second). Bot tokens never expire.
    */
   async saveToken(token: TokenRecord): Promise<void> {
-    const expires = token.expiresAt ? Date.parse(token.expiresAt) : NaN;
-    const ttl = Number.isNaN(expires) ? 0 : Math.min(MAX_TTL_SECONDS, Math.max(1, Math.ceil((expires - Date.now()) / 1000)));
-    await this.db.client.batch([
-      { query: `INSERT INTO ${this.ks}.tokens (hash, person_id, kind, expires_at, created) VALUES (?, ?, ?, ?, ?) USING TTL ?`,
-        params: [token.hash, token.personId, token.kind, token.expiresAt ?? undefined, token.created, ttl] },
+    const ttl = ttlOf(token.expiresAt);
+    const statements = [
+      { query: `INSERT INTO ${this.ks}.tokens (hash, person_id, kind, expires_at, created, family_id, used_at) VALUES (?, ?, ?, ?, ?, ?, ?) USING TTL ?`,
+        params: [token.hash, token.personId, token.kind, token.expiresAt ?? undefined, token.created, token.familyId, token.usedAt, ttl] },
       { query: `INSERT INTO ${this.ks}.tokens_by_person (person_id, hash) VALUES (?, ?) USING TTL ?`, params: [token.personId, token.hash, ttl] },
-    ], { prepare: true, logged: true, consistency: this.db.consistency });
+    ];
+    if (token.familyId) statements.push({ query: `INSERT INTO ${this.ks}.tokens_by_family (family_id, hash) VALUES (?, ?) USING TTL ?`, params: [token.familyId, token.hash, ttl] });
+    await this.db.client.batch(statements, { prepare: true, logged: true, consistency: this.db.consistency });
   }
 
   async getToken(hash: string): Promise<TokenRecord | undefined> {
-    const row = await this.db.first(`SELECT hash, person_id, kind, expires_at, created FROM ${this.ks}.tokens WHERE hash = ?`, [hash]);
+    const row = await this.db.first(`SELECT hash, person_id, kind, expires_at, created, family_id, used_at FROM ${this.ks}.tokens WHERE hash = ?`, [hash]);
     return row && {
       hash: row.hash as string, personId: row.person_id as string, kind: row.kind as TokenRecord['kind'],
       expiresAt: (row.expires_at as string | null) ?? null, created: row.created as string,
+      ...(row.family_id ? { familyId: row.family_id as string } : {}), ...(row.used_at ? { usedAt: row.used_at as string } : {}),
     };
   }
 
   async deleteToken(hash: string): Promise<void> {
-    const row = await this.db.first(`SELECT person_id FROM ${this.ks}.tokens WHERE hash = ?`, [hash]);
+    const row = await this.db.first(`SELECT person_id, family_id FROM ${this.ks}.tokens WHERE hash = ?`, [hash]);
     const set = new MutationSet();
     set.add(remove('tokens', { hash }));
     if (row) set.add(remove('tokens_by_person', { person_id: row.person_id, hash }));
+    if (row?.family_id) set.add(remove('tokens_by_family', { family_id: row.family_id, hash }));
     await this.db.mutate(set.list);
   }
+
+  /** A lightweight transaction on the token's row; the new cell gets the TTL the row has left. */
+  async useRefreshToken(hash: string, usedAt: string): Promise<boolean> {
+    const row = await this.db.first(`SELECT kind, expires_at FROM ${this.ks}.tokens WHERE hash = ?`, [hash]);
+    if (!row || row.kind !== 'refresh') return false;
+    const result = await this.db.lwt(`UPDATE ${this.ks}.tokens USING TTL ? SET used_at = ? WHERE hash = ? IF kind = 'refresh' AND used_at = null`,
+      [ttlOf((row.expires_at as string | null) ?? null), usedAt, hash]);
+    return result.applied;
+  }
+
+  async deleteTokenFamily(familyId: string): Promise<void> {
+    const hashes = (await this.db.rows(`SELECT hash FROM ${this.ks}.tokens_by_family WHERE family_id = ?`, [familyId])).map((row) => row.hash as string);
+    await this.deleteTokens(hashes);
+    await this.db.mutate([remove('tokens_by_family', { family_id: familyId })]);
+  }
+
+  async deletePersonTokens(personId: string): Promise<void> {
+    const hashes = (await this.db.rows(`SELECT hash FROM ${this.ks}.tokens_by_person WHERE person_id = ?`, [personId])).map((row) => row.hash as string);
+    await this.deleteTokens(hashes);
+    await this.db.mutate([remove('tokens_by_person', { person_id: personId })]);
+  }
+
+  /** The tokens and their index rows (the families' rows are found from each token). */
+  private async deleteTokens(hashes: string[]): Promise<void> {
+    const rows = await mapLimit(hashes, 16, (hash) => this.db.first(`SELECT hash, person_id, family_id FROM ${this.ks}.tokens WHERE hash = ?`, [hash]));
+    const set = new MutationSet();
+    for (const hash of hashes) set.add(remove('tokens', { hash }));
+    for (const row of rows) {
+      if (!row) continue;
+      set.add(remove('tokens_by_person', { person_id: row.person_id, hash: row.hash }));
+      if (row.family_id) set.add(remove('tokens_by_family', { family_id: row.family_id, hash: row.hash }));
+    }
+    await this.db.mutate(set.list);
+  }
+}
+
+/** The TTL of a token row: until its expiry (at least a second), none for tokens that never expire. */
+function ttlOf(expiresAt: string | null): number {
+  const expires = expiresAt ? Date.parse(expiresAt) : NaN;
+  return Number.isNaN(expires) ? 0 : Math.min(MAX_TTL_SECONDS, Math.max(1, Math.ceil((expires - Date.now()) / 1000)));
 }

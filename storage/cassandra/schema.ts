@@ -123,6 +123,16 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.participants (meeting_id text, id text, doc text, PRIMARY KEY ((meeting_id), id))`,
     ],
   },
+  {
+    version: 4,
+    description: 'token families (refresh-token rotation and revocation)',
+    statements: (ks) => [
+      // `used_at` is set once, by a lightweight transaction (`IF kind = 'refresh' AND used_at = null`).
+      `ALTER TABLE ${ks}.tokens ADD IF NOT EXISTS (family_id text, used_at text)`,
+      // A family's tokens, written with each token's TTL; a hint checked against `tokens`.
+      `CREATE TABLE IF NOT EXISTS ${ks}.tokens_by_family (family_id text, hash text, PRIMARY KEY ((family_id), hash))`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

@@ -1,11 +1,17 @@
 import path from 'node:path';
-import type { Storage } from '../interfaces.ts';
+import type { PeopleStore, Storage } from '../interfaces.ts';
 import { SqliteConferenceStore, conferencesSchema } from './conference-store.ts';
 import { MemoryRateLimitStore } from './memory-rate-limits.ts';
 import { SqlitePeopleStore, peopleSchema } from './people-store.ts';
 import { SqliteRoomStore, roomsSchema } from './room-store.ts';
 import { openDatabase } from './sqlite.ts';
 import { SqliteTeamStore, teamsSchema } from './team-store.ts';
+
+/** The people store of a data directory alone (the operator command's). */
+export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; close(): void } {
+  const db = openDatabase({ file: path.join(dataDir, 'people.db'), durableSync, schema: peopleSchema });
+  return { people: new SqlitePeopleStore(db), close: () => db.close() };
+}
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
 export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage {

@@ -12,9 +12,15 @@ CREATE TABLE IF NOT EXISTS person_emails (email TEXT PRIMARY KEY, person_id TEXT
 CREATE INDEX IF NOT EXISTS person_emails_by_person ON person_emails (person_id);
 CREATE TABLE IF NOT EXISTS passwords (person_id TEXT PRIMARY KEY, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tokens (
-  hash TEXT PRIMARY KEY, person_id TEXT NOT NULL, kind TEXT NOT NULL, expires_at TEXT, created TEXT NOT NULL);
+  hash TEXT PRIMARY KEY, person_id TEXT NOT NULL, kind TEXT NOT NULL, expires_at TEXT, created TEXT NOT NULL,
+  family_id TEXT, used_at TEXT);
 CREATE INDEX IF NOT EXISTS tokens_by_person ON tokens (person_id);
 `;
+
+/** Columns added to `tokens` after its first release, for databases made before them. */
+const LATER_TOKEN_COLUMNS = ['family_id', 'used_at'];
+
+type TokenRow = { hash: string; person_id: string; kind: TokenRecord['kind']; expires_at: string | null; created: string; family_id: string | null; used_at: string | null };
 
 export class SqlitePeopleStore implements PeopleStore {
   private readonly sql;
@@ -24,6 +30,9 @@ export class SqlitePeopleStore implements PeopleStore {
   constructor(db: DatabaseSync) {
 
     this.db = db;
+    const columns = new Set((db.prepare('PRAGMA table_info(tokens)').all() as { name: string }[]).map((c) => c.name));
+    for (const column of LATER_TOKEN_COLUMNS) if (!columns.has(column)) db.exec(`ALTER TABLE tokens ADD COLUMN ${column} TEXT`);
+    db.exec('CREATE INDEX IF NOT EXISTS tokens_by_family ON tokens (family_id) WHERE family_id IS NOT NULL');
     this.sql = statementCache(db);
   }
 
@@ -113,17 +122,33 @@ export class SqlitePeopleStore implements PeopleStore {
   }
 
   async saveToken(token: TokenRecord): Promise<void> {
-    this.sql('INSERT INTO tokens (hash, person_id, kind, expires_at, created) VALUES (?, ?, ?, ?, ?)')
-      .run(token.hash, token.personId, token.kind, token.expiresAt, token.created);
+    this.sql('INSERT INTO tokens (hash, person_id, kind, expires_at, created, family_id, used_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(token.hash, token.personId, token.kind, token.expiresAt, token.created, token.familyId ?? null, token.usedAt ?? null);
   }
 
   async getToken(hash: string): Promise<TokenRecord | undefined> {
-    const row = this.sql('SELECT hash, person_id, kind, expires_at, created FROM tokens WHERE hash = ?').get(hash) as
-      { hash: string; person_id: string; kind: TokenRecord['kind']; expires_at: string | null; created: string } | undefined;
-    return row && { hash: row.hash, personId: row.person_id, kind: row.kind, expiresAt: row.expires_at, created: row.created };
+    const row = this.sql('SELECT hash, person_id, kind, expires_at, created, family_id, used_at FROM tokens WHERE hash = ?').get(hash) as TokenRow | undefined;
+    if (!row) return undefined;
+    return {
+      hash: row.hash, personId: row.person_id, kind: row.kind, expiresAt: row.expires_at, created: row.created,
+      ...(row.family_id ? { familyId: row.family_id } : {}), ...(row.used_at ? { usedAt: row.used_at } : {}),
+    };
   }
 
   async deleteToken(hash: string): Promise<void> {
     this.sql('DELETE FROM tokens WHERE hash = ?').run(hash);
+  }
+
+  async useRefreshToken(hash: string, usedAt: string): Promise<boolean> {
+    const result = this.sql("UPDATE tokens SET used_at = ? WHERE hash = ? AND kind = 'refresh' AND used_at IS NULL").run(usedAt, hash);
+    return Number(result.changes) === 1;
+  }
+
+  async deleteTokenFamily(familyId: string): Promise<void> {
+    this.sql('DELETE FROM tokens WHERE family_id = ?').run(familyId);
+  }
+
+  async deletePersonTokens(personId: string): Promise<void> {
+    this.sql('DELETE FROM tokens WHERE person_id = ?').run(personId);
   }
 }

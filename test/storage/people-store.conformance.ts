@@ -174,6 +174,72 @@ export function peopleStoreConformance(name: string, open: () => Promise<PeopleS
       await store.deleteToken(access.hash);
       assert.equal(await store.getToken(access.hash), undefined);
       assert.deepEqual(await store.getToken(bot.hash), bot);
+      const family = randomUUID();
+      const inFamily = token(p.id, { familyId: family });
+      const used = token(p.id, { kind: 'refresh', familyId: family, usedAt: now() });
+      for (const t of [inFamily, used]) await store.saveToken(t);
+      assert.deepEqual(await store.getToken(inFamily.hash), inFamily);
+      assert.deepEqual(await store.getToken(used.hash), used);
+    });
+
+    test('a refresh token is used once: of concurrent uses exactly one wins, and the used token stays', async () => {
+      const store = await open();
+      const p = person();
+      await store.createPerson(p);
+      const refresh = token(p.id, { kind: 'refresh', familyId: randomUUID() });
+      await store.saveToken(refresh);
+      const usedAt = now();
+      const wins = await Promise.all(Array.from({ length: 6 }, () => store.useRefreshToken(refresh.hash, usedAt)));
+      assert.equal(wins.filter(Boolean).length, 1);
+      assert.deepEqual(await store.getToken(refresh.hash), { ...refresh, usedAt });
+      assert.equal(await store.useRefreshToken(refresh.hash, now()), false, 'used already');
+      const access = token(p.id);
+      await store.saveToken(access);
+      assert.equal(await store.useRefreshToken(access.hash, now()), false, 'an access token is not used up');
+      assert.deepEqual(await store.getToken(access.hash), access);
+      assert.equal(await store.useRefreshToken('0'.repeat(64), now()), false, 'an unknown token');
+      assert.equal(await store.getToken('0'.repeat(64)), undefined, 'and it is not created');
+    });
+
+    test("deleting a family deletes all of its tokens, and nobody else's", async () => {
+      const store = await open();
+      const p = person();
+      await store.createPerson(p);
+      const [family, other] = [randomUUID(), randomUUID()];
+      const members = [
+        token(p.id, { familyId: family }),
+        token(p.id, { kind: 'refresh', familyId: family, usedAt: now() }),
+        token(p.id, { kind: 'refresh', familyId: family }),
+      ];
+      const kept = [token(p.id, { familyId: other }), token(p.id, { kind: 'refresh', familyId: other }), token(p.id, { expiresAt: null })];
+      for (const t of [...members, ...kept]) await store.saveToken(t);
+      await store.deleteTokenFamily(family);
+      for (const t of members) assert.equal(await store.getToken(t.hash), undefined);
+      for (const t of kept) assert.deepEqual(await store.getToken(t.hash), t);
+      await store.deleteTokenFamily(randomUUID()); // an unknown family is fine
+      await store.deletePerson(p.id);
+      for (const t of kept) assert.equal(await store.getToken(t.hash), undefined, 'deleting the person still deletes the rest');
+    });
+
+    test("deleting a person's tokens deletes every one of them, and keeps the person and others' tokens", async () => {
+      const store = await open();
+      const [p, q] = [person(), person()];
+      await store.createPerson(p, 'hash');
+      await store.createPerson(q);
+      const family = randomUUID();
+      const mine = [token(p.id), token(p.id, { expiresAt: null }), token(p.id, { familyId: family }), token(p.id, { kind: 'refresh', familyId: family })];
+      const theirs = [token(q.id), token(q.id, { kind: 'refresh', familyId: randomUUID() })];
+      for (const t of [...mine, ...theirs]) await store.saveToken(t);
+      await store.deletePersonTokens(p.id);
+      for (const t of mine) assert.equal(await store.getToken(t.hash), undefined);
+      for (const t of theirs) assert.deepEqual(await store.getToken(t.hash), t);
+      assert.deepEqual(await store.getPerson(p.id), p);
+      assert.equal(await store.getPasswordHash(p.id), 'hash');
+      const later = token(p.id, { familyId: family });
+      await store.saveToken(later);
+      assert.deepEqual(await store.getToken(later.hash), later, 'new tokens may be issued afterwards');
+      await store.deleteTokenFamily(family);
+      assert.equal(await store.getToken(later.hash), undefined, 'and they join their family');
     });
   });
 }
