@@ -236,6 +236,6 @@ export class ConferencesContext {
 
   /** Whether the caller is in the meeting now: one of their participants has joined (lobby waiting is not in). */
   isIn(caller: Caller, live: LiveMeeting): boolean {
-    return [...live.participants.values()].some((p) => p.personId === caller.id && p.state === 'joined');
+    return live.joined().some((p) => p.personId === caller.id);
   }
 }
