@@ -11,6 +11,17 @@ interface SocketData {
   gone: boolean;
   /** A close waiting for the client to read what was already sent (see adapt). */
   pendingClose?: { code: number; reason: string; timer: NodeJS.Timeout };
+  /** uWS is inside this socket's message handler (see `outbox`). */
+  inMessage: boolean;
+  /**
+   * What the session sent (frames, then perhaps its close) while uWS was inside the message
+   * handler, written right after it. uWebSockets.js 20.51 drops a TLS connection (1006)
+   * when a handler writes to the socket while the read it is handling is large — a client's
+   * burst of frames, each answered at once by an error frame, lost the connection after
+   * about 512 KiB. Writing after the handler returns never does; order is kept because
+   * everything else sent meanwhile goes behind the outbox.
+   */
+  outbox?: (string | { code: number; reason: string })[];
 }
 
 /** How long a close waits for a client that does not read before the socket is dropped. */
@@ -33,15 +44,21 @@ export function registerLiveEndpoint(app: TemplatedApp, options: LiveEndpointOpt
     maxBackpressure: options.maxBufferedBytes * 4 + 1024 * 1024,
     closeOnBackpressureLimit: false,
     upgrade: (res, req, context) => {
-      res.upgrade<SocketData>({ closed: false, gone: false }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      res.upgrade<SocketData>({ closed: false, gone: false, inMessage: false }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
     },
     open: (ws) => {
       const data = ws.getUserData();
       data.session = options.createSession(adapt(ws));
     },
     message: (ws, message, isBinary) => {
-      const session = ws.getUserData().session;
-      session?.receive(isBinary ? '' : decoder.decode(message));
+      const data = ws.getUserData();
+      data.inMessage = true;
+      try {
+        data.session?.receive(isBinary ? '' : decoder.decode(message));
+      } finally {
+        data.inMessage = false;
+        if (data.outbox) setImmediate(() => flushOutbox(ws));
+      }
     },
     drain: (ws) => {
       const data = ws.getUserData();
@@ -66,28 +83,52 @@ function endNow(ws: WebSocket<SocketData>): void {
   ws.end(pending.code, pending.reason);
 }
 
+/** Writes what the session sent during a message handler, in order (see SocketData.outbox). */
+function flushOutbox(ws: WebSocket<SocketData>): void {
+  const data = ws.getUserData();
+  const outbox = data.outbox;
+  data.outbox = undefined;
+  if (!outbox || data.gone) return;
+  ws.cork(() => {
+    for (const item of outbox) {
+      if (typeof item === 'string') ws.send(item, false, false);
+      else endAfterReading(ws, item.code, item.reason);
+    }
+  });
+}
+
+/**
+ * Ends the socket once the client has read what is buffered for it: a close frame queued
+ * behind megabytes would otherwise wait for a client that is not reading, and the
+ * connection be dropped before the frames that say why (resync) reach it.
+ */
+function endAfterReading(ws: WebSocket<SocketData>, code: number, reason: string): void {
+  const data = ws.getUserData();
+  if (ws.getBufferedAmount() === 0) {
+    ws.end(code, reason);
+    return;
+  }
+  data.pendingClose = { code, reason, timer: setTimeout(() => endNow(ws), CLOSE_DRAIN_TIMEOUT_MS) };
+}
+
 function adapt(ws: WebSocket<SocketData>): LiveSocket {
   const data = ws.getUserData();
+  const deferred = () => data.inMessage || data.outbox !== undefined;
   return {
+    remoteAddress: Buffer.from(ws.getRemoteAddressAsText()).toString(),
     send(frame) {
-      if (!data.closed) ws.send(frame, false, false);
+      if (data.closed) return;
+      if (deferred()) (data.outbox ??= []).push(frame);
+      else ws.send(frame, false, false);
     },
     bufferedAmount() {
       return data.closed ? 0 : ws.getBufferedAmount();
     },
-    /**
-     * Ends the socket once the client has read what is buffered for it: a close frame
-     * queued behind megabytes would otherwise wait for a client that is not reading, and
-     * the connection be dropped before the frames that say why (resync) reach it.
-     */
     close(code, reason) {
       if (data.closed) return;
       data.closed = true;
-      if (ws.getBufferedAmount() === 0) {
-        ws.end(code, reason);
-        return;
-      }
-      data.pendingClose = { code, reason, timer: setTimeout(() => endNow(ws), CLOSE_DRAIN_TIMEOUT_MS) };
+      if (deferred()) (data.outbox ??= []).push({ code, reason });
+      else endAfterReading(ws, code, reason);
     },
   };
 }
