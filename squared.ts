@@ -3,6 +3,8 @@
 import { ServiceBroker } from 'moleculer';
 import { readConfig } from './contracts/config.ts';
 import { wire } from './cluster/wiring.ts';
+import { openConsoleSocket, type ConsoleSocket } from './cluster/console-socket.ts';
+import { createNodeOperatorService } from './cluster/node-operator.service.ts';
 import { brokerOptions } from './moleculer.config.ts';
 import { createPeopleService } from './actors/people/people.service.ts';
 import { createRoomsService } from './actors/rooms/rooms.service.ts';
@@ -40,12 +42,16 @@ if (config.roles.includes('gateway')) {
   broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, onListening: (listening) => (url = listening) }));
 }
 
+broker.createService(createNodeOperatorService({ roles: config.roles, drain: (reason) => void shutdown(reason) }));
+
+let consoleSocket: ConsoleSocket | undefined;
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   broker.logger.info({ signal }, 'shutting down');
   try {
+    await consoleSocket?.close();
     await broker.stop();
     await wiring.close();
   } finally {
@@ -62,5 +68,7 @@ try {
   await wiring.close();
   process.exit(1);
 }
+// An embedded installation's console (`npm run repl`); a cluster's joins over the transporter.
+if (!wiring.transporter) consoleSocket = await openConsoleSocket(broker, config.dataDir);
 // One machine-readable line for scripts and tests, besides the logs.
 process.stdout.write(`SQUARED_READY ${JSON.stringify({ url, nodeId: broker.nodeID, roles: config.roles, dataDir: config.dataDir })}\n`);

@@ -10,6 +10,7 @@ import type { ConferenceStore } from '../../storage/interfaces.ts';
 import { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
 import { meetingActions } from './meeting-actions.ts';
+import { operatorActions } from './operator-actions.ts';
 import { participantActions } from './participant-actions.ts';
 import { depart, detach, relocate } from './roster.ts';
 import { signalingActions } from './signaling-actions.ts';
@@ -47,6 +48,7 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
       ...meetingActions(cc),
       ...participantActions(cc),
       ...signalingActions(cc),
+      ...operatorActions(cc),
       /** A detached participant's grace is over: unless a session took them back meanwhile, they leave. */
       graceOver: {
         // Between conferences actors only (the one that started the grace tells the owner): it trusts its parameters.

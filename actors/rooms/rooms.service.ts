@@ -10,6 +10,7 @@ import type { Activity } from '../../storage/records.ts';
 import { liveActions } from './live-actions.ts';
 import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
+import { operatorActions } from './operator-actions.ts';
 import { roomActions } from './room-actions.ts';
 import { RoomLog } from './room-log.ts';
 import { createRoomsContext } from './rooms-context.ts';
@@ -28,6 +29,7 @@ export function createRoomsService({ store, fanout }: { store: RoomStore; fanout
       ...membershipActions(rc),
       ...messageActions(rc),
       ...liveActions(rc),
+      ...operatorActions(rc),
     },
   };
 }

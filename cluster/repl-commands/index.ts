@@ -1,0 +1,54 @@
+// The operators' console commands, and the two ways they are run: as moleculer-repl custom
+// commands (`npm run repl` on a cluster, beside Moleculer's own `nodes`, `call`, …) and one
+// line at a time (the console socket of an embedded process, console-socket.ts).
+import type { ServiceBroker } from 'moleculer';
+import { clusterCommand } from './cluster-command.ts';
+import { CommandError, type OperatorCommand } from './command.ts';
+import { drainCommand } from './drain-command.ts';
+import { meetingsCommand } from './meetings-command.ts';
+import { personCommand } from './person-command.ts';
+import { roomCommand } from './room-command.ts';
+
+export const operatorCommands: OperatorCommand[] = [clusterCommand, roomCommand, personCommand, meetingsCommand, drainCommand];
+
+const usage = (command: OperatorCommand) => [command.name, ...command.args.map((arg) => `<${arg}>`)].join(' ');
+
+/** Runs a command and answers what to print: its output, or why it could not run. */
+async function runCommand(broker: ServiceBroker, command: OperatorCommand, values: string[]): Promise<string> {
+  if (values.length !== command.args.length) return `usage: ${usage(command)}`;
+  try {
+    return await command.run(broker, Object.fromEntries(command.args.map((arg, i) => [arg, values[i]])));
+  } catch (err) {
+    if (err instanceof CommandError) return `${command.name}: ${err.message}`;
+    const { name, message } = err as Error;
+    return `${command.name} failed: ${name}: ${message}`;
+  }
+}
+
+/** The commands as moleculer-repl 0.8 takes them (`replOptions.customCommands`). */
+export function replCustomCommands(commands: OperatorCommand[] = operatorCommands) {
+  return commands.map((command) => ({
+    command: usage(command),
+    description: command.description,
+    // Moleculer's types say `args: string[]`; moleculer-repl 0.8 passes `{ <arg name>: value, options, rawCommand }`.
+    async action(broker: ServiceBroker, args: unknown) {
+      const params = args as Record<string, string>;
+      process.stdout.write(`${await runCommand(broker, command, command.args.map((arg) => params[arg]).filter((value) => value !== undefined))}\n`);
+    },
+  }));
+}
+
+export function helpText(commands: OperatorCommand[] = operatorCommands): string {
+  const width = Math.max(...commands.map((command) => usage(command).length), 'quit'.length);
+  return [...commands.map((command) => `  ${usage(command).padEnd(width)}  ${command.description}`), `  ${'help'.padEnd(width)}  This list`, `  ${'quit'.padEnd(width)}  Leave the console (Squared goes on)`].join('\n');
+}
+
+/** Runs one typed line (`room <id>`); answers the text to print. */
+export async function runLine(broker: ServiceBroker, line: string, commands: OperatorCommand[] = operatorCommands): Promise<string> {
+  const [name, ...values] = line.trim().split(/\s+/);
+  if (!name) return '';
+  if (name === 'help') return helpText(commands);
+  const command = commands.find((candidate) => candidate.name === name);
+  if (!command) return `unknown command "${name}"; commands:\n${helpText(commands)}`;
+  return runCommand(broker, command, values);
+}

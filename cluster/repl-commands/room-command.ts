@@ -1,0 +1,36 @@
+// `room <roomId>`: who owns a room (the node its writes are routed to, routing/owner-strategy.ts),
+// its head seq and its members, as the owner sees them (`rooms.operatorRoom`).
+import type { ServiceBroker } from 'moleculer';
+import { ownerOf } from '../../routing/owner-strategy.ts';
+import { CommandError, callAction, type OperatorCommand } from './command.ts';
+import { fields, table } from './table.ts';
+
+interface OperatorRoom {
+  room: { id: string; title: string; type: string; teamId?: string; isLocked: boolean; isReadOnly: boolean; created: string; lastActivity: string };
+  head: number;
+  members: { personId: string; email: string; displayName: string; isModerator: boolean; joinedSeq: number }[];
+  moreMembers: boolean;
+}
+
+export const roomCommand: OperatorCommand = {
+  name: 'room',
+  args: ['roomId'],
+  description: 'A room: its owner node, head seq and members',
+  async run(broker: ServiceBroker, { roomId }) {
+    const action = 'rooms.operatorRoom';
+    const owner = ownerOf(broker, action, { roomId });
+    if (!owner) throw new CommandError('no node offers the rooms actor right now.');
+    const found = await callAction<OperatorRoom | null>(broker, action, { roomId }, owner);
+    if (!found) throw new CommandError(`no room ${roomId}.`);
+    const { room, head, members, moreMembers } = found;
+    return [
+      fields([
+        ['room', room.id], ['title', room.title], ['type', room.type], ['team', room.teamId],
+        ['locked', room.isLocked], ['read-only', room.isReadOnly], ['created', room.created], ['last activity', room.lastActivity],
+        ['owner node', owner], ['head seq', head], ['members', `${members.length}${moreMembers ? '+' : ''}`],
+      ]),
+      table(['person', 'email', 'name', 'moderator', 'joined at seq'], members.map((m) => [m.personId, m.email, m.displayName, m.isModerator, m.joinedSeq])),
+      'live followers: not reported per room yet (gateways report only totals: see `cluster`)',
+    ].join('\n\n');
+  },
+};

@@ -1,0 +1,163 @@
+// The operators' console (`npm run repl`) driven as an operator types it, against the
+// target of the run: an embedded process (through its console socket) or a cluster
+// (joined over NATS). Each command's output is checked against the state it describes:
+// the nodes and their live sockets, a room's head, owner and members, a person's rooms, a
+// live meeting and its participant, and `drain`, seen to drain (the node stops, and
+// leaves the cluster).
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { LiveClient } from '../../clients/live-client.ts';
+import { MeetingClient } from '../../clients/meeting-client.ts';
+import { createPeople, type TestPerson } from '../harness/people.ts';
+import { fieldOf, openOperatorConsole, rowOf, type OperatorConsole } from '../harness/operator-console.ts';
+import { startTarget, type Target } from './target.ts';
+
+const { version } = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const inHour = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+let target: Target;
+let operator: OperatorConsole;
+let alice: TestPerson;
+let bob: TestPerson;
+/** Every Squared node of the target, with its roles as `cluster` shows them. */
+let nodes: { id: string; roles: string }[];
+const actorNodes = () => nodes.filter((node) => node.roles.includes('actors')).map((node) => node.id);
+const mediaNodes = () => nodes.filter((node) => node.roles.includes('media')).map((node) => node.id);
+
+before(async () => {
+  target = await startTarget();
+  if (target.cluster) {
+    nodes = target.cluster.nodes.map((node) => ({ id: node.env.SQUARED_NODE_ID, roles: node.roles }));
+    const { SQUARED_NATS, SQUARED_NAMESPACE } = target.cluster.actors()[0].env;
+    operator = openOperatorConsole({ SQUARED_NATS, SQUARED_NAMESPACE });
+  } else {
+    // Moleculer's default node id: the host name and the process id.
+    nodes = [{ id: `${os.hostname().toLowerCase()}-${target.process!.child.pid}`, roles: 'gateway,actors,media' }];
+    operator = openOperatorConsole({ SQUARED_DATA_DIR: target.process!.dataDir });
+  }
+  [alice, bob] = await createPeople(target.admin, 'Olga Operated', 'Bob Operated');
+});
+after(async () => {
+  await operator?.close();
+  await target?.stop();
+});
+
+test('cluster: every node, its roles, versions, and the live sockets of each gateway', async () => {
+  const live = await LiveClient.connect(target.liveUrl, target.ca, alice.token);
+  try {
+    // A cluster's console discovers the nodes a moment after it joins: ask until all are there.
+    let answer = '';
+    for (let i = 0; i < 30; i++) {
+      answer = await operator.ask('cluster', /\d+ nodes up, \d+ gateways, \d+ live sockets/);
+      if (nodes.every((node) => rowOf(answer, node.id)?.[11] !== undefined) && /, 1 live sockets/.test(answer)) break;
+      await sleep(1000);
+    }
+    for (const node of nodes) {
+      const row = rowOf(answer, node.id);
+      assert.ok(row, `${node.id} is listed: ${answer}`);
+      const [, state, roles, squared, nodeVersion, , uptime, load] = row;
+      assert.equal(state, 'up');
+      assert.equal(roles, node.roles);
+      assert.equal(squared, version);
+      assert.equal(nodeVersion, process.version);
+      assert.match(uptime, /^\d+(s|m\d+s)$/);
+      assert.match(load, /^\d+\.\d\d\/\d+$/);
+    }
+    // The one live socket open is counted on the gateway that holds it, and nowhere else.
+    const sockets = nodes.filter((node) => node.roles.includes('gateway')).map((node) => Number(rowOf(answer, node.id)![9]));
+    assert.equal(sockets.reduce((sum, count) => sum + count, 0), 1, answer);
+  } finally {
+    live.close();
+  }
+});
+
+test('room <id>: the owner node, the head seq and the members, as the room is', async () => {
+  const room = await alice.api.post('/v1/rooms', { title: 'operated room' });
+  assert.equal(room.status, 200);
+  const roomId = room.body.id;
+  assert.equal((await alice.api.post('/v1/memberships', { roomId, personId: bob.id })).status, 200);
+  for (let i = 0; i < 3; i++) assert.equal((await bob.api.post('/v1/messages', { roomId, text: `m${i}` })).status, 200);
+  const live = await LiveClient.connect(target.liveUrl, target.ca, alice.token);
+  const head = live.frames[0].positions[roomId] as number;
+  live.close();
+  assert.ok(head >= 5);
+
+  const answer = await operator.ask(`room ${roomId}`, /live followers/);
+  assert.equal(fieldOf(answer, 'room'), roomId);
+  assert.equal(fieldOf(answer, 'title'), 'operated room');
+  assert.equal(fieldOf(answer, 'head seq'), String(head));
+  assert.ok(actorNodes().includes(fieldOf(answer, 'owner node')!), `the owner is an actor node: ${answer}`);
+  assert.equal(fieldOf(answer, 'members'), '2');
+  assert.deepEqual(rowOf(answer, bob.id)?.slice(1, 4), [bob.email, 'Bob Operated', 'no']);
+  assert.equal(rowOf(answer, alice.id)?.[1], alice.email);
+
+  assert.match(await operator.ask('room Y2lzY29zcGFyazovL3VzL1JPT00vbm9uZQ', /room: /), /room: no room Y2lzY29zcGFyazovL3VzL1JPT00vbm9uZQ\./);
+  // Embedded, the console says the usage; moleculer-repl (cluster) says what is missing.
+  assert.match(await operator.ask('room', /usage|missing/), /usage: room <roomId>|missing required argument 'roomId'/);
+});
+
+test('person <email|id>: the person and their rooms, with heads; presence said to be missing', async () => {
+  const rooms = (await alice.api.get('/v1/rooms')).body.items as { id: string }[];
+  const live = await LiveClient.connect(target.liveUrl, target.ca, alice.token);
+  const positions = live.frames[0].positions as Record<string, number>;
+  live.close();
+  const last = rooms.at(-1)!.id;
+  for (const query of [alice.email, alice.id]) {
+    const answer = await operator.ask(`person ${query}`, new RegExp(`${last}\\s+\\d+\\s+\\d+`));
+    assert.equal(fieldOf(answer, 'person'), alice.id);
+    assert.equal(fieldOf(answer, 'name'), 'Olga Operated');
+    assert.equal(fieldOf(answer, 'rooms'), String(rooms.length));
+    assert.match(fieldOf(answer, 'presence')!, /not tracked yet/);
+    for (const { id } of rooms) assert.equal(rowOf(answer, id)?.[1], String(positions[id]), `${id}'s head`);
+  }
+  assert.match(await operator.ask('person nobody@example.com', /person: /), /person: no person nobody@example\.com\./);
+});
+
+test('meetings: a live meeting, its owner and media node, its participant; none once they leave', async () => {
+  const created = await alice.api.post('/v1/meetings', { title: 'Operated meeting', start: inHour(1), end: inHour(2) });
+  assert.equal(created.status, 200, created.text);
+  const meetingId = created.body.id;
+  const client = await MeetingClient.connect(target.liveUrl, target.ca, alice.token, meetingId);
+  try {
+    const joined = await client.request('join', {});
+    assert.ok(joined.ok, JSON.stringify(joined.error));
+    const participantId = joined.result.participantId as string;
+    const answer = await operator.ask('meetings', new RegExp(`${participantId}.*\\n`));
+    const [, title, , owner, mediaNode, participants] = rowOf(answer, meetingId)!;
+    assert.equal(title, 'Operated meeting');
+    assert.ok(actorNodes().includes(owner), `owner ${owner}`);
+    assert.ok(mediaNodes().includes(mediaNode), `media node ${mediaNode}`);
+    assert.equal(participants, '1');
+    const participant = answer.split('\n').find((line) => line.includes(participantId))!.split(/ {2,}/);
+    assert.deepEqual([participant[2], participant[3], participant[5], participant[8]], ['Olga Operated', alice.email, 'yes', 'yes']);
+    assert.ok((await client.request('leave', {})).ok);
+    assert.match(await operator.ask('meetings', /no live meetings/), /no live meetings/);
+  } finally {
+    client.close();
+  }
+});
+
+test('drain <node>: the node drains as on SIGTERM and stops; the console sees it go', async () => {
+  assert.match(await operator.ask('drain no-such-node', /drain: /), /drain: no Squared node no-such-node is up/);
+  if (target.cluster) {
+    const victim = target.cluster.actors().at(-1)!;
+    const exited = new Promise<number | null>((resolve) => victim.child.once('exit', (code) => resolve(code)));
+    const answer = await operator.ask(`drain ${victim.env.SQUARED_NODE_ID}`, /left the cluster|still in the cluster/, 45_000);
+    assert.match(answer, /draining[\s\S]*left the cluster after/);
+    assert.equal(await exited, 0, 'the drained node exits cleanly');
+    const after = await operator.ask('cluster', /live sockets/);
+    const row = rowOf(after, victim.env.SQUARED_NODE_ID);
+    assert.ok(!row || row[1] === 'gone', `the drained node is gone: ${after}`);
+  } else {
+    const child = target.process!.child;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const answer = await operator.ask(`drain ${nodes[0].id}`, /Squared closed the console/, 30_000);
+    assert.match(answer, /draining[\s\S]*this console closes with it/);
+    assert.equal(await exited, 0, 'the drained process exits cleanly');
+    assert.equal(await operator.exited, 0);
+  }
+});
