@@ -4,6 +4,34 @@ import path from 'node:path';
 
 export type Role = 'gateway' | 'actors' | 'media';
 
+/**
+ * What one meeting participant may hold on a media node at once. A browser needs 2
+ * transports (send, receive), a producer per microphone, camera or screen, and a consumer
+ * per producer of every other participant; the caps are there so that no participant can
+ * bind a node's ports or load its workers without bound.
+ */
+export interface ParticipantMediaLimits {
+  transports: number;
+  producers: number;
+  consumers: number;
+}
+
+/** Twice what a browser uses; consumers: audio and video of 500 others. */
+export const DEFAULT_PARTICIPANT_MEDIA_LIMITS: ParticipantMediaLimits = { transports: 4, producers: 8, consumers: 1000 };
+
+/**
+ * Password attempts (the password grant), counted per account and per client address: past
+ * the free failures the key is locked for `lockSeconds`, doubled with each further failure
+ * up to `maxLockSeconds`; failures are forgotten `forgetSeconds` after the last one.
+ */
+export interface PasswordAttemptLimits {
+  accountFailures: number;
+  addressFailures: number;
+  lockSeconds: number;
+  maxLockSeconds: number;
+  forgetSeconds: number;
+}
+
 export interface Config {
   roles: Role[];
   nodeId: string | undefined;
@@ -21,6 +49,9 @@ export interface Config {
     /** Requests a token may make in a burst, and the sustained rate per second. */
     rateBurst: number;
     ratePerSecond: number;
+    /** Failed attempts (no usable token, a token refused, a hello refused) an address may make in a burst, and per second (0: no limit). */
+    anonRateBurst: number;
+    anonRatePerSecond: number;
     requestTimeoutMs: number;
     /** Bytes buffered for one live socket before it is told to resync. */
     liveMaxBufferedBytes: number;
@@ -44,6 +75,8 @@ export interface Config {
     meetingParticipantsPerNode: number;
     /** How long a participant whose live session went away keeps their place (0: they leave at once). */
     meetingReconnectGraceMs: number;
+    /** Per participant, on its media node; past one, a request for one more gets 403 MEDIA_LIMIT_REACHED. */
+    participantLimits: ParticipantMediaLimits;
   };
   /** The cluster engines; each one absent means its embedded counterpart. */
   engines: {
@@ -53,6 +86,7 @@ export interface Config {
     elasticsearch?: { node: string; index: string };
     rabbitmq?: { url: string };
   };
+  passwordAttempts: PasswordAttemptLimits;
   adminEmail: string;
   adminPassword: string | undefined;
 }
@@ -86,6 +120,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: int(env, 'SQUARED_MAX_BODY_BYTES', 1024 * 1024),
       rateBurst: Math.max(1, int(env, 'SQUARED_RATE_BURST', 600)),
       ratePerSecond: Math.max(1, int(env, 'SQUARED_RATE_PER_SECOND', 300)),
+      anonRateBurst: Math.max(1, int(env, 'SQUARED_ANON_RATE_BURST', 200)),
+      anonRatePerSecond: int(env, 'SQUARED_ANON_RATE_PER_SECOND', 50),
       requestTimeoutMs: int(env, 'SQUARED_REQUEST_TIMEOUT_MS', 10_000),
       liveMaxBufferedBytes: int(env, 'SQUARED_LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024),
       liveHelloTimeoutMs: int(env, 'SQUARED_LIVE_HELLO_TIMEOUT_MS', 10_000),
@@ -103,6 +139,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       announcedAddress: env.SQUARED_MEDIA_ANNOUNCED_ADDRESS || undefined,
       meetingParticipantsPerNode: Math.max(1, int(env, 'SQUARED_MEETING_PARTICIPANTS_PER_NODE', 400)),
       meetingReconnectGraceMs: int(env, 'SQUARED_MEETING_RECONNECT_GRACE_MS', 30_000),
+      participantLimits: {
+        transports: Math.max(1, int(env, 'SQUARED_MEDIA_MAX_TRANSPORTS_PER_PARTICIPANT', DEFAULT_PARTICIPANT_MEDIA_LIMITS.transports)),
+        producers: Math.max(1, int(env, 'SQUARED_MEDIA_MAX_PRODUCERS_PER_PARTICIPANT', DEFAULT_PARTICIPANT_MEDIA_LIMITS.producers)),
+        consumers: Math.max(1, int(env, 'SQUARED_MEDIA_MAX_CONSUMERS_PER_PARTICIPANT', DEFAULT_PARTICIPANT_MEDIA_LIMITS.consumers)),
+      },
     },
     engines: {
       nats: env.SQUARED_NATS ? { servers: list(env.SQUARED_NATS) } : undefined,
@@ -112,6 +153,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redis: env.SQUARED_REDIS ? { url: env.SQUARED_REDIS, keyPrefix: env.SQUARED_REDIS_PREFIX ?? 'squared:' } : undefined,
       elasticsearch: env.SQUARED_ELASTICSEARCH ? { node: env.SQUARED_ELASTICSEARCH, index: env.SQUARED_ES_INDEX ?? 'squared-messages' } : undefined,
       rabbitmq: env.SQUARED_RABBITMQ ? { url: env.SQUARED_RABBITMQ } : undefined,
+    },
+    passwordAttempts: {
+      accountFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ACCOUNT_FAILURES', 5)),
+      addressFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ADDRESS_FAILURES', 30)),
+      lockSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_LOCK_SECONDS', 5)),
+      maxLockSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_MAX_LOCK_SECONDS', 300)),
+      forgetSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_FORGET_SECONDS', 900)),
     },
     adminEmail: env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local',
     adminPassword: env.SQUARED_ADMIN_PASSWORD || undefined,

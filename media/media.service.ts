@@ -11,7 +11,13 @@
 // producer's node, `pipeIn` with its answer on the other). What then happens to a producer
 // at home reaches the copies on other nodes through the events every media node hears:
 // `media.producerGone`, `media.producerPaused`, `media.linksLost`, and a node disconnecting.
+//
+// Every action is internal (`visibility: 'public'`): reachable from other nodes' services,
+// never published to a client route. Each participant's transports, producers and
+// consumers are capped (`participantLimits`); past a cap the answer is 403
+// MEDIA_LIMIT_REACHED.
 import type { Context, ServiceSchema } from 'moleculer';
+import type { ParticipantMediaLimits } from '../contracts/config.ts';
 import { ApiError } from '../contracts/errors.ts';
 import { MediaError } from './media-error.ts';
 import { Meeting, type ListenSettings } from './meeting.ts';
@@ -20,6 +26,8 @@ import { WorkerPool, type WorkerPoolOptions } from './worker-pool.ts';
 export interface MediaServiceOptions {
   pool: Omit<WorkerPoolOptions, 'logger'>;
   listen: ListenSettings;
+  /** What one participant may hold at once (default: DEFAULT_PARTICIPANT_MEDIA_LIMITS). */
+  participantLimits?: ParticipantMediaLimits;
 }
 
 const meetingId = { type: 'string', min: 1, max: 200 } as const;
@@ -31,7 +39,7 @@ const peerNodeId = { type: 'string', min: 1, max: 200 } as const;
 const mediaObject = { type: 'object' } as const;
 
 const STATUS: Record<MediaError['code'], number> = {
-  'not-found': 404, 'not-joined': 404, 'already-joined': 409, 'cannot-consume': 400, 'bad-request': 400, closed: 410,
+  'not-found': 404, 'not-joined': 404, 'already-joined': 409, 'cannot-consume': 400, 'bad-request': 400, 'limit-reached': 403, closed: 410,
 };
 
 /** Media errors cross the cluster as client errors with their code as the type. */
@@ -43,7 +51,7 @@ function asApiError(err: unknown): unknown {
 type Params<T> = Context<T & { meetingId: string; participantId: string }>;
 type LinkParams<T> = Context<T & { meetingId: string; peerNodeId: string }>;
 
-export function createMediaService({ pool: poolOptions, listen }: MediaServiceOptions): ServiceSchema {
+export function createMediaService({ pool: poolOptions, listen, participantLimits }: MediaServiceOptions): ServiceSchema {
   let pool: WorkerPool;
   const meetings = new Map<string, Meeting>();
 
@@ -63,6 +71,7 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
     actions: {
       /** This node's load, for placing a new meeting on the least-loaded media node. */
       load: {
+        visibility: 'public',
         handler() {
           const workers = pool.workers().map((w) => ({ pid: w.pid, producers: w.producers, consumers: w.consumers, routers: w.routers }));
           return { meetings: meetings.size, load: workers.reduce((sum, w) => sum + w.producers + w.consumers, 0), workers };
@@ -71,11 +80,12 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
 
       /** Opens the meeting on this node (idempotent); answers the routers' RTP capabilities. */
       open: {
+        visibility: 'public',
         params: { meetingId, participantsPerRouter: { type: 'number', integer: true, min: 2, max: 1000, optional: true } },
         async handler(ctx: Context<{ meetingId: string; participantsPerRouter?: number }>) {
           let m = meetings.get(ctx.params.meetingId);
           if (!m) {
-            m = await Meeting.create(ctx.params.meetingId, pool, listen, { participantsPerRouter: ctx.params.participantsPerRouter });
+            m = await Meeting.create(ctx.params.meetingId, pool, listen, { participantsPerRouter: ctx.params.participantsPerRouter, participantLimits });
             meetings.set(m.id, m);
             const id = m.id;
             m.on('moved', (event) => void ctx.broker.broadcast('media.moved', { meetingId: id, ...event }));
@@ -91,6 +101,7 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
       },
 
       close: {
+        visibility: 'public',
         params: { meetingId },
         handler(ctx: Context<{ meetingId: string }>) {
           meetings.get(ctx.params.meetingId)?.close();
@@ -100,29 +111,34 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
       },
 
       join: {
+        visibility: 'public',
         params: { meetingId, participantId, rtpCapabilities: { ...mediaObject, optional: true } },
         handler: (ctx: Params<{ rtpCapabilities?: object }>) =>
           act(async () => ({ rtpCapabilities: await meeting(ctx.params.meetingId).join(ctx.params.participantId, ctx.params.rtpCapabilities as never) })),
       },
 
       setRtpCapabilities: {
+        visibility: 'public',
         params: { meetingId, participantId, rtpCapabilities: mediaObject },
         handler: (ctx: Params<{ rtpCapabilities: object }>) =>
           act(() => meeting(ctx.params.meetingId).setRtpCapabilities(ctx.params.participantId, ctx.params.rtpCapabilities as never) ?? null),
       },
 
       leave: {
+        visibility: 'public',
         params: { meetingId, participantId },
         handler: (ctx: Params<object>) => act(() => meetings.get(ctx.params.meetingId)?.leave(ctx.params.participantId) ?? null),
       },
 
       createTransport: {
+        visibility: 'public',
         params: { meetingId, participantId, kind: { type: 'enum', values: ['webrtc', 'plain'] }, direction: { type: 'enum', values: ['send', 'recv'], optional: true } },
         handler: (ctx: Params<{ kind: 'webrtc' | 'plain'; direction?: 'send' | 'recv' }>) =>
           act(() => meeting(ctx.params.meetingId).createTransport(ctx.params.participantId, ctx.params.kind, ctx.params.direction)),
       },
 
       connectTransport: {
+        visibility: 'public',
         params: {
           meetingId, participantId, transportId: objectId,
           dtlsParameters: { ...mediaObject, optional: true }, ip: { type: 'string', max: 100, optional: true }, port: { type: 'number', integer: true, min: 1, max: 65535, optional: true },
@@ -136,24 +152,28 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
       },
 
       restartIce: {
+        visibility: 'public',
         params: { meetingId, participantId, transportId: objectId },
         handler: (ctx: Params<{ transportId: string }>) =>
           act(async () => ({ iceParameters: await meeting(ctx.params.meetingId).restartIce(ctx.params.participantId, ctx.params.transportId) })),
       },
 
       produce: {
+        visibility: 'public',
         params: { meetingId, participantId, transportId: objectId, kind: { type: 'enum', values: ['audio', 'video'] }, rtpParameters: mediaObject },
         handler: (ctx: Params<{ transportId: string; kind: 'audio' | 'video'; rtpParameters: object }>) =>
           act(async () => ({ producerId: await meeting(ctx.params.meetingId).produce(ctx.params.participantId, ctx.params.transportId, ctx.params.kind, ctx.params.rtpParameters as never) })),
       },
 
       consume: {
+        visibility: 'public',
         params: { meetingId, participantId, transportId: objectId, producerId: objectId },
         handler: (ctx: Params<{ transportId: string; producerId: string }>) =>
           act(() => meeting(ctx.params.meetingId).consume(ctx.params.participantId, ctx.params.transportId, ctx.params.producerId)),
       },
 
       setConsumerPaused: {
+        visibility: 'public',
         params: { meetingId, participantId, consumerId: objectId, paused: 'boolean' },
         handler: (ctx: Params<{ consumerId: string; paused: boolean }>) =>
           act(async () => {
@@ -165,6 +185,7 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
       },
 
       setProducerPaused: {
+        visibility: 'public',
         params: { meetingId, participantId, producerId: objectId, paused: 'boolean' },
         handler: (ctx: Params<{ producerId: string; paused: boolean }>) =>
           act(async () => {
@@ -175,34 +196,40 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
 
       /** A host's mute of `participantId` (the caller checked that it is a host). */
       muteAudio: {
+        visibility: 'public',
         params: { meetingId, participantId },
         handler: (ctx: Params<object>) => act(async () => ({ producerIds: await meeting(ctx.params.meetingId).muteAudio(ctx.params.participantId) })),
       },
 
       closeProducer: {
+        visibility: 'public',
         params: { meetingId, participantId, producerId: objectId },
         handler: (ctx: Params<{ producerId: string }>) => act(() => meeting(ctx.params.meetingId).closeProducer(ctx.params.participantId, ctx.params.producerId) ?? null),
       },
 
       /** What everyone else in the meeting produces: what this participant may consume. */
       producers: {
+        visibility: 'public',
         params: { meetingId, participantId },
         handler: (ctx: Params<object>) => act(() => meeting(ctx.params.meetingId).othersProducers(ctx.params.participantId)),
       },
 
       stats: {
+        visibility: 'public',
         params: { meetingId, participantId, objectId },
         handler: (ctx: Params<{ objectId: string }>) => act(() => meeting(ctx.params.meetingId).stats(ctx.params.participantId, ctx.params.objectId)),
       },
 
       /** This node's end of the meeting's link to `peerNodeId` (made on first use). */
       linkEndpoint: {
+        visibility: 'public',
         params: { meetingId, peerNodeId },
         handler: (ctx: LinkParams<object>) => act(() => meeting(ctx.params.meetingId).linkEndpoint(ctx.params.peerNodeId)),
       },
 
       /** Has the link send to the peer's end (its `linkEndpoint`). */
       connectLink: {
+        visibility: 'public',
         params: { meetingId, peerNodeId, ip: { type: 'string', min: 1, max: 100 }, port: { type: 'number', integer: true, min: 1, max: 65535 } },
         handler: (ctx: LinkParams<{ ip: string; port: number }>) =>
           act(async () => {
@@ -213,12 +240,14 @@ export function createMediaService({ pool: poolOptions, listen }: MediaServiceOp
 
       /** Sends a producer of this node to the peer; the answer is what `pipeIn` there takes. */
       pipeOut: {
+        visibility: 'public',
         params: { meetingId, peerNodeId, producerId: objectId },
         handler: (ctx: LinkParams<{ producerId: string }>) => act(() => meeting(ctx.params.meetingId).pipeOut(ctx.params.peerNodeId, ctx.params.producerId)),
       },
 
       /** Receives a producer of the peer (as its `pipeOut` answered), for participants here to consume. */
       pipeIn: {
+        visibility: 'public',
         params: { meetingId, peerNodeId, producerId: objectId, participantId, kind: { type: 'enum', values: ['audio', 'video'] }, rtpParameters: mediaObject, paused: 'boolean' },
         handler: (ctx: LinkParams<{ producerId: string; participantId: string; kind: 'audio' | 'video'; rtpParameters: object; paused: boolean }>) =>
           act(async () => {

@@ -20,7 +20,10 @@ export interface SfuTarget {
 
 export async function startSfuTarget(participants: { audio: StreamSpec; video: StreamSpec }[], log: (line: string) => void): Promise<SfuTarget> {
   const pool = await WorkerPool.start({ size: 1, logger: { info: () => undefined, warn: (o, m) => log(`    worker warning: ${m} ${JSON.stringify(o)}`), error: (o, m) => log(`    worker error: ${m} ${JSON.stringify(o)}`) } });
-  const meeting = await Meeting.create('bench', pool, { ip: '127.0.0.1' }, { participantsPerRouter: participants.length });
+  // Each participant consumes everyone else's audio and video: past the default consumer
+  // cap in meetings of more than 500, so the caps are sized to the run.
+  const participantLimits = { transports: 2, producers: 2, consumers: Math.max(1, 2 * (participants.length - 1)) };
+  const meeting = await Meeting.create('bench', pool, { ip: '127.0.0.1' }, { participantsPerRouter: participants.length, participantLimits });
   const sink = dgram.createSocket({ type: 'udp4', recvBufferSize: 4096 });
   await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
   const stop = async () => {

@@ -91,8 +91,11 @@ describe('a meeting on two media nodes', bounded, () => {
 
   before(async () => {
     [poolA, poolB] = await Promise.all([WorkerPool.start({ size: 2, logger: quiet }), WorkerPool.start({ size: 2, logger: quiet })]);
-    a = await Meeting.create('meeting-x', poolA, { ip: '127.0.0.1' }, { participantsPerRouter: 1 });
-    b = await Meeting.create('meeting-x', poolB, { ip: '127.0.0.1' }, { participantsPerRouter: 1 });
+    // Plain RTP participants here take a new transport for each stream they send or
+    // receive (one sink address each), more than the caps a browser is held to.
+    const options = { participantsPerRouter: 1, participantLimits: { transports: 16, producers: 16, consumers: 16 } };
+    a = await Meeting.create('meeting-x', poolA, { ip: '127.0.0.1' }, options);
+    b = await Meeting.create('meeting-x', poolB, { ip: '127.0.0.1' }, options);
     [sink, sinkErin] = await Promise.all([RtpSink.open(), RtpSink.open()]);
     await a.join('alice');
     await a.join('erin');
