@@ -19,19 +19,6 @@ export interface ParticipantMediaLimits {
 /** Twice what a browser uses; consumers: audio and video of 500 others. */
 export const DEFAULT_PARTICIPANT_MEDIA_LIMITS: ParticipantMediaLimits = { transports: 4, producers: 8, consumers: 1000 };
 
-/**
- * Password attempts (the password grant), counted per account and per client address: past
- * the free failures the key is locked for `lockSeconds`, doubled with each further failure
- * up to `maxLockSeconds`; failures are forgotten `forgetSeconds` after the last one.
- */
-export interface PasswordAttemptLimits {
-  accountFailures: number;
-  addressFailures: number;
-  lockSeconds: number;
-  maxLockSeconds: number;
-  forgetSeconds: number;
-}
-
 export interface Config {
   roles: Role[];
   nodeId: string | undefined;
@@ -49,9 +36,6 @@ export interface Config {
     /** Requests a token may make in a burst, and the sustained rate per second. */
     rateBurst: number;
     ratePerSecond: number;
-    /** Failed attempts (no usable token, a token refused, a hello refused) an address may make in a burst, and per second (0: no limit). */
-    anonRateBurst: number;
-    anonRatePerSecond: number;
     requestTimeoutMs: number;
     /** Bytes buffered for one live socket before it is told to resync. */
     liveMaxBufferedBytes: number;
@@ -86,7 +70,6 @@ export interface Config {
     elasticsearch?: { node: string; index: string };
     rabbitmq?: { url: string };
   };
-  passwordAttempts: PasswordAttemptLimits;
   adminEmail: string;
   adminPassword: string | undefined;
 }
@@ -120,8 +103,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: int(env, 'SQUARED_MAX_BODY_BYTES', 1024 * 1024),
       rateBurst: Math.max(1, int(env, 'SQUARED_RATE_BURST', 600)),
       ratePerSecond: Math.max(1, int(env, 'SQUARED_RATE_PER_SECOND', 300)),
-      anonRateBurst: Math.max(1, int(env, 'SQUARED_ANON_RATE_BURST', 200)),
-      anonRatePerSecond: int(env, 'SQUARED_ANON_RATE_PER_SECOND', 50),
       requestTimeoutMs: int(env, 'SQUARED_REQUEST_TIMEOUT_MS', 10_000),
       liveMaxBufferedBytes: int(env, 'SQUARED_LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024),
       liveHelloTimeoutMs: int(env, 'SQUARED_LIVE_HELLO_TIMEOUT_MS', 10_000),
@@ -153,13 +134,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redis: env.SQUARED_REDIS ? { url: env.SQUARED_REDIS, keyPrefix: env.SQUARED_REDIS_PREFIX ?? 'squared:' } : undefined,
       elasticsearch: env.SQUARED_ELASTICSEARCH ? { node: env.SQUARED_ELASTICSEARCH, index: env.SQUARED_ES_INDEX ?? 'squared-messages' } : undefined,
       rabbitmq: env.SQUARED_RABBITMQ ? { url: env.SQUARED_RABBITMQ } : undefined,
-    },
-    passwordAttempts: {
-      accountFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ACCOUNT_FAILURES', 5)),
-      addressFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ADDRESS_FAILURES', 30)),
-      lockSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_LOCK_SECONDS', 5)),
-      maxLockSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_MAX_LOCK_SECONDS', 300)),
-      forgetSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_FORGET_SECONDS', 900)),
     },
     adminEmail: env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local',
     adminPassword: env.SQUARED_ADMIN_PASSWORD || undefined,
