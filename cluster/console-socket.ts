@@ -63,7 +63,28 @@ export async function openConsoleSocket(broker: ServiceBroker, dataDir: string):
       });
     });
   });
-  await new Promise<void>((resolve, reject) => {
+  fs.mkdirSync(dataDir, { recursive: true });
+  try {
+    await listen(server, socketPath);
+  } catch (err) {
+    // A console is a convenience: a data directory whose path is too long for a socket
+    // name (about 100 bytes), say, costs the console, not the installation.
+    broker.logger.warn({ err, socket: socketPath }, 'the operators\' console socket could not be opened: npm run repl cannot attach');
+    return undefined;
+  }
+  fs.chmodSync(socketPath, 0o600);
+  return {
+    path: socketPath,
+    async close() {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      fs.rmSync(socketPath, { force: true });
+    },
+  };
+}
+
+function listen(server: net.Server, socketPath: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // The socket file takes the umask's mode when listen binds it (synchronously, here):
     // none but the owner may connect from the first instant.
@@ -74,13 +95,4 @@ export async function openConsoleSocket(broker: ServiceBroker, dataDir: string):
       process.umask(umask);
     }
   });
-  fs.chmodSync(socketPath, 0o600);
-  return {
-    path: socketPath,
-    async close() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      fs.rmSync(socketPath, { force: true });
-    },
-  };
 }

@@ -17,10 +17,10 @@ export const roomCommand: OperatorCommand = {
   args: ['roomId'],
   description: 'A room: its owner node, head seq and members',
   async run(broker: ServiceBroker, { roomId }) {
-    const action = 'rooms.operatorRoom';
-    const owner = ownerOf(broker, action, { roomId });
+    // The owner of the room's writes: where gateways route a post into it.
+    const owner = ownerOf(broker, 'rooms.createMessage', { roomId });
     if (!owner) throw new CommandError('no node offers the rooms actor right now.');
-    const found = await callAction<OperatorRoom | null>(broker, action, { roomId }, owner);
+    const found = await callAction<OperatorRoom | null>(broker, 'rooms.operatorRoom', { roomId }, owner);
     if (!found) throw new CommandError(`no room ${roomId}.`);
     const { room, head, members, moreMembers } = found;
     return [
