@@ -36,6 +36,9 @@ export interface Config {
     /** Requests a token may make in a burst, and the sustained rate per second. */
     rateBurst: number;
     ratePerSecond: number;
+    /** Failed attempts (no usable token, a token refused, a hello refused) an address may make in a burst, and per second (0: no limit). */
+    anonRateBurst: number;
+    anonRatePerSecond: number;
     requestTimeoutMs: number;
     /** Bytes buffered for one live socket before it is told to resync. */
     liveMaxBufferedBytes: number;
@@ -103,6 +106,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: int(env, 'SQUARED_MAX_BODY_BYTES', 1024 * 1024),
       rateBurst: Math.max(1, int(env, 'SQUARED_RATE_BURST', 600)),
       ratePerSecond: Math.max(1, int(env, 'SQUARED_RATE_PER_SECOND', 300)),
+      anonRateBurst: Math.max(1, int(env, 'SQUARED_ANON_RATE_BURST', 200)),
+      anonRatePerSecond: int(env, 'SQUARED_ANON_RATE_PER_SECOND', 50),
       requestTimeoutMs: int(env, 'SQUARED_REQUEST_TIMEOUT_MS', 10_000),
       liveMaxBufferedBytes: int(env, 'SQUARED_LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024),
       liveHelloTimeoutMs: int(env, 'SQUARED_LIVE_HELLO_TIMEOUT_MS', 10_000),

@@ -55,3 +55,5 @@ export const CLOSE_UNAUTHORIZED = 4001;
 export const CLOSE_GOING_AWAY = 1001;
 /** The server cannot serve the session right now (an actor is unreachable): reconnect shortly, as before. */
 export const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Too many refused hellos or unauthenticated requests from the client's address: wait the error frame's `retryAfterMs`, then reconnect. */
+export const CLOSE_RATE_LIMITED = 4029;

@@ -7,6 +7,7 @@ import type { Caller } from '../contracts/caller.ts';
 import type { Fanout } from '../routing/fanout/fanout.ts';
 import type { Config } from '../contracts/config.ts';
 import type { RateLimitStore } from '../storage/interfaces.ts';
+import { AnonymousLimit } from './anonymous-limit.ts';
 import { InFlightRequests } from './http/in-flight.ts';
 import { registerRoutes, type Route } from './http/router.ts';
 import { registerLiveEndpoint } from './live/live-endpoint.ts';
@@ -45,6 +46,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
   let ready = false;
   const hub = new LiveHub(fanout);
   const inFlight = new InFlightRequests();
+  const anonymous = new AnonymousLimit(rateLimits, config.limits.anonRateBurst, config.limits.anonRatePerSecond);
 
   return {
     name: 'gateway',
@@ -83,6 +85,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         ratePerSecond: config.limits.ratePerSecond,
         publicUrl: config.publicUrl,
         rateLimits,
+        anonymous,
         authenticate,
         call,
         inFlight,
@@ -90,6 +93,8 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
 
       const sessionHost: LiveSessionHost = {
         authenticate: (token) => authenticate(token),
+        helloRefusal: (address) => anonymous.refusal(address),
+        helloFailed: (address) => anonymous.failed(address),
         liveRooms: (personId) => call('rooms.liveRooms', { personId }, {}),
         replay: (personId, positions) => call<Record<string, ReplayResult>>('rooms.replay', { personId, positions }, {}),
         subscribeRoom: (session, roomId) => hub.subscribeRoom(session, roomId),

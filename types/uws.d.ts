@@ -28,6 +28,7 @@ declare module 'uWebSockets.js' {
     end(code?: number, shortMessage?: string): void;
     close(): void;
     getBufferedAmount(): number;
+    getRemoteAddressAsText(): ArrayBuffer;
     getUserData(): T;
     subscribe(topic: string): boolean;
     unsubscribe(topic: string): boolean;

@@ -1,6 +1,6 @@
 // Reading a request from uWebSockets.js. Everything uWS hands out on the request object is
 // only valid during the synchronous handler, so headers and parameters are copied there;
-// the body is collected with a hard size limit and parsed as JSON or form-urlencoded.
+// the body is collected with a hard size limit (body-parser.ts parses it).
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
 import { HttpError } from './http-errors.ts';
 
@@ -12,6 +12,11 @@ export interface ApiRequest {
   params: Record<string, string>;
   trackingId: string;
   remoteAddress: string;
+  /**
+   * Why the request's framing is ambiguous (a second Content-Length or Transfer-Encoding
+   * header), if it is: where its body ends is then a guess, and the request must be refused.
+   */
+  framingProblem: string | undefined;
   /** Set once the client went away; a response must not be written then. */
   aborted: boolean;
 }
@@ -20,7 +25,10 @@ const TRACKING_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export function readRequest(res: HttpResponse, req: HttpRequest, paramNames: string[], newTrackingId: () => string): ApiRequest {
   const headers: Record<string, string> = {};
+  let framingProblem: string | undefined;
   req.forEach((key, value) => {
+    // uWS passes repeated headers on, and frames the body by the first Content-Length.
+    if ((key === 'content-length' || key === 'transfer-encoding') && headers[key] !== undefined) framingProblem = `The request has more than one ${key} header.`;
     headers[key] = value;
   });
   const params: Record<string, string> = {};
@@ -38,6 +46,7 @@ export function readRequest(res: HttpResponse, req: HttpRequest, paramNames: str
     params,
     trackingId: offered && TRACKING_ID.test(offered) ? offered : newTrackingId(),
     remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
+    framingProblem,
     aborted: false,
   };
 }
@@ -76,45 +85,4 @@ export function readBody(res: HttpResponse, request: ApiRequest, maxBytes: numbe
       if (isLast) resolve(Buffer.concat(chunks));
     });
   });
-}
-
-// No Webex resource nests deeply; bounding depth keeps validators and renderers off deep recursion.
-const MAX_JSON_DEPTH = 16;
-
-function depthExceeds(root: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length > 0) {
-    const [value, depth] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
-/** A JSON object or a form: the two body encodings Webex clients send. */
-export function parseBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
-  if (raw.length === 0) return {};
-  const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
-  if (type === 'application/json' || type.endsWith('+json')) {
-    let value: unknown;
-    try {
-      value = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'The request body is not valid JSON.');
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'The request body must be a JSON object.');
-    if (depthExceeds(value, MAX_JSON_DEPTH)) throw new HttpError(400, `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`);
-    return value as Record<string, unknown>;
-  }
-  if (type === 'application/x-www-form-urlencoded') {
-    const form: Record<string, unknown> = {};
-    for (const [key, value] of new URLSearchParams(raw.toString('utf8'))) {
-      // Repeated keys are lists, as in `files=…&files=…`.
-      const existing = form[key];
-      form[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
-    }
-    return form;
-  }
-  throw new HttpError(415, `Content type ${type} is not supported; send application/json or application/x-www-form-urlencoded.`);
 }

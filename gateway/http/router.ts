@@ -1,12 +1,18 @@
 // Registers REST routes on the uWS app and runs each request through one pipeline:
-// read → parse body → authenticate → rate-limit → handle → respond. Every failure on the
-// way is answered by toErrorReply; 405 and 404 are answered for unknown methods and paths.
+// read → framing check → address refused? → authenticate → rate-limit → parse body →
+// handle → respond. What costs work (a token lookup, parsing a body) comes after the checks
+// that cost none, and a body is parsed only for a caller allowed to send it. Every failure
+// on the way is answered by toErrorReply; 405 and 404 are answered for unknown methods and
+// paths.
 import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'moleculer';
 import type { Caller } from '../../contracts/caller.ts';
 import type { RateLimitStore } from '../../storage/interfaces.ts';
-import { readBody, readRequest, parseBody, type ApiRequest } from './api-request.ts';
+import type { AnonymousLimit } from '../anonymous-limit.ts';
+import { readBody, readRequest, type ApiRequest } from './api-request.ts';
+import { parseBody } from './body-parser.ts';
+import { FramingGuard } from './framing-guard.ts';
 import { HttpError, toErrorReply, webexError } from './http-errors.ts';
 import type { InFlightRequests } from './in-flight.ts';
 
@@ -47,6 +53,8 @@ export interface RouterOptions {
   ratePerSecond: number;
   publicUrl: string | undefined;
   rateLimits: RateLimitStore;
+  /** Requests without a usable token, or with one refused, per address. */
+  anonymous: AnonymousLimit;
   authenticate(token: string, trackingId: string): Promise<Caller>;
   call<T>(action: string, params: object, meta: { caller?: Caller; trackingId: string }): Promise<T>;
   /** The requests being answered, for a graceful drain. */
@@ -58,22 +66,28 @@ const STATUS_TEXT: Record<number, string> = {
   405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 423: 'Locked',
   429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
+const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
 const UWS_METHOD: Record<HttpMethod, 'get' | 'post' | 'put' | 'patch' | 'del'> = { get: 'get', post: 'post', put: 'put', patch: 'patch', delete: 'del' };
 
 export function registerRoutes(app: TemplatedApp, routes: Route[], options: RouterOptions): void {
   const newTrackingId = () => `SQUARED_${randomUUID()}`;
   const methodsByPath = new Map<string, HttpMethod[]>();
+  const framing = new FramingGuard(app);
 
   for (const route of routes) {
     const paramNames = [...route.path.matchAll(/:(\w+)/g)].map((m) => m[1]);
     methodsByPath.set(route.path, [...(methodsByPath.get(route.path) ?? []), route.method]);
     app[UWS_METHOD[route.method]](route.path, (res, req) => {
       const request = readRequest(res, req, paramNames, newTrackingId);
+      if (framing.swallow(res, request.remoteAddress)) return;
       res.onAborted(() => {
         request.aborted = true;
       });
+      if (request.framingProblem) return refuseFraming(res, request);
       const body = route.method === 'post' || route.method === 'put' || route.method === 'patch' ? readBody(res, request, options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
+      // The body may be refused (413) while the caller is still being checked, and then never awaited.
+      body.catch(() => undefined);
       options.inFlight.enter();
       run(route, request, body).then((reply) => {
         send(res, request, reply, options.inFlight.draining);
@@ -90,28 +104,26 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
 
   function rejectSync(res: HttpResponse, req: HttpRequest, status: number, message: string, headers?: Record<string, string>) {
     const request = readRequest(res, req, [], newTrackingId);
+    if (framing.swallow(res, request.remoteAddress)) return;
     res.onAborted(() => {
       request.aborted = true;
     });
+    if (request.framingProblem) return refuseFraming(res, request);
     // Drain any body so the connection stays usable, then answer.
     res.onData(() => undefined);
     send(res, request, { status, body: webexError(status, message, request.trackingId), headers }, options.inFlight.draining);
   }
 
+  /** 400, at once, and the connection closed: where this request ends is a guess (framing-guard.ts). */
+  function refuseFraming(res: HttpResponse, request: ApiRequest) {
+    send(res, request, { status: 400, body: webexError(400, request.framingProblem!, request.trackingId) }, true);
+    framing.refused(request.remoteAddress);
+  }
+
   async function run(route: Route, request: ApiRequest, rawBody: Promise<Buffer>): Promise<Reply> {
     try {
+      const caller = await admit(route, request);
       const body = parseBody(await rawBody, request.headers['content-type']);
-      let caller: Caller | undefined;
-      let rateKey = `ip:${request.remoteAddress}`;
-      if (!route.public) {
-        const header = request.headers['authorization'] ?? '';
-        const match = /^Bearer\s+(\S{1,512})\s*$/i.exec(header);
-        if (!match) throw new HttpError(401, 'The request requires a valid access token set in the Authorization request header.');
-        caller = await options.authenticate(match[1], request.trackingId);
-        rateKey = `person:${caller.id}`;
-      }
-      const limit = route.unlimited ? { allowed: true, retryAfterSeconds: 0 } : await options.rateLimits.take(rateKey, options.rateBurst, options.ratePerSecond);
-      if (!limit.allowed) throw new HttpError(429, 'Too many requests; retry after the number of seconds in Retry-After.', { 'Retry-After': String(limit.retryAfterSeconds) });
       return await route.handle({
         request,
         body,
@@ -124,6 +136,37 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
     }
   }
 
+  /**
+   * Who asks, and whether they may ask now: an address refused for its failed attempts is
+   * turned away first; a request without a usable token, or with one refused, spends from
+   * the address's bucket; then the caller's (or, on public routes, the address's) rate limit.
+   */
+  async function admit(route: Route, request: ApiRequest): Promise<Caller | undefined> {
+    const address = request.remoteAddress;
+    const refusedFor = route.unlimited ? 0 : options.anonymous.refusal(address);
+    if (refusedFor > 0) throw tooManyFailures(refusedFor);
+    let caller: Caller | undefined;
+    let rateKey = `ip:${address}`;
+    if (!route.public) {
+      const match = BEARER.exec(request.headers['authorization'] ?? '');
+      try {
+        if (!match) throw new HttpError(401, 'The request requires a valid access token set in the Authorization request header.');
+        caller = await options.authenticate(match[1], request.trackingId);
+      } catch (err) {
+        if (statusOf(err) === 401) {
+          const waitSeconds = await options.anonymous.failed(address);
+          if (waitSeconds > 0) throw tooManyFailures(waitSeconds);
+        }
+        throw err;
+      }
+      rateKey = `person:${caller.id}`;
+    }
+    if (route.unlimited) return caller;
+    const limit = await options.rateLimits.take(rateKey, options.rateBurst, options.ratePerSecond);
+    if (!limit.allowed) throw new HttpError(429, 'Too many requests; retry after the number of seconds in Retry-After.', { 'Retry-After': String(limit.retryAfterSeconds) });
+    return caller;
+  }
+
   function absoluteUrl(request: ApiRequest, path: string, query: Record<string, string>): string {
     const host = request.headers['host'];
     const base = options.publicUrl ?? (host && HOST.test(host) ? `https://${host}` : 'https://localhost');
@@ -131,6 +174,11 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
     return `${base}${path}${search ? `?${search}` : ''}`;
   }
 }
+
+const statusOf = (err: unknown): unknown => (err instanceof HttpError ? err.status : (err as { code?: unknown })?.code);
+
+const tooManyFailures = (seconds: number) =>
+  new HttpError(429, 'Too many requests without a valid access token from this address; retry after the number of seconds in Retry-After.', { 'Retry-After': String(seconds) });
 
 function send(res: HttpResponse, request: ApiRequest, reply: Reply, closeConnection: boolean): void {
   if (request.aborted) return;

@@ -12,6 +12,8 @@ export interface LiveSocket {
   send(frame: string): void;
   bufferedAmount(): number;
   close(code: number, reason: string): void;
+  /** The client's address, for the limit on refused hellos. */
+  readonly remoteAddress: string;
 }
 
 export interface ReplayResult {
@@ -23,6 +25,10 @@ export interface ReplayResult {
 /** What a session needs from the gateway around it. */
 export interface LiveSessionHost {
   authenticate(token: string): Promise<Caller>;
+  /** Seconds the address must wait before its next hello (too many failed attempts), or 0. */
+  helloRefusal(address: string): number;
+  /** A hello of the address was refused: counted; the seconds to wait if it was one too many, else 0. */
+  helloFailed(address: string): Promise<number>;
   liveRooms(personId: string): Promise<{ roomId: string; head: number; joinedSeq: number }[]>;
   replay(personId: string, positions: Record<string, number>): Promise<Record<string, ReplayResult>>;
   subscribeRoom(session: LiveSession, roomId: string): void;

@@ -7,7 +7,7 @@ import type { Caller } from '../../contracts/caller.ts';
 import type { MeetingUpdate } from '../../routing/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
 import { fullBucket, takeToken, type TokenBucket } from '../../contracts/token-bucket.ts';
-import { CLOSE_RESYNC, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, type ServerFrame } from '../../contracts/live-frames.ts';
+import { CLOSE_RATE_LIMITED, CLOSE_RESYNC, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, type ServerFrame } from '../../contracts/live-frames.ts';
 import type { LiveSessionHost, LiveSocket, SessionLink, SessionPhase } from './live-session-host.ts';
 import { parseClientFrame, serverFrame } from './live-protocol.ts';
 import { MAX_MEETING_REQUESTS_IN_FLIGHT, MeetingSeats } from './meeting-seats.ts';
@@ -49,9 +49,14 @@ export class LiveSession {
 
   receive(text: string): void {
     if (this.state === 'closed') return;
+    if (this.state === 'hello') {
+      // An address refused for its failed attempts is turned away before any work.
+      const waitSeconds = this.host.helloRefusal(this.socket.remoteAddress);
+      if (waitSeconds > 0) return this.rateLimited(waitSeconds);
+    }
     const frame = parseClientFrame(text);
     if ('problem' in frame) {
-      if (this.state === 'hello') return this.refuse(frame.problem);
+      if (this.state === 'hello') return this.refuseHello(frame.problem);
       if (frame.requestId) return this.send({ type: 'meeting.reply', id: frame.requestId, ok: false, error: { status: 400, code: 'BAD_FRAME', message: frame.problem } });
       return this.send({ type: 'error', message: frame.problem });
     }
@@ -70,10 +75,10 @@ export class LiveSession {
         });
         return;
       case 'ping':
-        if (this.state === 'hello') return this.refuse('The first frame must be hello.');
+        if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
         return this.send({ type: 'pong' });
       case 'meeting':
-        if (this.state === 'hello') return this.refuse('The first frame must be hello.');
+        if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
         if (this.meetings.saturated()) {
           return this.tooMany(frame.id, 100, `At most ${MAX_MEETING_REQUESTS_IN_FLIGHT} meeting requests of a socket wait for their replies at once.`);
         }
@@ -92,7 +97,11 @@ export class LiveSession {
       caller = await this.host.authenticate(token);
     } catch (err) {
       const status = (err as { code?: unknown })?.code;
-      if (typeof status === 'number' && status >= 400 && status < 500) return this.refuse('The access token is not valid.');
+      if (typeof status === 'number' && status >= 400 && status < 500) {
+        // Counted against the address; the one too many is told to wait rather than to sign in again.
+        const waitSeconds = await this.host.helloFailed(this.socket.remoteAddress);
+        return waitSeconds > 0 ? this.rateLimited(waitSeconds) : this.refuse('The access token is not valid.');
+      }
       // The token could not be checked (the people actor is unreachable for a moment): that
       // is no verdict on the token, and the client should come back, not sign in again.
       this.host.logger.warn({ err, session: this.id }, 'a live session could not check its token');
@@ -178,6 +187,18 @@ export class LiveSession {
     if (this.isClosed()) return;
     this.send({ type: 'error', message });
     this.close(CLOSE_TRY_AGAIN_LATER, 'try again later');
+  }
+
+  /** A first frame that is no hello: refused (4001), and counted against the address. */
+  private refuseHello(message: string): void {
+    this.host.helloFailed(this.socket.remoteAddress).catch(() => undefined);
+    this.refuse(message);
+  }
+
+  private rateLimited(waitSeconds: number): void {
+    if (this.isClosed()) return;
+    this.send({ type: 'error', message: 'Too many failed sign-ins from this address: wait retryAfterMs, then reconnect.', retryAfterMs: waitSeconds * 1000 });
+    this.close(CLOSE_RATE_LIMITED, 'rate limited');
   }
 
   private refuse(message: string): void {

@@ -2,7 +2,10 @@
 // second: beyond the burst a person gets 429 with Retry-After and a Webex error; the limit is
 // per person, not per token, and other people are unaffected; it lifts after Retry-After.
 // A live socket's frames are limited too (a burst of 10, 5 more per second): refused frames
-// are answered with retryAfterMs, and the socket stays open.
+// are answered with retryAfterMs, and the socket stays open. Failed attempts (no token, a
+// forged or malformed one, a refused live hello) are limited per address (a burst of 5, 1
+// more per second), and what a signed-in person does never counts there: past the limit the
+// address gets 429 (a hello: an error frame and close 4029) before any token is looked up.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,12 +18,15 @@ const BURST = 5;
 const PER_SECOND = 1;
 const FRAME_BURST = 10;
 const FRAMES_PER_SECOND = 5;
+const ANON_BURST = 5;
+const ANON_PER_SECOND = 1;
 
 let target: Target;
 before(async () => {
   target = await startTarget({
     SQUARED_RATE_BURST: String(BURST), SQUARED_RATE_PER_SECOND: String(PER_SECOND),
     SQUARED_LIVE_FRAME_BURST: String(FRAME_BURST), SQUARED_LIVE_FRAMES_PER_SECOND: String(FRAMES_PER_SECOND),
+    SQUARED_ANON_RATE_BURST: String(ANON_BURST), SQUARED_ANON_RATE_PER_SECOND: String(ANON_PER_SECOND),
   });
 });
 after(() => target.stop());
@@ -182,4 +188,81 @@ test('a live socket that sends frames too fast is answered with retryAfterMs, st
   } finally {
     live.close();
   }
+});
+
+/** Each kind of failed attempt REST sees, in turn: no token, a forged one, a malformed header, a bad body without a token. */
+const failedAttempts = [
+  () => target.admin.get('/v1/rooms', { token: null }),
+  () => target.admin.get('/v1/people/me', { token: `forged-${randomUUID()}` }),
+  () => target.admin.get('/v1/rooms', { token: null, headers: { authorization: 'Basic YTpi' } }),
+  () => target.admin.post('/v1/rooms', undefined, { raw: { body: '{"title":', contentType: 'application/json' }, token: null }),
+];
+
+test('failed attempts are limited per address, signed-in requests never count, and past the limit nothing is looked up or read', async () => {
+  const [hana, ivan] = [await newPerson('Hana'), await newPerson('Ivan')];
+  // More successful requests than the failure burst: none of them may spend from it.
+  for (let i = 0; i < ANON_BURST - 1; i++) {
+    for (const person of [hana, ivan]) assert.equal((await person.api.get('/v1/people/me')).status, 200);
+  }
+  const started = Date.now();
+  let limited: ApiResponse | undefined;
+  let failed = 0;
+  for (; failed < 30 && !limited; failed++) {
+    const response = await failedAttempts[failed % failedAttempts.length]();
+    if (response.status === 429) limited = response;
+    else assert.equal(response.status, 401, response.text);
+  }
+  assert.ok(limited, '30 rapid failed attempts were never limited');
+  const seconds = (Date.now() - started) / 1000;
+  const allowed = failed - 1;
+  assert.ok(allowed >= ANON_BURST && allowed <= ANON_BURST + Math.ceil(seconds * ANON_PER_SECOND), `${allowed} failed attempts were answered 401 in ${seconds}s`);
+  const wait = retryAfterOf(limited);
+  assert.ok(limited.body.message && limited.body.errors.length >= 1);
+  assert.equal(limited.body.trackingId, limited.headers.trackingid);
+  // Refused before any work: a valid token is not even looked up, a large body not read.
+  assert.equal((await hana.api.get('/v1/people/me')).status, 429);
+  const junk = await target.admin.post('/v1/rooms', undefined, { raw: { body: 'a&'.repeat(100_000), contentType: 'application/x-www-form-urlencoded' }, token: null });
+  assert.equal(junk.status, 429);
+  // After the wait, the address may try again.
+  await sleep(wait * 1000 + 50);
+  assert.equal((await ivan.api.get('/v1/people/me')).status, 200);
+});
+
+/** Opens a live socket, says hello with `token`, and answers how the socket ended and what it was told. */
+async function hello(token: string): Promise<{ code: number; frames: Frame[] }> {
+  const live = await LiveClient.open(target.liveUrl, target.ca);
+  live.send({ type: 'hello', token });
+  const ended = await Promise.race([live.closed, sleep(10_000).then(() => undefined)]);
+  if (!ended) {
+    live.close();
+    assert.fail(`the hello of ${token.slice(0, 12)} was neither refused nor closed`);
+  }
+  return { code: ended.code, frames: live.frames };
+}
+
+test('refused live hellos are limited per address: past the limit an error frame with retryAfterMs and close 4029, a valid token included', async () => {
+  const judy = await newPerson('Judy');
+  // The address's budget for failures refills from the test before.
+  await sleep((ANON_BURST / ANON_PER_SECOND) * 1000 + 200);
+  const started = Date.now();
+  let refused = 0;
+  let limited: { code: number; frames: Frame[] } | undefined;
+  while (refused < 30 && !limited) {
+    const ended = await hello(`forged-${randomUUID()}`);
+    if (ended.code === 4029) limited = ended;
+    else {
+      assert.equal(ended.code, 4001);
+      refused++;
+    }
+  }
+  assert.ok(limited, '30 refused hellos were never limited');
+  const seconds = (Date.now() - started) / 1000;
+  assert.ok(refused >= ANON_BURST && refused <= ANON_BURST + Math.ceil(seconds * ANON_PER_SECOND), `${refused} hellos were refused with 4001 in ${seconds}s`);
+  const error = limited.frames.find((f) => f.type === 'error');
+  assert.ok(error && error.retryAfterMs >= 1000, `an error frame with retryAfterMs: ${JSON.stringify(limited.frames)}`);
+  // Before any token check: a valid token is turned away too, until the wait is over.
+  assert.equal((await hello(judy.token)).code, 4029);
+  await sleep(error.retryAfterMs + 50);
+  const live = await LiveClient.connect(target.liveUrl, target.ca, judy.token);
+  live.close();
 });

@@ -19,10 +19,12 @@ const caller: Caller = { id: 'person-1', orgId: 'org', email: 'p@example.com', d
 function setUp(fullStateVersion: () => number, authenticate: () => Promise<Caller> = async () => caller) {
   const sent: any[] = [];
   const closes: number[] = [];
-  const socket: LiveSocket = { send: (frame) => sent.push(JSON.parse(frame)), bufferedAmount: () => 0, close: (code) => closes.push(code) };
+  const socket: LiveSocket = { send: (frame) => sent.push(JSON.parse(frame)), bufferedAmount: () => 0, close: (code) => closes.push(code), remoteAddress: '192.0.2.1' };
   const asked: number[] = [];
   const host: LiveSessionHost = {
     authenticate,
+    helloRefusal: () => 0,
+    helloFailed: async () => 0,
     liveRooms: async () => [],
     replay: async () => ({}),
     subscribeRoom: () => undefined,
