@@ -2,6 +2,7 @@
 // `npm run backup`) into an empty data directory (default SQUARED_DATA_DIR or ./data). It
 // refuses a non-empty data directory, and a backup that is incomplete, truncated or altered
 // (storage/embedded/backup-manifest.ts says what is checked), without writing anything.
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readConfig } from '../contracts/config.ts';
@@ -27,6 +28,9 @@ try {
   const manifest = await restoreBackup({ backupDir, dataDir });
   process.stdout.write(`restored ${backupDir} (Squared ${manifest.squaredVersion}, snapshot of ${manifest.snapshotAt}, `
     + `${Object.keys(manifest.roomHeads).length} rooms) into ${dataDir}: start Squared on it with SQUARED_DATA_DIR=${dataDir} npm start\n`);
+  const { version } = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+  // Squared creates what its databases lack as it opens them; an older one may not read a newer one's data.
+  if (version !== manifest.squaredVersion) process.stdout.write(`note: the backup was made by Squared ${manifest.squaredVersion}, this is ${version}.\n`);
 } catch (err) {
   fail((err as Error).message);
 }
