@@ -115,7 +115,9 @@ export class MeetingRouters {
   private async newSlot(worker: MediaWorker): Promise<RouterSlot> {
     const router = await this.createRouter(worker);
     const slot: RouterSlot = { worker, router, participants: new Set(), piped: new Map() };
-    if (this.slots.length === 0 || this.home.worker === worker) await this.startSpeakerDetection(router);
+    // Only the home has the observer: a second one elsewhere would be fed producers of the
+    // home (piped there) that its router does not have.
+    if (this.slots.length === 0) await this.startSpeakerDetection(router);
     return slot;
   }
 
