@@ -17,6 +17,8 @@ import { createMediaService } from './media/media.service.ts';
 const config = readConfig();
 const broker = new ServiceBroker(brokerOptions(config, config.engines.nats?.servers.join(',')));
 let url: string | undefined;
+/** Set when this process created the first administrator and wrote their credentials there. */
+let adminCredentials: string | undefined;
 
 let wiring: Awaited<ReturnType<typeof wire>>;
 try {
@@ -27,8 +29,11 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, sessions, rooms, teams, conferences, search } = wiring.actors;
-  broker.createService(createPeopleService({ store: people, sessions, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword }));
+  const { people, sessions, attempts, rooms, teams, conferences, search } = wiring.actors;
+  broker.createService(createPeopleService({
+    store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
+    onFirstAdministrator: (file) => (adminCredentials = file),
+  }));
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
@@ -71,4 +76,4 @@ try {
 // An embedded installation's console (`npm run repl`); a cluster's joins over the transporter.
 if (!wiring.transporter) consoleSocket = await openConsoleSocket(broker, config.dataDir);
 // One machine-readable line for scripts and tests, besides the logs.
-process.stdout.write(`SQUARED_READY ${JSON.stringify({ url, nodeId: broker.nodeID, roles: config.roles, dataDir: config.dataDir })}\n`);
+process.stdout.write(`SQUARED_READY ${JSON.stringify({ url, nodeId: broker.nodeID, roles: config.roles, dataDir: config.dataDir, adminCredentials })}\n`);

@@ -5,6 +5,7 @@ import https from 'node:https';
 import { assertValidResponse, errorShapeProblems, extensions } from './openapi-check.ts';
 
 extensions.add('/bots');
+extensions.add('/access_token/revoke');
 
 export interface ApiResponse<T = any> {
   status: number;

@@ -29,7 +29,12 @@ const cluster = await startLocalCluster({
   log: values.quiet ? undefined : (line) => process.stdout.write(`${line}\n`),
 });
 process.stdout.write(`\nSquared cluster ready: ${cluster.gateways().map((g) => g.url).join(' ')}\n`);
-process.stdout.write(`Admin credentials: ${path.join(cluster.dataDir, 'admin.json')}\n`);
+// Only what happened: credentials are written when this start created the first administrator.
+const credentials = cluster.actors().map((node) => node.adminCredentials).find(Boolean);
+process.stdout.write(credentials
+  ? `Admin credentials (the token expires after 24 h): ${credentials}\n`
+  : 'The cluster\'s store has people already: no administrator was created and no admin.json written. '
+    + 'For a way in: npm run admin -- reset-password --cluster --email <an administrator\'s email> (or create --cluster --email …).\n');
 
 let stopping = false;
 const stop = async () => {

@@ -28,6 +28,8 @@ export interface ClusterNode {
   child: ChildProcess;
   /** The gateway's base URL (gateways only); after a restart it may differ unless `basePort` was given. */
   url?: string;
+  /** Where this node wrote the first administrator's credentials, if it created them. */
+  adminCredentials?: string;
   output(): string;
 }
 
@@ -130,7 +132,9 @@ async function spawnNode(name: string, roles: string, env: Record<string, string
       const ready = /^SQUARED_READY (.+)$/m.exec(output);
       if (ready) {
         clearTimeout(timer);
-        node.url = JSON.parse(ready[1]).url;
+        const announced = JSON.parse(ready[1]) as { url?: string; adminCredentials?: string };
+        node.url = announced.url;
+        node.adminCredentials = announced.adminCredentials;
         resolve();
       }
     };

@@ -5,11 +5,11 @@ import type { Logger } from 'moleculer';
 import type { Config } from '../contracts/config.ts';
 import type { Fanout } from '../routing/fanout/fanout.ts';
 import { LocalFanout } from '../routing/fanout/local-fanout.ts';
-import type { ConferenceStore, PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore } from '../storage/interfaces.ts';
+import type { AttemptThrottle, ConferenceStore, PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore } from '../storage/interfaces.ts';
 
 export interface Wiring {
   /** Present on nodes with the `actors` role. */
-  actors?: { people: PeopleStore; sessions: SessionCache; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex };
+  actors?: { people: PeopleStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex };
   rateLimits: RateLimitStore;
   fanout: Fanout;
   /** `nats://…` when the Moleculer broker must join a cluster. */
@@ -31,12 +31,12 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
       const { openCassandraStorage } = await import('../storage/cassandra/index.ts');
       const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message) });
       closers.push(() => cassandra.close());
-      actors = { people: cassandra.people, sessions: await openSessions(config, logger, closers), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers) };
+      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers) };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
       const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
       closers.push(() => embedded.close());
-      actors = { people: embedded.people, sessions: await openSessions(config, logger, closers), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers) };
+      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers) };
     }
   }
 
@@ -71,16 +71,47 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
   };
 }
 
-/** Shared by the actor nodes on Redis; this process's own otherwise. */
-async function openSessions(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<SessionCache> {
+/**
+ * The people store alone, with its caches, for the operator command (cluster/admin.ts): on
+ * the engines the configuration names, as the actor nodes of that configuration use them.
+ */
+export async function wirePeople(config: Config, logger: Logger): Promise<{ people: PeopleStore; sessions: SessionCache; attempts: AttemptThrottle; close(): Promise<void> }> {
+  const closers: (() => Promise<void>)[] = [];
+  let people: PeopleStore;
+  if (config.engines.cassandra) {
+    const { openCassandraStorage } = await import('../storage/cassandra/index.ts');
+    const cassandra = await openCassandraStorage({ ...config.engines.cassandra, log: (message) => logger.info(message) });
+    closers.push(() => cassandra.close());
+    people = cassandra.people;
+  } else {
+    const { openEmbeddedPeopleStore } = await import('../storage/embedded/index.ts');
+    const embedded = openEmbeddedPeopleStore(config.dataDir, config.durableSync);
+    closers.push(async () => embedded.close());
+    people = embedded.people;
+  }
+  return {
+    people,
+    ...(await openPeopleCaches(config, logger, closers)),
+    async close() {
+      for (const close of closers.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'closing an adapter failed'));
+    },
+  };
+}
+
+/** The session cache and the password attempts: shared by the actor nodes on Redis; this process's own otherwise. */
+async function openPeopleCaches(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<{ sessions: SessionCache; attempts: AttemptThrottle }> {
   if (!config.engines.redis) {
     const { MemorySessionCache } = await import('../storage/embedded/memory-session-cache.ts');
-    return new MemorySessionCache();
+    const { MemoryAttemptThrottle } = await import('../storage/embedded/memory-attempt-throttle.ts');
+    return { sessions: new MemorySessionCache(), attempts: new MemoryAttemptThrottle() };
   }
   const { RedisSessionCache } = await import('../storage/redis/redis-session-cache.ts');
+  const { RedisAttemptThrottle } = await import('../storage/redis/redis-attempt-throttle.ts');
   const sessions = await RedisSessionCache.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}session:`, logger });
   closers.push(() => sessions.close());
-  return sessions;
+  const attempts = await RedisAttemptThrottle.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}attempts:`, logger });
+  closers.push(() => attempts.close());
+  return { sessions, attempts };
 }
 
 async function openSearch(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<SearchIndex> {

@@ -19,6 +19,19 @@ export interface ParticipantMediaLimits {
 /** Twice what a browser uses; consumers: audio and video of 500 others. */
 export const DEFAULT_PARTICIPANT_MEDIA_LIMITS: ParticipantMediaLimits = { transports: 4, producers: 8, consumers: 1000 };
 
+/**
+ * Password attempts (the password grant), counted per account and per client address: past
+ * the free failures the key is locked for `lockSeconds`, doubled with each further failure
+ * up to `maxLockSeconds`; failures are forgotten `forgetSeconds` after the last one.
+ */
+export interface PasswordAttemptLimits {
+  accountFailures: number;
+  addressFailures: number;
+  lockSeconds: number;
+  maxLockSeconds: number;
+  forgetSeconds: number;
+}
+
 export interface Config {
   roles: Role[];
   nodeId: string | undefined;
@@ -73,6 +86,7 @@ export interface Config {
     elasticsearch?: { node: string; index: string };
     rabbitmq?: { url: string };
   };
+  passwordAttempts: PasswordAttemptLimits;
   adminEmail: string;
   adminPassword: string | undefined;
 }
@@ -139,6 +153,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redis: env.SQUARED_REDIS ? { url: env.SQUARED_REDIS, keyPrefix: env.SQUARED_REDIS_PREFIX ?? 'squared:' } : undefined,
       elasticsearch: env.SQUARED_ELASTICSEARCH ? { node: env.SQUARED_ELASTICSEARCH, index: env.SQUARED_ES_INDEX ?? 'squared-messages' } : undefined,
       rabbitmq: env.SQUARED_RABBITMQ ? { url: env.SQUARED_RABBITMQ } : undefined,
+    },
+    passwordAttempts: {
+      accountFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ACCOUNT_FAILURES', 5)),
+      addressFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ADDRESS_FAILURES', 30)),
+      lockSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_LOCK_SECONDS', 5)),
+      maxLockSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_MAX_LOCK_SECONDS', 300)),
+      forgetSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_FORGET_SECONDS', 900)),
     },
     adminEmail: env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local',
     adminPassword: env.SQUARED_ADMIN_PASSWORD || undefined,

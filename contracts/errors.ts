@@ -16,9 +16,14 @@ export const notFound = (message = 'The requested resource could not be found.')
 export const conflict = (message: string) => new ApiError(409, message, 'CONFLICT');
 export const locked = (message: string) => new ApiError(423, message, 'LOCKED');
 
-/** OAuth2 token endpoint errors keep RFC 6749's `error` codes (section 5.2). */
-export function oauthError(status: 400 | 401, error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client', description: string) {
+export type OAuthErrorCode = 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_client' | 'temporarily_unavailable';
+
+/**
+ * OAuth2 token endpoint errors keep RFC 6749's `error` codes (section 5.2); a 429 carries
+ * the seconds to wait, which the gateway sends as Retry-After.
+ */
+export function oauthError(status: 400 | 401 | 429, error: OAuthErrorCode, description: string, retryAfterSeconds?: number) {
   const err = new ApiError(status, description, 'OAUTH');
-  err.data = { error };
+  err.data = retryAfterSeconds === undefined ? { error } : { error, retryAfterSeconds };
   return err;
 }

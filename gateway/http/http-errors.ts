@@ -35,8 +35,9 @@ export function toErrorReply(err: unknown, trackingId: string, logger: Pick<Logg
   }
   if (err instanceof Errors.MoleculerError) {
     if (err.type === 'OAUTH') {
-      const data = err.data as { error: string };
-      return { status: err.code, body: { error: data.error, error_description: err.message, ...webexError(err.code, err.message, trackingId) } };
+      const data = err.data as { error: string; retryAfterSeconds?: number };
+      const headers = data.retryAfterSeconds === undefined ? undefined : { 'Retry-After': String(data.retryAfterSeconds) };
+      return { status: err.code, body: { error: data.error, error_description: err.message, ...webexError(err.code, err.message, trackingId) }, headers };
     }
     if (err instanceof Errors.MoleculerClientError && err.code >= 400 && err.code < 500) {
       return { status: err.code, body: webexError(err.code, err.message, trackingId) };

@@ -1,11 +1,11 @@
-// People, sign-in and bots over real HTTPS: look-ups, the administrator's CRUD, the OAuth2
-// token endpoint (RFC 6749 password and refresh_token grants), bots, and `max` paging.
+// People over real HTTPS: look-ups, the administrator's CRUD and what a non-administrator
+// may not do, and `max` paging. Sign-in, tokens and bots are in tokens.test.ts.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import type { ApiResponse } from '../../clients/api-client.ts';
-import { createPeople, createPerson, type TestPerson } from '../harness/people.ts';
+import { createPeople, createPerson, personWithPassword as createPersonWithPassword, type TestPerson } from '../harness/people.ts';
 import { startTarget, type Target } from './target.ts';
 
 let target: Target;
@@ -19,14 +19,7 @@ const newEmail = (name = 'someone') => `${name}.${unique()}@example.com`;
 const newPersonId = () => Buffer.from(`ciscospark://us/PEOPLE/${randomUUID()}`).toString('base64url');
 const ids = (response: ApiResponse) => (response.body.items as { id: string }[]).map((p) => p.id);
 
-/** A person created by the administrator with a known password (createPerson keeps it to itself). */
-async function personWithPassword(name = 'Pat Password'): Promise<{ id: string; email: string; password: string }> {
-  const email = newEmail(name.toLowerCase().replace(/\W+/g, '.'));
-  const password = `pw-${randomUUID()}`;
-  const created = await target.admin.post('/v1/people', { emails: [email], displayName: name, password });
-  assert.equal(created.status, 200, created.text);
-  return { id: created.body.id, email, password };
-}
+const personWithPassword = (name?: string) => createPersonWithPassword(target.admin, name);
 
 /** Webex's id of the full administrator role. */
 const ADMIN_ROLE = Buffer.from('ciscospark://us/ROLE/id_full_admin').toString('base64url');
@@ -174,17 +167,23 @@ describe('the administrator manages people', () => {
     assert.equal(again.body.error, 'invalid_grant');
   });
 
-  test('a change of roles applies from the very next request of that person', async () => {
-    const [sam] = await createPeople(target.admin, 'Sam Promoted');
-    assert.equal((await sam.api.get('/v1/people', { unchecked: true })).status, 400, 'a non-administrator must filter');
+  test('a change of roles applies from the very next request of that person; losing the administrator role ends their sessions', async () => {
+    const sam = await personWithPassword('Sam Promoted');
+    const signIn = async () => (await tokenRequest({ grant_type: 'password', username: sam.email, password: sam.password })).body;
+    const first = await signIn();
+    const asSam = target.admin.as(first.access_token);
+    assert.equal((await asSam.get('/v1/people', { unchecked: true })).status, 400, 'a non-administrator must filter');
     assert.equal((await target.admin.put(`/v1/people/${sam.id}`, { roles: [ADMIN_ROLE] })).status, 200);
-    assert.equal((await sam.api.get('/v1/people')).status, 200, 'promoted: may list everyone');
-    assert.equal((await target.admin.put(`/v1/people/${sam.id}`, { roles: [] })).status, 200);
-    assert.equal((await sam.api.get('/v1/people', { unchecked: true })).status, 400, 'demoted again at once');
-    assert.equal((await sam.api.get('/v1/people/me')).body.displayName, 'Sam Promoted');
+    assert.equal((await asSam.get('/v1/people')).status, 200, 'promoted: may list everyone');
     assert.equal((await target.admin.put(`/v1/people/${sam.id}`, { displayName: 'Sam Renamed' })).status, 200);
-    assert.equal((await sam.api.get('/v1/people/me')).body.displayName, 'Sam Renamed');
+    assert.equal((await asSam.get('/v1/people/me')).body.displayName, 'Sam Renamed', 'a change that takes nothing away keeps the session');
+    assert.equal((await target.admin.put(`/v1/people/${sam.id}`, { roles: [] })).status, 200);
+    assert.equal((await asSam.get('/v1/people/me')).status, 401, 'demoted: the access token is revoked at once');
+    assert.equal((await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.refresh_token })).status, 400, 'and so is the refresh token');
+    const again = target.admin.as((await signIn()).access_token);
+    assert.equal((await again.get('/v1/people', { unchecked: true })).status, 400, 'signed in again: a non-administrator');
   });
+
 
   test('a duplicate email is 409', async () => {
     const email = newEmail('dup');
@@ -299,180 +298,6 @@ describe('a non-administrator cannot manage people', () => {
     const deleted = await carol.api.delete(`/v1/people/${dave.id}`);
     assert.equal(deleted.status, 403);
     assert.equal((await carol.api.get(`/v1/people/${dave.id}`)).status, 200);
-  });
-});
-
-describe('POST /v1/access_token (OAuth2, RFC 6749)', () => {
-  test('the password grant returns access_token, token_type Bearer, expires_in and refresh_token', async () => {
-    const pat = await personWithPassword();
-    const issued = await tokenRequest({ grant_type: 'password', username: pat.email, password: pat.password });
-    assert.equal(issued.status, 200);
-    assert.equal(typeof issued.body.access_token, 'string');
-    assert.ok(issued.body.access_token.length >= 20);
-    assert.equal(issued.body.token_type, 'Bearer');
-    assert.ok(Number.isInteger(issued.body.expires_in) && issued.body.expires_in > 0);
-    assert.equal(typeof issued.body.refresh_token, 'string');
-    assert.notEqual(issued.body.refresh_token, issued.body.access_token);
-    const me = await target.admin.get('/v1/people/me', { token: issued.body.access_token });
-    assert.equal(me.status, 200);
-    assert.equal(me.body.id, pat.id);
-  });
-
-  test('a response carrying tokens is not cacheable (Cache-Control: no-store)', async () => {
-    const pat = await personWithPassword();
-    const issued = await tokenRequest({ grant_type: 'password', username: pat.email, password: pat.password });
-    assert.equal(issued.status, 200);
-    assert.match(String(issued.headers['cache-control']), /no-store/);
-  });
-
-  test('a JSON body is accepted as well as a form', async () => {
-    const pat = await personWithPassword();
-    const issued = await target.admin.post('/v1/access_token', { grant_type: 'password', username: pat.email, password: pat.password }, { token: null });
-    assert.equal(issued.status, 200);
-    assert.equal(issued.body.token_type, 'Bearer');
-    assert.equal((await target.admin.get('/v1/people/me', { token: issued.body.access_token })).body.id, pat.id);
-  });
-
-  test('the username is matched case-insensitively', async () => {
-    const pat = await personWithPassword();
-    const issued = await tokenRequest({ grant_type: 'password', username: pat.email.toUpperCase(), password: pat.password });
-    assert.equal(issued.status, 200);
-  });
-
-  test('a wrong password is 400 invalid_grant', async () => {
-    const pat = await personWithPassword();
-    const refused = await tokenRequest({ grant_type: 'password', username: pat.email, password: 'not-the-password' });
-    assert.equal(refused.status, 400);
-    assert.equal(refused.body.error, 'invalid_grant');
-    assert.equal(refused.body.access_token, undefined);
-  });
-
-  test('an unknown username is 400 invalid_grant, indistinguishable from a wrong password', async () => {
-    const refused = await tokenRequest({ grant_type: 'password', username: newEmail('ghost'), password: 'whatever-password' });
-    assert.equal(refused.status, 400);
-    assert.equal(refused.body.error, 'invalid_grant');
-  });
-
-  test('a missing username or password is 400 invalid_request', async () => {
-    const pat = await personWithPassword();
-    const forms: Record<string, string>[] = [{ grant_type: 'password', username: pat.email }, { grant_type: 'password', password: pat.password }, { grant_type: 'password' }];
-    for (const form of forms) {
-      const refused = await tokenRequest(form);
-      assert.equal(refused.status, 400, JSON.stringify(form));
-      assert.equal(refused.body.error, 'invalid_request', JSON.stringify(form));
-    }
-  });
-
-  test('a missing grant_type is 400 invalid_request', async () => {
-    const pat = await personWithPassword();
-    const refused = await tokenRequest({ username: pat.email, password: pat.password });
-    assert.equal(refused.status, 400);
-    assert.equal(refused.body.error, 'invalid_request');
-  });
-
-  test('an unsupported grant type is 400 unsupported_grant_type', async () => {
-    for (const grant of ['client_credentials', 'authorization_code', 'nonsense']) {
-      const refused = await tokenRequest({ grant_type: grant });
-      assert.equal(refused.status, 400, grant);
-      assert.equal(refused.body.error, 'unsupported_grant_type', grant);
-    }
-  });
-
-  test('the refresh_token grant returns a new access token that works', async () => {
-    const pat = await personWithPassword();
-    const first = await tokenRequest({ grant_type: 'password', username: pat.email, password: pat.password });
-    const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.refresh_token });
-    assert.equal(refreshed.status, 200);
-    assert.equal(refreshed.body.token_type, 'Bearer');
-    assert.ok(refreshed.body.expires_in > 0);
-    assert.notEqual(refreshed.body.access_token, first.body.access_token);
-    const me = await target.admin.get('/v1/people/me', { token: refreshed.body.access_token });
-    assert.equal(me.status, 200);
-    assert.equal(me.body.id, pat.id);
-  });
-
-  test('a missing refresh_token is 400 invalid_request', async () => {
-    const refused = await tokenRequest({ grant_type: 'refresh_token' });
-    assert.equal(refused.status, 400);
-    assert.equal(refused.body.error, 'invalid_request');
-  });
-
-  test('an access token used as a refresh token is 400 invalid_grant', async () => {
-    const pat = await personWithPassword();
-    const first = await tokenRequest({ grant_type: 'password', username: pat.email, password: pat.password });
-    const refused = await tokenRequest({ grant_type: 'refresh_token', refresh_token: first.body.access_token });
-    assert.equal(refused.status, 400);
-    assert.equal(refused.body.error, 'invalid_grant');
-  });
-
-  test('a forged refresh token is 400 invalid_grant', async () => {
-    const refused = await tokenRequest({ grant_type: 'refresh_token', refresh_token: 'forged-refresh-token' });
-    assert.equal(refused.status, 400);
-    assert.equal(refused.body.error, 'invalid_grant');
-  });
-
-  test('a refresh token cannot be used as an access token', async () => {
-    const pat = await personWithPassword();
-    const first = await tokenRequest({ grant_type: 'password', username: pat.email, password: pat.password });
-    const me = await target.admin.get('/v1/people/me', { token: first.body.refresh_token });
-    assert.equal(me.status, 401);
-  });
-
-  test('a password set by the administrator on update replaces the old one', async () => {
-    const pat = await personWithPassword();
-    const newPassword = `pw-${randomUUID()}`;
-    const updated = await target.admin.put(`/v1/people/${pat.id}`, { emails: [pat.email], displayName: 'Pat Password', password: newPassword });
-    assert.equal(updated.status, 200);
-    assert.equal((await tokenRequest({ grant_type: 'password', username: pat.email, password: pat.password })).body.error, 'invalid_grant');
-    assert.equal((await tokenRequest({ grant_type: 'password', username: pat.email, password: newPassword })).status, 200);
-  });
-});
-
-describe('bots', () => {
-  test('the administrator creates a bot whose token works on /v1/people/me with type bot', async () => {
-    const created = await target.admin.post('/v1/bots', { displayName: `Helper Bot ${unique()}` });
-    assert.equal(created.status, 200);
-    assert.equal(typeof created.body.token, 'string');
-    assert.equal(created.body.type, 'bot');
-    const me = await target.admin.get('/v1/people/me', { token: created.body.token });
-    assert.equal(me.status, 200);
-    assert.equal(me.body.id, created.body.id);
-    assert.equal(me.body.type, 'bot');
-    assert.equal(me.body.displayName, created.body.displayName);
-  });
-
-  test('a bot is visible to people of its organization as type bot', async () => {
-    const [erin] = await createPeople(target.admin, 'Erin BotWatcher');
-    const bot = await target.admin.post('/v1/bots', { displayName: `Visible Bot ${unique()}` });
-    const seen = await erin.api.get(`/v1/people/${bot.body.id}`);
-    assert.equal(seen.status, 200);
-    assert.equal(seen.body.type, 'bot');
-  });
-
-  test('a non-administrator creating a bot gets 403', async () => {
-    const [frank] = await createPeople(target.admin, 'Frank NoBots');
-    const refused = await frank.api.post('/v1/bots', { displayName: 'Rogue Bot' });
-    assert.equal(refused.status, 403);
-  });
-
-  test('a bot cannot create bots', async () => {
-    const bot = await target.admin.post('/v1/bots', { displayName: `Parent Bot ${unique()}` });
-    const refused = await target.admin.post('/v1/bots', { displayName: 'Child Bot' }, { token: bot.body.token });
-    assert.equal(refused.status, 403);
-  });
-
-  test('a bot cannot use the password grant, even with a password set by the administrator', async () => {
-    const email = newEmail('bot');
-    const bot = await target.admin.post('/v1/bots', { displayName: 'Password Bot', email });
-    assert.equal(bot.status, 200);
-    const password = `pw-${randomUUID()}`;
-    const withoutPassword = await tokenRequest({ grant_type: 'password', username: email, password });
-    assert.equal(withoutPassword.status, 400);
-    assert.equal(withoutPassword.body.error, 'invalid_grant');
-    assert.equal((await target.admin.put(`/v1/people/${bot.body.id}`, { displayName: 'Password Bot', password })).status, 200);
-    const withPassword = await tokenRequest({ grant_type: 'password', username: email, password });
-    assert.equal(withPassword.status, 400);
-    assert.equal(withPassword.body.error, 'invalid_grant');
   });
 });
 

@@ -24,3 +24,12 @@ export async function createPerson(admin: ApiClient, name: string, extra: Record
 export async function createPeople(admin: ApiClient, ...names: string[]): Promise<TestPerson[]> {
   return Promise.all(names.map((name) => createPerson(admin, name)));
 }
+
+/** A person created by the administrator with a password the test knows (createPerson keeps it to itself). */
+export async function personWithPassword(admin: ApiClient, name = 'Pat Password'): Promise<{ id: string; email: string; password: string }> {
+  const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 8)}@example.com`;
+  const password = `pw-${randomUUID()}`;
+  const created = await admin.post('/v1/people', { emails: [email], displayName: name, password });
+  if (created.status !== 200) throw new Error(`could not create ${name}: ${created.status} ${created.text}`);
+  return { id: created.body.id, email, password };
+}
