@@ -6,12 +6,26 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Context, ServiceSchema } from 'moleculer';
+import type { Context, ServiceBroker, ServiceSchema } from 'moleculer';
 
 export interface NodeOperatorOptions {
   roles: string[];
   /** Starts the node's graceful shutdown (the SIGTERM path of squared.ts). */
   drain: (reason: string) => void;
+}
+
+/**
+ * The requests each of the node's services is handling now: its actors' queues. Read from
+ * Moleculer's context tracking (on in moleculer.config.ts, for the drain), whose list of a
+ * service's in-flight contexts is internal: when it is not there, nothing is reported.
+ */
+function inFlightByService(broker: ServiceBroker): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const service of broker.services) {
+    const tracked = (service as unknown as { _trackedContexts?: unknown[] })._trackedContexts;
+    if (Array.isArray(tracked) && !service.name.startsWith('$')) counts[service.name] = tracked.length;
+  }
+  return counts;
 }
 
 /** Long enough for the drain's answer to leave before the node unregisters its services. */
@@ -25,11 +39,11 @@ export function createNodeOperatorService({ roles, drain }: NodeOperatorOptions)
     actions: {
       node: {
         visibility: 'public',
-        handler() {
+        handler(ctx: Context) {
           return {
             roles, squaredVersion, nodeVersion: process.version, pid: process.pid, hostname: os.hostname(),
             uptimeSeconds: Math.round(process.uptime()), load1: os.loadavg()[0], cores: os.availableParallelism(),
-            rssBytes: process.memoryUsage.rss(), draining,
+            rssBytes: process.memoryUsage.rss(), draining, inFlight: inFlightByService(ctx.broker),
           };
         },
       },

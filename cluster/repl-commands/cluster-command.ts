@@ -14,6 +14,8 @@ interface NodeFacts {
   cores: number;
   rssBytes: number;
   draining: boolean;
+  /** Requests each service of the node is handling now. */
+  inFlight?: Record<string, number>;
 }
 
 interface GatewayStats {
@@ -39,6 +41,10 @@ export function duration(seconds: number): string {
   return d > 0 ? `${d}d${h}h` : h > 0 ? `${h}h${m}m` : m > 0 ? `${m}m${s}s` : `${s}s`;
 }
 
+/** `rooms:3,people:0`: the requests each actor (and the gateway, media) of a node is handling. */
+const inFlight = (counts: Record<string, number>) => Object.entries(counts).filter(([name]) => name !== 'operator')
+  .map(([name, count]) => `${name}:${count}`).join(',');
+
 const optional = <T>(promise: Promise<T>) => promise.catch(() => undefined);
 
 export const clusterCommand: OperatorCommand = {
@@ -60,11 +66,12 @@ export const clusterCommand: OperatorCommand = {
         facts ? `${facts.load1.toFixed(2)}/${facts.cores}` : undefined,
         facts ? `${Math.round(facts.rssBytes / 1048576)} MiB` : undefined,
         stats?.sessions, stats?.rooms, stats?.meetings,
+        facts?.inFlight ? inFlight(facts.inFlight) : undefined,
       ];
     }));
     const gateways = rows.filter((row) => row[9] !== undefined);
     const sockets = gateways.reduce((sum, row) => sum + Number(row[9]), 0);
-    return `${table(['node', 'state', 'roles', 'squared', 'node.js', 'moleculer', 'uptime', 'load/cores', 'rss', 'live sockets', 'followed rooms', 'meetings'], rows)}\n`
+    return `${table(['node', 'state', 'roles', 'squared', 'node.js', 'moleculer', 'uptime', 'load/cores', 'rss', 'live sockets', 'followed rooms', 'meetings', 'in flight'], rows)}\n`
       + `${nodes.filter((n) => n.available).length} nodes up, ${gateways.length} gateways, ${sockets} live sockets`;
   },
 };

@@ -53,7 +53,7 @@ test('cluster: every node, its roles, versions, and the live sockets of each gat
     let answer = '';
     for (let i = 0; i < 30; i++) {
       answer = await operator.ask('cluster', /\d+ nodes up, \d+ gateways, \d+ live sockets/);
-      if (nodes.every((node) => rowOf(answer, node.id)?.[11] !== undefined) && /, 1 live sockets/.test(answer)) break;
+      if (nodes.every((node) => rowOf(answer, node.id)?.[12] !== undefined) && /, 1 live sockets/.test(answer)) break;
       await sleep(1000);
     }
     for (const node of nodes) {
@@ -66,6 +66,11 @@ test('cluster: every node, its roles, versions, and the live sockets of each gat
       assert.equal(nodeVersion, process.version);
       assert.match(uptime, /^\d+(s|m\d+s)$/);
       assert.match(load, /^\d+\.\d\d\/\d+$/);
+      // The requests each of the node's services is handling, named after its roles' services.
+      const inFlight = Object.fromEntries(row[12].split(',').map((pair) => pair.split(':')));
+      for (const service of node.roles.split(',').flatMap((role) => ({ gateway: ['gateway'], actors: ['people', 'rooms', 'conferences'], media: ['media'] })[role] ?? [])) {
+        assert.match(inFlight[service] ?? '', /^\d+$/, `${service} in flight on ${node.id}: ${row[12]}`);
+      }
     }
     // The one live socket open is counted on the gateway that holds it, and nowhere else.
     const sockets = nodes.filter((node) => node.roles.includes('gateway')).map((node) => Number(rowOf(answer, node.id)![9]));
