@@ -1,11 +1,13 @@
 // Online backup of an embedded installation's data directory, taken by another process
 // while Squared serves. Every database (`*.db`) is copied with SQLite's online backup API
 // (node:sqlite `backup`), all of them from one read transaction: a single connection
-// attaches every database and reads from each before copying, so the copies are the state
-// of all the files at one instant (WAL lets the server go on writing meanwhile; its writes
-// after that instant are simply not in the backup). Every other file (the TLS material, the
+// attaches every database and opens each one's snapshot, one right after the other, before
+// any copy starts, so the copies are the state of all the files within microseconds of one
+// moment, however long the copying takes (WAL lets the server go on writing meanwhile; its
+// writes after that moment are simply not in the backup). Squared never commits to two
+// files at once, so there is no cross-file transaction for this to cut. Every other file (the
 // administrator's credentials, stored files) is copied as it is. The manifest, written last,
-// records the room heads of that instant and the size and SHA-256 of every file.
+// records the room heads of that moment and the size and SHA-256 of every file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, backup } from 'node:sqlite';
