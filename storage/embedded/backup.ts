@@ -6,9 +6,9 @@
 // moment, however long the copying takes (WAL lets the server go on writing meanwhile; its
 // writes after that moment are simply not in the backup). Squared never commits to two
 // files at once, so there is no cross-file transaction for this to cut. Every other file
-// (the TLS material, the
-// administrator's credentials, stored files) is copied as it is. The manifest, written last,
-// records the room heads of that moment and the size and SHA-256 of every file.
+// (the TLS material, the administrator's credentials, stored files) is copied as it is. The
+// manifest, written last, records the room heads of that moment and the size and SHA-256
+// of every file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync, backup } from 'node:sqlite';
