@@ -50,7 +50,7 @@ const optional = <T>(promise: Promise<T>) => promise.catch(() => undefined);
 export const clusterCommand: OperatorCommand = {
   name: 'cluster',
   args: [],
-  description: 'Nodes of the cluster: roles, versions, uptime, load, memory; live sockets, followed rooms and meetings per gateway',
+  description: 'Nodes of the cluster: roles, versions, uptime, load, memory, requests in flight per service; live sockets per gateway',
   async run(broker: ServiceBroker) {
     const nodes = (broker.registry.getNodeList({ onlyAvailable: false, withServices: true }) as unknown as RegistryNode[])
       .sort((a, b) => a.id.localeCompare(b.id));
