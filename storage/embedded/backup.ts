@@ -16,7 +16,8 @@ import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, MANIFEST_FILE, describeFile, list
 
 /** SQLite's side files and the console socket: state of the running process, never data. */
 const NOT_DATA = /(-wal|-shm|-journal)$|(^|\/)repl\.sock$/;
-const DATABASE_NAME = /^[A-Za-z0-9_]+\.db$/;
+/** The databases: every `*.db` at the top of the data directory (one per owning actor). */
+const DATABASE = /^[^/]+\.db$/;
 
 export interface BackupOptions {
   dataDir: string;
@@ -32,7 +33,7 @@ export async function takeBackup({ dataDir, outDir, squaredVersion }: BackupOpti
   fs.chmodSync(outDir, 0o700);
 
   const present = listFiles(dataDir).filter((file) => !NOT_DATA.test(file));
-  const databases = present.filter((file) => DATABASE_NAME.test(file));
+  const databases = present.filter((file) => DATABASE.test(file));
   const { snapshotAt, roomHeads } = await snapshotDatabases(dataDir, databases, outDir);
   const files: BackupFile[] = [];
   for (const database of databases) files.push(await describeFile(outDir, database, 'sqlite'));
@@ -61,8 +62,11 @@ export async function takeBackup({ dataDir, outDir, squaredVersion }: BackupOpti
 
 /** Copies every database from one read transaction; see the file comment. */
 async function snapshotDatabases(dataDir: string, databases: string[], outDir: string): Promise<{ snapshotAt: string; roomHeads: Record<string, number> }> {
+  // SQLite attaches at most 10 databases to one connection (SQLITE_MAX_ATTACHED's default).
+  if (databases.length > 10) throw new Error(`${dataDir} holds ${databases.length} databases: a backup snapshots at most 10 together.`);
   const reader = new DatabaseSync(':memory:');
-  const schemaOf = (database: string) => database.slice(0, -'.db'.length);
+  // Attached under names of their own (any file name will do), rooms.db as `rooms` for its heads.
+  const schemaOf = (database: string) => (database === 'rooms.db' ? 'rooms' : `db${databases.indexOf(database)}`);
   try {
     reader.exec('PRAGMA busy_timeout = 5000');
     for (const database of databases) reader.prepare(`ATTACH DATABASE ? AS "${schemaOf(database)}"`).run(path.join(dataDir, database));
