@@ -20,15 +20,25 @@ export const meetingsCommand: OperatorCommand = {
   description: 'Live meetings: owner node, media node, participants',
   async run(broker: ServiceBroker) {
     const owners = nodesOffering(broker, 'conferences.operatorMeetings');
-    const reports = await Promise.all(owners.map(async (nodeID) =>
-      (await callAction<OperatorMeeting[]>(broker, 'conferences.operatorMeetings', {}, nodeID)).map((meeting) => ({ ...meeting, owner: nodeID }))));
+    // A node that does not answer (in trouble: when the console matters most) costs its own
+    // meetings, named below, not the whole answer.
+    const silent: string[] = [];
+    const reports = await Promise.all(owners.map(async (nodeID) => {
+      try {
+        return (await callAction<OperatorMeeting[]>(broker, 'conferences.operatorMeetings', {}, nodeID)).map((meeting) => ({ ...meeting, owner: nodeID }));
+      } catch (err) {
+        silent.push(`${nodeID} (${(err as Error).name})`);
+        return [];
+      }
+    }));
     const meetings = reports.flat().sort((a, b) => a.id.localeCompare(b.id));
-    if (meetings.length === 0) return `no live meetings (${owners.length} conferences nodes asked)`;
+    const unanswered = silent.length > 0 ? `\nnot answering, their meetings not shown: ${silent.join(', ')}` : '';
+    if (meetings.length === 0) return `no live meetings (${owners.length} conferences nodes asked)${unanswered}`;
     return [
       table(['meeting', 'title', 'state', 'owner node', 'media node', 'participants'],
         meetings.map((m) => [m.id, m.title, m.state, m.owner, m.mediaNodeId, m.participants.length])),
       table(['meeting', 'participant', 'name', 'email', 'state', 'host', 'media node', 'gateway', 'connected'],
         meetings.flatMap((m) => m.participants.map((p) => [m.id, p.id, p.displayName, p.email, p.state, p.host, p.mediaNodeId, p.gatewayNodeId, p.connected]))),
-    ].join('\n\n');
+    ].join('\n\n') + unanswered;
   },
 };
