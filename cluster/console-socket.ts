@@ -47,6 +47,13 @@ export async function openConsoleSocket(broker: ServiceBroker, dataDir: string):
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+    // A line that never ends would grow in memory: a peer that sends one is cut off.
+    let unterminated = 0;
+    socket.on('data', (chunk: Buffer) => {
+      const newline = chunk.lastIndexOf(10);
+      unterminated = newline === -1 ? unterminated + chunk.length : chunk.length - newline - 1;
+      if (unterminated > 4 * MAX_LINE) socket.destroy();
+    });
     const lines = readline.createInterface({ input: socket, crlfDelay: Infinity });
     // One line at a time, in order: an answer never overtakes the one before it.
     let queue = Promise.resolve();
