@@ -1,8 +1,9 @@
 // Parsing a request body, JSON or form-urlencoded (the two encodings Webex clients send),
 // with work bounded by the body's size: the shape of a body (its fields, members, nesting)
-// is checked on the raw bytes before it is parsed, so a body of the maximum size costs a
-// few milliseconds of the event loop whatever it holds, never seconds.
+// is checked before it is parsed (json-shape.ts), so a body of the maximum size costs a few
+// milliseconds of the event loop whatever it holds, never seconds.
 import querystring from 'node:querystring';
+import { jsonShapeProblem } from '../json-shape.ts';
 import { HttpError } from './http-errors.ts';
 
 /** No Webex form has more than a handful of fields; past this many, 400. */
@@ -16,15 +17,8 @@ export const MAX_JSON_DEPTH = 16;
  */
 export const MAX_JSON_VALUES = 5000;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
 const PLUS = 0x2b;
 const SPACE = 0x20;
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
 
 export function parseBody(raw: Buffer, contentType: string | undefined): Record<string, unknown> {
   if (raw.length === 0) return {};
@@ -35,62 +29,17 @@ export function parseBody(raw: Buffer, contentType: string | undefined): Record<
 }
 
 function parseJson(raw: Buffer): Record<string, unknown> {
-  const problem = jsonShapeProblem(raw);
-  if (problem) throw new HttpError(400, problem);
+  const text = raw.toString('utf8');
+  const problem = jsonShapeProblem(text, MAX_JSON_DEPTH, MAX_JSON_VALUES);
+  if (problem) throw new HttpError(400, `The request body ${problem}.`);
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch {
     throw new HttpError(400, 'The request body is not valid JSON.');
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'The request body must be a JSON object.');
   return value as Record<string, unknown>;
-}
-
-/**
- * Nesting and the count of members and elements, read from the bytes outside strings (a
- * container opening or a comma starts a value). Not a validation: JSON.parse says whether
- * the body is JSON at all. One pass, byte by byte outside strings; strings are skipped by
- * closingQuote. Plain numeric comparisons: a Set lookup per byte made a megabyte of
- * whitespace cost 17 ms.
- */
-function jsonShapeProblem(raw: Buffer): string | undefined {
-  let depth = 0;
-  let values = 0;
-  for (let at = 0; at < raw.length; at++) {
-    const byte = raw[at];
-    if (byte === QUOTE) {
-      at = closingQuote(raw, at);
-    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-      if (++depth > MAX_JSON_DEPTH) return `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`;
-      if (++values > MAX_JSON_VALUES) return `The request body holds more than ${MAX_JSON_VALUES} members and elements.`;
-    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-      depth--;
-    } else if (byte === COMMA && ++values > MAX_JSON_VALUES) {
-      return `The request body holds more than ${MAX_JSON_VALUES} members and elements.`;
-    }
-  }
-  return undefined;
-}
-
-/**
- * Where the string opened at `open` ends (the end of the body if it never does). Text is
- * jumped over with indexOf to the next quote; a quote that turns out to be escaped (odd
- * backslashes before it) sends the rest of the string through a byte loop, so a string of
- * escaped quotes costs one pass too, not an indexOf and a look back per quote.
- */
-function closingQuote(raw: Buffer, open: number): number {
-  const quote = raw.indexOf(QUOTE, open + 1);
-  if (quote < 0) return raw.length;
-  let backslashes = 0;
-  while (raw[quote - 1 - backslashes] === BACKSLASH) backslashes++;
-  if (backslashes % 2 === 0) return quote;
-  for (let at = quote + 1; at < raw.length; at++) {
-    const byte = raw[at];
-    if (byte === BACKSLASH) at++;
-    else if (byte === QUOTE) return at;
-  }
-  return raw.length;
 }
 
 /**

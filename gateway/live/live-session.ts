@@ -9,11 +9,18 @@ import type { Activity } from '../../storage/records.ts';
 import { fullBucket, takeToken, type TokenBucket } from '../../contracts/token-bucket.ts';
 import { CLOSE_RATE_LIMITED, CLOSE_RESYNC, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, type ServerFrame } from '../../contracts/live-frames.ts';
 import type { LiveSessionHost, LiveSocket, SessionLink, SessionPhase } from './live-session-host.ts';
+import { jsonShapeProblem } from '../json-shape.ts';
 import { parseClientFrame, serverFrame } from './live-protocol.ts';
 import { MAX_MEETING_REQUESTS_IN_FLIGHT, MeetingSeats } from './meeting-seats.ts';
 import { RoomStreams } from './room-streams.ts';
 
 const MAX_RESUME_ROOMS = 10_000;
+/**
+ * Members and elements of the first frame, measured before it is parsed: a resume of 3,000
+ * real room ids already fills the 256 KiB a frame may have, while 19,000 short keys cost
+ * 15-45 ms to parse and check, from a client not yet known.
+ */
+const MAX_HELLO_VALUES = 3000;
 
 export class LiveSession {
   readonly id = randomUUID();
@@ -53,6 +60,8 @@ export class LiveSession {
       // An address refused for its failed attempts is turned away before any work.
       const waitSeconds = this.host.helloRefusal(this.socket.remoteAddress);
       if (waitSeconds > 0) return this.rateLimited(waitSeconds);
+      const shape = jsonShapeProblem(text, 4, MAX_HELLO_VALUES);
+      if (shape) return this.refuseHello(`The first frame ${shape}.`);
     }
     const frame = parseClientFrame(text);
     if ('problem' in frame) {

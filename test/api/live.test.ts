@@ -65,6 +65,16 @@ describe('handshake', () => {
     assert.equal((await client.closed).code, 4001);
   });
 
+  test('a first frame of too many members is refused before its token is looked at', async () => {
+    // 12,000 resume entries of short keys (within the 256 KiB a frame may have): a costly
+    // parse from a client nobody knows yet.
+    const resume = Object.fromEntries(Array.from({ length: 12_000 }, (_, i) => [`r${i}`, i]));
+    const client = await LiveClient.open(target.liveUrl, target.ca);
+    client.send({ type: 'hello', token: 'forged', resume });
+    assert.equal((await client.closed).code, 4001);
+    assert.match(client.frames[0].message, /more than 3000 members/);
+  });
+
   test('ready lists the head of every room of the person', async () => {
     const [alice] = await createPeople(target.admin, 'Alice Ready');
     const roomId = await roomWith(alice);
