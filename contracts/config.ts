@@ -121,7 +121,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateBurst: Math.max(1, int(env, 'SQUARED_RATE_BURST', 600)),
       ratePerSecond: Math.max(1, int(env, 'SQUARED_RATE_PER_SECOND', 300)),
       anonRateBurst: Math.max(1, int(env, 'SQUARED_ANON_RATE_BURST', 200)),
-      anonRatePerSecond: int(env, 'SQUARED_ANON_RATE_PER_SECOND', 50),
+      anonRatePerSecond: int(env, 'SQUARED_ANON_RATE_PER_SECOND', 20),
       requestTimeoutMs: int(env, 'SQUARED_REQUEST_TIMEOUT_MS', 10_000),
       liveMaxBufferedBytes: int(env, 'SQUARED_LIVE_MAX_BUFFERED_BYTES', 4 * 1024 * 1024),
       liveHelloTimeoutMs: int(env, 'SQUARED_LIVE_HELLO_TIMEOUT_MS', 10_000),
