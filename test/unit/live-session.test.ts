@@ -1,5 +1,6 @@
 // A live session against a scripted gateway around it. Its hello: a token refused is a
-// 4001, a token that could not be checked (an actor unreachable) a 1013, to come back.
+// 4001, a token that could not be checked (an actor unreachable) a 1013, to come back; an
+// address past its limit of failed attempts a 4029 with retryAfterMs, before any work.
 // Its meeting seat: a delta goes to the client only when the client has the state it
 // follows; after a gap (a fan-out message lost) the session asks for the full state once,
 // sends it, and goes on with deltas; an update that carries the full state (a new owner)
@@ -16,15 +17,15 @@ const MEETING = 'a'.repeat(32);
 const PARTICIPANT = `${MEETING}_${'b'.repeat(32)}`;
 const caller: Caller = { id: 'person-1', orgId: 'org', email: 'p@example.com', displayName: 'P', roles: [], type: 'person' };
 
-function setUp(fullStateVersion: () => number, authenticate: () => Promise<Caller> = async () => caller) {
+function setUp(fullStateVersion: () => number, authenticate: () => Promise<Caller> = async () => caller, limit = { refusal: 0, failed: 0 }) {
   const sent: any[] = [];
   const closes: number[] = [];
   const socket: LiveSocket = { send: (frame) => sent.push(JSON.parse(frame)), bufferedAmount: () => 0, close: (code) => closes.push(code), remoteAddress: '192.0.2.1' };
   const asked: number[] = [];
   const host: LiveSessionHost = {
     authenticate,
-    helloRefusal: () => 0,
-    helloFailed: async () => 0,
+    helloRefusal: () => limit.refusal,
+    helloFailed: async () => limit.failed,
     liveRooms: async () => [],
     replay: async () => ({}),
     subscribeRoom: () => undefined,
@@ -123,3 +124,20 @@ test('a hello whose token is refused ends with 4001; one whose token cannot be c
   assert.match(unreachable.sent[0].message, /reconnect shortly/);
 });
 
+
+test('an address over its limit of failed attempts is told to wait (4029, retryAfterMs), before its token is checked or its frame read', async () => {
+  let checked = 0;
+  const refused = setUp(() => 0, async () => { checked++; return caller; }, { refusal: 3, failed: 0 });
+  refused.session.receive('not even JSON');
+  await sleep(10);
+  assert.deepEqual(refused.closes, [4029]);
+  assert.equal(refused.sent[0].retryAfterMs, 3000);
+  assert.equal(checked, 0, 'the token was never checked');
+
+  // The refused hello that goes one past the limit is answered the same way, not with 4001.
+  const lastStraw = setUp(() => 0, async () => { throw Object.assign(new Error('no'), { code: 401 }); }, { refusal: 0, failed: 2 });
+  lastStraw.session.receive(JSON.stringify({ type: 'hello', token: 't' }));
+  await sleep(10);
+  assert.deepEqual(lastStraw.closes, [4029]);
+  assert.equal(lastStraw.sent[0].retryAfterMs, 2000);
+});
