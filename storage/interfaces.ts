@@ -212,9 +212,10 @@ export interface ConferenceStore {
   getMeeting(id: string): Promise<MeetingRecord | undefined>;
   /**
    * Meetings of a host or of a room (exactly one of the two is given), ordered by
-   * (start, id) ascending, optionally only those in `state`; `after` is a Page.next.
+   * (start, id) ascending, optionally only those in `state` and those whose start is at or
+   * after `startFrom` (an ISO time as stored); `after` is a Page.next.
    */
-  listMeetings(query: { hostUserId?: string; roomId?: string; state?: MeetingState; max: number; after?: string }): Promise<Page<MeetingRecord>>;
+  listMeetings(query: { hostUserId?: string; roomId?: string; state?: MeetingState; startFrom?: string; max: number; after?: string }): Promise<Page<MeetingRecord>>;
   putParticipant(participant: ParticipantRecord): Promise<void>;
   getParticipant(id: string): Promise<ParticipantRecord | undefined>;
   /** Every participant record of the meeting (all states), ordered by joinedTime then id. */

@@ -24,6 +24,19 @@ const editable = {
 } as const;
 const optional = <T extends object>(schema: T) => ({ ...schema, optional: true }) as const;
 
+/** Every state a Webex listing may ask for; those Squared's meetings never have match nothing. */
+const WEBEX_MEETING_STATES = ['active', 'scheduled', 'ready', 'lobby', 'inProgress', 'ended', 'missed', 'expired'];
+/**
+ * Webex's listing filters Squared does not act on (it has no webinars, recordings or polls):
+ * declared so that a malformed one is a 400, as in Webex, rather than dropped unseen.
+ */
+const webexListingFilters = {
+  meetingType: { type: 'enum', values: ['meetingSeries', 'scheduledMeeting', 'meeting'], optional: true },
+  scheduledType: { type: 'enum', values: ['meeting', 'webinar', 'personalRoomMeeting'], optional: true },
+  ...Object.fromEntries(['isModified', 'hasChat', 'hasRecording', 'hasTranscription', 'hasSummary', 'hasClosedCaption', 'hasPolls', 'hasQA', 'hasSlido', 'current']
+    .map((name) => [name, p.flag])),
+} as const;
+
 interface Editable {
   title?: string;
   agenda?: string;
@@ -33,9 +46,6 @@ interface Editable {
   timezone?: string;
   enabledJoinBeforeHost?: boolean;
 }
-
-/** Pages of meetings before a listing's `from` skipped in one request (bounded work per request). */
-const SKIPPED_PAGES = 5;
 
 const newPassword = () => randomUUID().replaceAll('-', '').slice(0, 10);
 
@@ -98,30 +108,24 @@ export function meetingActions(cc: ConferencesContext) {
     list: {
       visibility: 'published' as const,
       params: {
-        roomId: p.optionalId, state: { type: 'enum', values: ['active', 'inProgress', 'ended'], optional: true }, max: p.max(10, 100), cursor: p.cursor,
+        roomId: p.optionalId, state: { type: 'enum', values: WEBEX_MEETING_STATES, optional: true }, max: p.max(10, 100), cursor: p.cursor,
         from: optional(editable.start), to: optional(editable.start),
+        ...webexListingFilters,
       },
       async handler(ctx: Context<{ roomId?: string; state?: MeetingState; max: number; cursor?: string; from?: string; to?: string }>) {
         const { roomId, state, max, cursor } = ctx.params;
         const { from, to } = listingWindow(ctx.params);
         if (roomId && !(await cc.seesRoom(ctx, roomId))) throw notFound('Room not found.');
-        const query = { ...(roomId ? { roomId } : { hostUserId: callerOf(ctx).id }), state, max };
-        let page = await cc.store.listMeetings({ ...query, after: cursor });
-        // Meetings come in start order, so those before `from` come first: a few pages of
-        // them are skipped here; past that the page is empty and its Link goes on from there.
-        for (let skipped = 0; from && page.next && page.items.at(-1)!.start < from && skipped < SKIPPED_PAGES; skipped++) {
-          page = await cc.store.listMeetings({ ...query, after: page.next });
-        }
-        const items = page.items.filter((m) => (!from || m.start >= from) && (!to || m.start < to));
-        // Past `to`, nothing later can be in the window: no next page.
-        const next = to && page.items.some((m) => m.start >= to) ? undefined : page.next;
-        return { items: items.map(presentMeeting), next };
+        const page = await cc.store.listMeetings({ ...(roomId ? { roomId } : { hostUserId: callerOf(ctx).id }), state, startFrom: from, max, after: cursor });
+        // Meetings come in start order: past `to`, nothing later is in the window, and there is no next page.
+        const items = to ? page.items.filter((m) => m.start < to) : page.items;
+        return { items: items.map(presentMeeting), next: items.length < page.items.length ? undefined : page.next };
       },
     },
 
     get: {
       visibility: 'published' as const,
-      params: { meetingId: p.id },
+      params: { meetingId: p.id, current: p.flag },
       handler: (ctx: Context<{ meetingId: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {
           await cc.mustSee(ctx, live);
@@ -142,7 +146,7 @@ export function meetingActions(cc: ConferencesContext) {
     /** Deleting a meeting in progress ends it for everyone first. */
     remove: {
       visibility: 'published' as const,
-      params: { meetingId: p.id },
+      params: { meetingId: p.id, sendEmail: p.flag },
       handler: (ctx: Context<{ meetingId: string }>) =>
         cc.withMeeting(ctx.params.meetingId, async (live) => {
           await cc.mustSee(ctx, live);

@@ -100,13 +100,15 @@ export class CassandraConferenceStore implements ConferenceStore {
     return parseDoc<MeetingRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.meetings WHERE id = ?`, [id]));
   }
 
-  async listMeetings(query: { hostUserId?: string; roomId?: string; state?: MeetingState; max: number; after?: string }): Promise<Page<MeetingRecord>> {
+  async listMeetings(query: { hostUserId?: string; roomId?: string; state?: MeetingState; startFrom?: string; max: number; after?: string }): Promise<Page<MeetingRecord>> {
     if ((query.hostUserId === undefined) === (query.roomId === undefined)) throw new Error('listMeetings takes exactly one of hostUserId and roomId');
     const byHost = query.hostUserId !== undefined;
     const owner = byHost ? query.hostUserId! : query.roomId!;
     const [table, column] = byHost ? ['meetings_by_host', 'host_user_id'] : ['meetings_by_room', 'room_id'];
     const cursor = decodeCursor(query.after);
-    const after: [string, string] | undefined = cursor && cursor.length === 2 ? [String(cursor[0]), String(cursor[1])] : undefined;
+    let after: [string, string] | undefined = cursor && cursor.length === 2 ? [String(cursor[0]), String(cursor[1])] : undefined;
+    // From startFrom on is after (startFrom, ''), every id sorting after '': unless the cursor is further.
+    if (query.startFrom && (!after || compareText(after[0], query.startFrom) < 0)) after = [query.startFrom, ''];
     const chunk = Math.min(query.max + 1, 500);
     const slices: Slice[] = (query.state ? [query.state] : STATES).map((state) => ({ state, rows: [], after, done: false }));
     const fill = async (slice: Slice) => {

@@ -58,11 +58,12 @@ export class SqliteConferenceStore implements ConferenceStore {
     return row ? parseDoc<MeetingRecord>(row) : undefined;
   }
 
-  async listMeetings(query: { hostUserId?: string; roomId?: string; state?: MeetingState; max: number; after?: string }): Promise<Page<MeetingRecord>> {
+  async listMeetings(query: { hostUserId?: string; roomId?: string; state?: MeetingState; startFrom?: string; max: number; after?: string }): Promise<Page<MeetingRecord>> {
     const owner = listingOwner(query);
     const where = [`${owner.column} = ?`];
     const args: (string | number)[] = [owner.value];
     if (query.state) { where.push('state = ?'); args.push(query.state); }
+    if (query.startFrom) { where.push('start >= ?'); args.push(query.startFrom); }
     const after = decodeCursor(query.after);
     if (after && after.length === 2) {
       where.push('(start > ? OR (start = ? AND id > ?))');

@@ -173,6 +173,23 @@ export function conferenceStoreConformance(name: string, open: () => Promise<Con
       await assert.rejects(store.listMeetings({ hostUserId: host, roomId: room, max: 5 }));
     });
 
+    test('listMeetings from a start time: those starting at or after it, in order, paged, with or without a state', async () => {
+      const store = await open();
+      const host = `host-${hex()}`;
+      const starts = [at(1), at(2, 9), at(2), at(2), at(3), at(4, 11)];
+      const mine = starts.map((start, i) => meeting({ hostUserId: host, start, state: i % 2 ? 'ended' : 'active' }));
+      for (const m of mine) await store.createMeeting(m);
+      const expected = mine.filter((m) => m.start >= at(2)).sort(byStartThenId);
+      for (const max of [1, 2, 100]) {
+        assert.deepEqual(await pages((after) => store.listMeetings({ hostUserId: host, startFrom: at(2), max, after }), max), expected, `max ${max}`);
+      }
+      assert.deepEqual(ids((await store.listMeetings({ hostUserId: host, startFrom: at(2), state: 'active', max: 10 })).items), ids(expected.filter((m) => m.state === 'active')));
+      // A cursor past startFrom goes on from the cursor.
+      const first = await store.listMeetings({ hostUserId: host, max: 4 });
+      assert.deepEqual((await store.listMeetings({ hostUserId: host, startFrom: at(1), max: 10, after: first.next })).items, [...mine].sort(byStartThenId).slice(4));
+      assert.deepEqual((await store.listMeetings({ hostUserId: host, startFrom: at(5), max: 10 })).items, []);
+    });
+
     test('listMeetings filtered by state, paged, following state changes', async () => {
       const store = await open();
       const host = `host-${hex()}`;
