@@ -5,6 +5,7 @@ import { readConfig } from './contracts/config.ts';
 import { wire } from './cluster/wiring.ts';
 import { openConsoleSocket, type ConsoleSocket } from './cluster/console-socket.ts';
 import { createNodeOperatorService } from './cluster/node-operator.service.ts';
+import { roomLogFaults } from './cluster/fault-injection.ts';
 import { brokerOptions } from './moleculer.config.ts';
 import { createPeopleService } from './actors/people/people.service.ts';
 import { createRoomsService } from './actors/rooms/rooms.service.ts';
@@ -34,7 +35,7 @@ if (wiring.actors) {
     store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
   }));
-  broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout }));
+  broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout, faults: roomLogFaults() }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
   broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode, reconnectGraceMs: config.media.meetingReconnectGraceMs }));

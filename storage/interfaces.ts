@@ -2,7 +2,7 @@
 // depend on these only; `storage/embedded` implements them on node:sqlite, the cluster
 // adapters on Cassandra/Redis/Elasticsearch/RabbitMQ.
 import type {
-  Activity, MeetingRecord, MeetingState, MembershipRecord, ParticipantRecord, MessageRecord, PersonRecord, RoomRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
+  Activity, IdempotencyRecord, MeetingRecord, MeetingState, MembershipRecord, ParticipantRecord, MessageRecord, PersonRecord, RoomRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
 } from './records.ts';
 
 export interface Page<T> {
@@ -56,7 +56,9 @@ export type RoomChange =
   | { op: 'putMembership'; membership: MembershipRecord }
   | { op: 'deleteMembership'; id: string }
   | { op: 'putMessage'; message: MessageRecord }
-  | { op: 'deleteMessage'; id: string };
+  | { op: 'deleteMessage'; id: string }
+  /** The answer to a keyed request, committed with the write it answers (never deleted with the room). */
+  | { op: 'putIdempotency'; record: IdempotencyRecord };
 
 /** One accepted change to a room: the activities that describe it and the state it leaves. */
 export interface RoomWrite {
@@ -109,6 +111,13 @@ export interface RoomStore {
   roomIdsOf(personId: string): Promise<string[]>;
 
   getMessage(id: string): Promise<MessageRecord | undefined>;
+  /**
+   * The answer stored by a `putIdempotency` change for the person's key, unless it is more
+   * than 24 hours old. It is committed with its write, so it is readable exactly when the
+   * write is: after `head()` of the write's room has returned its seq (on Cassandra, a
+   * write whose state is not yet applied is applied by that read).
+   */
+  getIdempotency(personId: string, key: string): Promise<IdempotencyRecord | undefined>;
   listMessages(query: { roomId: string; parentId?: string; beforeSeq?: number; before?: string; mentionedPersonId?: string; max: number }): Promise<MessageRecord[]>;
 }
 
@@ -289,6 +298,19 @@ export interface WorkQueue {
   consume(queue: string, handler: (job: unknown, attempt: number) => Promise<void>, options: QueueOptions): Promise<() => Promise<void>>;
   deadLetters(queue: string, max: number): Promise<DeadLetter[]>;
   close(): Promise<void>;
+}
+
+/**
+ * Thrown by `RoomStore.commit` when a `putIdempotency` names a key that a live record of
+ * another write holds (the person sent one key with two requests at once, to two rooms).
+ * The fence orders keyed writes to one room; across rooms, the embedded store refuses the
+ * second, while Cassandra (whose rooms commit apart) keeps the later record.
+ */
+export class IdempotencyKeyTakenError extends Error {
+  constructor(key: string) {
+    super(`idempotency key ${JSON.stringify(key)} answers another write`);
+    this.name = 'IdempotencyKeyTakenError';
+  }
 }
 
 /** Thrown by a store when the (room, seq) slot is already taken: another writer won. */

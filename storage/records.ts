@@ -202,3 +202,19 @@ export interface ParticipantRecord {
   /** Bumped when the participant must set its media up again (the meeting moved workers). */
   mediaEpoch: number;
 }
+
+/**
+ * An Idempotency-Key's answer, stored in the same commit as the write it answered: a retry
+ * with the same key from the same person gets `status` and `body` again and writes nothing.
+ */
+export interface IdempotencyRecord {
+  personId: string;
+  key: string;
+  /** The request it answered (contracts/idempotency.ts): another request with the key is refused. */
+  fingerprint: string;
+  status: number;
+  /** The response body, as JSON. */
+  body: string;
+  /** ISO time of the write; the record is forgotten 24 hours later. */
+  created: string;
+}

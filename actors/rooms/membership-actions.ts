@@ -2,6 +2,8 @@ import type { Context } from 'moleculer';
 import { callerOf } from '../../contracts/caller.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../contracts/errors.ts';
 import { idKind, newId } from '../../contracts/ids.ts';
+import type { IdempotentRequest } from '../../contracts/idempotency.ts';
+import { idempotencyParam, keyedRequest } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
 import type { MembershipRecord } from '../../storage/records.ts';
 import { mustBeAbleToAssignModerators, mustBeAbleToManageMembers, mustBeAbleToRemoveMember } from './policy.ts';
@@ -20,8 +22,8 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
   return {
     createMembership: {
       visibility: 'published',
-      params: { roomId: p.id, personId: p.optionalId, personEmail: { ...p.email, optional: true }, isModerator: p.flag },
-      async handler(ctx: Context<{ roomId: string; personId?: string; personEmail?: string; isModerator?: boolean }>) {
+      params: { roomId: p.id, personId: p.optionalId, personEmail: { ...p.email, optional: true }, isModerator: p.flag, idempotency: idempotencyParam },
+      async handler(ctx: Context<{ roomId: string; personId?: string; personEmail?: string; isModerator?: boolean; idempotency?: IdempotentRequest }>) {
         const caller = callerOf(ctx);
         const { roomId, personId, personEmail, isModerator } = ctx.params;
         if (!personId && !personEmail) throw badRequest('personId or personEmail is required.');
@@ -41,7 +43,7 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
             changes: [{ op: 'putMembership', membership }, { op: 'putRoom', room: { ...room, lastActivity: now } }],
             result: presentMembership(membership),
           };
-        });
+        }, keyedRequest(caller.id, ctx.params.idempotency));
       },
     },
 

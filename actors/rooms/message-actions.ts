@@ -7,6 +7,8 @@ import { callerOf, type Caller } from '../../contracts/caller.ts';
 import { Errors } from 'moleculer';
 import { badRequest, locked, notFound } from '../../contracts/errors.ts';
 import { idKind, newId } from '../../contracts/ids.ts';
+import type { IdempotentRequest } from '../../contracts/idempotency.ts';
+import { idempotencyParam, keyedRequest } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
 import type { MembershipRecord, MessageRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
 import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';
@@ -140,8 +142,9 @@ export function messageActions(rc: RoomsContext): RoomsActions {
         text: messageText, markdown: messageText,
         files: { type: 'array', items: { type: 'url', max: 2048 }, max: 1, optional: true },
         attachments: { type: 'array', items: { type: 'object' }, max: 1, optional: true },
+        idempotency: idempotencyParam,
       },
-      async handler(ctx: Context<{ roomId?: string; toPersonId?: string; toPersonEmail?: string; parentId?: string; text?: string; markdown?: string; files?: string[]; attachments?: object[] }>) {
+      async handler(ctx: Context<{ roomId?: string; toPersonId?: string; toPersonEmail?: string; parentId?: string; text?: string; markdown?: string; files?: string[]; attachments?: object[]; idempotency?: IdempotentRequest }>) {
         const caller = callerOf(ctx);
         const { roomId, toPersonId, toPersonEmail, parentId, files, attachments } = ctx.params;
         if ([roomId, toPersonId, toPersonEmail].filter(Boolean).length !== 1) throw badRequest('Exactly one of roomId, toPersonId or toPersonEmail is required.');
@@ -171,7 +174,7 @@ export function messageActions(rc: RoomsContext): RoomsActions {
             changes: [{ op: 'putMessage', message }, { op: 'putRoom', room: { ...current, lastActivity: now } }],
             result: shown,
           };
-        });
+        }, keyedRequest(caller.id, ctx.params.idempotency));
       },
     },
 

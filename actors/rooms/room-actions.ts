@@ -2,6 +2,8 @@ import type { Context } from 'moleculer';
 import { callerOf, isAdmin, isSystemCall } from '../../contracts/caller.ts';
 import { badRequest, forbidden, notFound } from '../../contracts/errors.ts';
 import { newId } from '../../contracts/ids.ts';
+import { keyedUuid, type IdempotentRequest } from '../../contracts/idempotency.ts';
+import { idempotencyParam, keyedRequest } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
 import type { RoomChange, RoomSort } from '../../storage/interfaces.ts';
 import type { MembershipRecord, RoomRecord } from '../../storage/records.ts';
@@ -37,13 +39,18 @@ export function roomActions(rc: RoomsContext): RoomsActions {
   return {
     create: {
       visibility: 'published',
-      params: { ...roomFields, title: { ...roomFields.title, optional: false } },
-      async handler(ctx: Context<RoomInput & { title: string }>) {
+      params: { ...roomFields, title: { ...roomFields.title, optional: false }, idempotency: idempotencyParam },
+      async handler(ctx: Context<RoomInput & { title: string; idempotency?: IdempotentRequest }>) {
         const caller = callerOf(ctx);
         const input = ctx.params;
         if (input.isAnnouncementOnly && !input.isLocked) throw badRequest('An announcement-only room must be locked.');
         if (input.teamId && !(await rc.isTeamMember(ctx, input.teamId, caller.id))) throw notFound('Team not found.');
-        const roomId = newId('ROOM');
+        const keyed = keyedRequest(caller.id, input.idempotency);
+        // A keyed create names its room after the key: a retry, even racing the original on
+        // another node, reaches the same room (and owner), whose fence lets one of them write.
+        let roomId = keyed ? newId('ROOM', keyedUuid(caller.id, 'room', keyed.key)) : newId('ROOM');
+        // The key's record expired (24 h) but its room is there: the reused key is a new request.
+        if (keyed && (await store.head(roomId)) > 0 && !(await store.getIdempotency(caller.id, keyed.key))) roomId = newId('ROOM');
         return log.append(roomId, async (firstSeq, now) => {
           const room: RoomRecord = {
             id: roomId, title: input.title, type: 'group', isLocked: input.isLocked ?? false,
@@ -64,7 +71,7 @@ export function roomActions(rc: RoomsContext): RoomsActions {
             changes: [{ op: 'putRoom', room }, { op: 'putMembership', membership }],
             result: presentRoom(room, caller.id),
           };
-        });
+        }, keyed);
       },
     },
 

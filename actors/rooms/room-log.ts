@@ -1,7 +1,9 @@
 // The single writer of each room: assigns the room's next sequence numbers, commits the
 // activities with the state they leave, then publishes them to the fan-out, one write at a
-// time per room so that publish order is sequence order.
-import { SequenceConflictError } from '../../storage/interfaces.ts';
+// time per room so that publish order is sequence order. A keyed write (Idempotency-Key)
+// commits its answer with it, and a retry of it is answered from the store.
+import { IdempotencyKeyTakenError, SequenceConflictError } from '../../storage/interfaces.ts';
+import { recordOf, replayOf, type KeyedRequest } from '../idempotent-writes.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 import { personTopic, roomTopic, type Fanout } from '../../routing/fanout/fanout.ts';
 import type { RoomChange, RoomStore } from '../../storage/interfaces.ts';
@@ -21,6 +23,12 @@ export type PlanWrite<T> = (firstSeq: number, now: string) => Promise<RoomWriteP
 const MAX_CACHED_HEADS = 50_000;
 const CONFLICT_RETRIES = 3;
 
+/** Fault injection for tests only (wired from the environment by cluster/fault-injection.ts). */
+export interface RoomLogFaults {
+  /** Runs after a keyed write committed and before its answer leaves. */
+  afterKeyedCommit?: (key: string) => void;
+}
+
 export class RoomLog {
   private readonly queue = new KeyedQueue();
   private readonly heads = new Map<string, number>();
@@ -28,12 +36,14 @@ export class RoomLog {
   private readonly store: RoomStore;
   private readonly fanout: Fanout;
   private readonly committed: (activities: Activity[]) => void;
+  private readonly faults: RoomLogFaults;
 
   /** `committed` hears every committed write, in order (e.g. to feed the search index). */
-  constructor(store: RoomStore, fanout: Fanout, committed: (activities: Activity[]) => void = () => undefined) {
+  constructor(store: RoomStore, fanout: Fanout, committed: (activities: Activity[]) => void = () => undefined, faults: RoomLogFaults = {}) {
     this.store = store;
     this.fanout = fanout;
     this.committed = committed;
+    this.faults = faults;
   }
 
   /** Serializes work on a key without writing (e.g. finding or creating a direct room). */
@@ -41,22 +51,37 @@ export class RoomLog {
     return this.queue.run(`x:${key}`, task);
   }
 
-  append<T>(roomId: string, plan: PlanWrite<T>): Promise<T> {
+  /**
+   * Plans and commits a write. With `keyed`, the answer is committed with the write, and a
+   * write of the same key found in the store is answered from it instead (or refused, for
+   * another request). The check runs in the room's queue after a head read from the store
+   * (which applies a pending write on Cassandra) and again after any conflict, so a retry
+   * racing its original, on this node or another, never writes twice.
+   */
+  append<T>(roomId: string, plan: PlanWrite<T>, keyed?: KeyedRequest): Promise<T> {
     return this.queue.run(roomId, async () => {
       for (let attempt = 0; ; attempt++) {
-        const head = await this.head(roomId);
+        const head = keyed ? await this.store.head(roomId) : await this.head(roomId);
+        if (keyed) {
+          const record = await this.store.getIdempotency(keyed.personId, keyed.key);
+          if (record) return replayOf(record, keyed) as T;
+        }
         const now = new Date().toISOString();
         const { activities: drafts, changes, result } = await plan(head + 1, now);
         const activities: Activity[] = drafts.map((draft, i) => ({ ...draft, roomId, seq: head + 1 + i, created: now }));
         if (activities.length === 0) return result;
+        if (keyed) changes.push({ op: 'putIdempotency', record: recordOf(keyed, result, now) });
         try {
           await this.store.commit({ roomId, activities, changes });
         } catch (err) {
           // Another node wrote this room since we cached its head: re-read and re-plan.
           this.heads.delete(roomId);
           if (err instanceof SequenceConflictError && attempt < CONFLICT_RETRIES) continue;
+          // The key answers another write committed meanwhile: the next round replays or refuses.
+          if (err instanceof IdempotencyKeyTakenError && keyed && attempt < CONFLICT_RETRIES) continue;
           throw err;
         }
+        if (keyed) this.faults.afterKeyedCommit?.(keyed.key);
         this.remember(roomId, activities[activities.length - 1].seq);
         for (const activity of activities) this.publish(activity);
         this.committed(activities);

@@ -12,12 +12,12 @@ import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
 import { operatorActions } from './operator-actions.ts';
 import { roomActions } from './room-actions.ts';
-import { RoomLog } from './room-log.ts';
+import { RoomLog, type RoomLogFaults } from './room-log.ts';
 import { createRoomsContext } from './rooms-context.ts';
 
-export function createRoomsService({ store, fanout }: { store: RoomStore; fanout: Fanout }): ServiceSchema {
+export function createRoomsService({ store, fanout, faults }: { store: RoomStore; fanout: Fanout; faults?: RoomLogFaults }): ServiceSchema {
   let announce: (activities: Activity[]) => void = () => undefined;
-  const rc = createRoomsContext(store, new RoomLog(store, fanout, (activities) => announce(activities)));
+  const rc = createRoomsContext(store, new RoomLog(store, fanout, (activities) => announce(activities), faults));
   return {
     name: 'rooms',
     created() {

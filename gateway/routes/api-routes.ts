@@ -1,6 +1,7 @@
 // Every REST route of the Webex Messaging API that Squared serves, the meetings API, and
 // Squared's extensions.
 import type { Route } from '../http/router.ts';
+import { IDEMPOTENT_CREATES, idempotent } from './idempotent-routes.ts';
 import { meetingRoutes } from './meeting-routes.ts';
 import { createRoute, getRoute, listRoute, resourceRoutes } from './resource-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
@@ -9,7 +10,7 @@ const crud = { list: 'list', create: 'create', get: 'get', update: 'update', rem
 const membershipCrud = { list: 'listMemberships', create: 'createMembership', get: 'getMembership', update: 'updateMembership', remove: 'removeMembership' };
 
 export function apiRoutes(): Route[] {
-  return [
+  const routes: Route[] = [
     ...tokenRoutes(),
     getRoute('/v1/people/me', 'people.me'),
     ...resourceRoutes('/v1/people', 'personId', 'people', crud),
@@ -25,4 +26,5 @@ export function apiRoutes(): Route[] {
     ...resourceRoutes('/v1/team/memberships', 'membershipId', 'teams', membershipCrud),
     ...meetingRoutes(),
   ];
+  return routes.map((route) => (route.method === 'post' && IDEMPOTENT_CREATES.has(route.path) ? idempotent(route) : route));
 }

@@ -83,6 +83,13 @@ memberships: Map<string, MembershipFact | null>, deletedRooms: string[]): void {
       messages.set(change.id, null);
       return;
     }
+    case 'putIdempotency': {
+      // Keyed by person, not room: seq timestamps of two rooms are not comparable, so the
+      // wall clock (a record is written once, or again identically by a repair).
+      const r = change.record;
+      clocked.add(upsert('idempotency_keys', { scope: 'rooms', person_id: r.personId, key: r.key }, { doc: JSON.stringify(r) }));
+      return;
+    }
     default: {
       const unknown: never = change;
       throw new Error(`unknown room change ${JSON.stringify(unknown)}`);

@@ -1,8 +1,9 @@
 // The readers of the RoomStore on Cassandra: the log, rooms, memberships and messages, each
 // from the table laid out for its query (see README.md next to this file). Nothing here
 // writes; a head that needs repairing first is the write path's (room-write-path.ts).
+import { idempotencyCutoff } from '../../contracts/idempotency.ts';
 import type { Page, RoomSort } from '../interfaces.ts';
-import type { Activity, MembershipRecord, MessageRecord, RoomRecord } from '../records.ts';
+import type { Activity, IdempotencyRecord, MembershipRecord, MessageRecord, RoomRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { type Db, mapLimit, num, parseDoc } from './db.ts';
 import { seqBucket } from './schema.ts';
@@ -167,6 +168,12 @@ export class CassandraRoomReads {
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
     return parseDoc<MessageRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.messages WHERE id = ?`, [id]));
+  }
+
+  async getIdempotency(personId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const record = parseDoc<IdempotencyRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.idempotency_keys WHERE scope = 'rooms' AND person_id = ? AND key = ?`, [personId, key]));
+    // The TTL forgets it within a second of expiry; the check makes the bound exact.
+    return record && record.created >= idempotencyCutoff() ? record : undefined;
   }
 
   async listMessages(query: { roomId: string; parentId?: string; beforeSeq?: number; before?: string; mentionedPersonId?: string; max: number }): Promise<MessageRecord[]> {

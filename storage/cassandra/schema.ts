@@ -133,6 +133,16 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.tokens_by_family (family_id text, hash text, PRIMARY KEY ((family_id), hash))`,
     ],
   },
+  {
+    version: 5,
+    description: 'idempotency keys (the answers of keyed writes, kept 24 hours)',
+    statements: (ks) => [
+      // One row per (actor's scope, person, key), written with the write it answers (a room
+      // write applies it from its fenced pending write); the table's TTL forgets it after 24 h.
+      `CREATE TABLE IF NOT EXISTS ${ks}.idempotency_keys (scope text, person_id text, key text, doc text,
+        PRIMARY KEY ((scope, person_id, key))) WITH default_time_to_live = 86400`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

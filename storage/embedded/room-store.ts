@@ -1,7 +1,8 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { SequenceConflictError } from '../interfaces.ts';
+import { idempotencyCutoff } from '../../contracts/idempotency.ts';
+import { IdempotencyKeyTakenError, SequenceConflictError } from '../interfaces.ts';
 import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite } from '../interfaces.ts';
-import type { Activity, MembershipRecord, MessageRecord, RoomRecord } from '../records.ts';
+import type { Activity, IdempotencyRecord, MembershipRecord, MessageRecord, RoomRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
 
@@ -26,6 +27,10 @@ CREATE TABLE IF NOT EXISTS direct_claims (direct_key TEXT PRIMARY KEY, room_id T
 CREATE TABLE IF NOT EXISTS mentions (
   room_id TEXT NOT NULL, person_id TEXT NOT NULL, seq INTEGER NOT NULL, message_id TEXT NOT NULL,
   PRIMARY KEY (room_id, person_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+  person_id TEXT NOT NULL, key TEXT NOT NULL, created TEXT NOT NULL, doc TEXT NOT NULL,
+  PRIMARY KEY (person_id, key)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created);
 `;
 
 const SORT_COLUMN: Record<RoomSort, string> = { id: 'r.id', lastactivity: 'r.last_activity', created: 'r.created' };
@@ -92,11 +97,27 @@ export class SqliteRoomStore implements RoomStore {
         this.sql('DELETE FROM messages WHERE id = ?').run(change.id);
         this.sql('DELETE FROM mentions WHERE message_id = ?').run(change.id);
         return;
+      case 'putIdempotency': {
+        // Expired records are swept here, by the writes that add records (indexed by age).
+        const cutoff = idempotencyCutoff();
+        this.sql('DELETE FROM idempotency_keys WHERE created < ?').run(cutoff);
+        const r = change.record;
+        const { changes } = this.sql(`INSERT INTO idempotency_keys (person_id, key, created, doc) VALUES (?, ?, ?, ?)
+          ON CONFLICT (person_id, key) DO UPDATE SET created = excluded.created, doc = excluded.doc WHERE idempotency_keys.created < ?`)
+          .run(r.personId, r.key, r.created, JSON.stringify(r), cutoff);
+        if (Number(changes) === 0) throw new IdempotencyKeyTakenError(r.key);
+        return;
+      }
       default: {
         const unknown: never = change;
         throw new Error(`unknown room change ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  async getIdempotency(personId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const row = this.sql('SELECT doc FROM idempotency_keys WHERE person_id = ? AND key = ? AND created >= ?').get(personId, key, idempotencyCutoff());
+    return row ? parseDoc<IdempotencyRecord>(row) : undefined;
   }
 
   async head(roomId: string): Promise<number> {

@@ -16,6 +16,7 @@ import type { RoomWrite } from '../../storage/interfaces.ts';
 import type { Activity, MeetingRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
 import { conferenceStoreConformance } from './conference-store.conformance.ts';
 import { peopleStoreConformance } from './people-store.conformance.ts';
+import { roomIdempotencyConformance } from './room-idempotency.conformance.ts';
 import { roomStoreMoreConformance } from './room-store-more.conformance.ts';
 import { roomStoreConformance } from './room-store.conformance.ts';
 import { teamStoreConformance } from './team-store.conformance.ts';
@@ -47,6 +48,9 @@ if (contactPoint) {
 
   roomStoreConformance('Cassandra', async () => (await shared()).rooms);
   roomStoreMoreConformance('Cassandra', async () => (await shared()).rooms);
+  roomIdempotencyConformance('Cassandra', async () => (await shared()).rooms, async () => (await open({ migrate: false, rooms: { afterFence: async () => {
+    throw new Error('simulated crash after the fence');
+  } } })).rooms);
   peopleStoreConformance('Cassandra', async () => (await shared()).people);
   teamStoreConformance('Cassandra', async () => (await shared()).teams);
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { openEmbeddedStorage } from '../../storage/embedded/index.ts';
 import { conferenceStoreConformance } from '../storage/conference-store.conformance.ts';
 import { peopleStoreConformance } from '../storage/people-store.conformance.ts';
+import { roomIdempotencyConformance } from '../storage/room-idempotency.conformance.ts';
 import { roomStoreMoreConformance } from '../storage/room-store-more.conformance.ts';
 import { roomStoreConformance } from '../storage/room-store.conformance.ts';
 import { teamStoreConformance } from '../storage/team-store.conformance.ts';
@@ -12,6 +13,7 @@ const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir()
 
 roomStoreConformance('embedded SQLite', async () => openFresh().rooms);
 roomStoreMoreConformance('embedded SQLite', async () => openFresh().rooms);
+roomIdempotencyConformance('embedded SQLite', async () => openFresh().rooms);
 peopleStoreConformance('embedded SQLite', async () => openFresh().people);
 teamStoreConformance('embedded SQLite', async () => openFresh().teams);
 conferenceStoreConformance('embedded SQLite', async () => openFresh().conferences);
