@@ -188,7 +188,7 @@ function send(res: HttpResponse, request: ApiRequest, reply: Reply, closeConnect
     res.writeHeader('TrackingID', request.trackingId);
     if (payload !== undefined) res.writeHeader('Content-Type', reply.raw?.contentType ?? 'application/json;charset=UTF-8');
     for (const [key, value] of Object.entries(reply.headers ?? {})) res.writeHeader(key, value);
-    if (closeConnection) res.writeHeader('Connection', 'close');
+    // With closeConnection uWS writes `Connection: close` itself (a header of ours made it twice).
     res.end(payload, closeConnection);
   });
 }

@@ -118,6 +118,7 @@ test('two Content-Length headers, or two Transfer-Encoding: one 400, the connect
     const { text, closedByServer } = await rawExchange(parts, gapMs);
     assert.deepEqual(statusLines(text), ['HTTP/1.1 400'], `${what}: ${JSON.stringify(text.slice(0, 400))}`);
     assert.ok(closedByServer, `${what}: the server closed the connection`);
+    assert.equal(text.match(/\r\nConnection: close\r\n/gi)?.length, 1, `${what}: says Connection: close, once`);
   }
   // The server is fine afterwards.
   assert.equal((await target.admin.get('/health', { token: null })).status, 200);
