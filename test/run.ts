@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { localEngineEnv } from '../cluster/local-cluster.ts';
+import { ensureSchemathesis } from './harness/schemathesis.ts';
 
 const engineEnv = localEngineEnv();
 const adapterEnv = {
@@ -107,6 +108,8 @@ function ensureTestTools(): void {
 }
 
 ensureTestTools();
+// The spec fuzzer (test/api/spec-fuzz.test.ts): a pinned Schemathesis in its own virtualenv.
+ensureSchemathesis();
 const embeddedOk = await runTests('embedded mode', ['test/unit/*.test.ts', 'test/api/*.test.ts', 'test/media/*.test.ts'], {}, 12);
 
 const missing: string[] = [];

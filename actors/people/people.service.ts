@@ -43,6 +43,9 @@ const personFields = {
   password: { type: 'string', min: 8, max: 256, optional: true },
 };
 
+/** Webex's options of a person's create and update (Squared has no calling data): validated, then ignored. */
+const writeOptions = { type: 'object', optional: true, props: { callingData: p.flag, minResponse: p.flag, showAllTypes: p.flag } } as const;
+
 const UPDATABLE = ['emails', 'displayName', 'firstName', 'lastName', 'nickName', 'avatar', 'roles'] as const;
 
 export function createPeopleService(options: PeopleServiceOptions): ServiceSchema {
@@ -98,6 +101,8 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
 
       me: {
         visibility: 'published',
+        // Webex's callingData is declared so that a malformed one is refused; Squared has no calling data.
+        params: { callingData: p.flag },
         async handler(ctx: Context) {
           return presentPerson(await loadPerson(callerOf(ctx).id));
         },
@@ -105,7 +110,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
 
       get: {
         visibility: 'published',
-        params: { personId: p.id },
+        params: { personId: p.id, callingData: p.flag },
         async handler(ctx: Context<{ personId: string }>) {
           const caller = callerOf(ctx);
           const person = await loadPerson(ctx.params.personId);
@@ -122,6 +127,8 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
           id: { type: 'string', max: 20 * 200, optional: true },
           max: p.max(100),
           cursor: p.cursor,
+          callingData: p.flag,
+          excludeStatus: p.flag,
         },
         async handler(ctx: Context<{ email?: string; displayName?: string; id?: string; max: number; cursor?: string }>) {
           const caller = callerOf(ctx);
@@ -137,7 +144,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
 
       create: {
         visibility: 'published',
-        params: { ...personFields, emails: { ...personFields.emails, optional: false } },
+        params: { ...personFields, emails: { ...personFields.emails, optional: false }, query: writeOptions },
         async handler(ctx: Context<PersonInput & { emails: string[] }>) {
           const caller = requireAdmin(ctx);
           return presentPerson(await createPerson(store, ctx.params, caller.orgId, 'person'));
@@ -163,7 +170,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
        */
       update: {
         visibility: 'published',
-        params: { personId: p.id, ...personFields },
+        params: { personId: p.id, ...personFields, query: writeOptions },
         async handler(ctx: Context<PersonInput & { personId: string }>) {
           const caller = callerOf(ctx);
           const person = await loadPerson(ctx.params.personId);

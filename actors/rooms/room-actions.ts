@@ -81,6 +81,8 @@ export function roomActions(rc: RoomsContext): RoomsActions {
         teamId: p.optionalId,
         type: { type: 'enum', values: ['direct', 'group'], optional: true },
         sortBy: { type: 'enum', values: ['id', 'lastactivity', 'created'], optional: true, default: 'id' },
+        // Webex's org-wide public spaces listing: declared so a malformed value is refused.
+        orgPublicSpaces: p.flag,
         max: p.max(100),
         cursor: p.cursor,
       },

@@ -116,7 +116,8 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
 
       update: {
         visibility: 'published',
-        params: { teamId: p.id, name: { type: 'string', min: 1, max: 256, trim: true, optional: true }, description: p.text(2048) },
+        // PUT as in Webex: `name` is required (a `null` one is absent, so a 400 too).
+        params: { teamId: p.id, name: { type: 'string', min: 1, max: 256, trim: true }, description: p.text(2048) },
         async handler(ctx: Context<{ teamId: string; name?: string; description?: string }>) {
           const { team, membership } = await loadTeamAsMember(ctx, ctx.params.teamId);
           mustModerate(membership);
@@ -182,7 +183,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
 
       updateMembership: {
         visibility: 'published',
-        params: { membershipId: p.id, isModerator: { type: 'boolean', convert: true } },
+        params: { membershipId: p.id, isModerator: { ...p.flag, optional: false } },
         async handler(ctx: Context<{ membershipId: string; isModerator: boolean }>) {
           const target = await loadTeamMembership(ctx.params.membershipId);
           const { membership } = await loadTeamAsMember(ctx, target.teamId);

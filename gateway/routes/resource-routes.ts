@@ -9,6 +9,12 @@ interface Page {
 
 export const fromQuery = (ctx: RouteContext) => ({ ...ctx.request.query, ...ctx.request.params });
 export const fromBody = (ctx: RouteContext) => ({ ...withoutNulls(ctx.body), ...ctx.request.params });
+/**
+ * A create's or update's parameters: the body, and the query string as `query`, apart, so
+ * that no query parameter can stand in for a body field; an action that declares `query`
+ * validates Webex's write options there (people's callingData, minResponse), others drop it.
+ */
+const fromWrite = (ctx: RouteContext) => ({ ...fromBody(ctx), query: ctx.request.query });
 
 /**
  * A top-level field sent as `null` is treated as absent (the README's Webex conventions):
@@ -44,11 +50,11 @@ export function getRoute(path: string, action: string): Route {
 }
 
 export function createRoute(path: string, action: string): Route {
-  return { method: 'post', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromBody(ctx)) }) };
+  return { method: 'post', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromWrite(ctx)) }) };
 }
 
 export function updateRoute(path: string, action: string): Route {
-  return { method: 'put', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromBody(ctx)) }) };
+  return { method: 'put', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromWrite(ctx)) }) };
 }
 
 export function deleteRoute(path: string, action: string): Route {
