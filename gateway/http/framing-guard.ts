@@ -13,7 +13,9 @@
 // closed once the 400 has been sent. uWS.js tells handlers no connection identity (no
 // remote port), hence address and pass. A pass ends when the suspect connection closes
 // (uWS closes it right after the pass when nothing else is pending) or at the next turn of
-// the event loop, whichever is first.
+// the event loop, whichever is first. Left open: a peer that does not read its responses
+// can keep the connection (and so its 400) unsent past the pass, and send the rest later;
+// that peer is the client itself, not a proxy in front, so nothing is smuggled past anyone.
 import type { HttpResponse, TemplatedApp } from 'uWebSockets.js';
 
 export class FramingGuard {
