@@ -7,6 +7,7 @@ import { openConsoleSocket, type ConsoleSocket } from './cluster/console-socket.
 import { createNodeOperatorService } from './cluster/node-operator.service.ts';
 import { roomLogFaults } from './cluster/fault-injection.ts';
 import { brokerOptions } from './moleculer.config.ts';
+import { NodeLiveness } from './routing/node-liveness.ts';
 import { createPeopleService } from './actors/people/people.service.ts';
 import { createRoomsService } from './actors/rooms/rooms.service.ts';
 import { createSearchService } from './actors/search/search.service.ts';
@@ -51,6 +52,7 @@ if (config.roles.includes('gateway')) {
 broker.createService(createNodeOperatorService({ roles: config.roles, drain: (reason) => void shutdown(reason) }));
 
 let consoleSocket: ConsoleSocket | undefined;
+let liveness: NodeLiveness | undefined;
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
@@ -59,6 +61,9 @@ async function shutdown(signal: string) {
   try {
     await consoleSocket?.close();
     await broker.stop();
+    // Last: while draining, this node still answers the liveness probes of the others, or
+    // they would take it for dead and reject the calls it is finishing.
+    await liveness?.stop();
     await wiring.close();
   } finally {
     process.exit(0);
@@ -68,6 +73,9 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
+  // A cluster node sees another die within a second (routing/node-liveness.ts). It answers
+  // the others' probes before they learn of it, so it is never taken for gone while starting.
+  if (config.engines.nats) liveness = await NodeLiveness.start(broker, { servers: config.engines.nats.servers, namespace: config.namespace });
   await broker.start();
 } catch (err) {
   broker.logger.fatal({ err }, 'Squared could not start');

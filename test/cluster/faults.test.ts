@@ -5,6 +5,8 @@
 // with SIGTERM and started again. Afterwards every live client has every accepted message
 // exactly once, in per-room order with contiguous sequence numbers, and every accepted
 // write is in Cassandra. A drain, unlike a kill, answers every request it took: no 5xx.
+// After a kill, requests fail for less than FAILOVER_BOUND_MS (the fail-over window, and
+// the 5xx it cost, are reported for each kill).
 // (e) NATS, the transporter and the fan-out, is restarted: the nodes find each other again
 // and live sessions catch up from the log what the fan-out lost.
 import assert from 'node:assert/strict';
@@ -19,6 +21,13 @@ import { ApiClient } from '../../clients/api-client.ts';
 import { dropClusterData } from '../../cluster/cluster-data.ts';
 import { LiveClient, type EventFrame } from '../../clients/live-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
+
+/**
+ * After a node is killed, requests for what it owned must succeed again within this long:
+ * its loss is seen by the NATS liveness probe (routing/node-liveness.ts) in about half a
+ * second, not by a heartbeat timeout.
+ */
+const FAILOVER_BOUND_MS = 2000;
 
 if (process.env.SQUARED_TEST_MODE !== 'cluster') {
   test('cluster fault tests need SQUARED_TEST_MODE=cluster and the engines (npm run engines:up)', { skip: !process.env.CI }, () => {
@@ -80,11 +89,13 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
       }
     });
 
-    test('(a) an actor node killed with SIGKILL', async () => {
+    test('(a) an actor node killed with SIGKILL: its rooms are served again within 2 s', async () => {
       try {
-        await storm(async () => {
+        const outcome = await storm(async () => {
           await cluster.kill(cluster.actors()[0], 'SIGKILL');
         });
+        diagnostic(`fail-over window after the kill: ${outcome.failoverWindowMs} ms, ${outcome.serverErrors.length} answers 5xx`);
+        assert.ok(outcome.failoverWindowMs < FAILOVER_BOUND_MS, `calls fail for ${outcome.failoverWindowMs} ms after the kill (bound ${FAILOVER_BOUND_MS} ms)`);
       } finally {
         // Started again whatever happened: the next tests need both actor nodes.
         await cluster.restart(cluster.actors()[0]);
@@ -94,9 +105,11 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
     test('(b) a gateway killed with SIGKILL: its clients reconnect to the other and resume', async () => {
       const victim = cluster.gateways()[0];
       try {
-        await storm(async () => {
+        const outcome = await storm(async () => {
           await cluster.kill(victim, 'SIGKILL');
         });
+        diagnostic(`fail-over window after the kill: ${outcome.failoverWindowMs} ms, ${outcome.serverErrors.length} answers 5xx`);
+        assert.ok(outcome.failoverWindowMs < FAILOVER_BOUND_MS, `calls fail for ${outcome.failoverWindowMs} ms after the kill (bound ${FAILOVER_BOUND_MS} ms)`);
       } finally {
         await cluster.restart(victim);
       }
@@ -134,7 +147,7 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
      * Posts from 4 people into 3 shared rooms through both gateways while `fault` happens,
      * then checks what every follower received and what is stored.
      */
-    async function storm(fault: () => Promise<void>, afterFaultMs = 8000): Promise<{ serverErrors: string[]; cut: string[]; longestStallMs: number }> {
+    async function storm(fault: () => Promise<void>, afterFaultMs = 8000): Promise<{ serverErrors: string[]; cut: string[]; longestStallMs: number; failoverWindowMs: number }> {
       const admin = new ApiClient(urls()[0], ca, adminToken);
       const people = await createPeople(admin, 'Storm A', 'Storm B', 'Storm C', 'Storm D');
       const rooms: string[] = [];
@@ -150,6 +163,10 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
       const cut: string[] = [];
       const errorCodes = new Map<string, number>();
       const acceptedAt: number[] = [];
+      // When a request that reached a live gateway failed (a 5xx, or cut after TLS was up);
+      // a connection refused by a dead gateway never carried a request and is not counted.
+      const failedAt: number[] = [];
+      let faultAt = Number.POSITIVE_INFINITY;
       let storming = true;
       const posters = people.map(async (person, i) => {
         for (let n = 0; storming; n++) {
@@ -163,7 +180,10 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
               acceptedAt.push(Date.now());
             }
             else failed++;
-            if (response.status >= 500) serverErrors.push(`${response.status} ${response.text.slice(0, 200)}`);
+            if (response.status >= 500) {
+              serverErrors.push(`${response.status} ${response.text.slice(0, 200)}`);
+              failedAt.push(Date.now());
+            }
           } catch (err) {
             failed++;
             const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message.slice(0, 60);
@@ -171,7 +191,10 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
             // A connection refused or reset before TLS was up never carried the request.
             // Anything else (reset or hang-up after TLS) leaves its outcome unknown.
             const neverSent = (err as { requestMayHaveBeenSent?: boolean }).requestMayHaveBeenSent === false;
-            if (!neverSent) cut.push(`${code}: ${(err as Error).message}`);
+            if (!neverSent) {
+              cut.push(`${code}: ${(err as Error).message}`);
+              failedAt.push(Date.now());
+            }
           } finally {
             api.close();
           }
@@ -179,6 +202,7 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
         }
       });
       await sleep(3000);
+      faultAt = Date.now();
       await fault();
       await sleep(afterFaultMs);
       storming = false;
@@ -186,6 +210,8 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
       acceptedAt.sort((a, b) => a - b);
       const longestStallMs = acceptedAt.reduce((longest, at, i) => (i === 0 ? 0 : Math.max(longest, at - acceptedAt[i - 1])), 0);
       diagnostic(`longest time without an accepted post: ${longestStallMs} ms`);
+      // How long after the fault began requests still failed: the fail-over window.
+      const failoverWindowMs = Math.max(0, ...failedAt.filter((at) => at >= faultAt).map((at) => at - faultAt));
       assert.ok(accepted.size > 100, `the storm got through (${accepted.size} accepted, ${failed} failed)`);
       diagnostic(`${accepted.size} posts accepted, ${failed} not (${serverErrors.length} of them 5xx; connection errors ${JSON.stringify(Object.fromEntries(errorCodes))})`);
 
@@ -219,7 +245,7 @@ if (process.env.SQUARED_TEST_MODE !== 'cluster') {
       }
       reader.close();
       admin.close();
-      return { serverErrors, cut, longestStallMs };
+      return { serverErrors, cut, longestStallMs, failoverWindowMs };
     }
   });
 }
