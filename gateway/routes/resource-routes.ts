@@ -1,5 +1,6 @@
 // The REST conventions of Webex in one place: which part of the request becomes the
 // action's parameters, 200 for creates, 204 for deletes, `max` paging with one Link header.
+import { HttpError } from '../http/http-errors.ts';
 import type { Reply, Route, RouteContext } from '../http/router.ts';
 
 interface Page {
@@ -7,8 +8,17 @@ interface Page {
   next?: string;
 }
 
-export const fromQuery = (ctx: RouteContext) => ({ ...ctx.request.query, ...ctx.request.params });
-export const fromBody = (ctx: RouteContext) => ({ ...withoutNulls(ctx.body), ...ctx.request.params });
+/**
+ * The path's ids. One of only white space (`/v1/messages/%0D`) names nothing: 404, as for any
+ * id that does not exist, not the 400 the actions' trimmed id rule would answer.
+ */
+function pathParams(ctx: RouteContext): Record<string, string> {
+  for (const value of Object.values(ctx.request.params)) if (value.trim() === '') throw new HttpError(404, 'The requested resource could not be found.');
+  return ctx.request.params;
+}
+
+export const fromQuery = (ctx: RouteContext) => ({ ...ctx.request.query, ...pathParams(ctx) });
+export const fromBody = (ctx: RouteContext) => ({ ...withoutNulls(ctx.body), ...pathParams(ctx) });
 /**
  * A create's or update's parameters: the body, and the query string as `query`, apart, so
  * that no query parameter can stand in for a body field; an action that declares `query`

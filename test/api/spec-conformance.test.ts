@@ -92,6 +92,10 @@ const rows: Row[] = [
     },
   },
 
+  // A path id of only white space names nothing (it was a 400 from the trimmed id rule).
+  { name: 'DELETE /messages/%0D', method: 'DELETE', path: '/v1/messages/%0D', expect: 404 },
+  { name: 'GET /rooms/%20%09', method: 'GET', path: '/v1/rooms/%20%09', expect: 404 },
+
   // PUT /teams/{id} requires `name`, as in Webex; a `null` one is absent.
   {
     name: 'PUT /teams/{id} with name: null', method: 'PUT', path: '/v1/teams/{team}', body: { name: null, description: 'The A team' }, expect: 400,

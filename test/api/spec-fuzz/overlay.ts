@@ -2,8 +2,8 @@
 // Webex published them, see their NOTICE): OpenAPI links from each create to the operations
 // that use what it made, so the stateful phase works on real ids; and the deviations listed
 // in schemathesis.toml that no Schemathesis setting can state: a top-level body field sent
-// as `null` is treated as absent (README, Webex conventions), the meeting fields Squared does
-// not implement are ignored, a PUT of a person, room or membership is partial, and a meeting
+// as `null` is treated as absent (README, Webex conventions), the people and meeting fields
+// Squared does not implement are ignored, a PUT of a person, room or membership is partial, and a meeting
 // may be created without start and end.
 
 type Json = Record<string, any>;
@@ -72,9 +72,20 @@ const MEETING_LINKS: Record<string, Record<string, LinkTo>> = {
   },
 };
 
-/** The fields of the Webex meeting bodies that Squared acts on; it ignores the others, whatever their value. */
+/**
+ * The fields of these Webex request bodies that Squared acts on; it ignores the others
+ * (calling, licensing and address data of people; webinar, live stream, registration and
+ * breakout settings of meetings), whatever their value.
+ */
+const PERSON_FIELDS = new Set(['emails', 'displayName', 'firstName', 'lastName', 'nickName', 'avatar', 'roles']);
 const MEETING_FIELDS = new Set(['title', 'agenda', 'password', 'start', 'end', 'timezone', 'enabledJoinBeforeHost', 'roomId', 'adhoc']);
-const MEETING_BODIES = new Set(['POST /meetings', 'PUT /meetings/{meetingId}', 'PATCH /meetings/{meetingId}']);
+const ACTED_ON: Record<string, Set<string>> = {
+  'POST /people': PERSON_FIELDS,
+  'PUT /people/{personId}': PERSON_FIELDS,
+  'POST /meetings': MEETING_FIELDS,
+  'PUT /meetings/{meetingId}': MEETING_FIELDS,
+  'PATCH /meetings/{meetingId}': MEETING_FIELDS,
+};
 
 /**
  * Updates that change only the fields given: an administrator lifts a room's read-only state
@@ -102,9 +113,8 @@ function resolve(spec: Json, schema: Json): Json {
 function squaredRequestBody(spec: Json, name: string, schema: Json): Json {
   const body = structuredClone(resolve(spec, schema));
   if (body.type !== 'object' || !body.properties) return body;
-  if (MEETING_BODIES.has(name)) {
-    for (const field of Object.keys(body.properties)) if (!MEETING_FIELDS.has(field)) body.properties[field] = {};
-  }
+  const actedOn = ACTED_ON[name];
+  if (actedOn) for (const field of Object.keys(body.properties)) if (!actedOn.has(field)) body.properties[field] = {};
   if (PARTIAL_UPDATES.has(name)) delete body.required;
   // A meeting created without start and end starts now (as an ad-hoc one does in Webex).
   if (name === 'POST /meetings') body.required = body.required.filter((field: string) => field !== 'start' && field !== 'end');
