@@ -211,8 +211,13 @@ export interface SessionCache {
  * only (last write wins).
  */
 export interface ConferenceStore {
-  /** Fails with DuplicateMeetingError when the id exists. */
-  createMeeting(meeting: MeetingRecord): Promise<void>;
+  /**
+   * Fails with DuplicateMeetingError when the id exists. `idempotency` (a keyed create's
+   * answer) is stored with the meeting in the same write, or not at all.
+   */
+  createMeeting(meeting: MeetingRecord, idempotency?: IdempotencyRecord): Promise<void>;
+  /** The answer stored with the meeting by createMeeting, unless more than 24 hours old; it goes with the meeting. */
+  getMeetingIdempotency(meetingId: string): Promise<IdempotencyRecord | undefined>;
   /** Stores `meeting` (whose version is expectedVersion + 1) only if the stored version is
    *  `expectedVersion`; answers whether it did. */
   updateMeeting(meeting: MeetingRecord, expectedVersion: number): Promise<boolean>;

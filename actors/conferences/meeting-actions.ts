@@ -6,6 +6,8 @@ import { DuplicateMeetingError } from '../../storage/interfaces.ts';
 import type { MeetingRecord, MeetingState } from '../../storage/records.ts';
 import { callerOf } from '../../contracts/caller.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
+import { keyedUuid, type IdempotentRequest } from '../../contracts/idempotency.ts';
+import { idempotencyParam, keyedRequest, recordOf, replayOf } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
 import type { ConferencesContext } from './conferences-context.ts';
 import { placeMeeting } from './placement.ts';
@@ -70,14 +72,25 @@ export function meetingActions(cc: ConferencesContext) {
   return {
     create: {
       visibility: 'published' as const,
-      params: { ...editable, start: optional(editable.start), end: optional(editable.end), roomId: p.optionalId, adhoc: p.flag },
-      async handler(ctx: Context<Editable & { title: string; roomId?: string }>) {
+      params: { ...editable, start: optional(editable.start), end: optional(editable.end), roomId: p.optionalId, adhoc: p.flag, idempotency: idempotencyParam },
+      async handler(ctx: Context<Editable & { title: string; roomId?: string; idempotency?: IdempotentRequest }>) {
         const caller = callerOf(ctx);
+        const keyed = keyedRequest(caller.id, ctx.params.idempotency);
+        // A keyed create names its meeting after the key: a retry, even racing the original
+        // on another node, makes the same id, which the store takes once.
+        let id = keyed ? keyedUuid(caller.id, 'meeting', keyed.key).replaceAll('-', '') : randomUUID().replaceAll('-', '');
+        // The meeting first, then its record: both are written at once, so a meeting seen
+        // without a record has outlived it (24 h), and the reused key is a new request.
+        if (keyed && (await cc.store.getMeeting(id))) {
+          const record = await cc.store.getMeetingIdempotency(id);
+          if (record) return replayOf(record, keyed);
+          id = randomUUID().replaceAll('-', '');
+        }
         const times = givenTimes(ctx.params);
         if (ctx.params.roomId && !(await cc.seesRoom(ctx, ctx.params.roomId))) throw notFound('Room not found.');
         const now = new Date().toISOString();
         const meeting: MeetingRecord = {
-          id: randomUUID().replaceAll('-', ''),
+          id,
           meetingNumber: String(randomInt(1e9, 1e10)),
           title: ctx.params.title,
           agenda: ctx.params.agenda,
@@ -95,13 +108,17 @@ export function meetingActions(cc: ConferencesContext) {
           lastModified: now,
           version: 1,
         };
+        const answer = presentMeeting(meeting);
         try {
-          await cc.store.createMeeting(meeting);
+          await cc.store.createMeeting(meeting, keyed && recordOf(keyed, answer, now));
         } catch (err) {
-          if (err instanceof DuplicateMeetingError) throw badRequest('Please try again.');
-          throw err;
+          if (!(err instanceof DuplicateMeetingError)) throw err;
+          // A keyed retry that raced its original: the original's answer (or a 422).
+          const record = keyed && (await cc.store.getMeetingIdempotency(id));
+          if (record) return replayOf(record, keyed);
+          throw badRequest('Please try again.');
         }
-        return presentMeeting(meeting);
+        return answer;
       },
     },
 

@@ -19,8 +19,9 @@
 // Participants live in their meeting's partition (last write wins, like the embedded store);
 // a participant id is `<meeting id>_<hex>`, which is how getParticipant finds the partition.
 import type { types } from 'cassandra-driver';
+import { IDEMPOTENCY_TTL_SECONDS, idempotencyCutoff } from '../../contracts/idempotency.ts';
 import { DuplicateMeetingError, type ConferenceStore, type Page } from '../interfaces.ts';
-import type { MeetingRecord, MeetingState, ParticipantRecord } from '../records.ts';
+import type { IdempotencyRecord, MeetingRecord, MeetingState, ParticipantRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { type Db, mapLimit, num, parseDoc, remove, upsert } from './db.ts';
 import { TS_BASE } from './room-write-path.ts';
@@ -53,11 +54,21 @@ export class CassandraConferenceStore implements ConferenceStore {
     this.ks = db.ks;
   }
 
-  async createMeeting(meeting: MeetingRecord): Promise<void> {
+  async createMeeting(meeting: MeetingRecord, idempotency?: IdempotencyRecord): Promise<void> {
     await this.db.mutate(hints(meeting).map((h) => upsert(h.table, h.key)), hintTimestamp(meeting.version));
-    const { applied } = await this.db.lwt(`INSERT INTO ${this.ks}.meetings (id, version, doc) VALUES (?, ?, ?) IF NOT EXISTS`,
-      [meeting.id, meeting.version, JSON.stringify(meeting)]);
+    const insert = { query: `INSERT INTO ${this.ks}.meetings (id, version, doc) VALUES (?, ?, ?) IF NOT EXISTS`, params: [meeting.id, meeting.version, JSON.stringify(meeting)] };
+    // A keyed create's answer is a cell of the meeting's row, set by the same Paxos round
+    // (a conditional batch of one partition); its own TTL forgets it after 24 hours.
+    const { applied } = idempotency
+      ? await this.db.lwtBatch([insert, { query: `UPDATE ${this.ks}.meetings USING TTL ${IDEMPOTENCY_TTL_SECONDS} SET idempotency = ? WHERE id = ?`, params: [JSON.stringify(idempotency), meeting.id] }])
+      : await this.db.lwt(insert.query, insert.params);
     if (!applied) throw new DuplicateMeetingError(meeting.id);
+  }
+
+  async getMeetingIdempotency(meetingId: string): Promise<IdempotencyRecord | undefined> {
+    // Serial: a create whose Paxos round is still being committed must be seen (a retry racing it).
+    const record = parseDoc<IdempotencyRecord>(await this.db.serialRead(`SELECT idempotency FROM ${this.ks}.meetings WHERE id = ?`, [meetingId]), 'idempotency');
+    return record && record.created >= idempotencyCutoff() ? record : undefined;
   }
 
   async updateMeeting(meeting: MeetingRecord, expectedVersion: number): Promise<boolean> {

@@ -143,6 +143,12 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY ((scope, person_id, key))) WITH default_time_to_live = 86400`,
     ],
   },
+  {
+    version: 6,
+    description: 'a keyed meeting create keeps its answer in the meeting row',
+    // Set with the meeting by its conditional batch, with a 24-hour TTL of its own.
+    statements: (ks) => [`ALTER TABLE ${ks}.meetings ADD IF NOT EXISTS (idempotency text)`],
+  },
 ];
 
 export interface MigrateOptions {

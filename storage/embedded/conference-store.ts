@@ -1,6 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { DuplicateMeetingError, type ConferenceStore, type Page } from '../interfaces.ts';
-import type { MeetingRecord, MeetingState, ParticipantRecord } from '../records.ts';
+import { idempotencyCutoff } from '../../contracts/idempotency.ts';
+import type { IdempotencyRecord, MeetingRecord, MeetingState, ParticipantRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
 import { assertNextVersion, assertSameOwners } from '../meeting-checks.ts';
@@ -14,6 +15,8 @@ CREATE INDEX IF NOT EXISTS meetings_by_room ON meetings (room_id, start, id) WHE
 CREATE TABLE IF NOT EXISTS participants (
   id TEXT PRIMARY KEY, meeting_id TEXT NOT NULL, joined_time TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS participants_by_meeting ON participants (meeting_id, joined_time, id);
+CREATE TABLE IF NOT EXISTS meeting_idempotency (meeting_id TEXT PRIMARY KEY, created TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS meeting_idempotency_by_age ON meeting_idempotency (created);
 `;
 
 export class SqliteConferenceStore implements ConferenceStore {
@@ -27,11 +30,22 @@ export class SqliteConferenceStore implements ConferenceStore {
     this.sql = statementCache(db);
   }
 
-  async createMeeting(meeting: MeetingRecord): Promise<void> {
-    const result = this.sql(`INSERT OR IGNORE INTO meetings (id, host_user_id, room_id, state, start, version, doc)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
-      meeting.id, meeting.hostUserId, meeting.roomId ?? null, meeting.state, meeting.start, meeting.version, JSON.stringify(meeting));
-    if (Number(result.changes) === 0) throw new DuplicateMeetingError(meeting.id);
+  async createMeeting(meeting: MeetingRecord, idempotency?: IdempotencyRecord): Promise<void> {
+    inTransaction(this.db, () => {
+      const result = this.sql(`INSERT OR IGNORE INTO meetings (id, host_user_id, room_id, state, start, version, doc)
+        VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+        meeting.id, meeting.hostUserId, meeting.roomId ?? null, meeting.state, meeting.start, meeting.version, JSON.stringify(meeting));
+      if (Number(result.changes) === 0) throw new DuplicateMeetingError(meeting.id);
+      if (!idempotency) return;
+      // Expired records are swept by the creates that add records.
+      this.sql('DELETE FROM meeting_idempotency WHERE created < ?').run(idempotencyCutoff());
+      this.sql('INSERT OR REPLACE INTO meeting_idempotency (meeting_id, created, doc) VALUES (?, ?, ?)').run(meeting.id, idempotency.created, JSON.stringify(idempotency));
+    });
+  }
+
+  async getMeetingIdempotency(meetingId: string): Promise<IdempotencyRecord | undefined> {
+    const row = this.sql('SELECT doc FROM meeting_idempotency WHERE meeting_id = ? AND created >= ?').get(meetingId, idempotencyCutoff());
+    return row ? parseDoc<IdempotencyRecord>(row) : undefined;
   }
 
   async updateMeeting(meeting: MeetingRecord, expectedVersion: number): Promise<boolean> {
@@ -49,6 +63,7 @@ export class SqliteConferenceStore implements ConferenceStore {
   async deleteMeeting(id: string): Promise<void> {
     inTransaction(this.db, () => {
       this.sql('DELETE FROM participants WHERE meeting_id = ?').run(id);
+      this.sql('DELETE FROM meeting_idempotency WHERE meeting_id = ?').run(id);
       this.sql('DELETE FROM meetings WHERE id = ?').run(id);
     });
   }

@@ -73,6 +73,25 @@ describe('a retry with the same key', () => {
   });
 });
 
+describe('a retry of a meeting with the same key', () => {
+  const inHour = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+  test('returns the original meeting, made once even when sent at once; another body is 422', async () => {
+    const [host] = await createPeople(target.admin, 'Hana Host');
+    const body = { title: 'keyed meeting', start: inHour(1), end: inHour(2) };
+    const answers = await Promise.all(Array.from({ length: 4 }, () => postKeyed(host, '/v1/meetings', body, 'meeting-key')));
+    for (const answer of answers) {
+      expectStatus(answer, 200);
+      assert.deepEqual(answer.body, answers[0].body);
+    }
+    assert.deepEqual((await postKeyed(host, '/v1/meetings', body, 'meeting-key')).body, answers[0].body);
+    expectStatus(await postKeyed(host, '/v1/meetings', { ...body, title: 'another' }, 'meeting-key'), 422);
+    const listed = await host.api.get('/v1/meetings?max=100');
+    expectStatus(listed, 200);
+    assert.deepEqual(listed.body.items.map((m: { id: string }) => m.id), [answers[0].body.id]);
+  });
+});
+
 describe('a key reused with another request', () => {
   test('another body is 422 in the Webex error shape, and writes nothing', async () => {
     const [alice] = await createPeople(target.admin, 'Alice Reuse');

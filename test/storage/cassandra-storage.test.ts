@@ -15,6 +15,7 @@ import { MIGRATIONS, migrate } from '../../storage/cassandra/schema.ts';
 import type { RoomWrite } from '../../storage/interfaces.ts';
 import type { Activity, MeetingRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
 import { conferenceStoreConformance } from './conference-store.conformance.ts';
+import { meetingIdempotencyConformance } from './meeting-idempotency.conformance.ts';
 import { peopleStoreConformance } from './people-store.conformance.ts';
 import { roomIdempotencyConformance } from './room-idempotency.conformance.ts';
 import { roomStoreMoreConformance } from './room-store-more.conformance.ts';
@@ -53,6 +54,7 @@ if (contactPoint) {
   } } })).rooms);
   peopleStoreConformance('Cassandra', async () => (await shared()).people);
   teamStoreConformance('Cassandra', async () => (await shared()).teams);
+  meetingIdempotencyConformance('Cassandra', async () => (await shared()).conferences);
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);
 
   const now = () => new Date().toISOString();
