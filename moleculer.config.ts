@@ -1,7 +1,8 @@
 // The Moleculer broker of a Squared process. Embedded mode runs without a transporter; a
 // cluster sets SQUARED_TRANSPORTER (e.g. nats://127.0.0.1:4222) and every role joins it.
-import { Errors, Validators, type BrokerOptions } from 'moleculer';
+import { Errors, Validators, type BrokerOptions, type Context, type Middleware } from 'moleculer';
 import { ApiError } from './contracts/errors.ts';
+import { currentTrackingId, withTrackingId } from './contracts/request-tracking.ts';
 import type { Config } from './contracts/config.ts';
 import { OwnerStrategy } from './routing/owner-strategy.ts';
 import { ownerKey } from './routing/owner-key.ts';
@@ -28,6 +29,47 @@ class SquaredErrorRegenerator extends Errors.Regenerator {
   }
 }
 
+/**
+ * Pino's options: every line written while serving a request carries its trackingId (the
+ * mixin), and a terminal gets readable lines through pino-pretty (a transport: formatted
+ * off the main thread). Anything else (a file, a pipe: tests, `npm run cluster`) gets
+ * one JSON object per line.
+ */
+export function pinoOptions(terminal: boolean): Record<string, unknown> {
+  return {
+    base: undefined,
+    timestamp: true,
+    mixin: () => {
+      const trackingId = currentTrackingId();
+      return trackingId ? { trackingId } : {};
+    },
+    ...(terminal ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', singleLine: true } } } : {}),
+  };
+}
+
+const trackingIdOf = (ctx: Context) => (ctx.meta as { trackingId?: unknown } | undefined)?.trackingId;
+
+/**
+ * Runs every local action and event handler in the trackingId of its call chain. The
+ * gateway puts it in `ctx.meta`, which Moleculer passes to every nested call and event
+ * (`ctx.call`, `ctx.emit`), across nodes too, so an actor's log lines name it.
+ */
+const TrackingIdMiddleware: Middleware = {
+  name: 'TrackingId',
+  localAction(next: (ctx: Context) => Promise<unknown>) {
+    return (ctx: Context) => {
+      const trackingId = trackingIdOf(ctx);
+      return withTrackingId(typeof trackingId === 'string' ? trackingId : undefined, () => next(ctx));
+    };
+  },
+  localEvent(next: (ctx: Context) => void | Promise<void>) {
+    return (ctx: Context) => {
+      const trackingId = trackingIdOf(ctx);
+      return withTrackingId(typeof trackingId === 'string' ? trackingId : undefined, () => next(ctx));
+    };
+  },
+};
+
 export function brokerOptions(config: Config, transporter: string | undefined): BrokerOptions {
   return {
     namespace: config.namespace,
@@ -37,9 +79,10 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
       type: 'Pino',
       options: {
         level: config.logLevel,
-        pino: { options: { base: undefined, timestamp: true } },
+        pino: { options: pinoOptions(process.stdout.isTTY === true) },
       },
     },
+    middlewares: [TrackingIdMiddleware],
     logLevel: config.logLevel as BrokerOptions['logLevel'],
     requestTimeout: config.limits.requestTimeoutMs,
     // A node that dies without saying goodbye is noticed within seconds, so its rooms move on.
@@ -55,7 +98,8 @@ export function brokerOptions(config: Config, transporter: string | undefined): 
     registry: { strategy: OwnerStrategy, strategyOptions: { shardKey: ownerKey } },
     validator: new StrictValidator(),
     errorRegenerator: new SquaredErrorRegenerator(),
-    metrics: config.metricsPort
+    // Port 0: any free port (the ready line names it).
+    metrics: config.metricsPort !== undefined
       ? { enabled: true, reporter: [{ type: 'Prometheus', options: { port: config.metricsPort, path: '/metrics' } }] }
       : { enabled: false },
     // Stopping waits for in-flight requests to finish.

@@ -1,7 +1,9 @@
 // Starts a Squared process: the roles named in SQUARED_ROLES (all of them by default, the
 // embedded mode), on the adapters and fan-out the configuration selects (cluster/wiring.ts).
 import { ServiceBroker } from 'moleculer';
+import type { AddressInfo } from 'node:net';
 import { readConfig } from './contracts/config.ts';
+import { registerMetrics } from './contracts/metrics.ts';
 import { wire } from './cluster/wiring.ts';
 import { openConsoleSocket, type ConsoleSocket } from './cluster/console-socket.ts';
 import { createNodeOperatorService } from './cluster/node-operator.service.ts';
@@ -18,13 +20,14 @@ import { createMediaService } from './media/media.service.ts';
 
 const config = readConfig();
 const broker = new ServiceBroker(brokerOptions(config, config.engines.nats?.servers.join(',')));
+registerMetrics(broker.metrics);
 let url: string | undefined;
 /** Set when this process created the first administrator and wrote their credentials there. */
 let adminCredentials: string | undefined;
 
 let wiring: Awaited<ReturnType<typeof wire>>;
 try {
-  wiring = await wire(config, broker.getLogger('wiring'));
+  wiring = await wire(config, broker.getLogger('wiring'), broker.metrics);
 } catch (err) {
   broker.logger.fatal({ err }, 'Squared could not open its storage');
   process.exit(1);
@@ -36,7 +39,7 @@ if (wiring.actors) {
     store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
   }));
-  broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout, faults: roomLogFaults() }));
+  broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
   broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode, reconnectGraceMs: config.media.meetingReconnectGraceMs }));
@@ -46,7 +49,7 @@ if (config.roles.includes('media')) {
   broker.createService(createMediaService({ pool: { size: workers, rtcMinPort, rtcMaxPort }, listen: { ip: listenIp, announcedAddress }, participantLimits }));
 }
 if (config.roles.includes('gateway')) {
-  broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, onListening: (listening) => (url = listening) }));
+  broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, missingEngines: () => wiring.health.missing(), onListening: (listening) => (url = listening) }));
 }
 
 broker.createService(createNodeOperatorService({ roles: config.roles, drain: (reason) => void shutdown(reason) }));
@@ -64,6 +67,7 @@ async function shutdown(signal: string) {
     // Last: while draining, this node still answers the liveness probes of the others, or
     // they would take it for dead and reject the calls it is finishing.
     await liveness?.stop();
+    wiring.health.stop();
     await wiring.close();
   } finally {
     process.exit(0);
@@ -84,5 +88,13 @@ try {
 }
 // An embedded installation's console (`npm run repl`); a cluster's joins over the transporter.
 if (!wiring.transporter) consoleSocket = await openConsoleSocket(broker, config.dataDir);
+wiring.health.watch();
 // One machine-readable line for scripts and tests, besides the logs.
-process.stdout.write(`SQUARED_READY ${JSON.stringify({ url, nodeId: broker.nodeID, roles: config.roles, dataDir: config.dataDir, adminCredentials })}\n`);
+process.stdout.write(`SQUARED_READY ${JSON.stringify({ url, nodeId: broker.nodeID, roles: config.roles, dataDir: config.dataDir, adminCredentials, metrics: metricsUrl() })}\n`);
+
+/** Where the Prometheus reporter listens (its port may have been chosen by the system: SQUARED_METRICS_PORT=0). */
+function metricsUrl(): string | undefined {
+  const reporter = (broker.metrics as unknown as { reporter?: { server?: { address(): AddressInfo | string | null } }[] }).reporter?.[0];
+  const address = reporter?.server?.address();
+  return address && typeof address === 'object' ? `http://127.0.0.1:${address.port}/metrics` : undefined;
+}

@@ -3,6 +3,8 @@
 import path from 'node:path';
 import type { Logger } from 'moleculer';
 import type { Config } from '../contracts/config.ts';
+import { METRIC, NO_METRICS, type EngineName, type MetricSink } from '../contracts/metrics.ts';
+import { EngineHealth, type EngineProbe } from '../storage/engine-health.ts';
 import type { Fanout } from '../routing/fanout/fanout.ts';
 import { LocalFanout } from '../routing/fanout/local-fanout.ts';
 import type { AttemptThrottle, ConferenceStore, PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore } from '../storage/interfaces.ts';
@@ -14,12 +16,32 @@ export interface Wiring {
   fanout: Fanout;
   /** `nats://…` when the Moleculer broker must join a cluster. */
   transporter: string | undefined;
+  /** The engines this node needs (those it opened an adapter for) and whether it reaches them. */
+  health: EngineHealth;
   close(): Promise<void>;
 }
 
-export async function wire(config: Config, logger: Logger): Promise<Wiring> {
+/** What every adapter of an engine is given: where its errors are counted, and where its probe goes. */
+interface EngineSignals {
+  probes: EngineProbe[];
+  /** Counts the engine's errors; the counter shows 0 from the start for an engine this node uses. */
+  errorsOf(engine: EngineName): () => void;
+}
+
+function engineSignals(metrics: MetricSink): EngineSignals {
+  return {
+    probes: [],
+    errorsOf(engine) {
+      metrics.increment(METRIC.engineErrors, { engine }, 0);
+      return () => metrics.increment(METRIC.engineErrors, { engine });
+    },
+  };
+}
+
+export async function wire(config: Config, logger: Logger, metrics: MetricSink = NO_METRICS): Promise<Wiring> {
   const { engines } = config;
   const closers: (() => Promise<void>)[] = [];
+  const signals = engineSignals(metrics);
   const clustered = engines.nats !== undefined;
   if (clustered && config.roles.includes('actors') && !engines.cassandra) {
     throw new Error('A clustered actors node needs SQUARED_CASSANDRA: embedded storage belongs to one process.');
@@ -29,22 +51,24 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
   if (config.roles.includes('actors')) {
     if (engines.cassandra) {
       const { openCassandraStorage } = await import('../storage/cassandra/index.ts');
-      const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message) });
+      const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message), onError: signals.errorsOf('cassandra') });
       closers.push(() => cassandra.close());
-      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers) };
+      signals.probes.push({ engine: 'cassandra', reachable: () => cassandra.reachable() });
+      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals) };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
       const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
       closers.push(() => embedded.close());
-      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers) };
+      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals) };
     }
   }
 
   let rateLimits: RateLimitStore;
   if (engines.redis) {
     const { RedisRateLimitStore } = await import('../storage/redis/redis-rate-limits.ts');
-    const redis = await RedisRateLimitStore.create({ url: engines.redis.url, keyPrefix: `${engines.redis.keyPrefix}ratelimit:`, logger });
+    const redis = await RedisRateLimitStore.create({ url: engines.redis.url, keyPrefix: `${engines.redis.keyPrefix}ratelimit:`, logger, onError: signals.errorsOf('redis') });
     closers.push(() => redis.close());
+    signals.probes.push({ engine: 'redis', reachable: () => redis.reachable() });
     rateLimits = redis;
   } else {
     const { MemoryRateLimitStore } = await import('../storage/embedded/memory-rate-limits.ts');
@@ -54,7 +78,9 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
   let fanout: Fanout;
   if (engines.nats) {
     const { NatsFanout } = await import('../routing/fanout/nats-fanout.ts');
-    fanout = await NatsFanout.create({ servers: engines.nats.servers, logger, name: `squared-fanout-${config.nodeId ?? process.pid}` });
+    const nats = await NatsFanout.create({ servers: engines.nats.servers, logger, name: `squared-fanout-${config.nodeId ?? process.pid}`, onError: signals.errorsOf('nats') });
+    signals.probes.push({ engine: 'nats', reachable: () => nats.reachable() });
+    fanout = nats;
   } else {
     fanout = new LocalFanout();
   }
@@ -65,6 +91,7 @@ export async function wire(config: Config, logger: Logger): Promise<Wiring> {
     rateLimits,
     fanout,
     transporter: engines.nats?.servers.join(','),
+    health: new EngineHealth(signals.probes, metrics, logger),
     async close() {
       for (const close of closers.reverse()) await close().catch((err: unknown) => logger.warn({ err }, 'closing an adapter failed'));
     },
@@ -99,7 +126,7 @@ export async function wirePeople(config: Config, logger: Logger): Promise<{ peop
 }
 
 /** The session cache and the password attempts: shared by the actor nodes on Redis; this process's own otherwise. */
-async function openPeopleCaches(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<{ sessions: SessionCache; attempts: AttemptThrottle }> {
+async function openPeopleCaches(config: Config, logger: Logger, closers: (() => Promise<void>)[], signals?: EngineSignals): Promise<{ sessions: SessionCache; attempts: AttemptThrottle }> {
   if (!config.engines.redis) {
     const { MemorySessionCache } = await import('../storage/embedded/memory-session-cache.ts');
     const { MemoryAttemptThrottle } = await import('../storage/embedded/memory-attempt-throttle.ts');
@@ -107,18 +134,22 @@ async function openPeopleCaches(config: Config, logger: Logger, closers: (() => 
   }
   const { RedisSessionCache } = await import('../storage/redis/redis-session-cache.ts');
   const { RedisAttemptThrottle } = await import('../storage/redis/redis-attempt-throttle.ts');
-  const sessions = await RedisSessionCache.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}session:`, logger });
+  const onError = signals?.errorsOf('redis');
+  const sessions = await RedisSessionCache.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}session:`, logger, onError });
   closers.push(() => sessions.close());
-  const attempts = await RedisAttemptThrottle.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}attempts:`, logger });
+  const attempts = await RedisAttemptThrottle.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}attempts:`, logger, onError });
   closers.push(() => attempts.close());
+  signals?.probes.push({ engine: 'redis', reachable: () => sessions.reachable() }, { engine: 'redis', reachable: () => attempts.reachable() });
   return { sessions, attempts };
 }
 
-async function openSearch(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<SearchIndex> {
+async function openSearch(config: Config, logger: Logger, closers: (() => Promise<void>)[], signals: EngineSignals): Promise<SearchIndex> {
   let index: SearchIndex;
   if (config.engines.elasticsearch) {
     const { ElasticsearchSearchIndex } = await import('../storage/elasticsearch/search-index.ts');
-    index = await ElasticsearchSearchIndex.create(config.engines.elasticsearch);
+    const elasticsearch = await ElasticsearchSearchIndex.create({ ...config.engines.elasticsearch, onError: signals.errorsOf('elasticsearch') });
+    signals.probes.push({ engine: 'elasticsearch', reachable: () => elasticsearch.reachable() });
+    index = elasticsearch;
   } else {
     const { SqliteSearchIndex } = await import('../storage/embedded/search-index.ts');
     index = SqliteSearchIndex.open(path.join(config.dataDir, 'search.db'), config.durableSync);

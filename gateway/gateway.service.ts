@@ -6,10 +6,11 @@ import type { Context, ServiceSchema } from 'moleculer';
 import type { Caller } from '../contracts/caller.ts';
 import type { Fanout } from '../routing/fanout/fanout.ts';
 import type { Config } from '../contracts/config.ts';
+import type { EngineName, MetricSink } from '../contracts/metrics.ts';
 import type { RateLimitStore } from '../storage/interfaces.ts';
 import { AnonymousLimit } from './anonymous-limit.ts';
 import { InFlightRequests } from './http/in-flight.ts';
-import { registerRoutes, type Route } from './http/router.ts';
+import { registerRoutes, type Reply, type Route } from './http/router.ts';
 import { registerLiveEndpoint } from './live/live-endpoint.ts';
 import { LiveHub } from './live/live-hub.ts';
 import { CLOSE_GOING_AWAY } from '../contracts/live-frames.ts';
@@ -23,6 +24,8 @@ export interface GatewayOptions {
   config: Config;
   fanout: Fanout;
   rateLimits: RateLimitStore;
+  /** The engines this node needs that it cannot reach now (cached state, no I/O), for /ready. */
+  missingEngines(): EngineName[];
   /** Called once the gateway listens, with its base URL. */
   onListening?(url: string): void;
 }
@@ -40,7 +43,19 @@ async function listen(app: TemplatedApp, host: string, port: number): Promise<us
   }
 }
 
-export function createGatewayService({ config, fanout, rateLimits, onListening }: GatewayOptions): ServiceSchema {
+/**
+ * /ready: 503 until the gateway serves and while it drains, and while an engine this node
+ * needs is unreachable (naming it); 200 otherwise. Load balancers and rolling restarts use it.
+ */
+function readiness(serving: boolean, missing: EngineName[]): Reply {
+  if (!serving) return { status: 503, body: { status: 'starting' }, headers: { 'Retry-After': '1' } };
+  if (missing.length > 0) {
+    return { status: 503, body: { status: 'unavailable', missingEngines: missing, message: `This node cannot reach: ${missing.join(', ')}.` }, headers: { 'Retry-After': '1' } };
+  }
+  return { status: 200, body: { status: 'ready' } };
+}
+
+export function createGatewayService({ config, fanout, rateLimits, missingEngines, onListening }: GatewayOptions): ServiceSchema {
   let app: TemplatedApp | undefined;
   let listenSocket: us_listen_socket | undefined;
   let ready = false;
@@ -60,6 +75,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
     async started() {
       const broker = this.broker;
       const logger = this.logger;
+      const metrics: MetricSink = broker.metrics;
       const tls = await ensureCertificate(config.dataDir, [config.host]);
       if (tls.created) logger.info({ cert: tls.certFile }, 'generated a self-signed TLS certificate');
       app = uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile });
@@ -75,7 +91,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         { method: 'get', path: '/health', public: true, unlimited: true, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
         {
           method: 'get', path: '/ready', public: true, unlimited: true,
-          handle: async () => (ready ? { status: 200, body: { status: 'ready' } } : { status: 503, body: { status: 'starting' }, headers: { 'Retry-After': '1' } }),
+          handle: async () => readiness(ready, missingEngines()),
         },
       ];
       registerRoutes(app, [...health, ...apiRoutes(), ...webRoutes()], {
@@ -89,6 +105,7 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         authenticate,
         call,
         inFlight,
+        metrics,
       });
 
       const sessionHost: LiveSessionHost = {
@@ -116,9 +133,11 @@ export function createGatewayService({ config, fanout, rateLimits, onListening }
         checkSeconds: config.limits.liveCheckSeconds,
         heartbeatSeconds: 25,
         logger,
+        metrics,
       };
       registerLiveEndpoint(app, {
         maxBufferedBytes: config.limits.liveMaxBufferedBytes,
+        metrics,
         createSession: (socket) => {
           const session = new LiveSession(socket, sessionHost);
           hub.add(session);

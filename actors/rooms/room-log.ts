@@ -5,6 +5,7 @@
 import { IdempotencyKeyTakenError, SequenceConflictError } from '../../storage/interfaces.ts';
 import { recordOf, replayOf, type KeyedRequest } from '../idempotent-writes.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
+import { METRIC, NO_METRICS, type MetricSink } from '../../contracts/metrics.ts';
 import { personTopic, roomTopic, type Fanout } from '../../routing/fanout/fanout.ts';
 import type { RoomChange, RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
@@ -30,20 +31,29 @@ export interface RoomLogFaults {
 }
 
 export class RoomLog {
-  private readonly queue = new KeyedQueue();
+  private readonly queue: KeyedQueue;
   private readonly heads = new Map<string, number>();
 
   private readonly store: RoomStore;
   private readonly fanout: Fanout;
   private readonly committed: (activities: Activity[]) => void;
   private readonly faults: RoomLogFaults;
+  private readonly metrics: MetricSink;
 
-  /** `committed` hears every committed write, in order (e.g. to feed the search index). */
-  constructor(store: RoomStore, fanout: Fanout, committed: (activities: Activity[]) => void = () => undefined, faults: RoomLogFaults = {}) {
+  /**
+   * `committed` hears every committed write, in order (e.g. to feed the search index);
+   * `metrics` gets the write queues' depth and each write's time from arrival to commit.
+   */
+  constructor(store: RoomStore, fanout: Fanout, committed: (activities: Activity[]) => void = () => undefined, faults: RoomLogFaults = {}, metrics: MetricSink = NO_METRICS) {
     this.store = store;
     this.fanout = fanout;
     this.committed = committed;
     this.faults = faults;
+    this.metrics = metrics;
+    this.queue = new KeyedQueue((queue) => {
+      metrics.set(METRIC.roomWriteQueueTasks, queue.depth);
+      metrics.set(METRIC.roomWriteQueueRooms, queue.size);
+    });
   }
 
   /** Serializes work on a key without writing (e.g. finding or creating a direct room). */
@@ -59,6 +69,7 @@ export class RoomLog {
    * racing its original, on this node or another, never writes twice.
    */
   append<T>(roomId: string, plan: PlanWrite<T>, keyed?: KeyedRequest): Promise<T> {
+    const arrived = performance.now();
     return this.queue.run(roomId, async () => {
       for (let attempt = 0; ; attempt++) {
         const head = keyed ? await this.store.head(roomId) : await this.head(roomId);
@@ -81,6 +92,7 @@ export class RoomLog {
           if (err instanceof IdempotencyKeyTakenError && keyed && attempt < CONFLICT_RETRIES) continue;
           throw err;
         }
+        this.metrics.observe(METRIC.postToCommit, (performance.now() - arrived) / 1000);
         if (keyed) this.faults.afterKeyedCommit?.(keyed.key);
         this.remember(roomId, activities[activities.length - 1].seq);
         for (const activity of activities) this.publish(activity);

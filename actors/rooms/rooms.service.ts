@@ -4,6 +4,7 @@
 // actor calls some too, as a system call); each checks its caller itself. The live-sync
 // actions are 'public': internal, trusting the person they are given.
 import type { ServiceSchema } from 'moleculer';
+import type { MetricSink } from '../../contracts/metrics.ts';
 import type { Fanout } from '../../routing/fanout/fanout.ts';
 import type { RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
@@ -15,9 +16,9 @@ import { roomActions } from './room-actions.ts';
 import { RoomLog, type RoomLogFaults } from './room-log.ts';
 import { createRoomsContext } from './rooms-context.ts';
 
-export function createRoomsService({ store, fanout, faults }: { store: RoomStore; fanout: Fanout; faults?: RoomLogFaults }): ServiceSchema {
+export function createRoomsService({ store, fanout, faults, metrics }: { store: RoomStore; fanout: Fanout; faults?: RoomLogFaults; metrics?: MetricSink }): ServiceSchema {
   let announce: (activities: Activity[]) => void = () => undefined;
-  const rc = createRoomsContext(store, new RoomLog(store, fanout, (activities) => announce(activities), faults));
+  const rc = createRoomsContext(store, new RoomLog(store, fanout, (activities) => announce(activities), faults, metrics));
   return {
     name: 'rooms',
     created() {

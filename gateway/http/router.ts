@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'moleculer';
 import type { Caller } from '../../contracts/caller.ts';
+import { METRIC, type MetricSink, type RateLimitName } from '../../contracts/metrics.ts';
+import { withTrackingId } from '../../contracts/request-tracking.ts';
 import type { RateLimitStore } from '../../storage/interfaces.ts';
 import type { AnonymousLimit } from '../anonymous-limit.ts';
 import { readBody, readRequest, type ApiRequest } from './api-request.ts';
@@ -59,6 +61,7 @@ export interface RouterOptions {
   call<T>(action: string, params: object, meta: { caller?: Caller; trackingId: string }): Promise<T>;
   /** The requests being answered, for a graceful drain. */
   inFlight: InFlightRequests;
+  metrics: MetricSink;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -89,7 +92,8 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
       // The body may be refused (413) while the caller is still being checked, and then never awaited.
       body.catch(() => undefined);
       options.inFlight.enter();
-      run(route, request, body).then((reply) => {
+      // Every log line written while this request is served names its trackingId.
+      withTrackingId(request.trackingId, () => run(route, request, body)).then((reply) => {
         send(res, request, reply, options.inFlight.draining);
         options.inFlight.leave();
       });
@@ -132,6 +136,9 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
         url: (path, query) => absoluteUrl(request, path, query),
       });
     } catch (err) {
+      // The people actor's password throttle answers the token endpoint with an OAuth 429.
+      const { type, code } = (err ?? {}) as { type?: unknown; code?: unknown };
+      if (type === 'OAUTH' && code === 429) options.metrics.increment(METRIC.rateLimited, { limit: 'password' });
       return toErrorReply(err, request.trackingId, options.logger);
     }
   }
@@ -144,7 +151,7 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
   async function admit(route: Route, request: ApiRequest): Promise<Caller | undefined> {
     const address = request.remoteAddress;
     const refusedFor = route.unlimited ? 0 : options.anonymous.refusal(address);
-    if (refusedFor > 0) throw tooManyFailures(refusedFor);
+    if (refusedFor > 0) throw rejected('anonymous', tooManyFailures(refusedFor));
     let caller: Caller | undefined;
     let rateKey = `ip:${address}`;
     if (!route.public) {
@@ -155,7 +162,7 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
       } catch (err) {
         if (statusOf(err) === 401) {
           const waitSeconds = await options.anonymous.failed(address);
-          if (waitSeconds > 0) throw tooManyFailures(waitSeconds);
+          if (waitSeconds > 0) throw rejected('anonymous', tooManyFailures(waitSeconds));
         }
         throw err;
       }
@@ -163,8 +170,13 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
     }
     if (route.unlimited) return caller;
     const limit = await options.rateLimits.take(rateKey, options.rateBurst, options.ratePerSecond);
-    if (!limit.allowed) throw new HttpError(429, 'Too many requests; retry after the number of seconds in Retry-After.', { 'Retry-After': String(limit.retryAfterSeconds) });
+    if (!limit.allowed) throw rejected(caller ? 'person' : 'address', new HttpError(429, 'Too many requests; retry after the number of seconds in Retry-After.', { 'Retry-After': String(limit.retryAfterSeconds) }));
     return caller;
+  }
+
+  function rejected(limit: RateLimitName, err: HttpError): HttpError {
+    options.metrics.increment(METRIC.rateLimited, { limit });
+    return err;
   }
 
   function absoluteUrl(request: ApiRequest, path: string, query: Record<string, string>): string {

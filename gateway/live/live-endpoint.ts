@@ -1,5 +1,6 @@
 // The uWebSockets.js side of live sync: a thin adapter from uWS sockets to LiveSession.
 import uws, { type TemplatedApp, type WebSocket } from 'uWebSockets.js';
+import { METRIC, type MetricSink } from '../../contracts/metrics.ts';
 import type { LiveSession } from './live-session.ts';
 import type { LiveSocket } from './live-session-host.ts';
 
@@ -30,6 +31,8 @@ const CLOSE_DRAIN_TIMEOUT_MS = 30_000;
 export interface LiveEndpointOptions {
   maxBufferedBytes: number;
   createSession(socket: LiveSocket): LiveSession;
+  /** Open sockets, frames in and out. */
+  metrics: MetricSink;
 }
 
 const decoder = new TextDecoder();
@@ -48,10 +51,12 @@ export function registerLiveEndpoint(app: TemplatedApp, options: LiveEndpointOpt
     },
     open: (ws) => {
       const data = ws.getUserData();
-      data.session = options.createSession(adapt(ws));
+      options.metrics.increment(METRIC.liveSockets, undefined, 1);
+      data.session = options.createSession(adapt(ws, options.metrics));
     },
     message: (ws, message, isBinary) => {
       const data = ws.getUserData();
+      options.metrics.increment(METRIC.liveFramesIn);
       data.inMessage = true;
       try {
         data.session?.receive(isBinary ? '' : decoder.decode(message));
@@ -68,6 +73,7 @@ export function registerLiveEndpoint(app: TemplatedApp, options: LiveEndpointOpt
       const data = ws.getUserData();
       data.closed = true;
       data.gone = true;
+      options.metrics.increment(METRIC.liveSockets, undefined, -1);
       clearTimeout(data.pendingClose?.timer);
       data.session?.closed();
     },
@@ -111,13 +117,14 @@ function endAfterReading(ws: WebSocket<SocketData>, code: number, reason: string
   data.pendingClose = { code, reason, timer: setTimeout(() => endNow(ws), CLOSE_DRAIN_TIMEOUT_MS) };
 }
 
-function adapt(ws: WebSocket<SocketData>): LiveSocket {
+function adapt(ws: WebSocket<SocketData>, metrics: MetricSink): LiveSocket {
   const data = ws.getUserData();
   const deferred = () => data.inMessage || data.outbox !== undefined;
   return {
     remoteAddress: Buffer.from(ws.getRemoteAddressAsText()).toString(),
     send(frame) {
       if (data.closed) return;
+      metrics.increment(METRIC.liveFramesOut);
       if (deferred()) (data.outbox ??= []).push(frame);
       else ws.send(frame, false, false);
     },

@@ -3,6 +3,7 @@
 // parts, its room streams and meeting seats, use of it.
 import type { Logger } from 'moleculer';
 import type { Caller } from '../../contracts/caller.ts';
+import type { MetricSink } from '../../contracts/metrics.ts';
 import type { MeetingFrame, ServerFrame } from '../../contracts/live-frames.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { LiveSession } from './live-session.ts';
@@ -52,6 +53,8 @@ export interface LiveSessionHost {
   /** How often an open session checks its token (expired, person deleted) and its rooms' heads. */
   checkSeconds: number;
   logger: Logger;
+  /** Deliveries, resyncs, commit-to-deliver latency and the frames refused by the limit. */
+  metrics: MetricSink;
 }
 
 export type SessionPhase = 'hello' | 'starting' | 'open' | 'closed';

@@ -7,6 +7,7 @@ import type { Caller } from '../../contracts/caller.ts';
 import type { MeetingUpdate } from '../../routing/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
 import { fullBucket, takeToken, type TokenBucket } from '../../contracts/token-bucket.ts';
+import { METRIC } from '../../contracts/metrics.ts';
 import { CLOSE_RATE_LIMITED, CLOSE_RESYNC, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, type ServerFrame } from '../../contracts/live-frames.ts';
 import type { LiveSessionHost, LiveSocket, SessionLink, SessionPhase } from './live-session-host.ts';
 import { jsonShapeProblem } from '../json-shape.ts';
@@ -71,7 +72,10 @@ export class LiveSession {
     }
     if (frame.type !== 'hello' && this.host.framesPerSecond > 0) {
       const waitMs = takeToken(this.budget, this.host.frameBurst, this.host.framesPerSecond, Date.now());
-      if (waitMs > 0) return this.tooMany(frame.type === 'meeting' ? frame.id : undefined, waitMs, 'Too many frames on this socket: slow down.');
+      if (waitMs > 0) {
+        this.host.metrics.increment(METRIC.rateLimited, { limit: 'live_frames' });
+        return this.tooMany(frame.type === 'meeting' ? frame.id : undefined, waitMs, 'Too many frames on this socket: slow down.');
+      }
     }
     switch (frame.type) {
       case 'hello':
@@ -181,6 +185,7 @@ export class LiveSession {
 
   private resync(reason: 'backpressure' | 'unavailable'): void {
     if (this.isClosed()) return;
+    this.host.metrics.increment(METRIC.resyncs, { reason });
     this.send({ type: 'resync', reason, positions: this.rooms.positions() });
     this.close(CLOSE_RESYNC, 'resync');
   }
@@ -206,6 +211,7 @@ export class LiveSession {
 
   private rateLimited(waitSeconds: number): void {
     if (this.isClosed()) return;
+    this.host.metrics.increment(METRIC.rateLimited, { limit: 'anonymous' });
     this.send({ type: 'error', message: 'Too many failed sign-ins from this address: wait retryAfterMs, then reconnect.', retryAfterMs: waitSeconds * 1000 });
     this.close(CLOSE_RATE_LIMITED, 'rate limited');
   }

@@ -3,6 +3,7 @@
 // a gap is filled from the room's log before anything newer goes out. The resume after a
 // reconnect is the same gap fill, starting at the client's positions, so replay and live
 // stream meet without a gap or a duplicate.
+import { METRIC } from '../../contracts/metrics.ts';
 import type { Activity } from '../../storage/records.ts';
 import { eventFrame } from './live-protocol.ts';
 import type { SessionLink } from './live-session-host.ts';
@@ -62,7 +63,7 @@ export class RoomStreams {
       void this.fill([activity.roomId]);
       return;
     }
-    this.deliver(activity, frame);
+    this.deliver(activity, frame, true);
   }
 
   /** One of this person's own membership changes: a room joined starts its stream here. */
@@ -119,11 +120,14 @@ export class RoomStreams {
     this.pending.set(activity.roomId, list);
   }
 
-  private deliver(activity: Activity, frame?: string): void {
+  /** `live`: from the fan-out, not the log; only then is its age a commit-to-deliver latency (a replay's says how long the client was away). */
+  private deliver(activity: Activity, frame?: string, live = false): void {
     if (this.isClosed()) return;
     const { socket, host, session } = this.link;
     if (socket.bufferedAmount() > host.maxBufferedBytes) return this.link.resync('backpressure');
     socket.send(frame ?? eventFrame(activity));
+    host.metrics.increment(METRIC.deliveries);
+    if (live) host.metrics.observe(METRIC.commitToDeliver, Math.max(0, Date.now() - Date.parse(activity.created)) / 1000);
     this.cursors.set(activity.roomId, activity.seq);
     const leaving = activity.event === 'room.deleted' || (activity.event === 'membership.deleted' && activity.data.personId === session.personId);
     if (leaving) this.leave(activity.roomId);

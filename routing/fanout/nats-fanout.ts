@@ -28,6 +28,8 @@ export interface NatsFanoutOptions {
   drainTimeoutMs?: number;
   /** At most one warning about dropped publishes per interval (default 30 s). */
   warnIntervalMs?: number;
+  /** Hears every lost connection and asynchronous server error, e.g. to count it. */
+  onError?: () => void;
 }
 
 const SAFE_TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -70,6 +72,7 @@ export class NatsFanout implements Fanout {
   private readonly drainTimeoutMs: number;
   private readonly topics = new Map<string, Topic>();
   private readonly resumedListeners = new Set<() => void>();
+  private readonly onError: () => void;
 
   private connected = true;
   private closing: Promise<void> | undefined;
@@ -95,8 +98,9 @@ export class NatsFanout implements Fanout {
     return new NatsFanout(nc, options, backoff);
   }
 
-  constructor(nc: NatsConnection, options: Pick<NatsFanoutOptions, 'logger' | 'drainTimeoutMs' | 'warnIntervalMs'>, backoff?: Backoff) {
+  constructor(nc: NatsConnection, options: Pick<NatsFanoutOptions, 'logger' | 'drainTimeoutMs' | 'warnIntervalMs' | 'onError'>, backoff?: Backoff) {
     this.nc = nc;
+    this.onError = options.onError ?? (() => undefined);
     this.logger = options.logger;
     this.warnIntervalMs = options.warnIntervalMs ?? 30_000;
     this.drainTimeoutMs = options.drainTimeoutMs ?? 5000;
@@ -107,6 +111,11 @@ export class NatsFanout implements Fanout {
       this.connected = false;
       if (err && !this.closing) this.logger.error({ err: err.message }, 'NATS fan-out connection closed for good: activities are no longer delivered');
     });
+  }
+
+  /** Whether the connection is up now (its status events: no round trip). */
+  reachable(): boolean {
+    return this.connected && !this.closing;
   }
 
   publish(topic: string, message: FanoutMessage): void {
@@ -234,6 +243,7 @@ export class NatsFanout implements Fanout {
       switch (status.type) {
         case Events.Disconnect:
           this.connected = false;
+          this.onError();
           this.logger.warn({ server: status.data }, 'NATS fan-out disconnected: reconnecting');
           break;
         case Events.Reconnect:
@@ -244,6 +254,7 @@ export class NatsFanout implements Fanout {
           for (const listener of this.resumedListeners) listener();
           break;
         case Events.Error:
+          this.onError();
           this.logger.warn({ err: String(status.data) }, 'NATS fan-out: asynchronous server error');
           break;
         case Events.LDM:

@@ -13,6 +13,8 @@ export interface DbOptions {
   consistency?: number;
   /** Consistency of the Paxos phase of lightweight transactions and of linearizable reads (default SERIAL). */
   serialConsistency?: number;
+  /** Hears every failed query or batch, e.g. to count it. */
+  onError?: () => void;
 }
 
 /** The approximate budget of one logged batch; Cassandra's default batch_size_fail_threshold is 50 KiB. */
@@ -24,38 +26,48 @@ export class Db {
   readonly ks: string;
   readonly consistency: number;
   readonly serialConsistency: number;
+  private readonly onError: () => void;
 
   constructor(client: Client, ks: string, options: DbOptions = {}) {
     this.client = client;
     this.ks = ks;
     this.consistency = options.consistency ?? consistencies.localQuorum;
     this.serialConsistency = options.serialConsistency ?? consistencies.serial;
+    this.onError = options.onError ?? (() => undefined);
   }
 
   /** A read or plain write at LOCAL_QUORUM (or the configured level). */
   run(query: string, params: Params = [], extra: QueryOptions = {}): Promise<types.ResultSet> {
-    return this.client.execute(query, params, { prepare: true, consistency: this.consistency, ...extra });
+    return this.heard(this.client.execute(query, params, { prepare: true, consistency: this.consistency, ...extra }));
+  }
+
+  /** The driver's answer, its failure heard by `onError` on the way. */
+  private heard<T>(answer: Promise<T>): Promise<T> {
+    return answer.catch((err: unknown) => {
+      this.onError();
+      throw err;
+    });
   }
 
   /** A lightweight transaction: Paxos at SERIAL, commit at LOCAL_QUORUM. Returns whether it applied, and the current row if not. */
   async lwt(query: string, params: Params): Promise<{ applied: boolean; row: Row | undefined }> {
-    const result = await this.client.execute(query, params, {
+    const result = await this.heard(this.client.execute(query, params, {
       prepare: true, consistency: this.consistency, serialConsistency: this.serialConsistency, isIdempotent: false,
-    });
+    }));
     return { applied: result.wasApplied(), row: result.first() ?? undefined };
   }
 
   /** A conditional batch (all statements in one partition): applies all or nothing. */
   async lwtBatch(queries: { query: string; params: Params }[]): Promise<{ applied: boolean; row: Row | undefined }> {
-    const result = await this.client.batch(queries, {
+    const result = await this.heard(this.client.batch(queries, {
       prepare: true, consistency: this.consistency, serialConsistency: this.serialConsistency, logged: true, isIdempotent: false,
-    });
+    }));
     return { applied: result.wasApplied(), row: result.first() ?? undefined };
   }
 
   /** A linearizable read: completes any in-flight Paxos round on the partition first. */
   async serialRead(query: string, params: Params): Promise<Row | undefined> {
-    return (await this.client.execute(query, params, { prepare: true, consistency: this.serialConsistency })).first() ?? undefined;
+    return (await this.heard(this.client.execute(query, params, { prepare: true, consistency: this.serialConsistency }))).first() ?? undefined;
   }
 
   async first(query: string, params: Params = []): Promise<Row | undefined> {
@@ -100,8 +112,8 @@ export class Db {
     if (chunk.length) chunks.push(chunk);
     const options: QueryOptions = { prepare: true, consistency: this.consistency, ...(timestamp === undefined ? {} : { timestamp }) };
     await mapLimit(chunks, 8, async (queries) => {
-      if (queries.length === 1) await this.client.execute(queries[0].query, queries[0].params, { ...options, isIdempotent: true });
-      else await this.client.batch(queries, { ...options, logged: true, isIdempotent: true });
+      if (queries.length === 1) await this.heard(this.client.execute(queries[0].query, queries[0].params, { ...options, isIdempotent: true }));
+      else await this.heard(this.client.batch(queries, { ...options, logged: true, isIdempotent: true }));
     });
   }
 

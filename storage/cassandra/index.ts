@@ -32,6 +32,8 @@ export interface CassandraStorageOptions {
   rooms?: RoomStoreOptions;
   people?: PeopleStoreOptions;
   log?: (message: string) => void;
+  /** Hears every failed query, e.g. to count it. */
+  onError?: () => void;
 }
 
 export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
@@ -41,6 +43,8 @@ export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   conferences: ConferenceStore;
   /** The driver client, for tests and tooling. */
   client: Client;
+  /** Whether the driver holds a connection to a Cassandra node now (its own state: no query sent). */
+  reachable(): boolean;
   keyspace: string;
 };
 
@@ -69,6 +73,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
   const db = new Db(client, keyspace, {
     consistency: consistencies.localQuorum,
     serialConsistency: options.localSerial ? consistencies.localSerial : consistencies.serial,
+    onError: options.onError,
   });
   return {
     people: new CassandraPeopleStore(db, options.people),
@@ -77,6 +82,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
     conferences: new CassandraConferenceStore(db),
     client,
     keyspace,
+    reachable: () => client.getState().getConnectedHosts().length > 0,
     async close() {
       await client.shutdown();
     },

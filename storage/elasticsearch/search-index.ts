@@ -34,6 +34,10 @@ export interface ElasticsearchSearchIndexOptions {
   readyTimeoutMs?: number;
   /** Per-request timeout (default 30 s). */
   requestTimeoutMs?: number;
+  /** How often the cluster is pinged for `reachable` (default 2 s). */
+  pingIntervalMs?: number;
+  /** Hears every failed request (and ping), e.g. to count it. */
+  onError?: () => void;
 }
 
 /** An Elasticsearch failure, with its HTTP status when the server answered. */
@@ -104,12 +108,17 @@ export class ElasticsearchSearchIndex implements SearchIndex {
   readonly client: Client;
   readonly index: string;
   private readonly pageSize: number;
+  private readonly onError: () => void;
+  /** The last ping's answer (see `reachable`). */
+  private answered = true;
+  private pinger: NodeJS.Timeout | undefined;
 
   /** Use `create`, which does the I/O (waits for the cluster, creates the index). */
-  constructor(client: Client, index: string, pageSize: number) {
+  constructor(client: Client, index: string, pageSize: number, onError: () => void = () => undefined) {
     this.client = client;
     this.index = index;
     this.pageSize = pageSize;
+    this.onError = onError;
   }
 
   static async create(options: ElasticsearchSearchIndexOptions): Promise<ElasticsearchSearchIndex> {
@@ -119,7 +128,9 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     try {
       await waitForYellow(client, options.node, options.readyTimeoutMs ?? 30_000);
       await ensureIndex(client, index, options.shards ?? 1);
-      return new ElasticsearchSearchIndex(client, index, options.pageSize ?? 1000);
+      const opened = new ElasticsearchSearchIndex(client, index, options.pageSize ?? 1000, options.onError);
+      opened.startPinging(options.pingIntervalMs ?? 2000);
+      return opened;
     } catch (err) {
       await client.close().catch(() => {});
       throw err;
@@ -137,10 +148,10 @@ export class ElasticsearchSearchIndex implements SearchIndex {
       try {
         response = await this.client.bulk({ operations });
       } catch (err) {
-        throw wrap(`bulk index into ${this.index}`, err);
+        throw this.heard(wrap(`bulk index into ${this.index}`, err));
       }
       const failure = bulkFailure(`bulk index into ${this.index}`, response, false);
-      if (failure) throw failure;
+      if (failure) throw this.heard(failure);
     }
   }
 
@@ -148,7 +159,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     try {
       await this.client.delete({ index: this.index, id }, { ignore: [404] });
     } catch (err) {
-      throw wrap(`delete of ${id} from ${this.index}`, err);
+      throw this.heard(wrap(`delete of ${id} from ${this.index}`, err));
     }
   }
 
@@ -173,17 +184,17 @@ export class ElasticsearchSearchIndex implements SearchIndex {
         });
         hits = response.hits.hits;
       } catch (err) {
-        throw wrap(what, err);
+        throw this.heard(wrap(what, err));
       }
       if (hits.length === 0) return;
       let response: estypes.BulkResponse;
       try {
         response = await this.client.bulk({ operations: hits.map((hit) => ({ delete: { _index: this.index, _id: hit._id! } })) });
       } catch (err) {
-        throw wrap(what, err);
+        throw this.heard(wrap(what, err));
       }
       const failure = bulkFailure(what, response, true);
-      if (failure) throw failure;
+      if (failure) throw this.heard(failure);
       if (hits.length < this.pageSize) return;
       after = hits[hits.length - 1].sort;
     }
@@ -205,7 +216,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
       });
       return response.hits.hits.map((hit) => ({ id: hit._id!, roomId: hit._source!.roomId }));
     } catch (err) {
-      throw wrap(`search in ${this.index}`, err);
+      throw this.heard(wrap(`search in ${this.index}`, err));
     }
   }
 
@@ -213,7 +224,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     try {
       await this.client.indices.refresh({ index: this.index });
     } catch (err) {
-      throw wrap(`refresh of ${this.index}`, err);
+      throw this.heard(wrap(`refresh of ${this.index}`, err));
     }
   }
 
@@ -222,11 +233,42 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     try {
       await this.client.indices.delete({ index: this.index }, { ignore: [404] });
     } catch (err) {
-      throw wrap(`deletion of index ${this.index}`, err);
+      throw this.heard(wrap(`deletion of index ${this.index}`, err));
     }
   }
 
+  /**
+   * Whether the last ping was answered. HTTP holds no connection whose state would say it,
+   * so a ping (1 s at most, no retries) runs every `pingIntervalMs`; asking costs nothing.
+   */
+  reachable(): boolean {
+    return this.answered;
+  }
+
+  private startPinging(intervalMs: number): void {
+    const ping = () => {
+      this.client.ping(undefined, { requestTimeout: 1000, maxRetries: 0 }).then(
+        () => (this.answered = true),
+        () => {
+          this.answered = false;
+          this.onError();
+        },
+      ).finally(() => {
+        if (this.pinger) this.pinger = setTimeout(ping, intervalMs).unref();
+      });
+    };
+    this.pinger = setTimeout(ping, intervalMs).unref();
+  }
+
+  /** A failure on its way to the caller, heard by `onError`. */
+  private heard(err: ElasticsearchError): ElasticsearchError {
+    this.onError();
+    return err;
+  }
+
   async close(): Promise<void> {
+    clearTimeout(this.pinger);
+    this.pinger = undefined;
     await this.client.close();
   }
 }

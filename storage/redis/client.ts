@@ -11,6 +11,8 @@ export interface RedisClientOptions {
   connectTimeoutMs?: number;
   /** Longest pause between reconnection attempts (default 2000 ms; they never stop). */
   maxReconnectDelayMs?: number;
+  /** Hears every failure (a command, a connection attempt), e.g. to count it. */
+  onError?: () => void;
 }
 
 /**

@@ -20,16 +20,20 @@ export class OutageLog {
   private readonly logger: OutageLogger;
   private readonly warnIntervalMs: number;
   private readonly messages: { down: string; up: string; countName: string };
+  private readonly onFailure: () => void;
 
-  constructor(logger: OutageLogger, warnIntervalMs: number, messages: { down: string; up: string; countName: string }) {
+  /** `onFailure` hears every failure, logged or not (the engine error count). */
+  constructor(logger: OutageLogger, warnIntervalMs: number, messages: { down: string; up: string; countName: string }, onFailure: () => void = () => undefined) {
     this.logger = logger;
     this.warnIntervalMs = warnIntervalMs;
     this.messages = messages;
+    this.onFailure = onFailure;
   }
 
   /** A failure; `countsAsWithout` when an operation went on without Redis. */
   failed(err: unknown, countsAsWithout: boolean): void {
     this.failing = true;
+    this.onFailure();
     if (countsAsWithout) this.without++;
     const now = Date.now();
     if (now - this.lastWarnMs < this.warnIntervalMs) {

@@ -80,10 +80,15 @@ export class RedisAttemptThrottle implements AttemptThrottle {
       down: 'Redis attempt throttle unavailable: letting password attempts through uncounted (fail-open) until it is back',
       up: 'Redis attempt throttle available again',
       countName: 'uncountedAttempts',
-    });
+    }, options.onError);
     redis.defineCommand('squaredAttempt', { numberOfKeys: 1, lua: ATTEMPT_LUA });
     redis.defineCommand('squaredAttemptRefund', { numberOfKeys: 1, lua: REFUND_LUA });
     redis.on('error', (err: Error) => this.outage.failed(err, false));
+  }
+
+  /** Whether Redis is connected now (the client's own state: no command sent). */
+  reachable(): boolean {
+    return this.redis.status === 'ready';
   }
 
   async attempt(key: string, policy: AttemptPolicy): Promise<{ allowed: boolean; retryAfterSeconds: number }> {

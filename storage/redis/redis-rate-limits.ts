@@ -99,14 +99,14 @@ export class RedisRateLimitStore implements RateLimitStore {
    * Uses `redis`, which should be created with `clientOptions` (an offline queue or no
    * command timeout would let `take` wait on an unreachable Redis).
    */
-  constructor(redis: Redis, options: { logger: RateLimitLogger; keyPrefix?: string; warnIntervalMs?: number; ownsClient?: boolean }) {
+  constructor(redis: Redis, options: { logger: RateLimitLogger; keyPrefix?: string; warnIntervalMs?: number; ownsClient?: boolean; onError?: () => void }) {
     this.redis = redis;
     this.keyPrefix = options.keyPrefix ?? 'squared:ratelimit:';
     this.outage = new OutageLog(options.logger, options.warnIntervalMs ?? 30_000, {
       down: 'Redis rate limits unavailable: allowing requests without a limit (fail-open) until it is back',
       up: 'Redis rate limits available again',
       countName: 'uncheckedRequests',
-    });
+    }, options.onError);
     this.ownsClient = options.ownsClient ?? false;
     this.redis.defineCommand('squaredRateLimitTake', { numberOfKeys: 1, lua: TAKE_LUA });
     // Without a listener ioredis prints every failed reconnection; route them to the throttled warning.
@@ -125,6 +125,11 @@ export class RedisRateLimitStore implements RateLimitStore {
     const [allowed, retry] = reply;
     if (allowed === 1) return { allowed: true, retryAfterSeconds: 0 };
     return { allowed: false, retryAfterSeconds: retry < 0 ? Number.POSITIVE_INFINITY : retry };
+  }
+
+  /** Whether Redis is connected now (the client's own state: no command sent). */
+  reachable(): boolean {
+    return this.redis.status === 'ready';
   }
 
   async close(): Promise<void> {

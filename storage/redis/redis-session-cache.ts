@@ -71,11 +71,16 @@ export class RedisSessionCache implements SessionCache {
       down: 'Redis session cache unavailable: authenticating from the people store until it is back',
       up: 'Redis session cache available again',
       countName: 'uncachedOperations',
-    });
+    }, options.onError);
     redis.defineCommand('squaredSessionSet', { numberOfKeys: 3, lua: SET_LUA });
     redis.defineCommand('squaredSessionDrop', { numberOfKeys: 2, lua: DROP_LUA });
     redis.on('error', (err: Error) => this.outage.failed(err, false));
     redis.on('ready', () => void this.replayDrops());
+  }
+
+  /** Whether Redis is connected now (the client's own state: no command sent). */
+  reachable(): boolean {
+    return this.redis.status === 'ready';
   }
 
   async get(tokenHash: string): Promise<string | undefined> {

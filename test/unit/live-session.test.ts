@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import type { Caller } from '../../contracts/caller.ts';
+import { NO_METRICS } from '../../contracts/metrics.ts';
 import type { MeetingUpdate } from '../../routing/fanout/fanout.ts';
 import { LiveSession } from '../../gateway/live/live-session.ts';
 import type { LiveSessionHost, LiveSocket } from '../../gateway/live/live-session-host.ts';
@@ -48,6 +49,7 @@ function setUp(fullStateVersion: () => number, authenticate: () => Promise<Calle
     heartbeatSeconds: 25,
     checkSeconds: 0,
     logger: { warn: () => undefined, debug: () => undefined } as never,
+    metrics: NO_METRICS,
   };
   return { session: new LiveSession(socket, host), sent, asked, closes };
 }

@@ -1,0 +1,82 @@
+// /ready follows the engines a node needs (cluster pass only, one file at a time: it stops
+// the Redis every cluster on this machine shares). With Redis stopped, a gateway (its rate
+// limits are on Redis) answers /ready 503 naming redis, and an actors node (its session
+// cache and password throttle) shows squared_engine_up{engine="redis"} 0 and counts Redis
+// errors; once Redis is back, /ready is 200 again and the gauge 1.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { ApiClient, type ApiResponse } from '../../clients/api-client.ts';
+import { dropClusterData } from '../../cluster/cluster-data.ts';
+import { startLocalCluster, type LocalCluster } from '../../cluster/local-cluster.ts';
+import { metricsUrlOf, scrape, valueOf } from '../harness/metrics.ts';
+
+/** /ready reads cached state: it must follow an engine within a few seconds (Redis reconnects at most 2 s apart). */
+const FOLLOW_BOUND_MS = 8000;
+
+if (process.env.SQUARED_TEST_MODE !== 'cluster') {
+  test('readiness tests need SQUARED_TEST_MODE=cluster and the engines (npm run engines:up)', { skip: !process.env.CI }, () => {
+    assert.fail('readiness tests must run in CI');
+  });
+} else {
+  describe('/ready and the engines', { timeout: 180_000 }, () => {
+    let cluster: LocalCluster;
+    let gateway: ApiClient;
+    let actorMetrics: string;
+
+    before(async () => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-readiness-'));
+      cluster = await startLocalCluster({
+        gateways: 1, actors: 1, media: 0, dataDir, isolated: true,
+        env: { SQUARED_LOG_LEVEL: process.env.SQUARED_TEST_LOG_LEVEL ?? 'error', SQUARED_METRICS_PORT: '0' },
+      });
+      gateway = new ApiClient(cluster.gateways()[0].url!, fs.readFileSync(path.join(dataDir, 'tls', 'cert.pem')));
+      actorMetrics = metricsUrlOf(cluster.actors()[0].output());
+    });
+    after(async () => {
+      gateway?.close();
+      await cluster?.stop();
+      if (cluster) await dropClusterData(cluster.actors()[0].env);
+    });
+
+    const ready = () => gateway.get('/ready', { token: null, unchecked: true });
+    async function until(what: string, check: (response: ApiResponse) => boolean): Promise<{ response: ApiResponse; ms: number }> {
+      const started = Date.now();
+      for (;;) {
+        const response = await ready();
+        if (check(response)) return { response, ms: Date.now() - started };
+        assert.ok(Date.now() - started < FOLLOW_BOUND_MS, `${what} within ${FOLLOW_BOUND_MS} ms; last: ${response.status} ${response.text}`);
+        await sleep(100);
+      }
+    }
+
+    test('Redis stopped: /ready is 503 naming redis; Redis back: 200 again', async (t) => {
+      assert.equal((await ready()).status, 200, 'ready with every engine up');
+      const errorsBefore = valueOf(await scrape(actorMetrics), 'squared_engine_errors_total', 'COUNTER', { engine: 'redis' });
+      assert.equal(valueOf(await scrape(actorMetrics), 'squared_engine_up', 'GAUGE', { engine: 'redis' }), 1);
+      execFileSync('bash', ['cluster/engines/down.sh', 'redis'], { stdio: 'ignore' });
+      try {
+        const { response: down, ms } = await until('503 after Redis stopped', (r) => r.status === 503);
+        t.diagnostic(`/ready turned 503 ${ms} ms after Redis stopped`);
+        assert.deepEqual(down.body.missingEngines, ['redis']);
+        assert.match(down.body.message, /redis/);
+        assert.equal(down.headers['retry-after'], '1');
+        await sleep(1500); // the gauge is sampled every second
+        const actor = await scrape(actorMetrics);
+        assert.equal(valueOf(actor, 'squared_engine_up', 'GAUGE', { engine: 'redis' }), 0, 'the actors node shows Redis down');
+        assert.ok(valueOf(actor, 'squared_engine_errors_total', 'COUNTER', { engine: 'redis' }) > errorsBefore, 'and counts its errors');
+      } finally {
+        execFileSync('bash', ['cluster/engines/up.sh', 'redis'], { stdio: 'ignore' });
+      }
+      const { response: up, ms } = await until('200 after Redis returned', (r) => r.status === 200);
+      t.diagnostic(`/ready turned 200 ${ms} ms after Redis was up`);
+      assert.deepEqual(up.body, { status: 'ready' });
+      await sleep(1500);
+      assert.equal(valueOf(await scrape(actorMetrics), 'squared_engine_up', 'GAUGE', { engine: 'redis' }), 1, 'the actors node shows Redis back');
+    });
+  });
+}
