@@ -138,5 +138,21 @@ export function tokenActions({ store, sessions, tokens, passwords, logger }: Tok
         return null;
       },
     },
+
+    /**
+     * Every token of a person, everywhere at once (the operators' console, `tokens revoke`).
+     * Internal: it trusts the person id it is given, so no client route reaches it.
+     */
+    revokeTokensOf: {
+      visibility: 'public',
+      params: { personId: { type: 'string', min: 1, max: 200 } },
+      async handler(ctx: Context<{ personId: string }>) {
+        const person = await store.getPerson(ctx.params.personId);
+        if (!person) return { personId: ctx.params.personId, revoked: false };
+        await tokens.revokeAllOf(person.id);
+        logger().warn({ personId: person.id }, 'every token of the person revoked by an operator');
+        return { personId: person.id, revoked: true };
+      },
+    },
   };
 }

@@ -8,8 +8,9 @@ import { drainCommand } from './drain-command.ts';
 import { meetingsCommand } from './meetings-command.ts';
 import { personCommand } from './person-command.ts';
 import { roomCommand } from './room-command.ts';
+import { tokensCommand } from './tokens-command.ts';
 
-export const operatorCommands: OperatorCommand[] = [clusterCommand, roomCommand, personCommand, meetingsCommand, drainCommand];
+export const operatorCommands: OperatorCommand[] = [clusterCommand, roomCommand, personCommand, meetingsCommand, tokensCommand, drainCommand];
 
 const usage = (command: OperatorCommand) => [command.name, ...command.args.map((arg) => `<${arg}>`)].join(' ');
 

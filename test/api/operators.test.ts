@@ -9,6 +9,7 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { ApiClient } from '../../clients/api-client.ts';
 import { LiveClient } from '../../clients/live-client.ts';
 import { MeetingClient } from '../../clients/meeting-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
@@ -120,6 +121,21 @@ test('person <email|id>: the person and their rooms, with heads; presence said t
     for (const { id } of rooms) assert.equal(rowOf(answer, id)?.[1], String(positions[id]), `${id}'s head`);
   }
   assert.match(await operator.ask('person nobody@example.com', /person: /), /person: no person nobody@example\.com\./);
+});
+
+test('tokens revoke <person>: every token of the person stops working, on every gateway', async () => {
+  const before = await bob.api.get('/v1/people/me');
+  assert.equal(before.status, 200);
+  const answer = await operator.ask(`tokens revoke ${bob.email}`, /revoked\s+every/);
+  assert.equal(fieldOf(answer, 'person'), bob.id);
+  for (const url of [target.url, target.liveUrl]) {
+    const api = new ApiClient(url, target.ca, bob.token);
+    const refused = await api.get('/v1/people/me');
+    api.close();
+    assert.equal(refused.status, 401, `${url} refuses the revoked token`);
+  }
+  assert.match(await operator.ask('tokens revoke nobody@example.com', /tokens: /), /tokens: no person nobody@example\.com\./);
+  assert.match(await operator.ask(`tokens forget ${bob.email}`, /tokens: /), /unknown verb "forget"/);
 });
 
 test('meetings: a live meeting, its owner and media node, its participant; none once they leave', async () => {
