@@ -127,8 +127,21 @@ export interface TeamStore {
   deleteTeam(id: string): Promise<void>;
   getTeam(id: string): Promise<TeamRecord | undefined>;
   listTeamsOf(personId: string, query: { max: number; after?: string }): Promise<Page<TeamRecord>>;
-  /** Fails with DuplicateMemberError when the person is already a member of the team. */
-  createTeamMembership(membership: TeamMembershipRecord): Promise<void>;
+  /**
+   * Stores the team with the answer of the keyed create that made it, in one atomic write,
+   * unless the team holds an answer already: then it writes nothing and answers false (a
+   * concurrent retry of the same create won; its answer is getTeamIdempotency's).
+   */
+  putKeyedTeam(team: TeamRecord, idempotency: IdempotencyRecord): Promise<boolean>;
+  /** The answer stored by putKeyedTeam, unless more than 24 hours old; it goes with the team. */
+  getTeamIdempotency(teamId: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Fails with DuplicateMemberError when the person is already a member of the team.
+   * `idempotency` (a keyed create's answer) is stored with the membership in the same write.
+   */
+  createTeamMembership(membership: TeamMembershipRecord, idempotency?: IdempotencyRecord): Promise<void>;
+  /** The answer stored with the membership by createTeamMembership, unless more than 24 hours old; it goes with the membership. */
+  getTeamMembershipIdempotency(membershipId: string): Promise<IdempotencyRecord | undefined>;
   putTeamMembership(membership: TeamMembershipRecord): Promise<void>;
   deleteTeamMembership(id: string): Promise<void>;
   getTeamMembership(id: string): Promise<TeamMembershipRecord | undefined>;

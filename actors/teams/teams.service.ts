@@ -1,14 +1,16 @@
 // The `teams` actor: teams and team memberships. A team's rooms belong to the rooms actor;
 // this actor asks it to create the team's general room and to add or remove its members.
-import type { Context, ServiceSchema } from 'moleculer';
+import { Errors, type Context, type ServiceSchema } from 'moleculer';
 import { ownerOf } from '../../routing/owner-strategy.ts';
 import { callerOf, type CallMeta } from '../../contracts/caller.ts';
 import { ApiError, conflict, forbidden, notFound } from '../../contracts/errors.ts';
 import { idKind, newId } from '../../contracts/ids.ts';
+import { keyedUuid, requestFingerprint, type IdempotentRequest } from '../../contracts/idempotency.ts';
+import { idempotencyParam, keyedRequest, recordOf, replayOf } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
 import { withValues } from '../present.ts';
 import { DuplicateMemberError, type TeamStore } from '../../storage/interfaces.ts';
-import type { PersonRecord, TeamMembershipRecord, TeamRecord } from '../../storage/records.ts';
+import type { IdempotencyRecord, PersonRecord, TeamMembershipRecord, TeamRecord } from '../../storage/records.ts';
 
 const presentTeam = (t: TeamRecord) => withValues({ id: t.id, name: t.name, description: t.description, creatorId: t.creatorId, created: t.created });
 const presentTeamMembership = (m: TeamMembershipRecord) => withValues({
@@ -48,13 +50,14 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
     ...(room ? { nodeID: ownerOf(ctx.broker, room.action, { roomId: room.roomId }) } : {}),
   });
 
-  const addMember = async (ctx: Context, team: TeamRecord, person: PersonRecord, isModerator: boolean) => {
+  /** Adds the person, with the answer of a keyed create (`keyed`) stored with the membership. */
+  const addMember = async (ctx: Context, team: TeamRecord, person: PersonRecord, isModerator: boolean, keyed?: { id: string; answer: (m: TeamMembershipRecord) => IdempotencyRecord }) => {
     const membership: TeamMembershipRecord = {
-      id: newId('TEAM_MEMBERSHIP'), teamId: team.id, personId: person.id, personEmail: person.emails[0],
+      id: keyed?.id ?? newId('TEAM_MEMBERSHIP'), teamId: team.id, personId: person.id, personEmail: person.emails[0],
       personDisplayName: person.displayName, personOrgId: person.orgId, isModerator, created: new Date().toISOString(),
     };
     try {
-      await store.createTeamMembership(membership);
+      await store.createTeamMembership(membership, keyed?.answer(membership));
     } catch (err) {
       if (err instanceof DuplicateMemberError) throw conflict('The person is already a member of the team.');
       throw err;
@@ -81,19 +84,43 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
 
       create: {
         visibility: 'published',
-        params: { name: { type: 'string', min: 1, max: 256, trim: true }, description: p.text(2048) },
-        async handler(ctx: Context<{ name: string; description?: string }>) {
+        params: { name: { type: 'string', min: 1, max: 256, trim: true }, description: p.text(2048), idempotency: idempotencyParam },
+        async handler(ctx: Context<{ name: string; description?: string; idempotency?: IdempotentRequest }>) {
           const caller = callerOf(ctx);
-          const team: TeamRecord = {
-            id: newId('TEAM'), name: ctx.params.name, description: ctx.params.description, creatorId: caller.id, generalRoomId: '', created: new Date().toISOString(),
+          const keyed = keyedRequest(caller.id, ctx.params.idempotency);
+          // A keyed create names its team after the key, so a retry finds it: answered (the
+          // answer is stored with the team's last write), or cut short, and then finished.
+          let teamId = keyed ? newId('TEAM', keyedUuid(caller.id, 'team', keyed.key)) : newId('TEAM');
+          const earlier = keyed && (await store.getTeam(teamId));
+          if (keyed && earlier) {
+            const record = await store.getTeamIdempotency(teamId);
+            if (record) return replayOf(record, keyed);
+            // Finished, and its answer forgotten (24 h): the reused key is a new request.
+            if (earlier.generalRoomId) teamId = newId('TEAM');
+          }
+          const team: TeamRecord = earlier && earlier.id === teamId ? { ...earlier, generalRoomId: '' } : {
+            id: teamId, name: ctx.params.name, description: ctx.params.description, creatorId: caller.id, generalRoomId: '', created: new Date().toISOString(),
           };
           await store.putTeam(team);
           const creator = await ctx.call<PersonRecord, { personId: string }>('people.resolve', { personId: caller.id });
-          await addMember(ctx, team, creator, true);
-          const room = await ctx.call<{ id: string }, object>('rooms.create', { title: team.name, teamId: team.id });
+          await addMember(ctx, team, creator, true).catch((err: unknown) => {
+            // A retry finishing a create cut short: the creator is in already.
+            if (!(keyed && err instanceof ApiError && err.code === 409)) throw err;
+          });
+          // The general room of a keyed create is keyed by the team, so a retry finds it too.
+          const roomKey = keyed && { key: `general room of ${team.id}`, fingerprint: requestFingerprint('POST', '/v1/rooms', {}, { teamId: team.id }) };
+          const room = await ctx.call<{ id: string }, object>('rooms.create', { title: team.name, teamId: team.id, idempotency: roomKey || undefined });
           team.generalRoomId = room.id;
-          await store.putTeam(team);
-          return presentTeam(team);
+          if (!keyed) {
+            await store.putTeam(team);
+            return presentTeam(team);
+          }
+          const answer = presentTeam(team);
+          if (await store.putKeyedTeam(team, recordOf(keyed, answer, new Date().toISOString()))) return answer;
+          // A concurrent retry of the same create stored its answer first.
+          const record = await store.getTeamIdempotency(team.id);
+          if (!record) throw new Errors.MoleculerRetryableError('The team is being created; try again.', 503, 'RETRY');
+          return replayOf(record, keyed);
         },
       },
 
@@ -148,14 +175,36 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
 
       createMembership: {
         visibility: 'published',
-        params: { teamId: p.id, personId: p.optionalId, personEmail: { ...p.email, optional: true }, isModerator: p.flag },
-        async handler(ctx: Context<{ teamId: string; personId?: string; personEmail?: string; isModerator?: boolean }>) {
+        params: { teamId: p.id, personId: p.optionalId, personEmail: { ...p.email, optional: true }, isModerator: p.flag, idempotency: idempotencyParam },
+        async handler(ctx: Context<{ teamId: string; personId?: string; personEmail?: string; isModerator?: boolean; idempotency?: IdempotentRequest }>) {
+          const caller = callerOf(ctx);
+          const keyed = keyedRequest(caller.id, ctx.params.idempotency);
+          // A keyed create names its membership after the key; the answer is stored with it.
+          let id = keyed ? newId('TEAM_MEMBERSHIP', keyedUuid(caller.id, 'team membership', keyed.key)) : undefined;
+          const replay = async () => {
+            const record = id && keyed && (await store.getTeamMembershipIdempotency(id));
+            return record ? replayOf(record, keyed) : undefined;
+          };
+          // The membership first, then its answer (stored together): a membership without one outlived it (24 h).
+          if (id && (await store.getTeamMembership(id))) {
+            const answered = await replay();
+            if (answered) return answered;
+            id = newId('TEAM_MEMBERSHIP');
+          }
           const { team, membership } = await loadTeamAsMember(ctx, ctx.params.teamId);
           mustModerate(membership);
           const { personId, personEmail } = ctx.params;
           const person = await ctx.call<PersonRecord | null, object>('people.resolve', personId ? { personId } : { email: personEmail });
           if (!person) throw notFound('Person not found.');
-          return presentTeamMembership(await addMember(ctx, team, person, ctx.params.isModerator ?? false));
+          const answerOf = (m: TeamMembershipRecord) => recordOf(keyed!, presentTeamMembership(m), m.created);
+          try {
+            return presentTeamMembership(await addMember(ctx, team, person, ctx.params.isModerator ?? false, id ? { id, answer: answerOf } : undefined));
+          } catch (err) {
+            // A concurrent retry of the same create got in first: its answer.
+            const answered = err instanceof ApiError && err.code === 409 ? await replay() : undefined;
+            if (answered) return answered;
+            throw err;
+          }
         },
       },
 

@@ -149,6 +149,15 @@ export const MIGRATIONS: Migration[] = [
     // Set with the meeting by its conditional batch, with a 24-hour TTL of its own.
     statements: (ks) => [`ALTER TABLE ${ks}.meetings ADD IF NOT EXISTS (idempotency text)`],
   },
+  {
+    version: 7,
+    description: 'keyed team and team membership creates keep their answers in their rows',
+    // Set by the conditional batches that write the team (putKeyedTeam) or the membership's `id` row, with a 24-hour TTL of their own.
+    statements: (ks) => [
+      `ALTER TABLE ${ks}.teams ADD IF NOT EXISTS (idempotency text)`,
+      `ALTER TABLE ${ks}.team_members ADD IF NOT EXISTS (idempotency text)`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

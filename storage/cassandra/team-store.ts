@@ -10,8 +10,10 @@
 // the transaction (and `teams_by_person` once more after it), and every read through them
 // checks `team_members`, so a hint whose transaction lost or never ran is harmless.
 import { DuplicateMemberError, type Page, type TeamStore } from '../interfaces.ts';
-import type { TeamMembershipRecord, TeamRecord } from '../records.ts';
+import { IDEMPOTENCY_TTL_SECONDS, idempotencyCutoff } from '../../contracts/idempotency.ts';
+import type { IdempotencyRecord, TeamMembershipRecord, TeamRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
+import type { types } from 'cassandra-driver';
 import { type Db, mapLimit, parseDoc } from './db.ts';
 
 export class CassandraTeamStore implements TeamStore {
@@ -25,6 +27,27 @@ export class CassandraTeamStore implements TeamStore {
 
   async putTeam(team: TeamRecord): Promise<void> {
     await this.db.run(`INSERT INTO ${this.ks}.teams (id, doc) VALUES (?, ?)`, [team.id, JSON.stringify(team)]);
+  }
+
+  async putKeyedTeam(team: TeamRecord, idempotency: IdempotencyRecord): Promise<boolean> {
+    // One Paxos round on the team's row: the team and its answer together, unless a
+    // concurrent retry's answer is there already. The answer's cell has its own 24-hour TTL.
+    const { applied } = await this.db.lwtBatch([
+      { query: `UPDATE ${this.ks}.teams SET doc = ? WHERE id = ? IF idempotency = null`, params: [JSON.stringify(team), team.id] },
+      { query: `UPDATE ${this.ks}.teams USING TTL ${IDEMPOTENCY_TTL_SECONDS} SET idempotency = ? WHERE id = ?`, params: [JSON.stringify(idempotency), team.id] },
+    ]);
+    return applied;
+  }
+
+  async getTeamIdempotency(teamId: string): Promise<IdempotencyRecord | undefined> {
+    return live(await this.db.serialRead(`SELECT idempotency FROM ${this.ks}.teams WHERE id = ?`, [teamId]));
+  }
+
+  async getTeamMembershipIdempotency(membershipId: string): Promise<IdempotencyRecord | undefined> {
+    const hint = await this.db.first(`SELECT team_id FROM ${this.ks}.team_membership_ids WHERE id = ?`, [membershipId]);
+    if (!hint) return undefined;
+    // Serial: a create whose Paxos round is still being committed must be seen (a retry racing it).
+    return live(await this.db.serialRead(`SELECT idempotency FROM ${this.ks}.team_members WHERE team_id = ? AND kind = 'id' AND key = ?`, [hint.team_id, membershipId]));
   }
 
   /** Memberships first, the team last, so a deletion cut short can be run again. */
@@ -57,7 +80,7 @@ export class CassandraTeamStore implements TeamStore {
     return { items, next: found.length > query.max ? encodeCursor([items[items.length - 1].id]) : undefined };
   }
 
-  async createTeamMembership(membership: TeamMembershipRecord): Promise<void> {
+  async createTeamMembership(membership: TeamMembershipRecord, idempotency?: IdempotencyRecord): Promise<void> {
     const { id, teamId, personId } = membership;
     const doc = JSON.stringify(membership);
     await Promise.all([
@@ -68,6 +91,11 @@ export class CassandraTeamStore implements TeamStore {
     const { applied } = await this.db.lwtBatch([
       { query: insert, params: [teamId, 'person', personId, id, personId, doc] },
       { query: insert, params: [teamId, 'id', id, id, personId, doc] },
+      // A keyed create's answer: a cell of the `id` row, in the same Paxos round, with its own 24-hour TTL.
+      ...(idempotency ? [{
+        query: `UPDATE ${this.ks}.team_members USING TTL ${IDEMPOTENCY_TTL_SECONDS} SET idempotency = ? WHERE team_id = ? AND kind = 'id' AND key = ?`,
+        params: [JSON.stringify(idempotency), teamId, id],
+      }] : []),
     ]);
     if (!applied) {
       // The person is a member already (their teams_by_person hint is right either way).
@@ -123,4 +151,10 @@ export class CassandraTeamStore implements TeamStore {
     const items = rows.slice(0, query.max).map((row) => parseDoc<TeamMembershipRecord>(row)!);
     return { items, next: rows.length > query.max ? encodeCursor([items[items.length - 1].id]) : undefined };
   }
+}
+
+/** A stored answer, unless its 24 hours are over (the TTL forgets it within a second; this makes the bound exact). */
+function live(row: types.Row | undefined): IdempotencyRecord | undefined {
+  const record = parseDoc<IdempotencyRecord>(row, 'idempotency');
+  return record && record.created >= idempotencyCutoff() ? record : undefined;
 }

@@ -92,6 +92,38 @@ describe('a retry of a meeting with the same key', () => {
   });
 });
 
+describe('a retry of a team or team membership with the same key', () => {
+  test('makes one team with one general room, even when sent at once; another body is 422', async () => {
+    const [alice] = await createPeople(target.admin, 'Alice Teams');
+    const answers = await Promise.all(Array.from({ length: 3 }, () => postKeyed(alice, '/v1/teams', { name: 'keyed team' }, 'team-key')));
+    for (const answer of answers) {
+      expectStatus(answer, 200);
+      assert.deepEqual(answer.body, answers[0].body);
+    }
+    assert.deepEqual((await postKeyed(alice, '/v1/teams', { name: 'keyed team' }, 'team-key')).body, answers[0].body);
+    expectStatus(await postKeyed(alice, '/v1/teams', { name: 'another team' }, 'team-key'), 422);
+    const teams = await alice.api.get('/v1/teams?max=100');
+    assert.deepEqual(teams.body.items.map((t: { id: string }) => t.id), [answers[0].body.id]);
+    const rooms = await alice.api.get(`/v1/rooms?teamId=${answers[0].body.id}`);
+    assert.equal(rooms.body.items.length, 1, 'one general room');
+    const members = await alice.api.get(`/v1/team/memberships?teamId=${answers[0].body.id}`);
+    assert.equal(members.body.items.length, 1);
+  });
+
+  test('of a team membership returns it again instead of a 409', async () => {
+    const [alice, bob] = await createPeople(target.admin, 'Alice Team Member', 'Bob Team Member');
+    const team = await alice.api.post('/v1/teams', { name: 'team members' });
+    const first = await postKeyed(alice, '/v1/team/memberships', { teamId: team.body.id, personId: bob.id }, 'add-bob-to-team');
+    expectStatus(first, 200);
+    const again = await postKeyed(alice, '/v1/team/memberships', { teamId: team.body.id, personId: bob.id }, 'add-bob-to-team');
+    expectStatus(again, 200);
+    assert.deepEqual(again.body, first.body);
+    expectStatus(await postKeyed(alice, '/v1/team/memberships', { teamId: team.body.id, personId: alice.id }, 'add-bob-to-team'), 422);
+    const members = await alice.api.get(`/v1/team/memberships?teamId=${team.body.id}`);
+    assert.equal(members.body.items.length, 2);
+  });
+});
+
 describe('a key reused with another request', () => {
   test('another body is 422 in the Webex error shape, and writes nothing', async () => {
     const [alice] = await createPeople(target.admin, 'Alice Reuse');

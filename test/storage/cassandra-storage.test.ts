@@ -20,6 +20,7 @@ import { peopleStoreConformance } from './people-store.conformance.ts';
 import { roomIdempotencyConformance } from './room-idempotency.conformance.ts';
 import { roomStoreMoreConformance } from './room-store-more.conformance.ts';
 import { roomStoreConformance } from './room-store.conformance.ts';
+import { teamIdempotencyConformance } from './team-idempotency.conformance.ts';
 import { teamStoreConformance } from './team-store.conformance.ts';
 import { engineAddress } from '../harness/engine.ts';
 
@@ -54,6 +55,7 @@ if (contactPoint) {
   } } })).rooms);
   peopleStoreConformance('Cassandra', async () => (await shared()).people);
   teamStoreConformance('Cassandra', async () => (await shared()).teams);
+  teamIdempotencyConformance('Cassandra', async () => (await shared()).teams);
   meetingIdempotencyConformance('Cassandra', async () => (await shared()).conferences);
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);
 

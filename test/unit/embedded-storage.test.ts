@@ -8,6 +8,7 @@ import { peopleStoreConformance } from '../storage/people-store.conformance.ts';
 import { roomIdempotencyConformance } from '../storage/room-idempotency.conformance.ts';
 import { roomStoreMoreConformance } from '../storage/room-store-more.conformance.ts';
 import { roomStoreConformance } from '../storage/room-store.conformance.ts';
+import { teamIdempotencyConformance } from '../storage/team-idempotency.conformance.ts';
 import { teamStoreConformance } from '../storage/team-store.conformance.ts';
 
 const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'squared-store-')), false);
@@ -17,5 +18,6 @@ roomStoreMoreConformance('embedded SQLite', async () => openFresh().rooms);
 roomIdempotencyConformance('embedded SQLite', async () => openFresh().rooms);
 peopleStoreConformance('embedded SQLite', async () => openFresh().people);
 teamStoreConformance('embedded SQLite', async () => openFresh().teams);
+teamIdempotencyConformance('embedded SQLite', async () => openFresh().teams);
 conferenceStoreConformance('embedded SQLite', async () => openFresh().conferences);
 meetingIdempotencyConformance('embedded SQLite', async () => openFresh().conferences);
