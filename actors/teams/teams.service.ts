@@ -3,7 +3,7 @@
 import { Errors, type Context, type ServiceSchema } from 'moleculer';
 import { ownerOf } from '../../routing/owner-strategy.ts';
 import { callerOf, type CallMeta } from '../../contracts/caller.ts';
-import { ApiError, conflict, forbidden, notFound } from '../../contracts/errors.ts';
+import { ApiError, badRequest, conflict, forbidden, notFound } from '../../contracts/errors.ts';
 import { idKind, newId } from '../../contracts/ids.ts';
 import { keyedUuid, requestFingerprint, type IdempotentRequest } from '../../contracts/idempotency.ts';
 import { idempotencyParam, keyedRequest, recordOf, replayOf } from '../idempotent-writes.ts';
@@ -177,6 +177,8 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
         visibility: 'published',
         params: { teamId: p.id, personId: p.optionalId, personEmail: { ...p.email, optional: true }, isModerator: p.flag, idempotency: idempotencyParam },
         async handler(ctx: Context<{ teamId: string; personId?: string; personEmail?: string; isModerator?: boolean; idempotency?: IdempotentRequest }>) {
+          // As for a room's memberships: without either there is nobody to add (it was a 404 "Person not found").
+          if (!ctx.params.personId && !ctx.params.personEmail) throw badRequest('personId or personEmail is required.');
           const caller = callerOf(ctx);
           const keyed = keyedRequest(caller.id, ctx.params.idempotency);
           // A keyed create names its membership after the key; the answer is stored with it.

@@ -92,6 +92,9 @@ const rows: Row[] = [
     },
   },
 
+  // A team membership names its person, as a room's does (it was a 404 "Person not found").
+  { name: 'POST /team/memberships without personId or personEmail', method: 'POST', path: '/v1/team/memberships', body: { teamId: '{team}' }, expect: 400 },
+
   // A path id of only white space names nothing (it was a 400 from the trimmed id rule).
   { name: 'DELETE /messages/%0D', method: 'DELETE', path: '/v1/messages/%0D', expect: 404 },
   { name: 'GET /rooms/%20%09', method: 'GET', path: '/v1/rooms/%20%09', expect: 404 },
