@@ -5,6 +5,7 @@
 // actions are 'public': internal, trusting the person they are given.
 import type { ServiceSchema } from 'moleculer';
 import type { MetricSink } from '../../contracts/metrics.ts';
+import { currentTrackingId } from '../../contracts/request-tracking.ts';
 import type { Fanout } from '../../routing/fanout/fanout.ts';
 import type { RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
@@ -22,8 +23,9 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
   return {
     name: 'rooms',
     created() {
-      // One `search` instance (balanced) hears each committed write.
-      announce = (activities) => void this.broker.emit('rooms.activities', { activities });
+      // One `search` instance (balanced) hears each committed write; its log lines name the
+      // request that made the write.
+      announce = (activities) => void this.broker.emit('rooms.activities', { activities }, { meta: { trackingId: currentTrackingId() } });
     },
     actions: {
       ...roomActions(rc),
