@@ -145,6 +145,20 @@ describe('a key reused with another request', () => {
     assert.deepEqual(rooms.body.items.map((r: { title: string }) => r.title), ['paths']);
   });
 
+  test('two different posts with one key at once: one is written (embedded), never a 5xx', async () => {
+    const [alice] = await createPeople(target.admin, 'Alice Two Rooms');
+    const [one, two] = [await createRoom(alice, { title: 'one' }), await createRoom(alice, { title: 'two' })];
+    const answers = await Promise.all([one, two].map((room) => postKeyed(alice, '/v1/messages', { roomId: room.id, text: `to ${room.title}` }, 'two-rooms')));
+    const written = (await list(alice, `roomId=${one.id}`)).length + (await list(alice, `roomId=${two.id}`)).length;
+    // The rooms commit apart on Cassandra, where the fence orders one room only (README, Webex conventions).
+    if (target.mode === 'embedded') {
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 422]);
+      assert.equal(written, 1);
+    } else {
+      for (const answer of answers) assert.ok([200, 422].includes(answer.status), `status ${answer.status}`);
+    }
+  });
+
   test('by another person is that person\'s own key', async () => {
     const [alice, bob] = await createPeople(target.admin, 'Alice Scope', 'Bob Scope');
     const mine = await postKeyed(alice, '/v1/rooms', { title: 'shared key' }, 'same-key');

@@ -50,7 +50,7 @@ if (contactPoint) {
 
   roomStoreConformance('Cassandra', async () => (await shared()).rooms);
   roomStoreMoreConformance('Cassandra', async () => (await shared()).rooms);
-  roomIdempotencyConformance('Cassandra', async () => (await shared()).rooms, async () => (await open({ migrate: false, rooms: { afterFence: async () => {
+  roomIdempotencyConformance('Cassandra', async () => (await shared()).rooms, 'later wins', async () => (await open({ migrate: false, rooms: { afterFence: async () => {
     throw new Error('simulated crash after the fence');
   } } })).rooms);
   peopleStoreConformance('Cassandra', async () => (await shared()).people);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newId } from '../../contracts/ids.ts';
-import { SequenceConflictError, type RoomStore } from '../../storage/interfaces.ts';
+import { IdempotencyKeyTakenError, SequenceConflictError, type RoomStore } from '../../storage/interfaces.ts';
 import type { Activity, IdempotencyRecord, RoomRecord } from '../../storage/records.ts';
 
 const now = () => new Date().toISOString();
@@ -23,8 +23,30 @@ function record(personId: string, key: string, extra: Partial<IdempotencyRecord>
   return { personId, key, fingerprint: 'f'.repeat(64), status: 200, body: JSON.stringify({ id: key }), created: now(), ...extra };
 }
 
-export function roomIdempotencyConformance(name: string, open: () => Promise<RoomStore>, openCutShort?: () => Promise<RoomStore>): void {
+/** How the adapter treats a live key sent with a write to another room (see IdempotencyKeyTakenError). */
+export type KeyAcrossRooms = 'refused' | 'later wins';
+
+export function roomIdempotencyConformance(name: string, open: () => Promise<RoomStore>, acrossRooms: KeyAcrossRooms, openCutShort?: () => Promise<RoomStore>): void {
   describe(`RoomStore idempotency records: ${name}`, () => {
+    test(`a live key committed again with a write to another room: ${acrossRooms}`, async () => {
+      const store = await open();
+      const [a, b] = [room(), room()];
+      const person = newId('PEOPLE');
+      const first = record(person, 'two rooms', { body: '"a"' });
+      await store.commit({ roomId: a.id, activities: [activity(a.id, 1, 'room.created')], changes: [{ op: 'putRoom', room: a }, { op: 'putIdempotency', record: first }] });
+      const second = record(person, 'two rooms', { body: '"b"', fingerprint: 'e'.repeat(64) });
+      const write = store.commit({ roomId: b.id, activities: [activity(b.id, 1, 'room.created')], changes: [{ op: 'putRoom', room: b }, { op: 'putIdempotency', record: second }] });
+      if (acrossRooms === 'refused') {
+        await assert.rejects(write, IdempotencyKeyTakenError);
+        assert.equal(await store.head(b.id), 0, 'nothing of the write');
+        assert.equal(await store.getRoom(b.id), undefined);
+        assert.deepEqual(await store.getIdempotency(person, 'two rooms'), first);
+      } else {
+        await write;
+        assert.deepEqual(await store.getIdempotency(person, 'two rooms'), second);
+      }
+    });
+
     test('a record committed with a write is read back, for its person only', async () => {
       const store = await open();
       const r = room();
