@@ -128,11 +128,12 @@ export interface TeamStore {
   getTeam(id: string): Promise<TeamRecord | undefined>;
   listTeamsOf(personId: string, query: { max: number; after?: string }): Promise<Page<TeamRecord>>;
   /**
-   * Stores the team with the answer of the keyed create that made it, in one atomic write,
-   * unless the team holds an answer already: then it writes nothing and answers false (a
-   * concurrent retry of the same create won; its answer is getTeamIdempotency's).
+   * Stores the team, with the answer of the keyed create that made it when given, in one
+   * atomic write, unless the team holds an answer already: then it writes nothing and
+   * answers false (a concurrent retry of the same create won; its answer is
+   * getTeamIdempotency's), so no step of a keyed create can overwrite a finished one.
    */
-  putKeyedTeam(team: TeamRecord, idempotency: IdempotencyRecord): Promise<boolean>;
+  putKeyedTeam(team: TeamRecord, idempotency?: IdempotencyRecord): Promise<boolean>;
   /** The answer stored by putKeyedTeam, unless more than 24 hours old; it goes with the team. */
   getTeamIdempotency(teamId: string): Promise<IdempotencyRecord | undefined>;
   /**

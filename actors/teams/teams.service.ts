@@ -101,7 +101,14 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
           const team: TeamRecord = earlier && earlier.id === teamId ? { ...earlier, generalRoomId: '' } : {
             id: teamId, name: ctx.params.name, description: ctx.params.description, creatorId: caller.id, generalRoomId: '', created: new Date().toISOString(),
           };
-          await store.putTeam(team);
+          // Keyed, no step may overwrite the team a concurrent retry finished meanwhile.
+          const answered = async () => {
+            const record = await store.getTeamIdempotency(team.id);
+            if (!record) throw new Errors.MoleculerRetryableError('The team is being created; try again.', 503, 'RETRY');
+            return replayOf(record, keyed!);
+          };
+          if (!keyed) await store.putTeam(team);
+          else if (!(await store.putKeyedTeam(team))) return answered();
           const creator = await ctx.call<PersonRecord, { personId: string }>('people.resolve', { personId: caller.id });
           await addMember(ctx, team, creator, true).catch((err: unknown) => {
             // A retry finishing a create cut short: the creator is in already.
@@ -118,9 +125,7 @@ export function createTeamsService({ store }: { store: TeamStore }): ServiceSche
           const answer = presentTeam(team);
           if (await store.putKeyedTeam(team, recordOf(keyed, answer, new Date().toISOString()))) return answer;
           // A concurrent retry of the same create stored its answer first.
-          const record = await store.getTeamIdempotency(team.id);
-          if (!record) throw new Errors.MoleculerRetryableError('The team is being created; try again.', 503, 'RETRY');
-          return replayOf(record, keyed);
+          return answered();
         },
       },
 

@@ -29,13 +29,13 @@ export class CassandraTeamStore implements TeamStore {
     await this.db.run(`INSERT INTO ${this.ks}.teams (id, doc) VALUES (?, ?)`, [team.id, JSON.stringify(team)]);
   }
 
-  async putKeyedTeam(team: TeamRecord, idempotency: IdempotencyRecord): Promise<boolean> {
+  async putKeyedTeam(team: TeamRecord, idempotency?: IdempotencyRecord): Promise<boolean> {
     // One Paxos round on the team's row: the team and its answer together, unless a
     // concurrent retry's answer is there already. The answer's cell has its own 24-hour TTL.
-    const { applied } = await this.db.lwtBatch([
-      { query: `UPDATE ${this.ks}.teams SET doc = ? WHERE id = ? IF idempotency = null`, params: [JSON.stringify(team), team.id] },
-      { query: `UPDATE ${this.ks}.teams USING TTL ${IDEMPOTENCY_TTL_SECONDS} SET idempotency = ? WHERE id = ?`, params: [JSON.stringify(idempotency), team.id] },
-    ]);
+    const put = { query: `UPDATE ${this.ks}.teams SET doc = ? WHERE id = ? IF idempotency = null`, params: [JSON.stringify(team), team.id] };
+    const { applied } = idempotency
+      ? await this.db.lwtBatch([put, { query: `UPDATE ${this.ks}.teams USING TTL ${IDEMPOTENCY_TTL_SECONDS} SET idempotency = ? WHERE id = ?`, params: [JSON.stringify(idempotency), team.id] }])
+      : await this.db.lwt(put.query, put.params);
     return applied;
   }
 

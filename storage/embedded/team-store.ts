@@ -29,11 +29,11 @@ export class SqliteTeamStore implements TeamStore {
     this.sql('INSERT OR REPLACE INTO teams (id, doc) VALUES (?, ?)').run(team.id, JSON.stringify(team));
   }
 
-  async putKeyedTeam(team: TeamRecord, idempotency: IdempotencyRecord): Promise<boolean> {
+  async putKeyedTeam(team: TeamRecord, idempotency?: IdempotencyRecord): Promise<boolean> {
     return inTransaction(this.db, () => {
       if (this.liveRecord(team.id)) return false;
       this.sql('INSERT OR REPLACE INTO teams (id, doc) VALUES (?, ?)').run(team.id, JSON.stringify(team));
-      this.putRecord(team.id, idempotency);
+      if (idempotency) this.putRecord(team.id, idempotency);
       return true;
     });
   }

@@ -21,16 +21,19 @@ const record = (key: string, extra: Partial<IdempotencyRecord> = {}): Idempotenc
 
 export function teamIdempotencyConformance(name: string, open: () => Promise<TeamStore>): void {
   describe(`TeamStore idempotency records: ${name}`, () => {
-    test('putKeyedTeam stores the team with its answer once; a second one is refused and writes nothing', async () => {
+    test('putKeyedTeam stores the team with its answer once; after it, every keyed write is refused and writes nothing', async () => {
       const store = await open();
       const t = team();
-      await store.putTeam({ ...t, generalRoomId: '' });
+      // Without an answer: a step of the create (the team is made if it was not there).
+      assert.equal(await store.putKeyedTeam({ ...t, generalRoomId: '' }), true);
+      assert.equal((await store.getTeam(t.id))?.generalRoomId, '');
       assert.equal(await store.getTeamIdempotency(t.id), undefined);
       const answer = record('team');
       assert.equal(await store.putKeyedTeam(t, answer), true);
       assert.deepEqual(await store.getTeam(t.id), t);
       assert.deepEqual(await store.getTeamIdempotency(t.id), answer);
       assert.equal(await store.putKeyedTeam({ ...t, name: 'second' }, record('second')), false);
+      assert.equal(await store.putKeyedTeam({ ...t, name: 'a late step' }), false);
       assert.equal((await store.getTeam(t.id))?.name, 'n');
       assert.deepEqual(await store.getTeamIdempotency(t.id), answer);
     });
