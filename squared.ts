@@ -49,7 +49,7 @@ if (config.roles.includes('media')) {
   broker.createService(createMediaService({ pool: { size: workers, rtcMinPort, rtcMaxPort }, listen: { ip: listenIp, announcedAddress }, participantLimits }));
 }
 if (config.roles.includes('gateway')) {
-  broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, missingEngines: () => wiring.health.missing(), onListening: (listening) => (url = listening) }));
+  broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, missingEngines: () => wiring.health.missing(), degradedEngines: () => wiring.health.degraded(), onListening: (listening) => (url = listening) }));
 }
 
 broker.createService(createNodeOperatorService({ roles: config.roles, drain: (reason) => void shutdown(reason) }));

@@ -53,7 +53,7 @@ export async function wire(config: Config, logger: Logger, metrics: MetricSink =
       const { openCassandraStorage } = await import('../storage/cassandra/index.ts');
       const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message), onError: signals.errorsOf('cassandra') });
       closers.push(() => cassandra.close());
-      signals.probes.push({ engine: 'cassandra', reachable: () => cassandra.reachable() });
+      signals.probes.push({ engine: 'cassandra', required: true, reachable: () => cassandra.reachable() });
       actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals) };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
@@ -68,7 +68,7 @@ export async function wire(config: Config, logger: Logger, metrics: MetricSink =
     const { RedisRateLimitStore } = await import('../storage/redis/redis-rate-limits.ts');
     const redis = await RedisRateLimitStore.create({ url: engines.redis.url, keyPrefix: `${engines.redis.keyPrefix}ratelimit:`, logger, onError: signals.errorsOf('redis') });
     closers.push(() => redis.close());
-    signals.probes.push({ engine: 'redis', reachable: () => redis.reachable() });
+    signals.probes.push({ engine: 'redis', required: false, reachable: () => redis.reachable() });
     rateLimits = redis;
   } else {
     const { MemoryRateLimitStore } = await import('../storage/embedded/memory-rate-limits.ts');
@@ -79,7 +79,7 @@ export async function wire(config: Config, logger: Logger, metrics: MetricSink =
   if (engines.nats) {
     const { NatsFanout } = await import('../routing/fanout/nats-fanout.ts');
     const nats = await NatsFanout.create({ servers: engines.nats.servers, logger, name: `squared-fanout-${config.nodeId ?? process.pid}`, onError: signals.errorsOf('nats') });
-    signals.probes.push({ engine: 'nats', reachable: () => nats.reachable() });
+    signals.probes.push({ engine: 'nats', required: true, reachable: () => nats.reachable() });
     fanout = nats;
   } else {
     fanout = new LocalFanout();
@@ -139,7 +139,7 @@ async function openPeopleCaches(config: Config, logger: Logger, closers: (() => 
   closers.push(() => sessions.close());
   const attempts = await RedisAttemptThrottle.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}attempts:`, logger, onError });
   closers.push(() => attempts.close());
-  signals?.probes.push({ engine: 'redis', reachable: () => sessions.reachable() }, { engine: 'redis', reachable: () => attempts.reachable() });
+  signals?.probes.push({ engine: 'redis', required: false, reachable: () => sessions.reachable() }, { engine: 'redis', required: false, reachable: () => attempts.reachable() });
   return { sessions, attempts };
 }
 
@@ -148,7 +148,7 @@ async function openSearch(config: Config, logger: Logger, closers: (() => Promis
   if (config.engines.elasticsearch) {
     const { ElasticsearchSearchIndex } = await import('../storage/elasticsearch/search-index.ts');
     const elasticsearch = await ElasticsearchSearchIndex.create({ ...config.engines.elasticsearch, onError: signals.errorsOf('elasticsearch') });
-    signals.probes.push({ engine: 'elasticsearch', reachable: () => elasticsearch.reachable() });
+    signals.probes.push({ engine: 'elasticsearch', required: false, reachable: () => elasticsearch.reachable() });
     index = elasticsearch;
   } else {
     const { SqliteSearchIndex } = await import('../storage/embedded/search-index.ts');

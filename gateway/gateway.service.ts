@@ -26,6 +26,8 @@ export interface GatewayOptions {
   rateLimits: RateLimitStore;
   /** The engines this node needs that it cannot reach now (cached state, no I/O), for /ready. */
   missingEngines(): EngineName[];
+  /** The engines this node serves without, degraded, that it cannot reach now. */
+  degradedEngines(): EngineName[];
   /** Called once the gateway listens, with its base URL. */
   onListening?(url: string): void;
 }
@@ -45,17 +47,22 @@ async function listen(app: TemplatedApp, host: string, port: number): Promise<us
 
 /**
  * /ready: 503 until the gateway serves and while it drains, and while an engine this node
- * needs is unreachable (naming it); 200 otherwise. Load balancers and rolling restarts use it.
+ * cannot serve without is unreachable (naming it); 200 otherwise — `degraded`, naming them,
+ * while only engines it serves without are (storage/engine-health.ts). Load balancers and
+ * rolling restarts use it.
  */
-function readiness(serving: boolean, missing: EngineName[]): Reply {
+function readiness(serving: boolean, missing: EngineName[], degraded: EngineName[]): Reply {
   if (!serving) return { status: 503, body: { status: 'starting' }, headers: { 'Retry-After': '1' } };
   if (missing.length > 0) {
     return { status: 503, body: { status: 'unavailable', missingEngines: missing, message: `This node cannot reach: ${missing.join(', ')}.` }, headers: { 'Retry-After': '1' } };
   }
+  if (degraded.length > 0) {
+    return { status: 200, body: { status: 'degraded', degradedEngines: degraded, message: `This node serves without: ${degraded.join(', ')}.` } };
+  }
   return { status: 200, body: { status: 'ready' } };
 }
 
-export function createGatewayService({ config, fanout, rateLimits, missingEngines, onListening }: GatewayOptions): ServiceSchema {
+export function createGatewayService({ config, fanout, rateLimits, missingEngines, degradedEngines, onListening }: GatewayOptions): ServiceSchema {
   let app: TemplatedApp | undefined;
   let listenSocket: us_listen_socket | undefined;
   let ready = false;
@@ -91,7 +98,7 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
         { method: 'get', path: '/health', public: true, unlimited: true, handle: async () => ({ status: 200, body: { status: 'ok' } }) },
         {
           method: 'get', path: '/ready', public: true, unlimited: true,
-          handle: async () => readiness(ready, missingEngines()),
+          handle: async () => readiness(ready, missingEngines(), degradedEngines()),
         },
       ];
       registerRoutes(app, [...health, ...apiRoutes(), ...webRoutes()], {
