@@ -20,6 +20,9 @@ import { createMediaService } from './media/media.service.ts';
 
 const config = readConfig();
 const broker = new ServiceBroker(brokerOptions(config, config.engines.nats?.servers.join(',')));
+// Moleculer's Shard strategy (under routing/owner-strategy.ts) listens for node events once
+// per action; past a hundred actions the local bus warned of a leak that is none.
+broker.localBus.setMaxListeners(1000);
 registerMetrics(broker.metrics);
 let url: string | undefined;
 /** Set when this process created the first administrator and wrote their credentials there. */

@@ -115,7 +115,11 @@ export class WorkerPool extends EventEmitter<{ workerDied: [MediaWorker, Error];
     worker.on('died', (error) => {
       clearTimeout(survived);
       this.healthy.delete(media);
-      this.options.logger.error({ pid: worker.pid, err: error.message }, 'media worker died');
+      // A worker that exits with code 0 was stopped by a signal sent to the whole process
+      // group (Ctrl-C in a terminal, a service manager stopping Squared) just before this
+      // process closes it: not a crash. mediasoup says so only in the message.
+      if (/code:0, signal:null/.test(error.message)) this.options.logger.info({ pid: worker.pid }, 'media worker exited');
+      else this.options.logger.error({ pid: worker.pid, err: error.message }, 'media worker died');
       this.emit('workerDied', media, error);
       if (!this.closed) this.replace();
     });
