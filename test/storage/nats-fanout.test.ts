@@ -2,8 +2,7 @@
 // for two processes on the shared NATS (SQUARED_NATS): interest routing, order, reference
 // counting, unsubscribe; and outages on a dedicated nats-server this file starts itself.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { newId } from '../../contracts/ids.ts';
@@ -12,6 +11,8 @@ import { Backoff, NatsFanout, subjectOf, subjectToken, type FanoutLogger } from 
 import type { Activity } from '../../storage/records.ts';
 import { engineAddress } from '../harness/engine.ts';
 import { until } from '../harness/wait.ts';
+import { startNats, stopNats } from '../harness/nats-server.ts';
+import { freePort } from '../harness/redis-server.ts';
 
 const url = engineAddress('NATS fan-out', 'SQUARED_NATS', 'nats://127.0.0.1:4222', 'nats');
 
@@ -31,44 +32,6 @@ function activity(roomId: string, seq: number, subjectId?: string): Activity {
   return { roomId, seq, event: subjectId ? 'membership.created' : 'message.created', actorId: 'p', subjectId, created: new Date().toISOString(), data: { seq, text: `m${seq}` } };
 }
 
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** A throwaway nats-server (core only) on `port`. */
-async function startNats(port: number): Promise<ChildProcess> {
-  const child = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nats-server on ${port} not ready in 10 s:\n${output}`)), 10_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Server is ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`nats-server on ${port} exited with ${code}:\n${output}`));
-    });
-  });
-  return child;
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 describe('NATS subjects and backoff', () => {
   test('base64url ids are subject tokens as they are', () => {
@@ -237,7 +200,7 @@ if (url) {
 
     after(async () => {
       await Promise.all([publisher.close(), gateway.close()]);
-      if (server) await stop(server);
+      if (server) await stopNats(server);
     });
 
     test('publishing while NATS is down never throws; delivery resumes when it is back, and says so', async () => {
@@ -250,7 +213,7 @@ if (url) {
       publisher.publish(roomTopic(room), activity(room, 1));
       await until(() => got.length === 1, 5000, 'delivery before the outage');
 
-      await stop(server!);
+      await stopNats(server!);
       server = undefined;
       // Before and after the client notices: neither throws.
       for (let seq = 2; seq <= 50; seq++) assert.doesNotThrow(() => publisher.publish(roomTopic(room), activity(room, seq)));
