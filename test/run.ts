@@ -2,11 +2,20 @@
 // then, when the cluster engines answer, the engine adapters, the same API suite
 // against multi-process clusters, and the fault tests. In CI the engines must answer: a missing engine fails.
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { localEngineEnv } from '../cluster/local-cluster.ts';
 import { ensureSchemathesis } from './harness/schemathesis.ts';
 
 const engineEnv = localEngineEnv();
+
+/** The failed tests of each pass (see harness/failure-reporter.ts), printed last. */
+const failureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-test-failures-'));
+const failures: string[] = [];
+let passes = 0;
+
 const adapterEnv = {
   SQUARED_NATS: engineEnv.SQUARED_NATS,
   SQUARED_CASSANDRA: engineEnv.SQUARED_CASSANDRA,
@@ -26,9 +35,14 @@ async function runTests(title: string, files: string[], env: Record<string, stri
   // process group, which is killed as a whole (servers the tests started included) if it
   // overruns. (Not --test-force-exit: it was seen to end a file before the last tests of a
   // suite had reported, so that they silently did not count.)
+  const failureFile = path.join(failureDir, `pass-${++passes}.txt`);
   const child = spawn(process.execPath, [
     '--disable-warning=ExperimentalWarning', '--test', `--test-concurrency=${concurrency}`,
-    '--test-timeout=240000', ...files,
+    '--test-timeout=240000',
+    // The usual reporter on stdout, and the failures alone in a file.
+    `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`, '--test-reporter-destination=stdout',
+    `--test-reporter=${path.join(import.meta.dirname, 'harness', 'failure-reporter.ts')}`, `--test-reporter-destination=${failureFile}`,
+    ...files,
   ], { stdio: 'inherit', env: { ...process.env, ...env }, detached: true });
   let overran = false;
   const deadline = setTimeout(() => {
@@ -56,6 +70,9 @@ async function runTests(title: string, files: string[], env: Record<string, stri
   process.off('SIGINT', onInt);
   process.off('SIGTERM', onTerm);
   const ok = status === 0 && !overran;
+  const failed = fs.existsSync(failureFile) ? fs.readFileSync(failureFile, 'utf8').split('\n').filter(Boolean) : [];
+  failures.push(...failed.map((line) => `${title.split(' (')[0]}: ${line}`));
+  if (!ok && failed.length === 0) failures.push(`${title.split(' (')[0]}: FAILED${overran ? ' (overran its deadline)' : ''} with no failed test reported`);
   process.stdout.write(`=== ${title}: ${ok ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s\n`);
   return ok;
 }
@@ -128,4 +145,5 @@ if (missing.length === 0) {
 } else {
   process.stdout.write(`\ncluster mode not run: engines not reachable (${missing.join(', ')}); start them with \`npm run engines:up\`\n`);
 }
+if (failures.length > 0) process.stdout.write(`\n=== failed tests (${failures.length})\n${failures.join('\n')}\n`);
 process.exit(embeddedOk && clusterOk ? 0 : 1);
