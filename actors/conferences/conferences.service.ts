@@ -40,6 +40,15 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
     }).catch((err: unknown) => ctx.service!.logger.warn({ err, meetingId: ctx.params.meetingId }, 'a media event could not be applied'));
   };
 
+  /** What a lost node leaves behind in one meeting: detached participants, media to move. */
+  const recoverFromLostNode = async (ctx: Context, live: LiveMeeting, nodeId: string) => {
+    const gone = [...live.participants.values()].filter((participant) => participant.gatewayNodeId === nodeId);
+    for (const participant of gone) await detach(cc, ctx, live, live.participants.get(participant.id)!);
+    const moving = live.participants.size > 0 && cc.nodesOf(live).includes(nodeId);
+    if (moving) await relocate(cc, ctx, live, nodeId);
+    if (moving || gone.length > 0) cc.publish(live);
+  };
+
   return {
     name: 'conferences',
     dependencies: ['rooms'],
@@ -49,6 +58,19 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
       ...participantActions(cc),
       ...signalingActions(cc),
       ...operatorActions(cc),
+      /**
+       * A node went away, told by an actor that ran the meeting (it may not own it any more:
+       * ownership follows the ring of conferences actors, and a meeting last run on one
+       * actor may belong to another that never loaded it). Each actor that ran it tells the
+       * owner, so the owner may hear it more than once: recovering is idempotent.
+       */
+      nodeLost: {
+        // Between conferences actors only: it trusts its parameters.
+        visibility: 'public',
+        params: { meetingId: p.id, nodeId: { type: 'string', min: 1, max: 200 } },
+        handler: (ctx: Context<{ meetingId: string; nodeId: string }>) =>
+          cc.withMeeting(ctx.params.meetingId, (live) => recoverFromLostNode(ctx, live, ctx.params.nodeId)).then(() => null),
+      },
       /** A detached participant's grace is over: unless a session took them back meanwhile, they leave. */
       graceOver: {
         // Between conferences actors only (the one that started the grace tells the owner): it trusts its parameters.
@@ -120,21 +142,17 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
        * A node went away. Participants whose live session was on it (a gateway that left
        * without its sessions saying goodbye) are detached: their clients reconnect to another
        * gateway within the grace and take their places back. Meetings whose media were on it
-       * (a media node) move to another. Each meeting is read again from the store first: the
-       * nodes changed, so what this actor held may be stale.
+       * (a media node) move to another. Every meeting this actor has run is handed to its
+       * owner now (this actor or another, see nodeLost), which reads it again from the store
+       * first: the nodes changed, so what any actor held may be stale.
        */
       '$node.disconnected'(ctx: Context<{ node: { id: string } }>) {
         const nodeId = ctx.params.node.id;
         cc.forgetAll();
         for (const meetingId of cc.occupiedMeetings()) {
-          if (!cc.owns(ctx.broker, meetingId)) continue;
-          void cc.withMeeting(meetingId, async (live) => {
-            const gone = [...live.participants.values()].filter((p) => p.gatewayNodeId === nodeId);
-            for (const participant of gone) await detach(cc, ctx, live, live.participants.get(participant.id)!);
-            const moving = live.participants.size > 0 && cc.nodesOf(live).includes(nodeId);
-            if (moving) await relocate(cc, ctx, live, nodeId);
-            if (moving || gone.length > 0) cc.publish(live);
-          }).catch((err: unknown) => this.logger.warn({ err, meetingId, nodeId }, 'a meeting could not recover from a lost node'));
+          const action = 'conferences.nodeLost';
+          ctx.broker.call(action, { meetingId, nodeId }, { nodeID: ownerOf(ctx.broker, action, { meetingId }) })
+            .catch((err: unknown) => this.logger.warn({ err, meetingId, nodeId }, 'a meeting could not recover from a lost node'));
         }
       },
     },
