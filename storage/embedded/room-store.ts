@@ -180,7 +180,7 @@ export class SqliteRoomStore implements RoomStore {
       }
     }
     const order = descending ? `${column} DESC, r.id` : 'r.id';
-    const rows = this.db.prepare(`SELECT r.doc, ${column} AS sort_key, r.id FROM memberships m JOIN rooms r ON r.id = m.room_id
+    const rows = this.sql(`SELECT r.doc, ${column} AS sort_key, r.id FROM memberships m JOIN rooms r ON r.id = m.room_id
       WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`).all(...args, query.max + 1) as { doc: string; sort_key: string; id: string }[];
     const page = rows.slice(0, query.max);
     const last = page[page.length - 1];
@@ -211,7 +211,7 @@ export class SqliteRoomStore implements RoomStore {
     if (query.personId) { where.push('person_id = ?'); args.push(query.personId); }
     const after = decodeCursor(query.after);
     if (after) { where.push('id > ?'); args.push(String(after[0])); }
-    const rows = this.db.prepare(`SELECT id, doc FROM memberships ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`)
+    const rows = this.sql(`SELECT id, doc FROM memberships ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id LIMIT ?`)
       .all(...args, query.max + 1);
     const items = rows.slice(0, query.max).map((row) => parseDoc<MembershipRecord>(row));
     return { items, next: rows.length > query.max ? encodeCursor([items[items.length - 1].id]) : undefined };
@@ -240,6 +240,6 @@ export class SqliteRoomStore implements RoomStore {
     if (query.beforeSeq !== undefined) { sql += ' AND m.seq < ?'; args.push(query.beforeSeq); }
     if (query.before) { sql += ' AND m.created < ?'; args.push(query.before); }
     sql += ' ORDER BY m.seq DESC LIMIT ?';
-    return this.db.prepare(sql).all(...args, query.max).map((row) => parseDoc<MessageRecord>(row));
+    return this.sql(sql).all(...args, query.max).map((row) => parseDoc<MessageRecord>(row));
   }
 }
