@@ -7,11 +7,12 @@ import { METRIC, NO_METRICS, type EngineName, type MetricSink } from '../contrac
 import { EngineHealth, type EngineProbe } from '../storage/engine-health.ts';
 import type { Fanout } from '../routing/fanout/fanout.ts';
 import { LocalFanout } from '../routing/fanout/local-fanout.ts';
-import type { AttemptThrottle, ConferenceStore, PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore } from '../storage/interfaces.ts';
+import type { AttemptThrottle, ConferenceStore, PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore, WorkQueue } from '../storage/interfaces.ts';
+import type { WebhookStore } from '../storage/webhook-store.ts';
 
 export interface Wiring {
   /** Present on nodes with the `actors` role. */
-  actors?: { people: PeopleStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex };
+  actors?: { people: PeopleStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex; webhooks: WebhookStore; queue: WorkQueue };
   rateLimits: RateLimitStore;
   fanout: Fanout;
   /** `nats://…` when the Moleculer broker must join a cluster. */
@@ -54,12 +55,12 @@ export async function wire(config: Config, logger: Logger, metrics: MetricSink =
       const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message), onError: signals.errorsOf('cassandra') });
       closers.push(() => cassandra.close());
       signals.probes.push({ engine: 'cassandra', required: true, reachable: () => cassandra.reachable() });
-      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals) };
+      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals), webhooks: cassandra.webhooks, queue: await openQueue(config, logger, closers) };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
       const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
       closers.push(() => embedded.close());
-      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals) };
+      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals), webhooks: embedded.webhooks, queue: await openQueue(config, logger, closers) };
     }
   }
 
@@ -157,4 +158,23 @@ async function openSearch(config: Config, logger: Logger, closers: (() => Promis
   logger.debug('search index opened');
   closers.push(() => index.close());
   return index;
+}
+
+/**
+ * The durable work queue (webhook deliveries): RabbitMQ when configured, shared by every
+ * actors node; else a SQLite queue in the data directory, this process's own (embedded mode,
+ * or a cluster without RabbitMQ, whose pending deliveries then wait for their node).
+ */
+async function openQueue(config: Config, logger: Logger, closers: (() => Promise<void>)[]): Promise<WorkQueue> {
+  let queue: WorkQueue;
+  if (config.engines.rabbitmq) {
+    const { RabbitWorkQueue } = await import('../storage/rabbitmq/work-queue.ts');
+    queue = await RabbitWorkQueue.create({ url: config.engines.rabbitmq.url, logger: { info: (m) => logger.info(m), warn: (m) => logger.warn(m), error: (m) => logger.error(m) } });
+  } else {
+    if (config.engines.nats) logger.warn('SQUARED_RABBITMQ is not set: webhook deliveries queue on this node\'s disk and wait for it if it stops');
+    const { SqliteWorkQueue } = await import('../storage/embedded/work-queue.ts');
+    queue = SqliteWorkQueue.open(path.join(config.dataDir, 'queues.db'), config.durableSync, { onError: (err) => logger.error({ err }, 'work queue') });
+  }
+  closers.push(() => queue.close());
+  return queue;
 }

@@ -32,6 +32,24 @@ export interface PasswordAttemptLimits {
   forgetSeconds: number;
 }
 
+export interface WebhookSettings {
+  /** http:// targets are accepted too (trusted networks only). */
+  allowHttp: boolean;
+  /** SQUARED_WEBHOOK_ALLOW_HOSTS as given: names, *.suffixes, addresses, CIDR ranges. */
+  allowHosts: string;
+  /** Attempts of one delivery before it is dead-lettered. */
+  maxAttempts: number;
+  /** The first retry's delay; each next one doubles it (plus jitter). */
+  backoffMs: number;
+  /** Consecutive failed attempts after which a webhook is set `inactive`. */
+  failureThreshold: number;
+  connectTimeoutMs: number;
+  timeoutMs: number;
+  /** Deliveries in flight per actors node, and per target origin. */
+  concurrency: number;
+  perTargetConcurrency: number;
+}
+
 export interface Config {
   roles: Role[];
   nodeId: string | undefined;
@@ -86,6 +104,8 @@ export interface Config {
     elasticsearch?: { node: string; index: string };
     rabbitmq?: { url: string };
   };
+  /** Webhook deliveries (docs/webhooks.md): the outbound policy and the retry schedule. */
+  webhooks: WebhookSettings;
   passwordAttempts: PasswordAttemptLimits;
   adminEmail: string;
   adminPassword: string | undefined;
@@ -153,6 +173,17 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       redis: env.SQUARED_REDIS ? { url: env.SQUARED_REDIS, keyPrefix: env.SQUARED_REDIS_PREFIX ?? 'squared:' } : undefined,
       elasticsearch: env.SQUARED_ELASTICSEARCH ? { node: env.SQUARED_ELASTICSEARCH, index: env.SQUARED_ES_INDEX ?? 'squared-messages' } : undefined,
       rabbitmq: env.SQUARED_RABBITMQ ? { url: env.SQUARED_RABBITMQ } : undefined,
+    },
+    webhooks: {
+      allowHttp: env.SQUARED_WEBHOOK_ALLOW_HTTP === 'true',
+      allowHosts: env.SQUARED_WEBHOOK_ALLOW_HOSTS ?? '',
+      maxAttempts: Math.max(1, int(env, 'SQUARED_WEBHOOK_MAX_ATTEMPTS', 6)),
+      backoffMs: int(env, 'SQUARED_WEBHOOK_BACKOFF_MS', 1000),
+      failureThreshold: Math.max(1, int(env, 'SQUARED_WEBHOOK_FAILURE_THRESHOLD', 20)),
+      connectTimeoutMs: Math.max(1, int(env, 'SQUARED_WEBHOOK_CONNECT_TIMEOUT_MS', 5000)),
+      timeoutMs: Math.max(1, int(env, 'SQUARED_WEBHOOK_TIMEOUT_MS', 10_000)),
+      concurrency: Math.max(1, int(env, 'SQUARED_WEBHOOK_CONCURRENCY', 32)),
+      perTargetConcurrency: Math.max(1, int(env, 'SQUARED_WEBHOOK_TARGET_CONCURRENCY', 4)),
     },
     passwordAttempts: {
       accountFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ACCOUNT_FAILURES', 5)),

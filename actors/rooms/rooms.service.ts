@@ -10,6 +10,7 @@ import type { Fanout } from '../../routing/fanout/fanout.ts';
 import type { RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 import { liveActions } from './live-actions.ts';
+import { memberCheckActions } from './member-check-actions.ts';
 import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
 import { operatorActions } from './operator-actions.ts';
@@ -23,7 +24,7 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
   return {
     name: 'rooms',
     created() {
-      // One `search` instance (balanced) hears each committed write; its log lines name the
+      // One `search` and one `notifications` instance (balanced) hear each committed write; its log lines name the
       // request that made the write.
       announce = (activities) => void this.broker.emit('rooms.activities', { activities }, { meta: { trackingId: currentTrackingId() } });
     },
@@ -33,6 +34,7 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
       ...messageActions(rc),
       ...liveActions(rc),
       ...operatorActions(rc),
+      ...memberCheckActions(rc),
     },
   };
 }

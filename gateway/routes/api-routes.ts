@@ -24,6 +24,7 @@ export function apiRoutes(): Route[] {
     }),
     ...resourceRoutes('/v1/teams', 'teamId', 'teams', crud),
     ...resourceRoutes('/v1/team/memberships', 'membershipId', 'teams', membershipCrud),
+    ...resourceRoutes('/v1/webhooks', 'webhookId', 'notifications', crud),
     ...meetingRoutes(),
   ];
   return routes.map((route) => (route.method === 'post' && IDEMPOTENT_CREATES.has(route.path) ? idempotent(route) : route));

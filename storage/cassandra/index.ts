@@ -8,6 +8,8 @@ import { CassandraPeopleStore, type PeopleStoreOptions } from './people-store.ts
 import { CassandraRoomStore, type RoomStoreOptions } from './room-store.ts';
 import { assertKeyspaceName, migrate, type Replication } from './schema.ts';
 import { CassandraTeamStore } from './team-store.ts';
+import { CassandraWebhookStore } from './webhook-store.ts';
+import type { WebhookStore } from '../webhook-store.ts';
 
 export { CassandraConferenceStore } from './conference-store.ts';
 export { CassandraPeopleStore } from './people-store.ts';
@@ -41,6 +43,7 @@ export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   rooms: RoomStore;
   teams: TeamStore;
   conferences: ConferenceStore;
+  webhooks: WebhookStore;
   /** The driver client, for tests and tooling. */
   client: Client;
   /** Whether the driver holds a connection to a Cassandra node now (its own state: no query sent). */
@@ -80,6 +83,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
     rooms: new CassandraRoomStore(db, options.rooms),
     teams: new CassandraTeamStore(db),
     conferences: new CassandraConferenceStore(db),
+    webhooks: new CassandraWebhookStore(db),
     client,
     keyspace,
     reachable: () => client.getState().getConnectedHosts().length > 0,

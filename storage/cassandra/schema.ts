@@ -158,6 +158,16 @@ export const MIGRATIONS: Migration[] = [
       `ALTER TABLE ${ks}.team_members ADD IF NOT EXISTS (idempotency text)`,
     ],
   },
+  {
+    version: 8,
+    description: 'webhooks (the notifications actor), their listing hints and failure counters',
+    statements: (ks) => [
+      `CREATE TABLE IF NOT EXISTS ${ks}.webhooks (id text PRIMARY KEY, doc text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.webhooks_by_creator (created_by text, id text, PRIMARY KEY ((created_by), id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.webhooks_by_org (org_id text, id text, PRIMARY KEY ((org_id), id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.webhook_failures (id text PRIMARY KEY, failures counter)`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

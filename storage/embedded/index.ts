@@ -6,6 +6,8 @@ import { SqlitePeopleStore, peopleSchema } from './people-store.ts';
 import { SqliteRoomStore, roomsSchema } from './room-store.ts';
 import { openDatabase } from './sqlite.ts';
 import { SqliteTeamStore, teamsSchema } from './team-store.ts';
+import { SqliteWebhookStore, webhooksSchema } from './webhook-store.ts';
+import type { WebhookStore } from '../webhook-store.ts';
 
 /** The people store of a data directory alone (the operator command's). */
 export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; close(): void } {
@@ -14,20 +16,22 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
   const teamsDb = open('teams', teamsSchema);
   const conferencesDb = open('conferences', conferencesSchema);
+  const webhooksDb = open('webhooks', webhooksSchema);
   return {
     people: new SqlitePeopleStore(peopleDb),
     rooms: new SqliteRoomStore(roomsDb),
     teams: new SqliteTeamStore(teamsDb),
     conferences: new SqliteConferenceStore(conferencesDb),
+    webhooks: new SqliteWebhookStore(webhooksDb),
     rateLimits: new MemoryRateLimitStore(),
     async close() {
-      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb]) db.close();
+      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb]) db.close();
     },
   };
 }

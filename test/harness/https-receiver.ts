@@ -42,7 +42,8 @@ export interface HttpsReceiver {
 
 export async function startHttpsReceiver(): Promise<HttpsReceiver> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-receiver-'));
-  const { certFile, keyFile } = await ensureCertificate(dir, ['localhost']);
+  // Also named by this machine's host name, which resolves to a loopback address here: the SSRF tests use it.
+  const { certFile, keyFile } = await ensureCertificate(dir, ['localhost', os.hostname()]);
   const requests: ReceivedRequest[] = [];
   const responders: [string, Responder][] = [];
   const server = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }, (req, res) => {

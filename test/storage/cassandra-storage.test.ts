@@ -22,6 +22,7 @@ import { roomStoreMoreConformance } from './room-store-more.conformance.ts';
 import { roomStoreConformance } from './room-store.conformance.ts';
 import { teamIdempotencyConformance } from './team-idempotency.conformance.ts';
 import { teamStoreConformance } from './team-store.conformance.ts';
+import { webhookStoreConformance } from './webhook-store.conformance.ts';
 import { engineAddress } from '../harness/engine.ts';
 
 const contactPoint = engineAddress('Cassandra storage', 'SQUARED_CASSANDRA', '127.0.0.1:9042', 'cassandra');
@@ -55,6 +56,7 @@ if (contactPoint) {
   } } })).rooms);
   peopleStoreConformance('Cassandra', async () => (await shared()).people);
   teamStoreConformance('Cassandra', async () => (await shared()).teams);
+  webhookStoreConformance('Cassandra', async () => (await shared()).webhooks);
   teamIdempotencyConformance('Cassandra', async () => (await shared()).teams);
   meetingIdempotencyConformance('Cassandra', async () => (await shared()).conferences);
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);

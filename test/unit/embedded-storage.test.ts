@@ -10,6 +10,7 @@ import { roomStoreMoreConformance } from '../storage/room-store-more.conformance
 import { roomStoreConformance } from '../storage/room-store.conformance.ts';
 import { teamIdempotencyConformance } from '../storage/team-idempotency.conformance.ts';
 import { teamStoreConformance } from '../storage/team-store.conformance.ts';
+import { webhookStoreConformance } from '../storage/webhook-store.conformance.ts';
 
 const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'squared-store-')), false);
 
@@ -20,4 +21,5 @@ peopleStoreConformance('embedded SQLite', async () => openFresh().people);
 teamStoreConformance('embedded SQLite', async () => openFresh().teams);
 teamIdempotencyConformance('embedded SQLite', async () => openFresh().teams);
 conferenceStoreConformance('embedded SQLite', async () => openFresh().conferences);
+webhookStoreConformance('embedded SQLite', async () => openFresh().webhooks);
 meetingIdempotencyConformance('embedded SQLite', async () => openFresh().conferences);

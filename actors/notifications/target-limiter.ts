@@ -1,0 +1,40 @@
+// At most `limit` deliveries in flight per target origin, and a short line of waiters behind
+// them: a slow or dead target holds only its own few slots of the delivery consumer, never
+// all of them, so other webhooks keep flowing. A delivery that finds the line full is handed
+// back to the queue (TargetBusyError: retried later, not counted as the target's failure).
+
+export class TargetBusyError extends Error {
+  constructor(origin: string) {
+    super(`${origin} has too many deliveries in flight`);
+    this.name = 'TargetBusyError';
+  }
+}
+
+export class TargetLimiter {
+  private readonly limit: number;
+  private readonly maxWaiting: number;
+  private readonly targets = new Map<string, { running: number; waiting: (() => void)[] }>();
+
+  constructor(limit: number, maxWaiting: number) {
+    this.limit = limit;
+    this.maxWaiting = maxWaiting;
+  }
+
+  async run<T>(origin: string, task: () => Promise<T>): Promise<T> {
+    let target = this.targets.get(origin);
+    if (!target) this.targets.set(origin, (target = { running: 0, waiting: [] }));
+    if (target.running >= this.limit) {
+      if (target.waiting.length >= this.maxWaiting) throw new TargetBusyError(origin);
+      await new Promise<void>((resolve) => target.waiting.push(resolve));
+    }
+    target.running++;
+    try {
+      return await task();
+    } finally {
+      target.running--;
+      const next = target.waiting.shift();
+      if (next) next();
+      else if (target.running === 0) this.targets.delete(origin);
+    }
+  }
+}

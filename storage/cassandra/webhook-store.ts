@@ -1,0 +1,85 @@
+// WebhookStore on Cassandra: `webhooks` (id → JSON), listing hints by creator and by
+// organization (keys only, checked against `webhooks` on read), and the consecutive failures
+// of each webhook in a counter table (atomic increments from every node). Resetting a
+// counter is an increment by minus its current value: a failure counted between the read and
+// the reset survives it, which errs on the side of disabling a failing target.
+import type { Page } from '../interfaces.ts';
+import type { WebhookRecord, WebhookStore } from '../webhook-store.ts';
+import { type Db, mapLimit, num, parseDoc } from './db.ts';
+
+export class CassandraWebhookStore implements WebhookStore {
+  private readonly db: Db;
+  private readonly ks: string;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.ks = db.ks;
+  }
+
+  async put(webhook: WebhookRecord): Promise<void> {
+    // Hints first: a hint without its row is skipped on read; a row without its hint would be unlisted.
+    await this.db.run(`INSERT INTO ${this.ks}.webhooks_by_creator (created_by, id) VALUES (?, ?)`, [webhook.createdBy, webhook.id]);
+    await this.db.run(`INSERT INTO ${this.ks}.webhooks_by_org (org_id, id) VALUES (?, ?)`, [webhook.orgId, webhook.id]);
+    await this.db.run(`INSERT INTO ${this.ks}.webhooks (id, doc) VALUES (?, ?)`, [webhook.id, JSON.stringify(webhook)]);
+  }
+
+  async get(id: string): Promise<WebhookRecord | undefined> {
+    return parseDoc<WebhookRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.webhooks WHERE id = ?`, [id]));
+  }
+
+  async remove(id: string): Promise<void> {
+    const webhook = await this.get(id);
+    await this.db.run(`DELETE FROM ${this.ks}.webhooks WHERE id = ?`, [id]);
+    await this.db.run(`DELETE FROM ${this.ks}.webhook_failures WHERE id = ?`, [id]);
+    if (!webhook) return;
+    await this.db.run(`DELETE FROM ${this.ks}.webhooks_by_creator WHERE created_by = ? AND id = ?`, [webhook.createdBy, id]);
+    await this.db.run(`DELETE FROM ${this.ks}.webhooks_by_org WHERE org_id = ? AND id = ?`, [webhook.orgId, id]);
+  }
+
+  async listByCreator(createdBy: string, page: { max: number; after?: string }): Promise<Page<WebhookRecord>> {
+    return this.list('webhooks_by_creator', 'created_by', createdBy, page, (w) => w.createdBy === createdBy);
+  }
+
+  async listByOrg(orgId: string, page: { max: number; after?: string }): Promise<Page<WebhookRecord>> {
+    return this.list('webhooks_by_org', 'org_id', orgId, page, (w) => w.orgId === orgId);
+  }
+
+  private async list(table: string, column: string, value: string, { max, after }: { max: number; after?: string }, belongs: (w: WebhookRecord) => boolean): Promise<Page<WebhookRecord>> {
+    const items: WebhookRecord[] = [];
+    let from = after ?? '';
+    // Stale hints are skipped, so a page may take more than one read of the hint partition.
+    for (;;) {
+      const hints = await this.db.rows(`SELECT id FROM ${this.ks}.${table} WHERE ${column} = ? AND id > ? LIMIT ?`, [value, from, max + 1]);
+      const found = await mapLimit(hints, 16, (row) => this.get(String(row.id)));
+      for (const webhook of found) {
+        if (!webhook || !belongs(webhook)) continue;
+        if (items.length === max) return { items, next: items[items.length - 1].id };
+        items.push(webhook);
+      }
+      if (hints.length <= max) return { items };
+      from = String(hints[hints.length - 1].id);
+    }
+  }
+
+  async listAll(): Promise<WebhookRecord[]> {
+    const all: WebhookRecord[] = [];
+    for await (const row of this.db.each(`SELECT doc FROM ${this.ks}.webhooks`)) all.push(parseDoc<WebhookRecord>(row)!);
+    return all;
+  }
+
+  async addFailure(id: string): Promise<number> {
+    await this.db.run(`UPDATE ${this.ks}.webhook_failures SET failures = failures + 1 WHERE id = ?`, [id]);
+    return this.failures(id);
+  }
+
+  async clearFailures(id: string): Promise<void> {
+    const now = await this.failures(id);
+    if (now !== 0) await this.db.run(`UPDATE ${this.ks}.webhook_failures SET failures = failures - ? WHERE id = ?`, [now, id]);
+  }
+
+  async failures(id: string): Promise<number> {
+    return num((await this.db.first(`SELECT failures FROM ${this.ks}.webhook_failures WHERE id = ?`, [id]))?.failures);
+  }
+
+  async close(): Promise<void> {}
+}

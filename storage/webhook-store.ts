@@ -1,0 +1,44 @@
+// The webhooks of the `notifications` actor: their records and the store that keeps them.
+import type { Page } from './interfaces.ts';
+
+export type WebhookStatus = 'active' | 'inactive';
+
+export interface WebhookRecord {
+  id: string;
+  name: string;
+  targetUrl: string;
+  resource: string;
+  event: string;
+  /** Webex filter text (`roomId=…&mentionedPeople=me`), as given and validated. */
+  filter?: string;
+  secret?: string;
+  status: WebhookStatus;
+  /** `org`: an administrator's webhook that sees the whole organization; `creator` otherwise. */
+  ownedBy: 'org' | 'creator';
+  orgId: string;
+  createdBy: string;
+  appId: string;
+  created: string;
+}
+
+/**
+ * Webhooks by id, by creator and by organization, and each one's count of consecutive failed
+ * deliveries. `put` creates or replaces the record (its failure count stays); `listAll` is
+ * every webhook, for matching committed activities against them. `addFailure` is atomic: two
+ * deliveries failing at once on two nodes count two.
+ */
+export interface WebhookStore {
+  put(webhook: WebhookRecord): Promise<void>;
+  get(id: string): Promise<WebhookRecord | undefined>;
+  remove(id: string): Promise<void>;
+  /** In id order, `max` at most, after the id `after`. */
+  listByCreator(createdBy: string, page: { max: number; after?: string }): Promise<Page<WebhookRecord>>;
+  listByOrg(orgId: string, page: { max: number; after?: string }): Promise<Page<WebhookRecord>>;
+  listAll(): Promise<WebhookRecord[]>;
+  /** Counts one more consecutive failure; returns the count now. */
+  addFailure(id: string): Promise<number>;
+  /** A delivery got through (or the webhook was revived): the count starts again from 0. */
+  clearFailures(id: string): Promise<void>;
+  failures(id: string): Promise<number>;
+  close(): Promise<void>;
+}

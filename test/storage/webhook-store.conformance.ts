@@ -1,0 +1,73 @@
+// The guarantees of WebhookStore, as one suite that every adapter must pass (the embedded
+// SQLite store and the Cassandra store).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { newId } from '../../contracts/ids.ts';
+import type { WebhookRecord, WebhookStore } from '../../storage/webhook-store.ts';
+
+function webhook(extra: Partial<WebhookRecord> = {}): WebhookRecord {
+  return {
+    id: newId('WEBHOOK'), name: 'hook', targetUrl: 'https://example.com/h', resource: 'messages', event: 'created', status: 'active',
+    ownedBy: 'creator', orgId: 'org', createdBy: 'person', appId: 'app', created: new Date().toISOString(), ...extra,
+  };
+}
+
+export function webhookStoreConformance(name: string, open: () => Promise<WebhookStore>): void {
+  describe(`WebhookStore conformance: ${name}`, () => {
+    test('put, get, replace, remove', async () => {
+      const store = await open();
+      const w = webhook({ filter: 'roomId=x', secret: 's' });
+      await store.put(w);
+      assert.deepEqual(await store.get(w.id), w);
+      await store.put({ ...w, status: 'inactive', name: 'renamed' });
+      assert.equal((await store.get(w.id))?.status, 'inactive');
+      assert.equal((await store.get(w.id))?.name, 'renamed');
+      await store.remove(w.id);
+      assert.equal(await store.get(w.id), undefined);
+      assert.equal(await store.get(newId('WEBHOOK')), undefined);
+    });
+
+    test('listing by creator and by org pages in id order; listAll has every webhook', async () => {
+      const store = await open();
+      const creator = newId('PEOPLE');
+      const org = newId('ORGANIZATION');
+      const mine = await Promise.all(Array.from({ length: 5 }, async () => {
+        const w = webhook({ createdBy: creator, orgId: org });
+        await store.put(w);
+        return w;
+      }));
+      const other = webhook({ orgId: org });
+      await store.put(other);
+      const seen: string[] = [];
+      let after: string | undefined;
+      do {
+        const page = await store.listByCreator(creator, { max: 2, after });
+        assert.ok(page.items.length <= 2);
+        seen.push(...page.items.map((w) => w.id));
+        after = page.next;
+      } while (after);
+      assert.deepEqual(seen, mine.map((w) => w.id).sort());
+      const inOrg = await store.listByOrg(org, { max: 100 });
+      assert.deepEqual(inOrg.items.map((w) => w.id).sort(), [...mine, other].map((w) => w.id).sort());
+      await store.remove(mine[0].id);
+      assert.equal((await store.listByCreator(creator, { max: 100 })).items.length, 4);
+      const all = new Set((await store.listAll()).map((w) => w.id));
+      for (const w of [...mine.slice(1), other]) assert.ok(all.has(w.id));
+      assert.ok(!all.has(mine[0].id));
+    });
+
+    test('failures count atomically, survive a put, and clear', async () => {
+      const store = await open();
+      const w = webhook();
+      await store.put(w);
+      assert.equal(await store.failures(w.id), 0);
+      await Promise.all([store.addFailure(w.id), store.addFailure(w.id), store.addFailure(w.id)]);
+      assert.equal(await store.failures(w.id), 3);
+      await store.put({ ...w, name: 'changed' });
+      assert.equal(await store.addFailure(w.id), 4);
+      await store.clearFailures(w.id);
+      assert.equal(await store.failures(w.id), 0);
+      assert.equal(await store.addFailure(w.id), 1);
+    });
+  });
+}
