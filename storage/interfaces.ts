@@ -316,7 +316,21 @@ export interface WorkQueue {
   /** Starts consuming; the returned function stops it after in-flight jobs finish. */
   consume(queue: string, handler: (job: unknown, attempt: number) => Promise<void>, options: QueueOptions): Promise<() => Promise<void>>;
   deadLetters(queue: string, max: number): Promise<DeadLetter[]>;
+  /** What an operator sees of a queue: jobs ready to be delivered now, and dead letters. */
+  stats(queue: string): Promise<QueueStats>;
+  /**
+   * Moves up to `max` dead letters, oldest first, back into the queue as new jobs (attempts
+   * start again), after their cause was fixed; answers how many moved. At least once: a
+   * crash in the middle may leave a moved job among the dead letters too.
+   */
+  requeueDeadLetters(queue: string, max: number): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface QueueStats {
+  /** Jobs a consumer may take now (not waiting for a retry, not being handled). */
+  ready: number;
+  dead: number;
 }
 
 /**

@@ -15,6 +15,7 @@ import { OutboundClient, type LookupFunction } from '../outbound-fetch.ts';
 import { parseAllowList, type OutboundPolicy } from '../outbound-policy.ts';
 import { resourceEventOf } from './room-activity-events.ts';
 import { webhookActions } from './webhook-actions.ts';
+import { operatorActions } from './operator-actions.ts';
 import { WebhookAudience } from './webhook-audience.ts';
 import { WebhookDelivery, type DeliveryJob } from './webhook-delivery.ts';
 import { filterMatches, parseFilter } from './webhook-vocabulary.ts';
@@ -59,7 +60,7 @@ export function createNotificationsService({ store, queue, queueName, settings, 
 
   return {
     name: 'notifications',
-    actions: webhookActions(store, policy),
+    actions: { ...webhookActions(store, policy), ...operatorActions(queue, queueName) },
     events: {
       'rooms.activities': {
         async handler(ctx: Context<{ activities: Activity[] }>) {

@@ -7,10 +7,11 @@ import { CommandError, type OperatorCommand } from './command.ts';
 import { drainCommand } from './drain-command.ts';
 import { meetingsCommand } from './meetings-command.ts';
 import { personCommand } from './person-command.ts';
+import { queuesCommand, requeueCommand } from './queues-command.ts';
 import { roomCommand } from './room-command.ts';
 import { tokensCommand } from './tokens-command.ts';
 
-export const operatorCommands: OperatorCommand[] = [clusterCommand, roomCommand, personCommand, meetingsCommand, tokensCommand, drainCommand];
+export const operatorCommands: OperatorCommand[] = [clusterCommand, roomCommand, personCommand, meetingsCommand, tokensCommand, drainCommand, queuesCommand, requeueCommand];
 
 const usage = (command: OperatorCommand) => [command.name, ...command.args.map((arg) => `<${arg}>`)].join(' ');
 

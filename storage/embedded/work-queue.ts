@@ -19,7 +19,7 @@
 // once.
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { DeadLetter, QueueOptions, WorkQueue } from '../interfaces.ts';
+import type { DeadLetter, QueueOptions, QueueStats, WorkQueue } from '../interfaces.ts';
 import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
 
 export const workQueueSchema = `
@@ -119,6 +119,31 @@ export class SqliteWorkQueue implements WorkQueue {
     const rows = this.sql('SELECT job, attempts, error FROM dead_letters WHERE queue = ? ORDER BY id LIMIT ?')
       .all(queue, Math.max(0, Math.floor(max))) as { job: string; attempts: number; error: string }[];
     return rows.map((r) => ({ job: JSON.parse(r.job), attempts: Number(r.attempts), error: r.error }));
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    this.assertOpen();
+    const count = (sql: string, ...args: (string | number)[]) => Number((this.sql(sql).get(...args) as { n: number }).n);
+    return {
+      ready: count('SELECT count(*) AS n FROM jobs WHERE queue = ? AND available_at <= ?', queue, Date.now()),
+      dead: count('SELECT count(*) AS n FROM dead_letters WHERE queue = ?', queue),
+    };
+  }
+
+  async requeueDeadLetters(queue: string, max: number): Promise<number> {
+    this.assertOpen();
+    const moved = inTransaction(this.db, () => {
+      const rows = this.sql('SELECT id, job FROM dead_letters WHERE queue = ? ORDER BY id LIMIT ?')
+        .all(queue, Math.max(0, Math.floor(max))) as { id: number; job: string }[];
+      const now = Date.now();
+      for (const row of rows) {
+        this.sql('INSERT INTO jobs (queue, job, attempts, available_at, created_at) VALUES (?, ?, 0, ?, ?)').run(queue, row.job, now, now);
+        this.sql('DELETE FROM dead_letters WHERE id = ?').run(row.id);
+      }
+      return rows.length;
+    });
+    if (moved > 0) for (const consumer of this.consumers) if (consumer.queue === queue) consumer.wake();
+    return moved;
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,7 @@
 import { randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, GetMessage } from 'amqplib';
-import type { DeadLetter, QueueOptions, WorkQueue } from '../interfaces.ts';
+import type { DeadLetter, QueueOptions, QueueStats, WorkQueue } from '../interfaces.ts';
 import { addHeartbeat, errorText, redact, withTimeout } from './broker-calls.ts';
 import { RabbitConsumer, type QueueLogger } from './consumer.ts';
 import {
@@ -268,28 +268,59 @@ export class RabbitWorkQueue implements WorkQueue {
    * channel goes. While a read is in progress, a concurrent reader sees fewer messages.
    */
   async deadLetters(queue: string, max: number): Promise<DeadLetter[]> {
-    const model = this.requireModel(`read the dead letters of ${queue}`);
-    const dead = deadQueueName(queue);
+    return this.onChannel(`read the dead letters of ${queue}`, async (ch) => {
+      const dead = deadQueueName(queue);
+      await this.declare(ch, queue, dead, mainQueueArgs());
+      const out: DeadLetter[] = [];
+      while (out.length < max) {
+        const msg: GetMessage | false = await ch.get(dead, { noAck: false });
+        if (!msg) break;
+        const headers = msg.properties.headers ?? {};
+        const parsed = parseJob(msg.content);
+        out.push({ job: parsed.ok ? parsed.job : parsed.raw, attempts: Number(headers[ATTEMPTS_HEADER] ?? 0), error: String(headers[ERROR_HEADER] ?? '') });
+      }
+      return out;
+    });
+  }
+
+  async stats(queue: string): Promise<QueueStats> {
+    return this.onChannel(`count the jobs of ${queue}`, async (ch) => {
+      // Declaring answers the counts, and creates nothing that consume() would not.
+      const main = await ch.assertQueue(queue, mainQueueArgs());
+      const dead = await ch.assertQueue(deadQueueName(queue), mainQueueArgs());
+      return { ready: main.messageCount, dead: dead.messageCount };
+    });
+  }
+
+  async requeueDeadLetters(queue: string, max: number): Promise<number> {
+    return this.onChannel(`requeue the dead letters of ${queue}`, async (ch) => {
+      const dead = deadQueueName(queue);
+      await this.declare(ch, queue, dead, mainQueueArgs());
+      let moved = 0;
+      while (moved < max) {
+        const msg: GetMessage | false = await ch.get(dead, { noAck: false });
+        if (!msg) break;
+        const parsed = parseJob(msg.content);
+        // Never written by publish(): left where it is for a person to look at.
+        if (!parsed.ok) break;
+        // Confirmed in the queue before it leaves the dead letters: at least once.
+        await this.publish(queue, parsed.job);
+        ch.ack(msg);
+        moved++;
+      }
+      return moved;
+    });
+  }
+
+  /** Runs `work` on a channel of its own, bounded by the operation timeout; what it did not ack goes back. */
+  private async onChannel<T>(action: string, work: (ch: Channel) => Promise<T>): Promise<T> {
+    const model = this.requireModel(action);
     const ch = await withTimeout(model.createChannel(), this.operationTimeoutMs, `RabbitMQ: no channel within ${this.operationTimeoutMs} ms`);
-    ch.on('error', (err) => this.logger.warn(`RabbitMQ dead-letter reader channel error: ${errorText(err)}`));
-    const out: DeadLetter[] = [];
+    ch.on('error', (err) => this.logger.warn(`RabbitMQ channel error (${action}): ${errorText(err)}`));
     try {
-      await withTimeout((async () => {
-        await this.declare(ch, queue, dead, mainQueueArgs());
-        while (out.length < max) {
-          const msg: GetMessage | false = await ch.get(dead, { noAck: false });
-          if (!msg) break;
-          const headers = msg.properties.headers ?? {};
-          const parsed = parseJob(msg.content);
-          out.push({
-            job: parsed.ok ? parsed.job : parsed.raw,
-            attempts: Number(headers[ATTEMPTS_HEADER] ?? 0),
-            error: String(headers[ERROR_HEADER] ?? ''),
-          });
-        }
-      })(), this.operationTimeoutMs, `not answered within ${this.operationTimeoutMs} ms`);
+      return await withTimeout(work(ch), this.operationTimeoutMs, `not answered within ${this.operationTimeoutMs} ms`);
     } catch (err) {
-      throw new Error(`RabbitMQ: cannot read the dead letters of ${queue}: ${errorText(err)}`, { cause: err });
+      throw new Error(`RabbitMQ: cannot ${action}: ${errorText(err)}`, { cause: err });
     } finally {
       try {
         ch.nackAll(true);
@@ -298,7 +329,6 @@ export class RabbitWorkQueue implements WorkQueue {
         // the channel is gone: the broker has requeued what it held
       }
     }
-    return out;
   }
 
   /** Deletes the queue, its dead-letter queue and every delay queue this instance declared for it (tests, ops). */

@@ -12,8 +12,9 @@ import { after, before, test } from 'node:test';
 import { ApiClient } from '../../clients/api-client.ts';
 import { LiveClient } from '../../clients/live-client.ts';
 import { MeetingClient } from '../../clients/meeting-client.ts';
+import { startHttpsReceiver, type HttpsReceiver } from '../harness/https-receiver.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
-import { fieldOf, openOperatorConsole, rowOf, type OperatorConsole } from '../harness/operator-console.ts';
+import { fieldOf, linesOf, openOperatorConsole, rowOf, type OperatorConsole } from '../harness/operator-console.ts';
 import { startTarget, type Target } from './target.ts';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
@@ -21,6 +22,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const inHour = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
 
 let target: Target;
+let receiver: HttpsReceiver;
 let operator: OperatorConsole;
 let alice: TestPerson;
 let bob: TestPerson;
@@ -30,7 +32,11 @@ const actorNodes = () => nodes.filter((node) => node.roles.includes('actors')).m
 const mediaNodes = () => nodes.filter((node) => node.roles.includes('media')).map((node) => node.id);
 
 before(async () => {
-  target = await startTarget();
+  receiver = await startHttpsReceiver();
+  // Webhooks to the test's receiver, dead-lettered after two quick attempts (`queues`, `requeue`).
+  target = await startTarget({
+    SQUARED_WEBHOOK_ALLOW_HOSTS: 'localhost', NODE_EXTRA_CA_CERTS: receiver.caFile, SQUARED_WEBHOOK_MAX_ATTEMPTS: '2', SQUARED_WEBHOOK_BACKOFF_MS: '50',
+  });
   if (target.cluster) {
     nodes = target.cluster.nodes.map((node) => ({ id: node.env.SQUARED_NODE_ID, roles: node.roles }));
     const { SQUARED_NATS, SQUARED_NAMESPACE } = target.cluster.actors()[0].env;
@@ -45,6 +51,7 @@ before(async () => {
 after(async () => {
   await operator?.close();
   await target?.stop();
+  await receiver?.close();
 });
 
 test('cluster: every node, its roles, versions, and the live sockets of each gateway', async () => {
@@ -160,6 +167,35 @@ test('meetings: a live meeting, its owner and media node, its participant; none 
   } finally {
     client.close();
   }
+});
+
+test('queues and requeue <queue>: a delivery to a target that is down is a dead letter until requeued, then delivered', async () => {
+  let down = true;
+  receiver.on('/operated', () => (down ? { status: 503 } : undefined));
+  const room = (await alice.api.post('/v1/rooms', { title: 'Queued' })).body;
+  const hook = await alice.api.post('/v1/webhooks', { name: 'Queued', targetUrl: `${receiver.url}/operated`, resource: 'messages', event: 'created', filter: `roomId=${room.id}` });
+  assert.equal(hook.status, 200, hook.text);
+  assert.equal((await alice.api.post('/v1/messages', { roomId: room.id, text: 'while the target is down' })).status, 200);
+  const queueRow = (answer: string) => linesOf(answer).find((line) => line.includes('webhook deliveries'))?.split(/ {2,}/);
+  let answer = '';
+  for (const deadline = Date.now() + 30_000; queueRow(answer)?.[3] !== '1';) {
+    if (Date.now() > deadline) assert.fail(`no dead letter after 30 s:\n${answer}`);
+    await sleep(200);
+    answer = await operator.ask('queues', /webhook deliveries/);
+  }
+  const [queue, , ready] = queueRow(answer)!;
+  assert.equal(ready, '0');
+  assert.equal(receiver.received('/operated').length, 2, 'two attempts, then the dead letter');
+  down = false;
+  assert.match(await operator.ask(`requeue ${queue}`, /requeue/), new RegExp(`1 dead letters of ${queue} requeued`));
+  for (const deadline = Date.now() + 20_000; receiver.received('/operated').length < 3;) {
+    if (Date.now() > deadline) assert.fail('the requeued delivery never came');
+    await sleep(100);
+  }
+  const delivered = JSON.parse(receiver.received('/operated')[2].raw.toString());
+  assert.equal(delivered.data.roomId, room.id);
+  assert.equal(queueRow(await operator.ask('queues', /webhook deliveries/))?.[3], '0');
+  assert.match(await operator.ask('requeue no-such-queue', /requeue: /), /no queue named no-such-queue/);
 });
 
 test('drain <node>: the node drains as on SIGTERM and stops; the console sees it go', async () => {

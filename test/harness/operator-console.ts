@@ -84,7 +84,7 @@ export function openOperatorConsole(env: Record<string, string>): OperatorConsol
 }
 
 /** The answer's lines, without the prompts moleculer-repl's console writes before them. */
-const linesOf = (answer: string) => answer.split('\n').map((line) => line.replace(/^(squared \$ )+/, ''));
+export const linesOf = (answer: string) => answer.split('\n').map((line) => line.replace(/^(squared \$ )+/, ''));
 
 /** The row of a console table whose first cell is `first`, split into its cells. */
 export function rowOf(answer: string, first: string): string[] | undefined {

@@ -176,6 +176,38 @@ export function workQueueConformance(name: string, harness: WorkQueueHarness): v
       }
     }));
 
+    test('stats count the ready jobs and the dead letters; requeued dead letters are delivered again, from attempt 1', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      assert.deepEqual(await queue.stats(q), { ready: 0, dead: 0 });
+      for (let n = 0; n < 3; n++) await queue.publish(q, { n });
+      await waitFor(async () => (await queue.stats(q)).ready === 3, 5000, 'three ready jobs');
+      // The target is down: every job dies.
+      let down = true;
+      const delivered: { n: number; attempt: number }[] = [];
+      const stop = await queue.consume(q, async (job, attempt) => {
+        if (down) throw new Error('target down');
+        delivered.push({ n: (job as { n: number }).n, attempt });
+      }, options({ maxAttempts: 2, backoffMs: 20 }));
+      try {
+        await waitFor(async () => (await queue.stats(q)).dead === 3, 10_000, 'three dead letters');
+        assert.deepEqual(await queue.stats(q), { ready: 0, dead: 3 });
+        // The target is back: the operator requeues two, then the rest.
+        down = false;
+        assert.equal(await queue.requeueDeadLetters(q, 2), 2);
+        await waitFor(() => delivered.length === 2, 5000, 'two redeliveries');
+        assert.equal((await queue.stats(q)).dead, 1);
+        assert.equal(await queue.requeueDeadLetters(q, 10), 1);
+        await waitFor(() => delivered.length === 3, 5000, 'the third redelivery');
+        await sleep(200);
+        assert.deepEqual(delivered.map((d) => d.n).sort(), [0, 1, 2]);
+        assert.ok(delivered.every((d) => d.attempt === 1), 'attempts start again');
+        assert.deepEqual(await queue.stats(q), { ready: 0, dead: 0 });
+        assert.equal(await queue.requeueDeadLetters(q, 10), 0, 'nothing left to requeue');
+      } finally {
+        await stop();
+      }
+    }));
+
     test('a job that is not JSON-serializable is refused by publish', () => withQueue(async (queue, fresh) => {
       await assert.rejects(queue.publish(fresh(), undefined), TypeError);
     }));
