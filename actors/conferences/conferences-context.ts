@@ -8,7 +8,9 @@ import type { ConferenceStore } from '../../storage/interfaces.ts';
 import type { MeetingRecord, ParticipantRecord } from '../../storage/records.ts';
 import { callerOf, type Caller } from '../../contracts/caller.ts';
 import { ApiError, conflict, forbidden, notFound } from '../../contracts/errors.ts';
+import type { ResourceEvent } from '../../contracts/resource-events.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
+import { meetingEvent, participantEvent } from './meeting-webhook-events.ts';
 import { LiveMeeting } from './live-meeting.ts';
 import type { MeetingState } from './meeting-state.ts';
 
@@ -76,19 +78,27 @@ export class ConferencesContext {
     this.live.clear();
   }
 
+  /** Hears the webhook events of each stored change (set by the service: it emits them). */
+  announce: (events: ResourceEvent[]) => void = () => undefined;
+
   /** Stores a change of the meeting record (compare-and-set on its version). */
-  async saveMeeting(live: LiveMeeting, change: Partial<MeetingRecord>): Promise<void> {
+  async saveMeeting(live: LiveMeeting, change: Partial<MeetingRecord>, actorId = live.meeting.hostUserId): Promise<void> {
     const next: MeetingRecord = { ...live.meeting, ...change, version: live.meeting.version + 1, lastModified: new Date().toISOString() };
     if (!(await this.store.updateMeeting(next, live.meeting.version))) {
       // Another actor changed it (an ownership hand-over): start again from the store.
       this.live.delete(live.meeting.id);
       throw conflict('The meeting changed meanwhile; try again.');
     }
+    const event = meetingEvent(live.meeting, next, actorId);
     live.meeting = next;
+    if (event) this.announce([event]);
   }
 
   async saveParticipant(live: LiveMeeting, participant: ParticipantRecord): Promise<void> {
+    const before = live.participants.get(participant.id);
     await this.store.putParticipant(participant);
+    const event = participantEvent(live.meeting, before, participant);
+    if (event) this.announce([event]);
     if (participant.state === 'end') live.participants.delete(participant.id);
     else live.participants.set(participant.id, participant);
   }

@@ -3,6 +3,7 @@
 // own. Each meeting has one owner at a time (actions are routed by `meetingId`); the
 // meeting's media live on the media node chosen at creation (placement.ts).
 import type { Context, ServiceSchema } from 'moleculer';
+import { RESOURCE_EVENTS } from '../../contracts/resource-events.ts';
 import type { Fanout } from '../../routing/fanout/fanout.ts';
 import { ownerOf } from '../../routing/owner-strategy.ts';
 import * as p from '../params.ts';
@@ -94,6 +95,8 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
         this.broker.call(action, { meetingId, participantId, detachedAt }, { nodeID: ownerOf(this.broker, action, { meetingId }) })
           .catch((err: unknown) => this.logger.warn({ err, meetingId, participantId }, 'a detached participant could not be made to leave'));
       };
+      // Stored meeting and participant changes, for the webhooks (one notifications instance hears each).
+      cc.announce = (events) => void this.broker.emit(RESOURCE_EVENTS, { events });
     },
 
     events: {

@@ -32,7 +32,7 @@ const FILTERS_OF: Record<string, Record<string, FilterKind>> = {
   rooms: { type: 'roomType', isLocked: 'bool' },
   attachmentActions: { roomId: 'room', personId: 'person' },
   meetings: { hostUserId: 'text', hostEmail: 'email', meetingType: 'text' },
-  meetingParticipants: { meetingId: 'text', hostUserId: 'text', hostEmail: 'email' },
+  meetingParticipants: { meetingId: 'text', hostEmail: 'email' },
   all: { roomId: 'room' },
 };
 

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import spec from '../../clients/openapi/webex-messaging.openapi.json' with { type: 'json' };
+import { MeetingClient } from '../../clients/meeting-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { startHttpsReceiver, type HttpsReceiver, type ReceivedRequest } from '../harness/https-receiver.ts';
 import { addMember, createRoom, expectStatus } from '../harness/rooms.ts';
@@ -245,6 +246,44 @@ describe('deliveries', () => {
     const afterLeaving = await alice.api.post('/v1/messages', { roomId: room.id, text: 'bob is gone' });
     await until(() => bodies(alices.path).some((b) => b.data.id === afterLeaving.body.id), 20_000, 'alice hears the later message');
     assert.deepEqual(bodies(bobs.path).map((b) => b.data.id), [before.body.id]);
+  });
+});
+
+describe('meetings webhooks', () => {
+  test('meetings started and ended, meetingParticipants joined and left, to the host\'s webhooks', async () => {
+    const [host, other] = await createPeople(target.admin, 'Hana Host', 'Otto Other');
+    const pairs = [['meetings', 'started'], ['meetings', 'ended'], ['meetingParticipants', 'joined'], ['meetingParticipants', 'left']];
+    const hooks = new Map<string, { id: string; path: string }>();
+    for (const [resource, event] of pairs) hooks.set(`${resource}:${event}`, await hook(host, { resource, event }));
+    const outsider = await hook(other, { resource: 'meetingParticipants', event: 'joined' });
+    const created = await host.api.post('/v1/meetings', { title: 'Hooked meeting' });
+    expectStatus(created, 200);
+    const meetingId = created.body.id;
+    const socket = await MeetingClient.connect(target.liveUrl, target.ca, host.token, meetingId);
+    try {
+      const joined = await socket.request('join');
+      assert.ok(joined.ok, JSON.stringify(joined.error));
+      const ended = await socket.request('end');
+      assert.ok(ended.ok, JSON.stringify(ended.error));
+    } finally {
+      socket.close();
+    }
+    for (const [resource, event] of pairs) await deliveredTo(hooks.get(`${resource}:${event}`)!.path, 1, `${resource} ${event}`);
+    for (const [resource, event] of pairs) {
+      const h = hooks.get(`${resource}:${event}`)!;
+      const body = checkBody(receiver.received(h.path)[0], h);
+      assert.equal(body.resource, resource);
+      assert.equal(body.event, event);
+      if (resource === 'meetings') {
+        assert.equal(body.data.id, meetingId);
+        assert.equal(body.data.hostUserId, host.id);
+        assert.equal(body.data.password, undefined);
+      } else {
+        assert.equal(body.data.meetingId, meetingId);
+        assert.equal(body.actorId, host.id);
+      }
+    }
+    assert.equal(receiver.received(outsider.path).length, 0, 'another person\'s webhook hears nothing of the meeting');
   });
 });
 
