@@ -21,13 +21,32 @@ const MEETINGS_ID = 'webex-meetings-subset.openapi.json';
 const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`./openapi/${MEETINGS_ID}`, import.meta.url), 'utf8'));
 
 /** Paths (templates, without /v1) that Squared serves beyond the spec; callers may add to it. */
-export const extensions = new Set<string>(['/access_token']);
+export const extensions = new Set<string>(['/access_token', '/rooms/{roomId}/read']);
 
 // Response schemas for the extensions we know, written as a mini OpenAPI document so spec and
 // extensions share one lookup. /access_token answers in RFC 6749 §5.1/§5.2 shape, not Webex's.
 const EXTENSIONS_ID = 'squared-extensions.json';
 const extensionDoc: OpenApiDoc = {
   paths: {
+    // The caller's read status of the room after marking it read (README, Read status).
+    '/rooms/{roomId}/read': {
+      post: {
+        responses: {
+          '200': json({
+            type: 'object',
+            required: ['roomId', 'lastActivityDate', 'unreadCount', 'unreadMentionsCount'],
+            properties: {
+              roomId: { type: 'string' },
+              lastActivityDate: { type: 'string', format: 'date-time' },
+              lastSeenId: { type: 'string' },
+              lastSeenActivityDate: { type: 'string', format: 'date-time' },
+              unreadCount: { type: 'integer', minimum: 0 },
+              unreadMentionsCount: { type: 'integer', minimum: 0 },
+            },
+          }),
+        },
+      },
+    },
     '/access_token': {
       post: {
         responses: {

@@ -19,6 +19,31 @@ export interface LiveEvent {
   data: Record<string, unknown>;
 }
 
+/**
+ * A member's read status of a room (a Squared extension shaped like the Webex SDK's
+ * rooms.listWithReadStatus), on GET /v1/rooms items and in the ready frame.
+ */
+export interface ReadStatus {
+  lastActivityDate: string;
+  lastSeenId?: string;
+  lastSeenActivityDate?: string;
+  /** Messages after the last one read, not deleted; the member's own never count (posting reads). */
+  unreadCount: number;
+  /** Those of them that mention the member or everyone. */
+  unreadMentionsCount: number;
+}
+
+/** A member read a room up to a message; the counts are there for the reader's own devices only. */
+export interface ReadFrame {
+  type: 'read';
+  roomId: string;
+  personId: string;
+  lastSeenId: string;
+  lastSeenActivityDate: string;
+  unreadCount?: number;
+  unreadMentionsCount?: number;
+}
+
 /** A meeting request; on the wire its arguments sit beside the envelope, here in `args`. */
 export interface MeetingFrame {
   type: 'meeting';
@@ -31,6 +56,7 @@ export interface MeetingFrame {
 export type ClientFrame =
   | { type: 'hello'; token: string; resume?: Record<string, number> }
   | { type: 'ping' }
+  | { type: 'read'; roomId: string; messageId: string }
   | MeetingFrame;
 
 export interface MeetingErrorBody {
@@ -42,7 +68,8 @@ export interface MeetingErrorBody {
 }
 
 export type ServerFrame =
-  | { type: 'ready'; sessionId: string; personId: string; heartbeatSeconds: number; positions: Record<string, number> }
+  | { type: 'ready'; sessionId: string; personId: string; heartbeatSeconds: number; positions: Record<string, number>; readStatus: Record<string, ReadStatus> }
+  | ReadFrame
   | ({ type: 'event' } & LiveEvent)
   | { type: 'pong' }
   | { type: 'resync'; reason: 'backpressure' | 'unavailable'; positions: Record<string, number> }

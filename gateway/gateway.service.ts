@@ -120,6 +120,7 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
         helloRefusal: (address) => anonymous.refusal(address),
         helloFailed: (address) => anonymous.failed(address),
         liveRooms: (personId) => call('rooms.liveRooms', { personId }, {}),
+        markRead: (caller, roomId, messageId) => call('rooms.markRead', { roomId, messageId }, { caller }),
         replay: (personId, positions) => call<Record<string, ReplayResult>>('rooms.replay', { personId, positions }, {}),
         subscribeRoom: (session, roomId) => hub.subscribeRoom(session, roomId),
         unsubscribeRoom: (session, roomId) => hub.unsubscribeRoom(session, roomId),

@@ -2,7 +2,7 @@
 // depend on these only; `storage/embedded` implements them on node:sqlite, the cluster
 // adapters on Cassandra/Redis/Elasticsearch/RabbitMQ.
 import type {
-  Activity, IdempotencyRecord, MeetingRecord, MeetingState, MembershipRecord, ParticipantRecord, MessageRecord, PersonRecord, RoomRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
+  Activity, IdempotencyRecord, MeetingRecord, MeetingState, MembershipRecord, ParticipantRecord, MessageRecord, PersonRecord, ReadPosition, RoomRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
 } from './records.ts';
 
 export interface Page<T> {
@@ -119,6 +119,28 @@ export interface RoomStore {
    */
   getIdempotency(personId: string, key: string): Promise<IdempotencyRecord | undefined>;
   listMessages(query: { roomId: string; parentId?: string; beforeSeq?: number; before?: string; mentionedPersonId?: string; max: number }): Promise<MessageRecord[]>;
+
+  // ---- read positions and the indexes that count what is unread -------------------------
+  /**
+   * Read positions are written outside `commit` (a read is no activity of the room), by the
+   * room's owner in the room's write queue, which orders them with the room's writes; the
+   * store keeps what it is given (last write wins). Gone with their room by deleteReadPositions.
+   */
+  getReadPosition(roomId: string, personId: string): Promise<ReadPosition | undefined>;
+  /** The person's positions in the given rooms (a room without one is absent from the map). */
+  readPositionsOf(personId: string, roomIds: string[]): Promise<Map<string, ReadPosition>>;
+  /** Every position kept in the room. */
+  roomReadPositions(roomId: string): Promise<ReadPosition[]>;
+  putReadPositions(positions: ReadPosition[]): Promise<void>;
+  /** The person's position in the room, or with no person every position of the room. */
+  deleteReadPositions(roomId: string, personId?: string): Promise<void>;
+  /**
+   * Messages of the room with `ord` greater than the given one that were deleted (each
+   * `deleteMessage` of a message with an `ord` records it, in the same commit).
+   */
+  countDeletedAfter(roomId: string, ord: number): Promise<number>;
+  /** Messages of the room after `seq`, not deleted, that mention the person or everyone (each counted once). */
+  countMentionsAfter(roomId: string, personId: string, seq: number): Promise<number>;
 }
 
 /** Teams and team memberships. Owned by the `teams` actor. */

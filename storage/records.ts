@@ -57,6 +57,12 @@ export interface RoomRecord {
   creatorId: string;
   created: string;
   lastActivity: string;
+  /**
+   * Messages ever posted in the room (deleted ones included): each message's `ord` is the
+   * count after it, so a reader's unread count is this minus the `ord` read up to, minus
+   * the deletions after it (read-status.ts). Absent in rooms from before it was kept: 0.
+   */
+  messageCount?: number;
   /** For direct rooms: the two person ids, sorted and joined, unique across rooms. */
   directKey?: string;
   /** For direct rooms: each member's display name, so each sees the other's as title. */
@@ -85,6 +91,8 @@ export interface MessageRecord {
   roomType: RoomType;
   /** The room sequence of the message's creation; orders messages within a room. */
   seq: number;
+  /** The room's messageCount once this message was posted: its place among the room's messages. */
+  ord?: number;
   parentId?: string;
   personId: string;
   personEmail: string;
@@ -99,6 +107,38 @@ export interface MessageRecord {
   created: string;
   updated?: string;
   editCount: number;
+}
+
+/** The mentions index's key of a message mentioning everyone (`mentionedGroups: ['all']`). */
+export const ALL_MENTIONED = '*';
+
+/** Who a message mentions, as the mentions index keys them: people, and ALL_MENTIONED for @all. */
+export function mentionKeys(m: Pick<MessageRecord, 'mentionedPeople' | 'mentionedGroups'>): string[] {
+  const keys = [...(m.mentionedPeople ?? [])];
+  if (m.mentionedGroups?.includes('all')) keys.push(ALL_MENTIONED);
+  return keys;
+}
+
+/**
+ * How far a member has read a room: kept per (room, person) by the rooms actor, outside the
+ * room's log (a read is no activity). `seq`/`ord` only ever grow; `hidden` and `mentions`
+ * are counters kept up to date by the room's writes and recomputed from the store's indexes
+ * at every read, so the unread counts are O(1) to answer (actors/rooms/read-status.ts).
+ */
+export interface ReadPosition {
+  roomId: string;
+  personId: string;
+  /** The room seq of the last message read (of the join, before any). */
+  seq: number;
+  /** That message's `ord` (the room's messageCount at the join, before any). */
+  ord: number;
+  /** The last message read (Webex's lastSeenId), and its creation time (lastSeenActivityDate). */
+  messageId?: string;
+  seenDate?: string;
+  /** Messages after `ord` since deleted (they no longer count as unread). */
+  hidden: number;
+  /** Messages after `ord`, not deleted, that mention the person or everyone. */
+  mentions: number;
 }
 
 /** One entry of a room's activity log: what happened, in the room's order. */

@@ -7,6 +7,7 @@ import type { Context } from 'moleculer';
 import * as p from '../params.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { RoomsActions, RoomsContext } from './rooms-context.ts';
+import { readStatusOf, type ReadStatus } from './read-status.ts';
 
 /** The seq ranges [from, to] of a room a person may see; `to` open while still a member. */
 type Span = { from: number; to: number };
@@ -33,17 +34,18 @@ export function liveActions(rc: RoomsContext): RoomsActions {
   };
 
   return {
-    /** The rooms a person is in now, each with its head and where the person joined. */
+    /** The rooms a person is in now, each with its head, where the person joined, and the person's read status. */
     liveRooms: {
       visibility: 'public',
       params: { personId: p.id },
       async handler(ctx: Context<{ personId: string }>) {
-        const roomIds = await store.roomIdsOf(ctx.params.personId);
-        const heads = await store.heads(roomIds);
-        const rooms: { roomId: string; head: number; joinedSeq: number }[] = [];
+        const { personId } = ctx.params;
+        const roomIds = await store.roomIdsOf(personId);
+        const [heads, positions] = await Promise.all([store.heads(roomIds), store.readPositionsOf(personId, roomIds)]);
+        const rooms: { roomId: string; head: number; joinedSeq: number; readStatus: ReadStatus }[] = [];
         for (const roomId of roomIds) {
-          const membership = await store.findMembership(roomId, ctx.params.personId);
-          if (membership) rooms.push({ roomId, head: heads.get(roomId) ?? 0, joinedSeq: membership.joinedSeq });
+          const [membership, room] = await Promise.all([store.findMembership(roomId, personId), store.getRoom(roomId)]);
+          if (membership && room) rooms.push({ roomId, head: heads.get(roomId) ?? 0, joinedSeq: membership.joinedSeq, readStatus: readStatusOf(room, positions.get(roomId)) });
         }
         return rooms;
       },

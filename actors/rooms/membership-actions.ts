@@ -42,6 +42,7 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
             activities: [{ event: 'membership.created', actorId: caller.id, subjectId: person.id, data: presentMembership(membership) }],
             changes: [{ op: 'putMembership', membership }, { op: 'putRoom', room: { ...room, lastActivity: now } }],
             result: presentMembership(membership),
+            after: rc.reads.joined(roomId, [{ personId: person.id, seq: firstSeq }], room.messageCount ?? 0),
           };
         }, keyedRequest(caller.id, ctx.params.idempotency));
       },
@@ -121,6 +122,7 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
             activities: [{ event: 'membership.deleted', actorId: caller.id, subjectId: current.personId, data: presentMembership(current) }],
             changes: [{ op: 'deleteMembership', id: current.id }, { op: 'putRoom', room: { ...room, lastActivity: now } }],
             result: null,
+            after: rc.reads.left(current.roomId, current.personId),
           };
         });
         return null;

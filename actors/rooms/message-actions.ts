@@ -106,6 +106,7 @@ export function messageActions(rc: RoomsContext): RoomsActions {
           ],
           changes: [{ op: 'putRoom', room }, ...members.map((membership) => ({ op: 'putMembership' as const, membership }))],
           result: room,
+          after: rc.reads.joined(roomId, members.map((m) => ({ personId: m.personId, seq: m.joinedSeq })), 0),
         };
       });
     });
@@ -163,16 +164,18 @@ export function messageActions(rc: RoomsContext): RoomsActions {
             if (parent.parentId) throw badRequest('A reply cannot have replies; reply to the thread\'s first message.');
           }
           content ??= await renderContent(ctx, ctx.params.text, ctx.params.markdown);
+          const messageCount = (current.messageCount ?? 0) + 1;
           const message: MessageRecord = {
-            id: newId('MESSAGE'), roomId: current.id, roomType: current.type, seq: firstSeq, parentId,
+            id: newId('MESSAGE'), roomId: current.id, roomType: current.type, seq: firstSeq, ord: messageCount, parentId,
             personId: caller.id, personEmail: caller.email, toPersonId: target?.id, toPersonEmail: target?.emails[0],
             ...content, files, created: now, editCount: 0,
           };
           const shown = { ...presentMessage(message), attachments };
           return {
             activities: [{ event: 'message.created', actorId: caller.id, data: shown }],
-            changes: [{ op: 'putMessage', message }, { op: 'putRoom', room: { ...current, lastActivity: now } }],
+            changes: [{ op: 'putMessage', message }, { op: 'putRoom', room: { ...current, lastActivity: now, messageCount } }],
             result: shown,
+            after: rc.reads.posted(message, messageCount),
           };
         }, keyedRequest(caller.id, ctx.params.idempotency));
       },
@@ -275,6 +278,7 @@ export function messageActions(rc: RoomsContext): RoomsActions {
             activities: [{ event: 'message.deleted', actorId: caller.id, data: presentDeletedMessage(message) }],
             changes: [{ op: 'deleteMessage', id: message.id }],
             result: null,
+            after: rc.reads.deleted(message),
           };
         });
         return null;

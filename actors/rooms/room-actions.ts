@@ -9,6 +9,7 @@ import type { RoomChange, RoomSort } from '../../storage/interfaces.ts';
 import type { MembershipRecord, RoomRecord } from '../../storage/records.ts';
 import { mustBeAbleToDeleteRoom, mustBeAbleToManageRoom } from './policy.ts';
 import { presentMembership, presentRoom } from './presenters.ts';
+import { readStatusOf } from './read-status.ts';
 import type { ActivityDraft } from './room-log.ts';
 import type { RoomsActions, RoomsContext } from './rooms-context.ts';
 
@@ -70,6 +71,7 @@ export function roomActions(rc: RoomsContext): RoomsActions {
             ],
             changes: [{ op: 'putRoom', room }, { op: 'putMembership', membership }],
             result: presentRoom(room, caller.id),
+            after: rc.reads.joined(roomId, [{ personId: caller.id, seq: firstSeq + 1 }], 0),
           };
         }, keyed);
       },
@@ -91,7 +93,9 @@ export function roomActions(rc: RoomsContext): RoomsActions {
         const { teamId, type, sortBy, max, cursor } = ctx.params;
         if (teamId && isSystemCall(ctx)) return { items: (await store.listTeamRooms(teamId)).map((room) => presentRoom(room)) };
         const page = await store.listRoomsOf(caller.id, { teamId, type, sortBy, max, after: cursor });
-        return { items: page.items.map((room) => presentRoom(room, caller.id)), next: page.next };
+        // What a room list needs beside each room (a Squared extension, read-status.ts): one read per room.
+        const positions = await store.readPositionsOf(caller.id, page.items.map((room) => room.id));
+        return { items: page.items.map((room) => ({ ...presentRoom(room, caller.id), ...readStatusOf(room, positions.get(room.id)) })), next: page.next };
       },
     },
 
@@ -165,6 +169,7 @@ export function roomActions(rc: RoomsContext): RoomsActions {
             activities: [{ event: 'room.deleted', actorId: caller.id, data: presentRoom(room) }],
             changes: [{ op: 'deleteRoom', roomId: room.id }],
             result: null,
+            after: rc.reads.roomDeleted(room.id),
           };
         });
         return null;

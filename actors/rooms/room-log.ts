@@ -6,7 +6,7 @@ import { IdempotencyKeyTakenError, SequenceConflictError } from '../../storage/i
 import { recordOf, replayOf, type KeyedRequest } from '../idempotent-writes.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 import { METRIC, NO_METRICS, type MetricSink } from '../../contracts/metrics.ts';
-import { personTopic, roomTopic, type Fanout } from '../../routing/fanout/fanout.ts';
+import { personTopic, roomTopic, type Fanout, type ReadReceipt } from '../../routing/fanout/fanout.ts';
 import type { RoomChange, RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 
@@ -16,6 +16,12 @@ export interface RoomWritePlan<T> {
   activities: ActivityDraft[];
   changes: RoomChange[];
   result: T;
+  /**
+   * Runs after the commit and its publication, still in the room's queue, before the next
+   * write of the room is planned: upkeep of derived state kept outside the log (read
+   * positions, read-tracker.ts). It must not throw: the write is committed and answered.
+   */
+  after?: () => Promise<void>;
 }
 
 /** Builds a write from the room's current state; runs inside the room's queue. */
@@ -56,6 +62,19 @@ export class RoomLog {
     });
   }
 
+  /**
+   * Runs work in the room's own write queue, between its writes: state kept beside the log
+   * (a read position) is then ordered with the writes that also change it.
+   */
+  inRoomQueue<T>(roomId: string, task: () => Promise<T>): Promise<T> {
+    return this.queue.run(roomId, task);
+  }
+
+  /** Tells the room's live members (the reader's devices among them) that a member read it. */
+  publishReceipt(receipt: ReadReceipt): void {
+    this.fanout.publish(roomTopic(receipt.roomId), receipt);
+  }
+
   /** Serializes work on a key without writing (e.g. finding or creating a direct room). */
   exclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
     return this.queue.run(`x:${key}`, task);
@@ -78,7 +97,7 @@ export class RoomLog {
           if (record) return replayOf(record, keyed) as T;
         }
         const now = new Date().toISOString();
-        const { activities: drafts, changes, result } = await plan(head + 1, now);
+        const { activities: drafts, changes, result, after } = await plan(head + 1, now);
         const activities: Activity[] = drafts.map((draft, i) => ({ ...draft, roomId, seq: head + 1 + i, created: now }));
         if (activities.length === 0) return result;
         if (keyed) changes.push({ op: 'putIdempotency', record: recordOf(keyed, result, now) });
@@ -97,6 +116,7 @@ export class RoomLog {
         this.remember(roomId, activities[activities.length - 1].seq);
         for (const activity of activities) this.publish(activity);
         this.committed(activities);
+        await after?.();
         return result;
       }
     });

@@ -8,6 +8,7 @@ import type { RoomStore } from '../../storage/interfaces.ts';
 import type { MembershipRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
 import { mustBeMember } from './policy.ts';
 import type { RoomLog } from './room-log.ts';
+import type { ReadTracker } from './read-tracker.ts';
 
 /** A group of the rooms actor's actions, typed so that each one's `visibility` is checked. */
 export type RoomsActions = NonNullable<ServiceSchema['actions']>;
@@ -15,6 +16,8 @@ export type RoomsActions = NonNullable<ServiceSchema['actions']>;
 export interface RoomsContext {
   store: RoomStore;
   log: RoomLog;
+  /** The read positions' upkeep, hooked to the room's writes. */
+  reads: ReadTracker;
   loadRoom(roomId: string): Promise<RoomRecord>;
   /** The room and the caller's membership; 404 unless the caller is a member. */
   loadRoomAsMember(ctx: Context, roomId: string): Promise<{ room: RoomRecord; membership: MembershipRecord }>;
@@ -22,7 +25,7 @@ export interface RoomsContext {
   isTeamMember(ctx: Context, teamId: string, personId: string): Promise<boolean>;
 }
 
-export function createRoomsContext(store: RoomStore, log: RoomLog): RoomsContext {
+export function createRoomsContext(store: RoomStore, log: RoomLog, reads: ReadTracker): RoomsContext {
   const loadRoom = async (roomId: string) => {
     const room = idKind(roomId) === 'ROOM' ? await store.getRoom(roomId) : undefined;
     if (!room) throw notFound('Room not found.');
@@ -31,6 +34,7 @@ export function createRoomsContext(store: RoomStore, log: RoomLog): RoomsContext
   return {
     store,
     log,
+    reads,
     loadRoom,
     async loadRoomAsMember(ctx, roomId) {
       const room = await loadRoom(roomId);

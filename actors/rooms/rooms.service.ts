@@ -16,16 +16,21 @@ import { messageActions } from './message-actions.ts';
 import { operatorActions } from './operator-actions.ts';
 import { roomActions } from './room-actions.ts';
 import { RoomLog, type RoomLogFaults } from './room-log.ts';
+import { ReadTracker, type Warn } from './read-tracker.ts';
+import { readActions } from './read-actions.ts';
 import { createRoomsContext } from './rooms-context.ts';
 
 export function createRoomsService({ store, fanout, faults, metrics }: { store: RoomStore; fanout: Fanout; faults?: RoomLogFaults; metrics?: MetricSink }): ServiceSchema {
   let announce: (activities: Activity[]) => void = () => undefined;
-  const rc = createRoomsContext(store, new RoomLog(store, fanout, (activities) => announce(activities), faults, metrics));
+  let warn: Warn = () => undefined;
+  const log = new RoomLog(store, fanout, (activities) => announce(activities), faults, metrics);
+  const rc = createRoomsContext(store, log, new ReadTracker(store, log, (err, message) => warn(err, message)));
   return {
     name: 'rooms',
     created() {
       // One `search` and one `notifications` instance (balanced) hear each committed write; its log lines name the
       // request that made the write.
+      warn = (err, message) => this.logger.warn({ err }, message);
       announce = (activities) => void this.broker.emit('rooms.activities', { activities }, { meta: { trackingId: currentTrackingId() } });
     },
     actions: {
@@ -33,6 +38,7 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
       ...membershipActions(rc),
       ...messageActions(rc),
       ...liveActions(rc),
+      ...readActions(rc),
       ...operatorActions(rc),
       ...memberCheckActions(rc),
     },

@@ -1,9 +1,9 @@
 // The live sessions of one gateway and their interest in rooms. A gateway subscribes to a
 // room's fan-out topic only while one of its sessions follows that room, and serializes
 // each activity once for all of them.
-import { meetingTopic, personTopic, roomTopic, type Fanout, type MeetingUpdate } from '../../routing/fanout/fanout.ts';
+import { isReadReceipt, meetingTopic, personTopic, roomTopic, type Fanout, type MeetingUpdate, type ReadReceipt } from '../../routing/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
-import { eventFrame } from './live-protocol.ts';
+import { eventFrame, readFrame } from './live-protocol.ts';
 import type { LiveSession } from './live-session.ts';
 
 interface Interest {
@@ -32,10 +32,21 @@ export class LiveHub {
   }
 
   subscribeRoom(session: LiveSession, roomId: string): void {
-    this.join(this.rooms, roomTopic(roomId), roomId, session, (activity, sessions) => {
-      const frame = eventFrame(activity);
-      for (const s of sessions) s.offer(activity, frame);
+    this.join(this.rooms, roomTopic(roomId), roomId, session, (message, sessions) => {
+      if (isReadReceipt(message)) return this.deliverReceipt(message, sessions);
+      const frame = eventFrame(message);
+      for (const s of sessions) s.offer(message, frame);
     });
+  }
+
+  /** The reader's own sessions get the reader's counts with it; the other members only the position. */
+  private deliverReceipt(receipt: ReadReceipt, sessions: Set<LiveSession>): void {
+    let own: string | undefined;
+    let others: string | undefined;
+    for (const s of sessions) {
+      if (s.personId === receipt.personId) s.offerRead((own ??= readFrame(receipt, true)));
+      else s.offerRead((others ??= readFrame(receipt, false)));
+    }
   }
 
   unsubscribeRoom(session: LiveSession, roomId: string): void {
@@ -44,6 +55,7 @@ export class LiveHub {
 
   watchPerson(session: LiveSession): void {
     this.join(this.people, personTopic(session.personId!), session.personId!, session, (activity, sessions) => {
+      if (isReadReceipt(activity)) return; // person topics carry activities only
       for (const s of sessions) s.offerOwn(activity);
     });
   }
@@ -87,11 +99,11 @@ export class LiveHub {
     return { sessions: this.sessions.size, rooms: this.rooms.size, meetings: this.meetings.size };
   }
 
-  private join(map: Map<string, Interest>, topic: string, key: string, session: LiveSession, deliver: (activity: Activity, sessions: Set<LiveSession>) => void): void {
+  private join(map: Map<string, Interest>, topic: string, key: string, session: LiveSession, deliver: (message: Activity | ReadReceipt, sessions: Set<LiveSession>) => void): void {
     let interest = map.get(key);
     if (!interest) {
       const sessions = new Set<LiveSession>();
-      interest = { sessions, stop: this.fanout.subscribe(topic, (activity) => deliver(activity, sessions)) };
+      interest = { sessions, stop: this.fanout.subscribe<Activity | ReadReceipt>(topic, (message) => deliver(message, sessions)) };
       map.set(key, interest);
     }
     interest.sessions.add(session);

@@ -4,6 +4,7 @@ import FastestValidator from 'fastest-validator';
 import { SIGNALING_ACTIONS, type SignalingAction } from '../../contracts/signaling-vocabulary.ts';
 import type { ClientFrame, ServerFrame } from '../../contracts/live-frames.ts';
 import type { Activity } from '../../storage/records.ts';
+import type { ReadReceipt } from '../../routing/fanout/fanout.ts';
 
 // The package is CommonJS with an ES-style default export in its typings.
 const Validator = ((FastestValidator as unknown as { default?: unknown }).default ?? FastestValidator) as unknown as new () => InstanceType<typeof FastestValidator.default>;
@@ -20,6 +21,12 @@ const checks = {
     },
   }),
   ping: validator.compile({ $$strict: true, type: { type: 'equal', value: 'ping' } }),
+  read: validator.compile({
+    $$strict: true,
+    type: { type: 'equal', value: 'read' },
+    roomId: { type: 'string', min: 1, max: 200 },
+    messageId: { type: 'string', min: 1, max: 200 },
+  }),
 };
 
 // mediasoup checks the insides of capabilities and parameters itself; ids are its UUIDs
@@ -76,7 +83,7 @@ export function parseClientFrame(text: string): ClientFrame | { problem: string;
     const { type: _t, id: _i, action: _a, ...args } = rest;
     return { type: 'meeting', id: requestId!, meetingId: meetingId as string, action: action as SignalingAction, args };
   }
-  if (type !== 'hello' && type !== 'ping') return { problem: `Unknown frame type ${JSON.stringify(type)}.` };
+  if (type !== 'hello' && type !== 'ping' && type !== 'read') return { problem: `Unknown frame type ${JSON.stringify(type)}.` };
   const result = checks[type](value);
   if (result !== true) return { problem: (result as { message: string }[]).map((r) => r.message).join(' ') };
   return value as ClientFrame;
@@ -91,3 +98,12 @@ export function eventFrame(activity: Activity): string {
 }
 
 export const serverFrame = (frame: ServerFrame) => JSON.stringify(frame);
+
+/** A read receipt's frame: with the reader's counts for the reader's own devices, without for the other members. */
+export function readFrame(receipt: ReadReceipt, own: boolean): string {
+  const frame: ServerFrame = {
+    type: 'read', roomId: receipt.roomId, personId: receipt.personId, lastSeenId: receipt.messageId, lastSeenActivityDate: receipt.seenDate,
+    ...(own ? { unreadCount: receipt.unreadCount, unreadMentionsCount: receipt.unreadMentionsCount } : {}),
+  };
+  return JSON.stringify(frame);
+}

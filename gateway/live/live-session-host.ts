@@ -4,7 +4,7 @@
 import type { Logger } from 'moleculer';
 import type { Caller } from '../../contracts/caller.ts';
 import type { MetricSink } from '../../contracts/metrics.ts';
-import type { MeetingFrame, ServerFrame } from '../../contracts/live-frames.ts';
+import type { MeetingFrame, ReadStatus, ServerFrame } from '../../contracts/live-frames.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { LiveSession } from './live-session.ts';
 
@@ -30,7 +30,9 @@ export interface LiveSessionHost {
   helloRefusal(address: string): number;
   /** A hello of the address was refused: counted; the seconds to wait if it was one too many, else 0. */
   helloFailed(address: string): Promise<number>;
-  liveRooms(personId: string): Promise<{ roomId: string; head: number; joinedSeq: number }[]>;
+  liveRooms(personId: string): Promise<{ roomId: string; head: number; joinedSeq: number; readStatus: ReadStatus }[]>;
+  /** Moves the person's read position in the room forward to the message (rooms.markRead). */
+  markRead(caller: Caller, roomId: string, messageId: string): Promise<unknown>;
   replay(personId: string, positions: Record<string, number>): Promise<Record<string, ReplayResult>>;
   subscribeRoom(session: LiveSession, roomId: string): void;
   unsubscribeRoom(session: LiveSession, roomId: string): void;

@@ -90,6 +90,14 @@ export class LiveSession {
       case 'ping':
         if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
         return this.send({ type: 'pong' });
+      case 'read':
+        if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
+        // The receipt comes back through the room's fan-out, to this socket as to the others.
+        this.host.markRead(this.caller!, frame.roomId, frame.messageId).catch((err: { message?: string; code?: number }) => {
+          const known = typeof err?.code === 'number' && err.code < 500;
+          this.send({ type: 'error', message: known ? String(err.message) : 'The read could not be recorded: send it again.' });
+        });
+        return;
       case 'meeting':
         if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
         if (this.meetings.saturated()) {
@@ -132,13 +140,19 @@ export class LiveSession {
     if (this.isClosed()) return;
     const positions = this.rooms.follow(rooms, resume);
     this.state = 'open';
-    this.send({ type: 'ready', sessionId: this.id, personId: caller.id, heartbeatSeconds: this.host.heartbeatSeconds, positions });
+    const readStatus = Object.fromEntries(rooms.map((room) => [room.roomId, room.readStatus]));
+    this.send({ type: 'ready', sessionId: this.id, personId: caller.id, heartbeatSeconds: this.host.heartbeatSeconds, positions, readStatus });
     await this.rooms.replayAll();
   }
 
   /** An activity of a room this session is subscribed to, from the fan-out. */
   offer(activity: Activity, frame?: string): void {
     this.rooms.offer(activity, frame);
+  }
+
+  /** A read receipt (a `read` frame) of a room this session follows, from the fan-out. */
+  offerRead(frame: string): void {
+    if (this.state === 'open') this.socket.send(frame);
   }
 
   /** One of this person's own membership changes, from the fan-out. */

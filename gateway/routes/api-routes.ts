@@ -17,6 +17,8 @@ export function apiRoutes(): Route[] {
     // Squared extension: an administrator creates a bot and receives its token.
     createRoute('/v1/bots', 'people.createBot'),
     ...resourceRoutes('/v1/rooms', 'roomId', 'rooms', crud),
+    // Squared extension: the caller has read the room up to a message (docs/live-protocol.md, Read status).
+    createRoute('/v1/rooms/:roomId/read', 'rooms.markRead'),
     ...resourceRoutes('/v1/memberships', 'membershipId', 'rooms', membershipCrud),
     listRoute('/v1/messages/direct', 'rooms.listDirectMessages'),
     ...resourceRoutes('/v1/messages', 'messageId', 'rooms', {

@@ -24,13 +24,34 @@ export interface MeetingUpdate {
   lobby?: Record<string, string>;
 }
 
-export type FanoutMessage = Activity | MeetingUpdate;
+/**
+ * A member read a room up to a message (`room:<roomId>`): the `read` frame for the room's
+ * live members, the person's own devices among them. Ephemeral, never in the room's log.
+ */
+export interface ReadReceipt {
+  kind: 'read';
+  roomId: string;
+  personId: string;
+  messageId: string;
+  seq: number;
+  /** The message's creation time: the reader's lastSeenActivityDate. */
+  seenDate: string;
+  /** The reader's counts after the read, for the reader's own devices only. */
+  unreadCount: number;
+  unreadMentionsCount: number;
+}
+
+export type FanoutMessage = Activity | MeetingUpdate | ReadReceipt;
+
+/** Whether a message of a room topic is a read receipt (else an activity). */
+export const isReadReceipt = (message: Activity | ReadReceipt): message is ReadReceipt => (message as ReadReceipt).kind === 'read';
 
 /**
  * Delivery of committed activities from the room actors to the gateways that have an
  * interested socket. Topics are `room:<roomId>` (every activity of the room) and
  * `person:<personId>` (that person's own membership changes, so a gateway learns about a
- * room its person just joined); and `meeting:<meetingId>` (MeetingUpdate).
+ * room its person just joined); and `meeting:<meetingId>` (MeetingUpdate). Room topics also
+ * carry read receipts (ReadReceipt), which no log holds: a lost one is simply not shown.
  *
  * Guarantees: at-most-once and, for one publisher, in publish order per topic. Gaps are
  * expected (a gateway subscribing late, a lost node) and healed by the gateway from the
@@ -39,7 +60,7 @@ export type FanoutMessage = Activity | MeetingUpdate;
 export interface Fanout {
   publish(topic: string, message: FanoutMessage): void;
   /** Starts delivering the topic to `listener`; the returned function stops it. */
-  /** The topic decides the message type: Activity for room and person topics (the default). */
+  /** The topic decides the message type: Activity for person topics (the default), Activity or ReadReceipt for room topics. */
   subscribe<T extends FanoutMessage = Activity>(topic: string, listener: (message: T) => void): () => void;
   /**
    * Calls `listener` when delivery resumes after an interruption (a reconnection): what

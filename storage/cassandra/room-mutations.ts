@@ -3,10 +3,12 @@
 // only adds to mutation sets, so the fenced write path can apply (and re-apply) a write with
 // the facts it read before its fence.
 import type { RoomChange } from '../interfaces.ts';
+import { mentionKeys } from '../records.ts';
 import { MutationSet, remove, upsert } from './db.ts';
 import { seqBucket } from './schema.ts';
 
-export interface MessageFact { roomId: string; seq: number; parentId?: string; mentionedPeople?: string[] }
+/** `mentionedPeople` holds the message's mentions index keys (records.ts mentionKeys: people, and '*' for @all). */
+export interface MessageFact { roomId: string; seq: number; ord?: number; parentId?: string; mentionedPeople?: string[] }
 export interface MembershipFact { roomId: string; personId: string }
 
 /** What a write's state mutations depend on besides the write itself, read before the fence. */
@@ -59,7 +61,7 @@ memberships: Map<string, MembershipFact | null>, deletedRooms: string[]): void {
     case 'putMessage': {
       const m = change.message;
       const previous = messages.get(m.id);
-      const mentioned = new Set(m.mentionedPeople ?? []);
+      const mentioned = new Set(mentionKeys(m));
       if (previous && (previous.roomId !== m.roomId || previous.seq !== m.seq || previous.parentId !== m.parentId)) {
         messageRemovals(m.id, previous, set);
       } else if (previous) {
@@ -74,12 +76,14 @@ memberships: Map<string, MembershipFact | null>, deletedRooms: string[]): void {
       set.add(upsert('message_buckets', { room_id: m.roomId, bucket }));
       if (m.parentId) set.add(upsert('message_replies', { parent_id: m.parentId, seq: m.seq }, { room_id: m.roomId, id: m.id }));
       for (const personId of mentioned) set.add(upsert('mentions', { room_id: m.roomId, person_id: personId, seq: m.seq }, { message_id: m.id }));
-      messages.set(m.id, { roomId: m.roomId, seq: m.seq, parentId: m.parentId, mentionedPeople: m.mentionedPeople });
+      messages.set(m.id, { roomId: m.roomId, seq: m.seq, ord: m.ord, parentId: m.parentId, mentionedPeople: [...mentioned] });
       return;
     }
     case 'deleteMessage': {
       const previous = messages.get(change.id);
       if (previous) messageRemovals(change.id, previous, set);
+      // Counted where it stood among the room's messages (unread counts).
+      if (previous?.ord !== undefined) set.add(upsert('message_deletions', { room_id: previous.roomId, ord: previous.ord }));
       messages.set(change.id, null);
       return;
     }

@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { SequenceConflictError } from '../interfaces.ts';
 import type { RoomChange, RoomWrite } from '../interfaces.ts';
-import type { Activity, MessageRecord, RoomRecord } from '../records.ts';
+import { mentionKeys, type Activity, type MessageRecord, type RoomRecord } from '../records.ts';
 import { type Db, MutationSet, mapLimit, num, parseDoc, remove, upsert } from './db.ts';
 import { membershipRemovals, mutationsOf, type Facts } from './room-mutations.ts';
 import { ROOM_WIDE } from './room-reads.ts';
@@ -140,7 +140,7 @@ export class FencedRoomWriter {
     await Promise.all([
       mapLimit([...messageIds], 16, async (id) => {
         const message = parseDoc<MessageRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.messages WHERE id = ?`, [id]));
-        facts.messages[id] = message ? { roomId: message.roomId, seq: message.seq, parentId: message.parentId, mentionedPeople: message.mentionedPeople } : null;
+        facts.messages[id] = message ? { roomId: message.roomId, seq: message.seq, ord: message.ord, parentId: message.parentId, mentionedPeople: mentionKeys(message) } : null;
       }),
       mapLimit([...membershipIds], 16, async (id) => {
         const row = await this.db.first(`SELECT room_id, person_id FROM ${this.ks}.memberships WHERE id = ?`, [id]);
@@ -197,7 +197,7 @@ export class FencedRoomWriter {
         const m = parseDoc<MessageRecord>(row)!;
         messages.add(remove('messages', { id: m.id }));
         if (m.parentId) parents.add(m.parentId);
-        for (const personId of m.mentionedPeople ?? []) mentioned.add(personId);
+        for (const key of mentionKeys(m)) mentioned.add(key);
       }
       await this.db.mutate(messages.list, ts);
     }
@@ -210,6 +210,7 @@ export class FencedRoomWriter {
     listings.add(remove('memberships_by_room', { room_id: roomId }));
     for (const bucket of buckets) listings.add(remove('messages_by_room', { room_id: roomId, bucket }));
     listings.add(remove('message_buckets', { room_id: roomId }));
+    listings.add(remove('message_deletions', { room_id: roomId }));
     listings.add(remove('rooms', { id: roomId }));
     await this.db.mutate(listings.list, ts);
   }

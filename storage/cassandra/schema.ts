@@ -168,6 +168,16 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.webhook_failures (id text PRIMARY KEY, failures counter)`,
     ],
   },
+  {
+    version: 9,
+    description: 'read positions and the deleted messages they are counted against',
+    statements: (ks) => [
+      // Written by the fenced room writes (a deleteMessage of a message with an ord), at the write's seq timestamp.
+      `CREATE TABLE IF NOT EXISTS ${ks}.message_deletions (room_id text, ord bigint, PRIMARY KEY ((room_id), ord))`,
+      // Written outside the fenced writes, at the wall-clock time, by the room's owner (storage/interfaces.ts).
+      `CREATE TABLE IF NOT EXISTS ${ks}.read_positions (room_id text, person_id text, doc text, PRIMARY KEY ((room_id), person_id))`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { idempotencyCutoff } from '../../contracts/idempotency.ts';
 import { IdempotencyKeyTakenError, SequenceConflictError } from '../interfaces.ts';
 import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite } from '../interfaces.ts';
-import type { Activity, IdempotencyRecord, MembershipRecord, MessageRecord, RoomRecord } from '../records.ts';
+import { ALL_MENTIONED, mentionKeys, type Activity, type IdempotencyRecord, type MembershipRecord, type MessageRecord, type ReadPosition, type RoomRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
 
@@ -27,6 +27,10 @@ CREATE TABLE IF NOT EXISTS direct_claims (direct_key TEXT PRIMARY KEY, room_id T
 CREATE TABLE IF NOT EXISTS mentions (
   room_id TEXT NOT NULL, person_id TEXT NOT NULL, seq INTEGER NOT NULL, message_id TEXT NOT NULL,
   PRIMARY KEY (room_id, person_id, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS message_deletions (room_id TEXT NOT NULL, ord INTEGER NOT NULL, PRIMARY KEY (room_id, ord)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS read_positions (
+  room_id TEXT NOT NULL, person_id TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (room_id, person_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS read_positions_by_person ON read_positions (person_id, room_id);
 CREATE TABLE IF NOT EXISTS idempotency_keys (
   person_id TEXT NOT NULL, key TEXT NOT NULL, created TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (person_id, key)) WITHOUT ROWID;
@@ -71,7 +75,7 @@ export class SqliteRoomStore implements RoomStore {
         return;
       }
       case 'deleteRoom':
-        for (const table of ['memberships', 'messages', 'mentions']) this.sql(`DELETE FROM ${table} WHERE room_id = ?`).run(change.roomId);
+        for (const table of ['memberships', 'messages', 'mentions', 'message_deletions']) this.sql(`DELETE FROM ${table} WHERE room_id = ?`).run(change.roomId);
         this.sql('DELETE FROM rooms WHERE id = ?').run(change.roomId);
         return;
       case 'putMembership': {
@@ -88,15 +92,20 @@ export class SqliteRoomStore implements RoomStore {
         this.sql('INSERT OR REPLACE INTO messages (id, room_id, seq, parent_id, created, doc) VALUES (?, ?, ?, ?, ?, ?)')
           .run(m.id, m.roomId, m.seq, m.parentId ?? null, m.created, JSON.stringify(m));
         this.sql('DELETE FROM mentions WHERE message_id = ?').run(m.id);
-        for (const personId of m.mentionedPeople ?? []) {
+        for (const personId of mentionKeys(m)) {
           this.sql('INSERT OR IGNORE INTO mentions (room_id, person_id, seq, message_id) VALUES (?, ?, ?, ?)').run(m.roomId, personId, m.seq, m.id);
         }
         return;
       }
-      case 'deleteMessage':
+      case 'deleteMessage': {
+        // The deletion is counted where it stood among the room's messages (unread counts).
+        const row = this.sql('SELECT doc FROM messages WHERE id = ?').get(change.id);
+        const deleted = row ? parseDoc<MessageRecord>(row) : undefined;
+        if (deleted?.ord !== undefined) this.sql('INSERT OR IGNORE INTO message_deletions (room_id, ord) VALUES (?, ?)').run(deleted.roomId, deleted.ord);
         this.sql('DELETE FROM messages WHERE id = ?').run(change.id);
         this.sql('DELETE FROM mentions WHERE message_id = ?').run(change.id);
         return;
+      }
       case 'putIdempotency': {
         // Expired records are swept here, by the writes that add records (indexed by age).
         const cutoff = idempotencyCutoff();
@@ -241,5 +250,46 @@ export class SqliteRoomStore implements RoomStore {
     if (query.before) { sql += ' AND m.created < ?'; args.push(query.before); }
     sql += ' ORDER BY m.seq DESC LIMIT ?';
     return this.sql(sql).all(...args, query.max).map((row) => parseDoc<MessageRecord>(row));
+  }
+
+  async getReadPosition(roomId: string, personId: string): Promise<ReadPosition | undefined> {
+    const row = this.sql('SELECT doc FROM read_positions WHERE room_id = ? AND person_id = ?').get(roomId, personId);
+    return row ? parseDoc<ReadPosition>(row) : undefined;
+  }
+
+  async readPositionsOf(personId: string, roomIds: string[]): Promise<Map<string, ReadPosition>> {
+    const positions = new Map<string, ReadPosition>();
+    for (const roomId of roomIds) {
+      const position = await this.getReadPosition(roomId, personId);
+      if (position) positions.set(roomId, position);
+    }
+    return positions;
+  }
+
+  async roomReadPositions(roomId: string): Promise<ReadPosition[]> {
+    return this.sql('SELECT doc FROM read_positions WHERE room_id = ?').all(roomId).map((row) => parseDoc<ReadPosition>(row));
+  }
+
+  async putReadPositions(positions: ReadPosition[]): Promise<void> {
+    inTransaction(this.db, () => {
+      for (const p of positions) {
+        this.sql('INSERT OR REPLACE INTO read_positions (room_id, person_id, doc) VALUES (?, ?, ?)').run(p.roomId, p.personId, JSON.stringify(p));
+      }
+    });
+  }
+
+  async deleteReadPositions(roomId: string, personId?: string): Promise<void> {
+    if (personId === undefined) this.sql('DELETE FROM read_positions WHERE room_id = ?').run(roomId);
+    else this.sql('DELETE FROM read_positions WHERE room_id = ? AND person_id = ?').run(roomId, personId);
+  }
+
+  async countDeletedAfter(roomId: string, ord: number): Promise<number> {
+    return Number((this.sql('SELECT COUNT(*) AS n FROM message_deletions WHERE room_id = ? AND ord > ?').get(roomId, ord) as { n: number }).n);
+  }
+
+  async countMentionsAfter(roomId: string, personId: string, seq: number): Promise<number> {
+    const row = this.sql(`SELECT COUNT(DISTINCT message_id) AS n FROM mentions WHERE room_id = ? AND person_id IN (?, '${ALL_MENTIONED}') AND seq > ?`)
+      .get(roomId, personId, seq) as { n: number };
+    return Number(row.n);
   }
 }

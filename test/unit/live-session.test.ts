@@ -28,6 +28,7 @@ function setUp(fullStateVersion: () => number, authenticate: () => Promise<Calle
     helloRefusal: () => limit.refusal,
     helloFailed: async () => limit.failed,
     liveRooms: async () => [],
+    markRead: async () => undefined,
     replay: async () => ({}),
     subscribeRoom: () => undefined,
     unsubscribeRoom: () => undefined,
