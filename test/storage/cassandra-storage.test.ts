@@ -18,6 +18,7 @@ import { conferenceStoreConformance } from './conference-store.conformance.ts';
 import { meetingIdempotencyConformance } from './meeting-idempotency.conformance.ts';
 import { peopleStoreConformance } from './people-store.conformance.ts';
 import { roomIdempotencyConformance } from './room-idempotency.conformance.ts';
+import { readPositionsConformance } from './read-positions.conformance.ts';
 import { roomStoreMoreConformance } from './room-store-more.conformance.ts';
 import { roomStoreConformance } from './room-store.conformance.ts';
 import { teamIdempotencyConformance } from './team-idempotency.conformance.ts';
@@ -51,6 +52,7 @@ if (contactPoint) {
 
   roomStoreConformance('Cassandra', async () => (await shared()).rooms);
   roomStoreMoreConformance('Cassandra', async () => (await shared()).rooms);
+  readPositionsConformance('Cassandra', async () => (await shared()).rooms);
   roomIdempotencyConformance('Cassandra', async () => (await shared()).rooms, 'later wins', async () => (await open({ migrate: false, rooms: { afterFence: async () => {
     throw new Error('simulated crash after the fence');
   } } })).rooms);

@@ -6,6 +6,7 @@ import { conferenceStoreConformance } from '../storage/conference-store.conforma
 import { meetingIdempotencyConformance } from '../storage/meeting-idempotency.conformance.ts';
 import { peopleStoreConformance } from '../storage/people-store.conformance.ts';
 import { roomIdempotencyConformance } from '../storage/room-idempotency.conformance.ts';
+import { readPositionsConformance } from '../storage/read-positions.conformance.ts';
 import { roomStoreMoreConformance } from '../storage/room-store-more.conformance.ts';
 import { roomStoreConformance } from '../storage/room-store.conformance.ts';
 import { teamIdempotencyConformance } from '../storage/team-idempotency.conformance.ts';
@@ -16,6 +17,7 @@ const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir()
 
 roomStoreConformance('embedded SQLite', async () => openFresh().rooms);
 roomStoreMoreConformance('embedded SQLite', async () => openFresh().rooms);
+readPositionsConformance('embedded SQLite', async () => openFresh().rooms);
 roomIdempotencyConformance('embedded SQLite', async () => openFresh().rooms, 'refused');
 peopleStoreConformance('embedded SQLite', async () => openFresh().people);
 teamStoreConformance('embedded SQLite', async () => openFresh().teams);
