@@ -77,6 +77,18 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
     actions: {
       /** Live session counts of this gateway, for operators. */
       stats: { handler: (_ctx: Context) => hub.stats() },
+      /** Of one room, for operators (`room <id>` asks every gateway). */
+      operatorFollowers: {
+        visibility: 'public',
+        params: { roomId: { type: 'string', min: 1, max: 200 } },
+        handler: (ctx: Context<{ roomId: string }>) => hub.followersOf(ctx.params.roomId),
+      },
+      /** Of one person, for operators (`person <id>` asks every gateway). */
+      operatorSessions: {
+        visibility: 'public',
+        params: { personId: { type: 'string', min: 1, max: 200 } },
+        handler: (ctx: Context<{ personId: string }>) => hub.sessionsOf(ctx.params.personId),
+      },
     },
 
     async started() {

@@ -27,3 +27,20 @@ export function nodesOffering(broker: ServiceBroker, action: string): string[] {
   const list = broker.registry.getActionEndpoints(action);
   return (list?.endpoints ?? []).filter((endpoint) => endpoint.isAvailable).map((endpoint) => endpoint.id).sort();
 }
+
+/**
+ * Asks every available node offering `action`. A node that does not answer (in trouble: when
+ * the console matters most) costs only its own part of the answer: it is named in `silent`.
+ */
+export async function askEvery<T>(broker: ServiceBroker, action: string, params: Record<string, unknown> = {}): Promise<{ answers: { nodeID: string; value: T }[]; silent: string[] }> {
+  const silent: string[] = [];
+  const answers = await Promise.all(nodesOffering(broker, action).map(async (nodeID) => {
+    try {
+      return [{ nodeID, value: await callAction<T>(broker, action, params, nodeID) }];
+    } catch (err) {
+      silent.push(`${nodeID} (${(err as Error).name})`);
+      return [];
+    }
+  }));
+  return { answers: answers.flat(), silent };
+}

@@ -2,7 +2,7 @@
 // owns it (`conferences.operatorMeetings` on every node offering it), with its media node
 // and its participants (their media node, gateway, and whether their socket is connected).
 import type { ServiceBroker } from 'moleculer';
-import { callAction, nodesOffering, type OperatorCommand } from './command.ts';
+import { askEvery, type OperatorCommand } from './command.ts';
 import { table } from './table.ts';
 
 interface OperatorMeeting {
@@ -19,21 +19,11 @@ export const meetingsCommand: OperatorCommand = {
   args: [],
   description: 'Live meetings: owner node, media node, participants',
   async run(broker: ServiceBroker) {
-    const owners = nodesOffering(broker, 'conferences.operatorMeetings');
-    // A node that does not answer (in trouble: when the console matters most) costs its own
-    // meetings, named below, not the whole answer.
-    const silent: string[] = [];
-    const reports = await Promise.all(owners.map(async (nodeID) => {
-      try {
-        return (await callAction<OperatorMeeting[]>(broker, 'conferences.operatorMeetings', {}, nodeID)).map((meeting) => ({ ...meeting, owner: nodeID }));
-      } catch (err) {
-        silent.push(`${nodeID} (${(err as Error).name})`);
-        return [];
-      }
-    }));
+    const { answers, silent } = await askEvery<OperatorMeeting[]>(broker, 'conferences.operatorMeetings');
+    const reports = answers.map(({ nodeID, value }) => value.map((meeting) => ({ ...meeting, owner: nodeID })));
     const meetings = reports.flat().sort((a, b) => a.id.localeCompare(b.id));
     const unanswered = silent.length > 0 ? `\nnot answering, their meetings not shown: ${silent.join(', ')}` : '';
-    if (meetings.length === 0) return `no live meetings (${owners.length} conferences nodes asked)${unanswered}`;
+    if (meetings.length === 0) return `no live meetings (${answers.length + silent.length} conferences nodes asked)${unanswered}`;
     return [
       table(['meeting', 'title', 'state', 'owner node', 'media node', 'participants'],
         meetings.map((m) => [m.id, m.title, m.state, m.owner, m.mediaNodeId, m.participants.length])),

@@ -1,8 +1,9 @@
 // `room <roomId>`: who owns a room (the node its writes are routed to, routing/owner-strategy.ts),
-// its head seq and its members, as the owner sees them (`rooms.operatorRoom`).
+// its head seq and its members, as the owner sees them (`rooms.operatorRoom`), and the live
+// sockets following it on each gateway (`gateway.operatorFollowers`).
 import type { ServiceBroker } from 'moleculer';
 import { ownerOf } from '../../routing/owner-strategy.ts';
-import { CommandError, callAction, type OperatorCommand } from './command.ts';
+import { CommandError, askEvery, callAction, type OperatorCommand } from './command.ts';
 import { fields, table } from './table.ts';
 
 interface OperatorRoom {
@@ -15,7 +16,7 @@ interface OperatorRoom {
 export const roomCommand: OperatorCommand = {
   name: 'room',
   args: ['roomId'],
-  description: 'A room: its owner node, head seq and members',
+  description: 'A room: its owner node, head seq, members and live followers per gateway',
   async run(broker: ServiceBroker, { roomId }) {
     // The owner of the room's writes: where gateways route a post into it.
     const owner = ownerOf(broker, 'rooms.createMessage', { roomId });
@@ -23,6 +24,7 @@ export const roomCommand: OperatorCommand = {
     const found = await callAction<OperatorRoom | null>(broker, 'rooms.operatorRoom', { roomId }, owner);
     if (!found) throw new CommandError(`no room ${roomId}.`);
     const { room, head, members, moreMembers } = found;
+    const followers = await askEvery<{ sessions: number; people: number }>(broker, 'gateway.operatorFollowers', { roomId });
     return [
       fields([
         ['room', room.id], ['title', room.title], ['type', room.type], ['team', room.teamId],
@@ -30,7 +32,7 @@ export const roomCommand: OperatorCommand = {
         ['owner node', owner], ['head seq', head], ['members', `${members.length}${moreMembers ? '+' : ''}`],
       ]),
       table(['person', 'email', 'name', 'moderator', 'joined at seq'], members.map((m) => [m.personId, m.email, m.displayName, m.isModerator, m.joinedSeq])),
-      'live followers: not reported per room yet (gateways report only totals: see `cluster`)',
-    ].join('\n\n');
+      table(['gateway', 'live followers (sockets)', 'people'], followers.answers.map(({ nodeID, value }) => [nodeID, value.sessions, value.people])),
+    ].join('\n\n') + (followers.silent.length > 0 ? `\nnot answering, their followers not counted: ${followers.silent.join(', ')}` : '');
   },
 };

@@ -90,6 +90,17 @@ export class LiveHub {
     if (session.personId) this.leave(this.people, session.personId, session);
   }
 
+  /** This gateway's sessions following the room, and how many people they are (operators' `room`). */
+  followersOf(roomId: string): { sessions: number; people: number } {
+    const sessions = this.rooms.get(roomId)?.sessions ?? new Set<LiveSession>();
+    return { sessions: sessions.size, people: new Set([...sessions].map((s) => s.personId)).size };
+  }
+
+  /** This gateway's live sessions of one person (operators' `person`). */
+  sessionsOf(personId: string): { sessionId: string; openedAt: string }[] {
+    return [...(this.people.get(personId)?.sessions ?? [])].map((s) => ({ sessionId: s.id, openedAt: s.openedAt }));
+  }
+
   /** Closes every session, e.g. with 1001 on shutdown so clients reconnect elsewhere. */
   closeAll(code: number, reason: string): void {
     for (const session of [...this.sessions]) session.close(code, reason);

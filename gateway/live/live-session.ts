@@ -25,6 +25,7 @@ const MAX_HELLO_VALUES = 3000;
 
 export class LiveSession {
   readonly id = randomUUID();
+  readonly openedAt = new Date().toISOString();
   personId: string | undefined;
   private caller: Caller | undefined;
   /** Every frame after the hello takes a token: a client cannot make the actors work without bound. */

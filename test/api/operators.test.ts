@@ -88,7 +88,7 @@ test('cluster: every node, its roles, versions, and the live sockets of each gat
   }
 });
 
-test('room <id>: the owner node, the head seq and the members, as the room is', async () => {
+test('room <id>: the owner node, the head seq, the members and the live followers, as the room is', async () => {
   const room = await alice.api.post('/v1/rooms', { title: 'operated room' });
   assert.equal(room.status, 200);
   const roomId = room.body.id;
@@ -96,10 +96,13 @@ test('room <id>: the owner node, the head seq and the members, as the room is', 
   for (let i = 0; i < 3; i++) assert.equal((await bob.api.post('/v1/messages', { roomId, text: `m${i}` })).status, 200);
   const live = await LiveClient.connect(target.liveUrl, target.ca, alice.token);
   const head = live.frames[0].positions[roomId] as number;
-  live.close();
   assert.ok(head >= 5);
 
-  const answer = await operator.ask(`room ${roomId}`, /live followers/);
+  // Alice's socket follows the room: one gateway counts one socket of one person.
+  const answer = await operator.ask(`room ${roomId}`, /live followers \(sockets\)[\s\S]*\n\S+\s+1\s+1\n/);
+  live.close();
+  const gateways = nodes.filter((node) => node.roles.includes('gateway')).map((node) => node.id);
+  assert.deepEqual(gateways.map((id) => rowOf(answer, id)?.slice(1)).filter((row) => row?.[0] !== '0'), [['1', '1']], answer);
   assert.equal(fieldOf(answer, 'room'), roomId);
   assert.equal(fieldOf(answer, 'title'), 'operated room');
   assert.equal(fieldOf(answer, 'head seq'), String(head));
@@ -113,20 +116,23 @@ test('room <id>: the owner node, the head seq and the members, as the room is', 
   assert.match(await operator.ask('room', /usage|missing/), /usage: room <roomId>|missing required argument 'roomId'/);
 });
 
-test('person <email|id>: the person and their rooms, with heads; presence said to be missing', async () => {
+test('person <email|id>: the person, their rooms with heads, and their live sessions; presence said to be missing', async () => {
   const rooms = (await alice.api.get('/v1/rooms')).body.items as { id: string }[];
   const live = await LiveClient.connect(target.liveUrl, target.ca, alice.token);
   const positions = live.frames[0].positions as Record<string, number>;
-  live.close();
+  const sessionId = live.frames[0].sessionId as string;
   const last = rooms.at(-1)!.id;
   for (const query of [alice.email, alice.id]) {
-    const answer = await operator.ask(`person ${query}`, new RegExp(`${last}\\s+\\d+\\s+\\d+`));
+    const answer = await operator.ask(`person ${query}`, new RegExp(`${last}\\s+\\d+\\s+\\d+[\\s\\S]*${sessionId}`));
+    assert.equal(fieldOf(answer, 'live sessions'), '1');
+    assert.ok(linesOf(answer).some((line) => line.includes(sessionId) && /\d{4}-\d\d-\d\dT/.test(line)), `the session and when it opened: ${answer}`);
     assert.equal(fieldOf(answer, 'person'), alice.id);
     assert.equal(fieldOf(answer, 'name'), 'Olga Operated');
     assert.equal(fieldOf(answer, 'rooms'), String(rooms.length));
     assert.match(fieldOf(answer, 'presence')!, /not tracked yet/);
     for (const { id } of rooms) assert.equal(rowOf(answer, id)?.[1], String(positions[id]), `${id}'s head`);
   }
+  live.close();
   assert.match(await operator.ask('person nobody@example.com', /person: /), /person: no person nobody@example\.com\./);
 });
 
