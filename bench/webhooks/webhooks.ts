@@ -1,4 +1,5 @@
-// Scenario `webhooks`: webhook deliveries from an embedded Squared to a local HTTPS receiver.
+// Scenario `webhooks`: webhook deliveries from an embedded Squared to local HTTPS receivers
+// (one server, so one origin, per webhook: Squared limits deliveries per target origin).
 // Messages are posted into one room at a fixed rate, first with no webhook subscribed, then
 // with N webhooks on `messages created` (same process, same room, same rate): posting's
 // latency in both phases (what subscribers cost a poster), and the deliveries per second of
@@ -35,6 +36,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 
 interface Receiver {
   port: number;
+  ports: number[];
   count: number;
   firstAt: number;
   lastAt: number;
@@ -42,8 +44,22 @@ interface Receiver {
   close(): Promise<void>;
 }
 
-async function startReceiver(cert: BenchCert): Promise<Receiver> {
+/** `servers` HTTPS servers (one origin per webhook, as webhooks of different bots would be), counted together. */
+async function startReceiver(cert: BenchCert, servers: number): Promise<Receiver> {
   const state = { count: 0, firstAt: 0, lastAt: 0 };
+  const all = await Promise.all(Array.from({ length: servers }, () => startServer(cert, state)));
+  return {
+    port: all[0].port,
+    ports: all.map((server) => server.port),
+    get count() { return state.count; },
+    get firstAt() { return state.firstAt; },
+    get lastAt() { return state.lastAt; },
+    reset() { Object.assign(state, { count: 0, firstAt: 0, lastAt: 0 }); },
+    close: async () => { await Promise.all(all.map((server) => server.close())); },
+  };
+}
+
+async function startServer(cert: BenchCert, state: { count: number; firstAt: number; lastAt: number }): Promise<{ port: number; close(): Promise<void> }> {
   const server = https.createServer({ cert: cert.cert, key: fs.readFileSync(cert.keyFile) }, (req, res) => {
     req.resume();
     req.on('end', () => {
@@ -57,10 +73,6 @@ async function startReceiver(cert: BenchCert): Promise<Receiver> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    get count() { return state.count; },
-    get firstAt() { return state.firstAt; },
-    get lastAt() { return state.lastAt; },
-    reset() { Object.assign(state, { count: 0, firstAt: 0, lastAt: 0 }); },
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
@@ -104,7 +116,7 @@ async function rawDeliveries(receiver: Receiver, cert: BenchCert, count: number,
   await Promise.all(Array.from({ length: concurrency }, async (_, worker) => {
     while (next < count) {
       next++;
-      const answer = await request(`https://127.0.0.1:${receiver.port}/raw/${worker}`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
+      const answer = await request(`https://127.0.0.1:${receiver.ports[worker % receiver.ports.length]}/raw/${worker}`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher: agent });
       await answer.body.dump();
     }
   }));
@@ -122,7 +134,7 @@ export async function run(argv: string[]): Promise<number> {
   const dataDir = makeTempDir('squared-bench-');
   const cert = await generateCert(certDir);
   installCertFor(dataDir, cert);
-  const receiver = await startReceiver(cert);
+  const receiver = await startReceiver(cert, hooks);
   let squared: ServerProcess | undefined;
   let failures = 0;
   try {
@@ -140,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
     const without = await postAtRate(api, room.body.id, rate, seconds);
     log(`  no webhook: ${without.posted} posted, p50 ${without.latency.p50} ms, p99 ${without.latency.p99} ms`);
     for (let i = 0; i < hooks; i++) {
-      const created = await api.post('/v1/webhooks', { name: `bench ${i}`, targetUrl: `https://127.0.0.1:${receiver.port}/hook/${i}`, resource: 'messages', event: 'created', secret: 'bench' });
+      const created = await api.post('/v1/webhooks', { name: `bench ${i}`, targetUrl: `https://127.0.0.1:${receiver.ports[i]}/hook/${i}`, resource: 'messages', event: 'created', secret: 'bench' });
       if (created.status !== 200) throw new Error(`POST /v1/webhooks -> ${created.status} ${created.text}`);
     }
     receiver.reset();
@@ -161,7 +173,7 @@ export async function run(argv: string[]): Promise<number> {
       `| posting p50 (ms) | ${without.latency.p50} | ${withHooks.latency.p50} | ${ratio(withHooks.latency.p50, without.latency.p50)} |`,
       `| posting p99 (ms) | ${without.latency.p99} | ${withHooks.latency.p99} | ${ratio(withHooks.latency.p99, without.latency.p99)} |`,
       '',
-      `| deliveries/s | Squared (${rate} posts/s × ${hooks}) | raw undici POSTs to the receiver (${hooks * 4} connections) | ratio |`,
+      `| deliveries/s | Squared (${rate} posts/s × ${hooks}) | raw undici POSTs to the receivers (${hooks * 4} connections) | ratio |`,
       '| --- | --- | --- | --- |',
       `| | ${deliveriesPerSecond.toFixed(0)} (${receiver.count === 0 ? 0 : expected}/${expected}${complete ? '' : ' INCOMPLETE'}) | ${raw.toFixed(0)} | ${ratio(deliveriesPerSecond, raw)} |`,
       '',
