@@ -56,11 +56,9 @@ export class ReadTracker {
           if (position) changed.push({ ...position, mentions: position.mentions + 1 });
         }
       }
+      // No receipt: every live member gets the message.created, which says as much (and a
+      // receipt per post would double the room's fan-out).
       await this.store.putReadPositions(changed);
-      this.log.publishReceipt({
-        kind: 'read', roomId: message.roomId, personId: message.personId, messageId: message.id, seq: message.seq,
-        seenDate: message.created, unreadCount: 0, unreadMentionsCount: 0,
-      });
     });
   }
 

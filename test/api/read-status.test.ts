@@ -192,12 +192,19 @@ describe('read status on the live socket', () => {
       await phone.waitFor((f) => f.type === 'read' && f.lastSeenId === ids[1]);
 
       // Backwards: nothing moves, nothing is sent; the next real read is the next frame.
+      // A post moves its author's position without a read frame (the event says as much).
+      const fourth = await post(alice, roomId, { text: 'four' });
       phone.send({ type: 'read', roomId, messageId: ids[0] });
       phone.send({ type: 'read', roomId, messageId: ids[2] });
-      await laptop.waitFor((f) => f.type === 'read' && f.lastSeenId === ids[2]);
+      const partial = await laptop.waitFor((f) => f.type === 'read' && f.lastSeenId === ids[2]);
+      assert.equal(partial.unreadCount, 1, 'the fourth message is still unread');
       const seen = readFrames(laptop).filter((f: Frame) => f.personId === bob.id).map((f: Frame) => f.lastSeenId);
       assert.deepEqual(seen, [ids[1], ids[2]]);
-      assert.deepEqual(await counts(bob, roomId), [0, 0]);
+      // The room's owner publishes the post, then the read: a receipt of the post would be here.
+      await watcher.waitFor((f) => f.type === 'read' && f.lastSeenId === ids[2]);
+      assert.deepEqual(readFrames(watcher).filter((f: Frame) => f.personId === alice.id), []);
+      assert.equal((await listed(alice, roomId))!.lastSeenId, fourth);
+      assert.deepEqual(await counts(bob, roomId), [1, 0]);
     } finally {
       for (const client of [phone, laptop, watcher]) client.close();
     }
