@@ -23,18 +23,22 @@ export class TargetLimiter {
   async run<T>(origin: string, task: () => Promise<T>): Promise<T> {
     let target = this.targets.get(origin);
     if (!target) this.targets.set(origin, (target = { running: 0, waiting: [] }));
-    if (target.running >= this.limit) {
+    if (target.running < this.limit) {
+      target.running++;
+    } else {
       if (target.waiting.length >= this.maxWaiting) throw new TargetBusyError(origin);
+      // The slot is handed over by the one finishing (running stays), so none can jump the line.
       await new Promise<void>((resolve) => target.waiting.push(resolve));
     }
-    target.running++;
     try {
       return await task();
     } finally {
-      target.running--;
       const next = target.waiting.shift();
-      if (next) next();
-      else if (target.running === 0) this.targets.delete(origin);
+      if (next) {
+        next();
+      } else if (--target.running === 0) {
+        this.targets.delete(origin);
+      }
     }
   }
 }

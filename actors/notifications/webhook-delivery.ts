@@ -65,7 +65,8 @@ export class WebhookDelivery {
     this.settings = deps.settings;
     this.mayNotify = deps.mayNotify;
     this.log = deps.log;
-    this.limiter = new TargetLimiter(deps.settings.perTargetConcurrency, deps.settings.perTargetConcurrency * 4);
+    // As many may wait as run: a dead target holds at most twice its limit of the consumer's slots.
+    this.limiter = new TargetLimiter(deps.settings.perTargetConcurrency, deps.settings.perTargetConcurrency);
   }
 
   async handle(job: DeliveryJob, attempt: number): Promise<void> {
