@@ -258,10 +258,12 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async readPositionsOf(personId: string, roomIds: string[]): Promise<Map<string, ReadPosition>> {
+    // One cached statement for a page of rooms: the ids travel as one JSON array.
     const positions = new Map<string, ReadPosition>();
-    for (const roomId of roomIds) {
-      const position = await this.getReadPosition(roomId, personId);
-      if (position) positions.set(roomId, position);
+    const rows = this.sql('SELECT doc FROM read_positions WHERE person_id = ? AND room_id IN (SELECT value FROM json_each(?))').all(personId, JSON.stringify(roomIds));
+    for (const row of rows) {
+      const position = parseDoc<ReadPosition>(row);
+      positions.set(position.roomId, position);
     }
     return positions;
   }
