@@ -103,6 +103,12 @@ export interface RoomStore {
   claimDirectRoom(directKey: string, roomId: string, replacing?: string): Promise<string>;
   listRoomsOf(personId: string, query: { type?: string; teamId?: string; sortBy: RoomSort; max: number; after?: string }): Promise<Page<RoomRecord>>;
   listTeamRooms(teamId: string): Promise<RoomRecord[]>;
+  /**
+   * Every room's id, a page at a time, in an order of the store's choosing (operators'
+   * tools: rebuilding what is derived, such as the search index). `after` is the opaque
+   * `next` of the page before.
+   */
+  listRoomIds(query: { max: number; after?: string }): Promise<Page<string>>;
 
   getMembership(id: string): Promise<MembershipRecord | undefined>;
   findMembership(roomId: string, personId: string): Promise<MembershipRecord | undefined>;

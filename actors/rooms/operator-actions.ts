@@ -1,6 +1,8 @@
 // What the operators' console (`room <id>`, cluster/repl-commands/) reads of a room: its
-// record, its head and its members, as the room's owner sees them. Internal and read-only
-// (visibility 'public'): no client route names it, and it changes nothing.
+// record, its head and its members, as the room's owner sees them; and what rebuilding a
+// derived store (the search index: `reindex`) reads of every room: their ids and their
+// messages as they are now. Internal and read-only (visibility 'public'): no client route
+// names them, and they change nothing.
 import type { Context } from 'moleculer';
 import * as p from '../params.ts';
 import type { RoomsActions, RoomsContext } from './rooms-context.ts';
@@ -11,6 +13,23 @@ const MEMBERS_SHOWN = 1000;
 export function operatorActions(rc: RoomsContext): RoomsActions {
   const { store } = rc;
   return {
+    operatorRoomIds: {
+      visibility: 'public',
+      params: { max: { type: 'number', integer: true, min: 1, max: 1000 }, after: { type: 'string', optional: true, max: 4000 } },
+      handler: (ctx: Context<{ max: number; after?: string }>) => store.listRoomIds(ctx.params),
+    },
+    /** The room's messages, newest first, a page at a time: what the search index holds of them. */
+    operatorMessages: {
+      visibility: 'public',
+      params: { roomId: p.id, max: { type: 'number', integer: true, min: 1, max: 1000 }, beforeSeq: { type: 'number', integer: true, optional: true } },
+      async handler(ctx: Context<{ roomId: string; max: number; beforeSeq?: number }>) {
+        const messages = await store.listMessages({ roomId: ctx.params.roomId, beforeSeq: ctx.params.beforeSeq, max: ctx.params.max });
+        return {
+          items: messages.map((m) => ({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? m.markdown ?? '', created: m.created })),
+          beforeSeq: messages.length === ctx.params.max ? messages[messages.length - 1].seq : undefined,
+        };
+      },
+    },
     operatorRoom: {
       visibility: 'public',
       params: { roomId: p.id },

@@ -1,40 +1,90 @@
 // The `search` actor: keeps the message index in step with the rooms' activities. It is
 // fed by the rooms actor's `rooms.activities` event after each commit, so the index may
-// lag a moment and is never the source of truth.
+// lag a moment and is never the source of truth: `rebuild` makes it again from the rooms'
+// messages as they are (after a restore, a lost Elasticsearch index, a missed event).
 import type { Context, ServiceSchema } from 'moleculer';
-import type { SearchIndex } from '../../storage/interfaces.ts';
+import type { IndexedMessage, SearchIndex } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
+import { KeyedQueue } from '../keyed-queue.ts';
+
+/** Rooms and messages read per call to the rooms actor during a rebuild. */
+const PAGE = 500;
 
 export function createSearchService({ index }: { index: SearchIndex }): ServiceSchema {
+  // One room at a time: a rebuild of a room and the events of that room never interleave
+  // here, so a message deleted while its room is rebuilt is not put back by the rebuild.
+  const rooms = new KeyedQueue();
+
+  async function apply(activities: Activity[], logger: { warn: (obj: object, msg: string) => void }): Promise<void> {
+    const indexed: IndexedMessage[] = [];
+    for (const activity of activities) {
+      const data = activity.data as { id: string; roomId: string; personId: string; text?: string; markdown?: string; created: string };
+      switch (activity.event) {
+        case 'message.created':
+        case 'message.updated':
+          indexed.push({ id: data.id, roomId: data.roomId, personId: data.personId, text: data.text ?? data.markdown ?? '', created: data.created });
+          break;
+        case 'message.deleted':
+          await index.removeMessage(data.id);
+          break;
+        case 'room.deleted':
+          await index.removeRoom(activity.roomId);
+          break;
+        default:
+          break;
+      }
+    }
+    try {
+      await index.indexMessages(indexed);
+    } catch (err) {
+      // The rooms store holds the truth; a lagging index is repaired by `rebuild`.
+      logger.warn({ err, count: indexed.length }, 'indexing messages failed');
+    }
+  }
+
+  /** The room's entries are dropped, then its messages as they are now indexed again. */
+  async function rebuildRoom(ctx: Context, roomId: string): Promise<number> {
+    return rooms.run(roomId, async () => {
+      await index.removeRoom(roomId);
+      let count = 0;
+      for (let beforeSeq: number | undefined, first = true; first || beforeSeq !== undefined; first = false) {
+        const page = await ctx.call<{ items: IndexedMessage[]; beforeSeq?: number }, object>('rooms.operatorMessages', { roomId, max: PAGE, beforeSeq });
+        await index.indexMessages(page.items);
+        count += page.items.length;
+        beforeSeq = page.beforeSeq;
+      }
+      return count;
+    });
+  }
+
   return {
     name: 'search',
+    actions: {
+      /** Operators (`reindex` in the console): the whole index again, room by room. */
+      rebuild: {
+        visibility: 'public',
+        async handler(ctx: Context) {
+          const started = Date.now();
+          let roomCount = 0;
+          let messageCount = 0;
+          for (let after: string | undefined, first = true; first || after !== undefined; first = false) {
+            const page = await ctx.call<{ items: string[]; next?: string }, object>('rooms.operatorRoomIds', { max: PAGE, ...(after ? { after } : {}) });
+            for (const roomId of page.items) messageCount += await rebuildRoom(ctx, roomId);
+            roomCount += page.items.length;
+            after = page.next;
+          }
+          await index.refresh();
+          return { rooms: roomCount, messages: messageCount, ms: Date.now() - started };
+        },
+      },
+    },
     events: {
       'rooms.activities': {
         async handler(ctx: Context<{ activities: Activity[] }>) {
-          const indexed = [];
-          for (const activity of ctx.params.activities) {
-            const data = activity.data as { id: string; roomId: string; personId: string; text?: string; markdown?: string; created: string };
-            switch (activity.event) {
-              case 'message.created':
-              case 'message.updated':
-                indexed.push({ id: data.id, roomId: data.roomId, personId: data.personId, text: data.text ?? data.markdown ?? '', created: data.created });
-                break;
-              case 'message.deleted':
-                await index.removeMessage(data.id);
-                break;
-              case 'room.deleted':
-                await index.removeRoom(activity.roomId);
-                break;
-              default:
-                break;
-            }
-          }
-          try {
-            await index.indexMessages(indexed);
-          } catch (err) {
-            // The rooms store holds the truth; a lagging index is repaired by re-indexing.
-            this.logger.warn({ err, count: indexed.length }, 'indexing messages failed');
-          }
+          // One commit's activities are one room's; grouped anyway, so that no room's order depends on it.
+          const byRoom = new Map<string, Activity[]>();
+          for (const activity of ctx.params.activities) byRoom.set(activity.roomId, [...(byRoom.get(activity.roomId) ?? []), activity]);
+          await Promise.all([...byRoom].map(([roomId, activities]) => rooms.run(roomId, () => apply(activities, this.logger))));
         },
       },
     },

@@ -8,10 +8,11 @@ import { drainCommand } from './drain-command.ts';
 import { meetingsCommand } from './meetings-command.ts';
 import { personCommand } from './person-command.ts';
 import { queuesCommand, requeueCommand } from './queues-command.ts';
+import { reindexCommand } from './reindex-command.ts';
 import { roomCommand } from './room-command.ts';
 import { tokensCommand } from './tokens-command.ts';
 
-export const operatorCommands: OperatorCommand[] = [clusterCommand, roomCommand, personCommand, meetingsCommand, tokensCommand, drainCommand, queuesCommand, requeueCommand];
+export const operatorCommands: OperatorCommand[] = [clusterCommand, roomCommand, personCommand, meetingsCommand, tokensCommand, drainCommand, queuesCommand, requeueCommand, reindexCommand];
 
 const usage = (command: OperatorCommand) => [command.name, ...command.args.map((arg) => `<${arg}>`)].join(' ');
 

@@ -124,6 +124,12 @@ export class CassandraRoomReads {
     return { items: page, next: found.length > max ? encodeCursor([last.id, last.id]) : undefined };
   }
 
+  /** A scan of the rooms table in token order; the cursor is Cassandra's own page state. */
+  async listRoomIds(query: { max: number; after?: string }): Promise<Page<string>> {
+    const result = await this.db.run(`SELECT id FROM ${this.ks}.rooms`, [], { fetchSize: query.max, ...(query.after ? { pageState: query.after } : {}) });
+    return { items: result.rows.map((row) => row.id as string), next: result.pageState ?? undefined };
+  }
+
   async listTeamRooms(teamId: string): Promise<RoomRecord[]> {
     const ids = (await this.db.rows(`SELECT room_id FROM ${this.ks}.rooms_by_team WHERE team_id = ?`, [teamId])).map((row) => row.room_id as string);
     return (await mapLimit(ids, 32, (id) => this.getRoom(id))).filter((r): r is RoomRecord => r?.teamId === teamId);

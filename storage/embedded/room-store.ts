@@ -199,6 +199,13 @@ export class SqliteRoomStore implements RoomStore {
     };
   }
 
+  async listRoomIds(query: { max: number; after?: string }): Promise<Page<string>> {
+    const after = decodeCursor(query.after);
+    const rows = this.sql('SELECT id FROM rooms WHERE id > ? ORDER BY id LIMIT ?').all(after ? String(after[0]) : '', query.max + 1) as { id: string }[];
+    const items = rows.slice(0, query.max).map((row) => row.id);
+    return { items, next: rows.length > query.max ? encodeCursor([items[items.length - 1]]) : undefined };
+  }
+
   async listTeamRooms(teamId: string): Promise<RoomRecord[]> {
     return this.sql('SELECT doc FROM rooms WHERE team_id = ? ORDER BY id').all(teamId).map((row) => parseDoc<RoomRecord>(row));
   }

@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ApiClient } from '../../clients/api-client.ts';
+import { readConfig } from '../../contracts/config.ts';
+import type { SearchIndex } from '../../storage/interfaces.ts';
 import { LiveClient } from '../../clients/live-client.ts';
 import { MeetingClient } from '../../clients/meeting-client.ts';
 import { startHttpsReceiver, type HttpsReceiver } from '../harness/https-receiver.ts';
@@ -202,6 +204,44 @@ test('queues and requeue <queue>: a delivery to a target that is down is a dead 
   assert.equal(delivered.data.roomId, room.id);
   assert.equal(queueRow(await operator.ask('queues', /webhook deliveries/))?.[3], '0');
   assert.match(await operator.ask('requeue no-such-queue', /requeue: /), /no queue named no-such-queue/);
+});
+
+/** The target's own search index, opened beside it: SQLite's file embedded, its Elasticsearch index in a cluster. */
+async function openTargetIndex(): Promise<SearchIndex> {
+  if (!target.cluster) return (await import('../../storage/embedded/search-index.ts')).SqliteSearchIndex.open(path.join(target.process!.dataDir, 'search.db'));
+  const { elasticsearch } = readConfig(target.cluster.actors()[0].env).engines;
+  return (await import('../../storage/elasticsearch/search-index.ts')).ElasticsearchSearchIndex.create(elasticsearch!);
+}
+
+test('reindex: a search index that lost a room is whole again, edits as they are now, deleted messages gone', async () => {
+  const room = (await alice.api.post('/v1/rooms', { title: 'Reindexed' })).body;
+  const kept = (await alice.api.post('/v1/messages', { roomId: room.id, text: 'zebrafinch kept' })).body;
+  const edited = (await alice.api.post('/v1/messages', { roomId: room.id, text: 'zebrafinch before' })).body;
+  const deleted = (await alice.api.post('/v1/messages', { roomId: room.id, text: 'zebrafinch deleted' })).body;
+  assert.equal((await alice.api.put(`/v1/messages/${edited.id}`, { roomId: room.id, text: 'okapi after' })).status, 200);
+  assert.equal((await alice.api.delete(`/v1/messages/${deleted.id}`)).status, 204);
+  const index = await openTargetIndex();
+  try {
+    const found = async (word: string) => {
+      await index.refresh();
+      return (await index.search({ text: word, roomIds: [room.id], max: 10 })).map((hit) => hit.id).sort();
+    };
+    // The index lost the room (a restore without it, a lost Elasticsearch index).
+    for (const deadline = Date.now() + 20_000; (await found('okapi')).length === 0;) {
+      if (Date.now() > deadline) assert.fail('the edit never reached the index');
+      await sleep(100);
+    }
+    await index.removeRoom(room.id);
+    assert.deepEqual(await found('zebrafinch'), []);
+    const answer = await operator.ask('reindex', /reindex|rebuilt/);
+    const counted = /rebuilt on \S+: (\d+) rooms, (\d+) messages/.exec(answer);
+    assert.ok(counted, answer);
+    assert.ok(Number(counted[1]) >= 1 && Number(counted[2]) >= 2, answer);
+    assert.deepEqual(await found('zebrafinch'), [kept.id]);
+    assert.deepEqual(await found('okapi'), [edited.id]);
+  } finally {
+    await index.close();
+  }
 });
 
 test('drain <node>: the node drains as on SIGTERM and stops; the console sees it go', async () => {

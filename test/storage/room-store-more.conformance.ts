@@ -57,6 +57,16 @@ export function roomStoreMoreConformance(name: string, open: () => Promise<RoomS
       assert.equal(await store.getRoom(r.id), undefined);
     });
 
+    test('listRoomIds pages through every room once', async () => {
+      const store = await open();
+      const created = [room(), room(), room(), room(), room()];
+      for (const r of created) await store.commit({ roomId: r.id, activities: [activity(r.id, 1, 'room.created')], changes: [{ op: 'putRoom', room: r }] });
+      // The store may hold other tests' rooms too: every one of ours, none twice.
+      const ids = await all((after) => store.listRoomIds({ max: 2, after }));
+      assert.equal(new Set(ids).size, ids.length, 'no room twice');
+      for (const r of created) assert.ok(ids.includes(r.id), `${r.id} listed`);
+    });
+
     test('memberships: by id, by (room, person), listed by room and by person in id order, removed, re-joined', async () => {
       const store = await open();
       const [r1, r2] = [room(), room()];
