@@ -77,6 +77,15 @@ export type ServerFrame =
   | { type: 'meeting.reply'; id: string; ok: true; result: unknown }
   | { type: 'meeting.reply'; id: string; ok: false; error: MeetingErrorBody };
 
+/**
+ * Every type of frame the server sends (the meeting's state and deltas are built apart, in
+ * the conferences actor). Tests that judge what a socket receives use this list; the check
+ * below fails type-checking when a ServerFrame is added without it.
+ */
+export const SERVER_FRAME_TYPES = ['ready', 'read', 'event', 'pong', 'resync', 'error', 'meeting.reply', 'meeting.state', 'meeting.delta'] as const;
+const everyServerFrameListed: Exclude<ServerFrame['type'], (typeof SERVER_FRAME_TYPES)[number]> extends never ? true : never = true;
+void everyServerFrameListed;
+
 export const CLOSE_RESYNC = 4000;
 export const CLOSE_UNAUTHORIZED = 4001;
 export const CLOSE_GOING_AWAY = 1001;

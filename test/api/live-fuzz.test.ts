@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { LiveClient } from '../../clients/live-client.ts';
+import { SERVER_FRAME_TYPES } from '../../contracts/live-frames.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { createRoom, expectStatus } from '../harness/rooms.ts';
 import { startTarget, type Target } from './target.ts';
@@ -62,7 +63,7 @@ function junkFrame(): [string | Buffer, boolean] {
   }
 }
 
-const SERVER_FRAMES = new Set(['ready', 'error', 'pong', 'event', 'resync', 'meeting.reply', 'meeting.state', 'meeting.delta']);
+const SERVER_FRAMES = new Set<string>(SERVER_FRAME_TYPES);
 // 1000: the test closes; 4001: no valid hello. A connection that breaks the WebSocket
 // protocol itself (a frame over the payload limit, invalid UTF-8 in a text frame) is
 // dropped by uWebSockets.js at once, without a close frame (1006, see
