@@ -21,13 +21,34 @@ const MEETINGS_ID = 'webex-meetings-subset.openapi.json';
 const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`./openapi/${MEETINGS_ID}`, import.meta.url), 'utf8'));
 
 /** Paths (templates, without /v1) that Squared serves beyond the spec; callers may add to it. */
-export const extensions = new Set<string>(['/access_token', '/rooms/{roomId}/read']);
+export const extensions = new Set<string>(['/access_token', '/rooms/{roomId}/read', '/messages/search']);
 
 // Response schemas for the extensions we know, written as a mini OpenAPI document so spec and
 // extensions share one lookup. /access_token answers in RFC 6749 §5.1/§5.2 shape, not Webex's.
 const EXTENSIONS_ID = 'squared-extensions.json';
 const extensionDoc: OpenApiDoc = {
   paths: {
+    // The caller's messages that match a query (docs/search.md): Webex messages, best first.
+    '/messages/search': {
+      get: {
+        responses: {
+          '200': json({
+            type: 'object',
+            required: ['items'],
+            properties: {
+              items: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['id', 'roomId', 'roomType', 'personId', 'personEmail', 'created'],
+                  properties: { id: { type: 'string' }, roomId: { type: 'string' }, personId: { type: 'string' }, text: { type: 'string' }, created: { type: 'string', format: 'date-time' } },
+                },
+              },
+            },
+          }),
+        },
+      },
+    },
     // The caller's read status of the room after marking it read (README, Read status).
     '/rooms/{roomId}/read': {
       post: {
@@ -189,7 +210,9 @@ function describe(errors: ErrorObject[] | null | undefined): string[] {
 export function validateResponse(method: string, path: string, status: number, body: unknown): string[] {
   const m = method.toLowerCase();
   const concrete = specPath(path);
-  let template = matchTemplate(Object.keys(spec.paths), concrete);
+  // An extension whose path is all literal (/messages/search) wins over a spec template that
+  // would take its last segment for an id (/messages/{messageId}).
+  let template = extensions.has(concrete) ? undefined : matchTemplate(Object.keys(spec.paths), concrete);
   let docId = SPEC_ID;
   let operation = template ? spec.paths[template][m] : undefined;
   if (!operation) {

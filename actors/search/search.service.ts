@@ -6,6 +6,7 @@ import type { Context, ServiceSchema } from 'moleculer';
 import type { IndexedMessage, SearchIndex } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
+import { searchActions } from './search-actions.ts';
 
 /** Rooms and messages read per call to the rooms actor during a rebuild. */
 const PAGE = 500;
@@ -60,6 +61,7 @@ export function createSearchService({ index }: { index: SearchIndex }): ServiceS
   return {
     name: 'search',
     actions: {
+      ...searchActions(index),
       /** Operators (`reindex` in the console): the whole index again, room by room. */
       rebuild: {
         visibility: 'public',

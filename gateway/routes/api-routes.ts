@@ -21,6 +21,8 @@ export function apiRoutes(): Route[] {
     createRoute('/v1/rooms/:roomId/read', 'rooms.markRead'),
     ...resourceRoutes('/v1/memberships', 'membershipId', 'rooms', membershipCrud),
     listRoute('/v1/messages/direct', 'rooms.listDirectMessages'),
+    // Squared extension: the caller's messages that match a query (docs/search.md).
+    listRoute('/v1/messages/search', 'search.messages'),
     ...resourceRoutes('/v1/messages', 'messageId', 'rooms', {
       list: 'listMessages', create: 'createMessage', get: 'getMessage', update: 'updateMessage', remove: 'removeMessage',
     }),

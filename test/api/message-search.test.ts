@@ -1,0 +1,91 @@
+// Message search (GET /v1/messages/search, a Squared extension): the caller's matching
+// messages among the rooms they are a member of now, never beyond — with a room the caller
+// is not in, with people added and removed, with edits and deletions — read back as Webex
+// messages. The index lags its commits a moment (Elasticsearch refreshes each second), so
+// each expectation is waited for, and each refusal is checked after a hit proves the index
+// has caught up.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+import { createPeople, type TestPerson } from '../harness/people.ts';
+import { post } from '../harness/messages.ts';
+import { expectStatus, roomWith } from '../harness/rooms.ts';
+import { startTarget, type Target } from './target.ts';
+
+let target: Target;
+before(async () => {
+  target = await startTarget();
+});
+after(() => target.stop());
+
+const search = async (person: TestPerson, query: string) => {
+  const answer = await person.api.get(`/v1/messages/search?${query}`);
+  expectStatus(answer, 200, query);
+  return (answer.body.items as { id: string; roomId: string; text: string }[]);
+};
+
+/** Waits until the search answers the ids wanted (in any order). */
+async function searchUntil(person: TestPerson, query: string, wanted: string[]): Promise<{ id: string; roomId: string; text: string }[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const items = await search(person, query);
+    if (JSON.stringify(items.map((m) => m.id).sort()) === JSON.stringify([...wanted].sort())) return items;
+    if (Date.now() > deadline) assert.fail(`${query}: wanted ${JSON.stringify(wanted)}, got ${JSON.stringify(items.map((m) => [m.id, m.text]))}`);
+    await sleep(200);
+  }
+}
+
+describe('message search', () => {
+  test('only the rooms the caller is in: a member finds them, an outsider finds nothing and is refused the room', async () => {
+    const [alice, bob, carol] = await createPeople(target.admin, 'Alice Search', 'Bob Search', 'Carol Search');
+    const shared = await roomWith(alice, [bob]);
+    const carols = await roomWith(carol, []);
+    const inShared = await post(alice, { roomId: shared.id, text: 'the lighthouse keeper' });
+    const byBob = await post(bob, { roomId: shared.id, text: 'a Lighthouse at dusk' });
+    const inCarols = await post(carol, { roomId: carols.id, text: 'lighthouse secrets' });
+    await post(alice, { roomId: shared.id, text: 'nothing to see here' });
+
+    const found = await searchUntil(alice, 'q=lighthouse', [inShared.id, byBob.id]);
+    assert.ok(found.every((m) => m.roomId === shared.id));
+    assert.equal(found.find((m) => m.id === byBob.id)!.text, 'a Lighthouse at dusk', 'answered as Webex messages');
+    await searchUntil(carol, 'q=lighthouse', [inCarols.id]);
+    await searchUntil(bob, `q=lighthouse&roomId=${shared.id}`, [inShared.id, byBob.id]);
+    // Carol's room is not Alice's to search: as if it did not exist.
+    expectStatus(await alice.api.get(`/v1/messages/search?q=lighthouse&roomId=${carols.id}`), 404);
+    assert.equal((await search(alice, 'q=lighthouse&max=1')).length, 1);
+  });
+
+  test('a person removed from a room no longer finds its messages; one added finds them', async () => {
+    const [alice, bob, dave] = await createPeople(target.admin, 'Alice Leaves', 'Bob Leaves', 'Dave Joins');
+    const room = await roomWith(alice, [bob]);
+    const message = await post(alice, { roomId: room.id, text: 'quarterly walrus report' });
+    await searchUntil(bob, 'q=walrus', [message.id]);
+    const membership = (await alice.api.get(`/v1/memberships?roomId=${room.id}&personId=${bob.id}`)).body.items[0];
+    expectStatus(await alice.api.delete(`/v1/memberships/${membership.id}`), 204);
+    assert.deepEqual(await search(bob, 'q=walrus'), []);
+    await searchUntil(dave, 'q=walrus', []);
+    expectStatus(await alice.api.post('/v1/memberships', { roomId: room.id, personId: dave.id }), 200);
+    await searchUntil(dave, 'q=walrus', [message.id]);
+  });
+
+  test('edits are found by their new text only; a deleted message is never found again', async () => {
+    const [alice] = await createPeople(target.admin, 'Alice Edits');
+    const room = await roomWith(alice, []);
+    const edited = await post(alice, { roomId: room.id, text: 'draft about pelicans' });
+    const deleted = await post(alice, { roomId: room.id, text: 'pelicans to delete' });
+    await searchUntil(alice, 'q=pelicans', [edited.id, deleted.id]);
+    expectStatus(await alice.api.put(`/v1/messages/${edited.id}`, { roomId: room.id, text: 'final about flamingos' }), 200);
+    expectStatus(await alice.api.delete(`/v1/messages/${deleted.id}`), 204);
+    // Gone from the answer at once (each hit is read through the rooms actor), and from the index after.
+    await searchUntil(alice, 'q=flamingos', [edited.id]);
+    assert.deepEqual(await search(alice, 'q=pelicans'), []);
+  });
+
+  test('a query is required and bounded; max is bounded', async () => {
+    const [alice] = await createPeople(target.admin, 'Alice Bad Search');
+    for (const query of ['', 'q=', `q=${'x'.repeat(201)}`, 'q=a&max=0', 'q=a&max=101', 'q=a&max=many']) {
+      expectStatus(await alice.api.get(`/v1/messages/search?${query}`), 400, query);
+    }
+    expectStatus(await alice.api.get('/v1/messages/search?q=anything'), 200);
+  });
+});
