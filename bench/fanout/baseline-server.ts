@@ -5,6 +5,7 @@
 // shaped like Squared's (padded to BASELINE_FRAME_BYTES), app.publish()es it to the
 // room's topic and acknowledges the poster. Run as its own process by the bench driver.
 import uws from 'uWebSockets.js';
+import { serveBaseline } from '../lib/baseline-process.ts';
 
 const certFile = process.env.BASELINE_CERT;
 const keyFile = process.env.BASELINE_KEY;
@@ -71,19 +72,4 @@ app.ws<object>('/post', {
   },
 });
 
-app.listen('127.0.0.1', 0, (listenSocket) => {
-  if (!listenSocket) {
-    process.stderr.write('baseline-server: cannot listen\n');
-    process.exit(1);
-  }
-  process.stdout.write(`BASELINE_READY ${JSON.stringify({ port: uws.us_socket_local_port(listenSocket) })}\n`);
-});
-
-// Exit with the driver: on a signal, and when the driver's end of stdin closes (even if
-// the driver was SIGKILLed).
-const exit = () => process.exit(0);
-process.on('SIGTERM', exit);
-process.on('SIGINT', exit);
-process.stdin.on('end', exit);
-process.stdin.on('close', exit);
-process.stdin.resume();
+serveBaseline(app, 'baseline-server');

@@ -5,6 +5,7 @@
 // end before the answer, as Squared must. Run as its own process by the bench driver.
 import fs from 'node:fs';
 import uws from 'uWebSockets.js';
+import { serveBaseline } from '../lib/baseline-process.ts';
 
 export interface CannedResponse {
   method: string;
@@ -42,19 +43,4 @@ app.any('/*', (res, req) => {
     });
   });
 });
-app.listen('127.0.0.1', 0, (socket) => {
-  if (!socket) {
-    process.stderr.write('rest baseline-server: could not listen\n');
-    process.exit(1);
-  }
-  process.stdout.write(`BASELINE_READY ${JSON.stringify({ port: uws.us_socket_local_port(socket) })}\n`);
-});
-
-// Exit with the driver: on a signal, and when the driver's end of stdin closes (even if
-// the driver was SIGKILLed).
-const exit = () => process.exit(0);
-process.on('SIGTERM', exit);
-process.on('SIGINT', exit);
-process.stdin.on('end', exit);
-process.stdin.on('close', exit);
-process.stdin.resume();
+serveBaseline(app, 'rest baseline-server');
