@@ -53,10 +53,28 @@ export interface MeetingFrame {
   args: Record<string, unknown>;
 }
 
+/** A member is typing in a room (`typing` false: stopped); clients repeat it while typing. */
+export interface TypingRequest {
+  type: 'typing';
+  roomId: string;
+  typing?: boolean;
+}
+
+/** Who is typing where, to the room's other members; never logged, no seq (docs/live-protocol.md). */
+export interface TypingFrame {
+  type: 'typing';
+  roomId: string;
+  personId: string;
+  typing: boolean;
+  /** With `typing` true: show it this long unless repeated. */
+  expiresInMs?: number;
+}
+
 export type ClientFrame =
   | { type: 'hello'; token: string; resume?: Record<string, number> }
   | { type: 'ping' }
   | { type: 'read'; roomId: string; messageId: string }
+  | TypingRequest
   | MeetingFrame;
 
 export interface MeetingErrorBody {
@@ -72,6 +90,7 @@ export type ServerFrame =
   | ReadFrame
   | ({ type: 'event' } & LiveEvent)
   | { type: 'pong' }
+  | TypingFrame
   | { type: 'resync'; reason: 'backpressure' | 'unavailable'; positions: Record<string, number> }
   | { type: 'error'; message: string; retryAfterMs?: number }
   | { type: 'meeting.reply'; id: string; ok: true; result: unknown }
@@ -82,7 +101,7 @@ export type ServerFrame =
  * the conferences actor). Tests that judge what a socket receives use this list; the check
  * below fails type-checking when a ServerFrame is added without it.
  */
-export const SERVER_FRAME_TYPES = ['ready', 'read', 'event', 'pong', 'resync', 'error', 'meeting.reply', 'meeting.state', 'meeting.delta'] as const;
+export const SERVER_FRAME_TYPES = ['ready', 'read', 'event', 'pong', 'typing', 'resync', 'error', 'meeting.reply', 'meeting.state', 'meeting.delta'] as const;
 const everyServerFrameListed: Exclude<ServerFrame['type'], (typeof SERVER_FRAME_TYPES)[number]> extends never ? true : never = true;
 void everyServerFrameListed;
 

@@ -137,6 +137,7 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
         subscribeRoom: (session, roomId) => hub.subscribeRoom(session, roomId),
         unsubscribeRoom: (session, roomId) => hub.unsubscribeRoom(session, roomId),
         watchPerson: (session) => hub.watchPerson(session),
+        publishTyping: (roomId, personId, typing) => hub.publishTyping(roomId, personId, typing),
         forget: (session) => hub.forget(session),
         meetingRequest: (session, caller, frame) =>
           broker.call('conferences.signal', { meetingId: frame.meetingId, sessionId: session.id, gatewayNodeId: broker.nodeID, action: frame.action, args: frame.args }, { meta: { caller } }),

@@ -1,10 +1,11 @@
 // The live sessions of one gateway and their interest in rooms. A gateway subscribes to a
 // room's fan-out topic only while one of its sessions follows that room, and serializes
 // each activity once for all of them.
-import { isReadReceipt, meetingTopic, personTopic, roomTopic, type Fanout, type MeetingUpdate, type ReadReceipt } from '../../routing/fanout/fanout.ts';
+import { isReadReceipt, isTypingSignal, meetingTopic, personTopic, roomTopic, type Fanout, type FanoutMessage, type MeetingUpdate, type ReadReceipt, type TypingSignal } from '../../routing/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
 import { eventFrame, readFrame } from './live-protocol.ts';
 import type { LiveSession } from './live-session.ts';
+import { TypingRelay } from './typing.ts';
 
 interface Interest {
   sessions: Set<LiveSession>;
@@ -18,6 +19,7 @@ export class LiveHub {
   private readonly meetings = new Map<string, Interest>();
   private readonly sessions = new Set<LiveSession>();
   private readonly fanout: Fanout;
+  private readonly typing = new TypingRelay();
 
   constructor(fanout: Fanout) {
     this.fanout = fanout;
@@ -32,10 +34,12 @@ export class LiveHub {
   }
 
   subscribeRoom(session: LiveSession, roomId: string): void {
-    this.join(this.rooms, roomTopic(roomId), roomId, session, (message, sessions) => {
+    this.join<Activity | ReadReceipt | TypingSignal>(this.rooms, roomTopic(roomId), roomId, session, (message, sessions) => {
+      if (isTypingSignal(message)) return this.typing.relay(message, sessions);
       if (isReadReceipt(message)) return this.deliverReceipt(message, sessions);
       const frame = eventFrame(message);
       for (const s of sessions) s.offer(message, frame);
+      this.typing.afterActivity(message, sessions);
     });
   }
 
@@ -51,6 +55,13 @@ export class LiveHub {
 
   unsubscribeRoom(session: LiveSession, roomId: string): void {
     this.leave(this.rooms, roomId, session);
+    if (!this.rooms.has(roomId)) this.typing.forgetRoom(roomId);
+  }
+
+  /** A session's person is typing (or stopped) in a room it follows: to every gateway with members of the room. */
+  publishTyping(roomId: string, personId: string, typing: boolean): void {
+    const signal: TypingSignal = { kind: 'typing', roomId, personId, typing };
+    this.fanout.publish(roomTopic(roomId), signal);
   }
 
   watchPerson(session: LiveSession): void {
@@ -110,11 +121,11 @@ export class LiveHub {
     return { sessions: this.sessions.size, rooms: this.rooms.size, meetings: this.meetings.size };
   }
 
-  private join(map: Map<string, Interest>, topic: string, key: string, session: LiveSession, deliver: (message: Activity | ReadReceipt, sessions: Set<LiveSession>) => void): void {
+  private join<T extends FanoutMessage = Activity>(map: Map<string, Interest>, topic: string, key: string, session: LiveSession, deliver: (message: T, sessions: Set<LiveSession>) => void): void {
     let interest = map.get(key);
     if (!interest) {
       const sessions = new Set<LiveSession>();
-      interest = { sessions, stop: this.fanout.subscribe<Activity | ReadReceipt>(topic, (message) => deliver(message, sessions)) };
+      interest = { sessions, stop: this.fanout.subscribe<T>(topic, (message) => deliver(message, sessions)) };
       map.set(key, interest);
     }
     interest.sessions.add(session);

@@ -27,6 +27,12 @@ const checks = {
     roomId: { type: 'string', min: 1, max: 200 },
     messageId: { type: 'string', min: 1, max: 200 },
   }),
+  typing: validator.compile({
+    $$strict: true,
+    type: { type: 'equal', value: 'typing' },
+    roomId: { type: 'string', min: 1, max: 200 },
+    typing: { type: 'boolean', optional: true },
+  }),
 };
 
 // mediasoup checks the insides of capabilities and parameters itself; ids are its UUIDs
@@ -83,7 +89,7 @@ export function parseClientFrame(text: string): ClientFrame | { problem: string;
     const { type: _t, id: _i, action: _a, ...args } = rest;
     return { type: 'meeting', id: requestId!, meetingId: meetingId as string, action: action as SignalingAction, args };
   }
-  if (type !== 'hello' && type !== 'ping' && type !== 'read') return { problem: `Unknown frame type ${JSON.stringify(type)}.` };
+  if (type !== 'hello' && type !== 'ping' && type !== 'read' && type !== 'typing') return { problem: `Unknown frame type ${JSON.stringify(type)}.` };
   const result = checks[type](value);
   if (result !== true) return { problem: (result as { message: string }[]).map((r) => r.message).join(' ') };
   return value as ClientFrame;

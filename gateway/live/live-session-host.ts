@@ -37,6 +37,8 @@ export interface LiveSessionHost {
   subscribeRoom(session: LiveSession, roomId: string): void;
   unsubscribeRoom(session: LiveSession, roomId: string): void;
   watchPerson(session: LiveSession): void;
+  /** Publishes the session's person typing (or stopped) in a room, to the room's members on every gateway. */
+  publishTyping(roomId: string, personId: string, typing: boolean): void;
   forget(session: LiveSession): void;
   /** Carries a meeting request to the conferences actor, as the session's person. */
   meetingRequest(session: LiveSession, caller: Caller, frame: MeetingFrame): Promise<unknown>;

@@ -14,6 +14,7 @@ import { jsonShapeProblem } from '../json-shape.ts';
 import { parseClientFrame, serverFrame } from './live-protocol.ts';
 import { MAX_MEETING_REQUESTS_IN_FLIGHT, MeetingSeats } from './meeting-seats.ts';
 import { RoomStreams } from './room-streams.ts';
+import { TypingThrottle } from './typing.ts';
 
 const MAX_RESUME_ROOMS = 10_000;
 /**
@@ -33,6 +34,7 @@ export class LiveSession {
   private state: SessionPhase = 'hello';
   private readonly rooms: RoomStreams;
   private readonly meetings: MeetingSeats;
+  private readonly typing = new TypingThrottle();
   private readonly socket: LiveSocket;
   private readonly host: LiveSessionHost;
   private readonly helloTimer: NodeJS.Timeout;
@@ -99,6 +101,9 @@ export class LiveSession {
           this.send({ type: 'error', message: known ? String(err.message) : 'The read could not be recorded: send it again.' });
         });
         return;
+      case 'typing':
+        if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
+        return this.typed(frame.roomId, frame.typing ?? true);
       case 'meeting':
         if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
         if (this.meetings.saturated()) {
@@ -159,6 +164,25 @@ export class LiveSession {
   /** One of this person's own membership changes, from the fan-out. */
   offerOwn(activity: Activity): void {
     this.rooms.offerOwn(activity);
+  }
+
+  /** The client's person is typing in a room (typing.ts: checked here, against the rooms this session follows). */
+  private typed(roomId: string, typing: boolean): void {
+    if (this.state !== 'open') return this.send({ type: 'error', message: 'Wait for the ready frame.' });
+    if (!this.rooms.follows(roomId)) return this.send({ type: 'error', message: `You are not a member of the room ${JSON.stringify(roomId)}.` });
+    if (this.typing.allow(roomId, typing, Date.now())) this.host.publishTyping(roomId, this.personId!, typing);
+  }
+
+  /** Someone else typing in a room this session follows, from the fan-out; dropped rather than queued when the client is behind. */
+  offerTyping(roomId: string, frame: string): void {
+    if (this.state !== 'open' || !this.rooms.follows(roomId)) return;
+    if (this.socket.bufferedAmount() > this.host.maxBufferedBytes) return;
+    this.socket.send(frame);
+  }
+
+  /** This person posted in the room: their typing there has ended. */
+  ownMessage(roomId: string): void {
+    this.typing.cleared(roomId);
   }
 
   /** A change of the state of a meeting this session takes part in, from the fan-out. */

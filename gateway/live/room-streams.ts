@@ -102,6 +102,11 @@ export class RoomStreams {
     if (behind.length > 0) await this.fill(behind.map((r) => r.roomId));
   }
 
+  /** Whether the person is a member of the room as this session knows it (it follows its live stream). */
+  follows(roomId: string): boolean {
+    return this.cursors.has(roomId) && !this.departed.has(roomId);
+  }
+
   /** Positions delivered so far, for a resync or a reconnect hint. */
   positions(): Record<string, number> {
     return Object.fromEntries(this.cursors);

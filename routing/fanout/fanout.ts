@@ -41,17 +41,32 @@ export interface ReadReceipt {
   unreadMentionsCount: number;
 }
 
-export type FanoutMessage = Activity | MeetingUpdate | ReadReceipt;
+/**
+ * Someone typing in a room, on the room's topic beside its activities: published by the
+ * gateway of the typing socket, never stored and without a seq.
+ */
+export interface TypingSignal {
+  kind: 'typing';
+  roomId: string;
+  personId: string;
+  typing: boolean;
+}
+
+export type FanoutMessage = Activity | MeetingUpdate | ReadReceipt | TypingSignal;
 
 /** Whether a message of a room topic is a read receipt (else an activity). */
 export const isReadReceipt = (message: Activity | ReadReceipt): message is ReadReceipt => (message as ReadReceipt).kind === 'read';
+
+/** Whether a message of a room topic is a typing signal. */
+export const isTypingSignal = (message: FanoutMessage): message is TypingSignal => (message as TypingSignal).kind === 'typing';
 
 /**
  * Delivery of committed activities from the room actors to the gateways that have an
  * interested socket. Topics are `room:<roomId>` (every activity of the room) and
  * `person:<personId>` (that person's own membership changes, so a gateway learns about a
  * room its person just joined); and `meeting:<meetingId>` (MeetingUpdate). Room topics also
- * carry read receipts (ReadReceipt), which no log holds: a lost one is simply not shown.
+ * carry read receipts (ReadReceipt) and typing signals (TypingSignal), which no log holds: a lost
+ * one is simply not shown.
  *
  * Guarantees: at-most-once and, for one publisher, in publish order per topic. Gaps are
  * expected (a gateway subscribing late, a lost node) and healed by the gateway from the
@@ -60,7 +75,7 @@ export const isReadReceipt = (message: Activity | ReadReceipt): message is ReadR
 export interface Fanout {
   publish(topic: string, message: FanoutMessage): void;
   /** Starts delivering the topic to `listener`; the returned function stops it. */
-  /** The topic decides the message type: Activity for person topics (the default), Activity or ReadReceipt for room topics. */
+  /** The topic decides the message type: Activity for person topics (the default), Activity, ReadReceipt or TypingSignal for room topics. */
   subscribe<T extends FanoutMessage = Activity>(topic: string, listener: (message: T) => void): () => void;
   /**
    * Calls `listener` when delivery resumes after an interruption (a reconnection): what

@@ -33,6 +33,7 @@ function setUp(fullStateVersion: () => number, authenticate: () => Promise<Calle
     subscribeRoom: () => undefined,
     unsubscribeRoom: () => undefined,
     watchPerson: () => undefined,
+    publishTyping: () => undefined,
     forget: () => undefined,
     meetingRequest: async () => ({ participantId: PARTICIPANT, state: 'joined', meeting: { type: 'meeting.state', meetingId: MEETING, version: 10, participants: [] } }),
     meetingSessionClosed: () => undefined,
