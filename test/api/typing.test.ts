@@ -36,6 +36,21 @@ async function roomWith(owner: TestPerson, ...members: TestPerson[]): Promise<st
   return room.body.id;
 }
 
+/**
+ * Sends `typing` as a client does, repeating it until every receiver has it: the signal is
+ * best effort (a gateway's subscription to the room, made as a socket starts, may not be in
+ * place at NATS yet when the first one is published), and a repeat heals a lost one. Repeats
+ * are 1.2 s apart, past the once-a-second limit on passing them on.
+ */
+async function typeUntilSeen(sender: LiveClient, roomId: string, personId: string, ...receivers: LiveClient[]): Promise<Frame[]> {
+  for (let attempt = 0; attempt < 15; attempt++) {
+    sender.send({ type: 'typing', roomId });
+    const seen = await Promise.all(receivers.map((r) => r.waitFor(isTyping(roomId, personId, true), 1200).catch(() => undefined)));
+    if (seen.every((f) => f !== undefined)) return seen as Frame[];
+  }
+  throw new Error('the typing signal never reached every receiver');
+}
+
 const typingOf = (client: LiveClient, personId?: string) =>
   client.frames.filter((f) => f.type === 'typing' && (personId === undefined || f.personId === personId));
 const isTyping = (roomId: string, personId: string, typing: boolean) => (f: Frame) =>
@@ -52,9 +67,7 @@ describe('typing', () => {
     const daveThere = await connect(dave, 'far');
     const daveHere = await connect(dave, 'near');
     try {
-      aliceHere.send({ type: 'typing', roomId });
-      const seenByBob = await bobThere.waitFor(isTyping(roomId, alice.id, true));
-      const seenByCarol = await carolHere.waitFor(isTyping(roomId, alice.id, true));
+      const [seenByBob, seenByCarol] = await typeUntilSeen(aliceHere, roomId, alice.id, bobThere, carolHere);
       for (const frame of [seenByBob, seenByCarol]) {
         assert.deepEqual(Object.keys(frame).sort(), ['expiresInMs', 'personId', 'roomId', 'type', 'typing']);
         assert.equal(frame.expiresInMs, 6000);
@@ -68,10 +81,7 @@ describe('typing', () => {
       assert.deepEqual(typingOf(daveHere), []);
 
       // Typing from the other gateway reaches Alice and Carol, and Bob's own sockets not.
-      bobThere.send({ type: 'typing', roomId, typing: true });
-      await aliceHere.waitFor(isTyping(roomId, bob.id, true));
-      await aliceThere.waitFor(isTyping(roomId, bob.id, true));
-      await carolHere.waitFor(isTyping(roomId, bob.id, true));
+      await typeUntilSeen(bobThere, roomId, bob.id, aliceHere, aliceThere, carolHere);
       assert.deepEqual(typingOf(bobThere, bob.id), []);
       assert.deepEqual(typingOf(daveThere), []);
     } finally {
@@ -98,8 +108,7 @@ describe('typing', () => {
       await malloryLive.waitFor((f) => f.type === 'pong');
 
       // Alice's signal is published after Mallory's would have been: once Bob has it, he would have had Mallory's.
-      aliceLive.send({ type: 'typing', roomId });
-      await bobLive.waitFor(isTyping(roomId, alice.id, true));
+      await typeUntilSeen(aliceLive, roomId, alice.id, bobLive);
       assert.deepEqual(typingOf(bobLive, mallory.id), []);
     } finally {
       for (const c of [bobLive, malloryLive, aliceLive]) c.close();
@@ -112,8 +121,7 @@ describe('typing', () => {
     const aliceLive = await connect(alice, 'near');
     const bobLive = await connect(bob, 'far');
     try {
-      aliceLive.send({ type: 'typing', roomId });
-      await bobLive.waitFor(isTyping(roomId, alice.id, true));
+      await typeUntilSeen(aliceLive, roomId, alice.id, bobLive);
       const posted = await alice.api.post('/v1/messages', { roomId, text: 'done typing' });
       assert.equal(posted.status, 200, posted.text);
       const cleared = await bobLive.waitFor(isTyping(roomId, alice.id, false));
@@ -141,8 +149,7 @@ describe('typing', () => {
     let bobLive = await connect(bob, 'far');
     const head = bobLive.frames[0].positions[roomId];
     try {
-      aliceLive.send({ type: 'typing', roomId });
-      await bobLive.waitFor(isTyping(roomId, alice.id, true));
+      await typeUntilSeen(aliceLive, roomId, alice.id, bobLive);
       const positions = bobLive.positions();
       bobLive.close();
       await bobLive.closed;
@@ -172,6 +179,7 @@ describe('typing', () => {
     const aliceLive = await connect(alice, 'near');
     const bobLive = await connect(bob, 'far');
     try {
+      await typeUntilSeen(aliceLive, roomId, alice.id, bobLive);
       const started = Date.now();
       const sent = FRAME_BURST * 3;
       for (let i = 0; i < sent; i++) aliceLive.send({ type: 'typing', roomId });
@@ -194,7 +202,7 @@ describe('typing', () => {
       assert.ok(stopped, 'the stop got through the limit');
       const seconds = (Date.now() - started) / 1000;
       const starts = typingOf(bobLive, alice.id).filter((f) => f.typing).length;
-      assert.ok(starts >= 1 && starts <= Math.ceil(seconds) + 1, `${starts} of ${sent} typing frames passed on in ${seconds.toFixed(1)} s`);
+      assert.ok(starts >= 1 && starts <= Math.ceil(seconds) + 2, `${starts} of ${sent} typing frames passed on in ${seconds.toFixed(1)} s`);
     } finally {
       aliceLive.close();
       bobLive.close();
