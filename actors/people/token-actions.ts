@@ -65,7 +65,16 @@ export function tokenActions({ store, sessions, tokens, passwords, logger }: Tok
     }
     if (!(await store.getPerson(record.personId))) throw oauthError(400, 'invalid_grant', 'The refresh token is invalid or expired.');
     // A refresh token from before families continues as the family named by its hash.
-    return tokens.issue(record.personId, record.familyId ?? record.hash);
+    const familyId = record.familyId ?? record.hash;
+    const issued = await tokens.issue(record.personId, familyId);
+    // A copy of the token presented meanwhile revokes the family; if that revocation ran
+    // while these tokens were being written, some of them escaped it. The used token is
+    // deleted with its family: gone now, the family was revoked, so these go too.
+    if (!(await store.getToken(hash))) {
+      await tokens.revokeFamily(record.personId, familyId);
+      throw oauthError(400, 'invalid_grant', 'The refresh token was already used; every token of its sign-in is revoked.');
+    }
+    return issued;
   };
 
   return {

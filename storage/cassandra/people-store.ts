@@ -242,7 +242,9 @@ export class CassandraPeopleStore implements PeopleStore {
   async deleteTokenFamily(familyId: string): Promise<void> {
     const hashes = (await this.db.rows(`SELECT hash FROM ${this.ks}.tokens_by_family WHERE family_id = ?`, [familyId])).map((row) => row.hash as string);
     await this.deleteTokens(hashes);
-    await this.db.mutate([remove('tokens_by_family', { family_id: familyId })]);
+    // Only the entries read: a token written into the family meanwhile (a refresh racing its
+    // own revocation, see the refresh grant) keeps its entry, so that revoking again finds it.
+    if (hashes.length > 0) await this.db.mutate(hashes.map((hash) => remove('tokens_by_family', { family_id: familyId, hash })));
   }
 
   async deletePersonTokens(personId: string): Promise<void> {
