@@ -307,12 +307,24 @@ export interface IndexedMessage {
  * rooms store by a moment and is never the source of truth (it can be rebuilt from the
  * activity log). Indexing the same message again replaces it.
  */
+/** A search of the index: every filter is part of the index query, never applied to a page read. */
+export interface SearchQuery {
+  text: string;
+  roomIds: string[];
+  max: number;
+  /** Only messages posted by this person. */
+  personId?: string;
+  /** Only messages created strictly before / after these instants (ISO 8601 as `toISOString` writes it). */
+  before?: string;
+  after?: string;
+}
+
 export interface SearchIndex {
   indexMessages(messages: IndexedMessage[]): Promise<void>;
   removeMessage(id: string): Promise<void>;
   removeRoom(roomId: string): Promise<void>;
-  /** Best matches first, only among `roomIds` (the rooms the searcher may read). */
-  search(query: { text: string; roomIds: string[]; max: number }): Promise<{ id: string; roomId: string }[]>;
+  /** Best matches first, only among `roomIds` (the rooms the searcher may read), narrowed by the optional filters. */
+  search(query: SearchQuery): Promise<{ id: string; roomId: string }[]>;
   /** Makes everything indexed so far searchable (tests; a no-op where search is immediate). */
   refresh(): Promise<void>;
   close(): Promise<void>;

@@ -19,7 +19,7 @@
 // `match` never parses query syntax, so any characters are safe.
 import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
-import type { IndexedMessage, SearchIndex } from '../interfaces.ts';
+import type { IndexedMessage, SearchIndex, SearchQuery } from '../interfaces.ts';
 
 export interface ElasticsearchSearchIndexOptions {
   /** e.g. http://127.0.0.1:9200 */
@@ -200,7 +200,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     }
   }
 
-  async search({ text, roomIds, max }: { text: string; roomIds: string[]; max: number }): Promise<{ id: string; roomId: string }[]> {
+  async search({ text, roomIds, max, personId, before, after }: SearchQuery): Promise<{ id: string; roomId: string }[]> {
     const size = Math.min(MAX_RESULT_WINDOW, Math.max(0, Math.floor(max)));
     if (text.trim() === '' || roomIds.length === 0 || size === 0) return [];
     try {
@@ -209,10 +209,15 @@ export class ElasticsearchSearchIndex implements SearchIndex {
         query: {
           bool: {
             must: [{ match: { text: { query: text, operator: 'and' } } }],
-            filter: [{ terms: { roomId: [...new Set(roomIds)] } }],
+            filter: [
+              { terms: { roomId: [...new Set(roomIds)] } },
+              ...(personId === undefined ? [] : [{ term: { personId } }]),
+              ...(before === undefined && after === undefined ? [] : [{ range: { created: { ...(before === undefined ? {} : { lt: before }), ...(after === undefined ? {} : { gt: after }) } } }]),
+            ],
           },
         },
-        sort: [{ _score: { order: 'desc' } }, { created: { order: 'desc' } }],
+        // best first, then newest, then by id: a stable order, the same as the FTS5 index's
+        sort: [{ _score: { order: 'desc' } }, { created: { order: 'desc' } }, { id: { order: 'asc' } }],
       });
       return response.hits.hits.map((hit) => ({ id: hit._id!, roomId: hit._source!.roomId }));
     } catch (err) {

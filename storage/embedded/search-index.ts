@@ -12,7 +12,7 @@
 // tokenized exactly like the documents and can never be read as FTS5 syntax (AND, OR, NOT, NEAR,
 // column filters, `*`, `^`, parentheses, quotes). Ranked by bm25 on the text, best first.
 import type { DatabaseSync } from 'node:sqlite';
-import type { IndexedMessage, SearchIndex } from '../interfaces.ts';
+import type { IndexedMessage, SearchIndex, SearchQuery } from '../interfaces.ts';
 import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
 
 export const searchSchema = `
@@ -99,21 +99,25 @@ export class SqliteSearchIndex implements SearchIndex {
     });
   }
 
-  async search({ text, roomIds, max }: { text: string; roomIds: string[]; max: number }): Promise<{ id: string; roomId: string }[]> {
+  async search({ text, roomIds, max, personId, before, after }: SearchQuery): Promise<{ id: string; roomId: string }[]> {
     const terms = ftsTerms(text);
     const limit = Math.max(0, Math.floor(max));
     if (terms.length === 0 || roomIds.length === 0 || limit === 0) return [];
     const textMatch = `text : (${terms.join(' ')})`;
     const rooms = [...new Set(roomIds)];
+    // The optional filters as SQL on search_docs; a missing one is NULL and lets every row by,
+    // so each query shape is one cached statement.
+    const filters = `AND (?1 IS NULL OR d.person_id = ?1) AND (?2 IS NULL OR d.created < ?2) AND (?3 IS NULL OR d.created > ?3)`;
+    const filterArgs = [personId ?? null, before ?? null, after ?? null];
     let rows: unknown[];
     if (rooms.length <= MAX_ROOMS_IN_MATCH) {
       const match = `room : (${rooms.map(roomToken).join(' OR ')}) AND ${textMatch}`;
       rows = this.sql(`SELECT d.id, d.room_id FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
-        WHERE search_fts MATCH ? ORDER BY bm25(search_fts, 1.0, 0.0), d.created DESC LIMIT ?`).all(match, limit);
+        WHERE search_fts MATCH ?4 ${filters} ORDER BY bm25(search_fts, 1.0, 0.0), d.created DESC, d.id LIMIT ?5`).all(...filterArgs, match, limit);
     } else {
       rows = this.sql(`SELECT d.id, d.room_id FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
-        WHERE search_fts MATCH ? AND d.room_id IN (SELECT value FROM json_each(?))
-        ORDER BY bm25(search_fts, 1.0, 0.0), d.created DESC LIMIT ?`).all(textMatch, JSON.stringify(rooms), limit);
+        WHERE search_fts MATCH ?4 AND d.room_id IN (SELECT value FROM json_each(?6)) ${filters}
+        ORDER BY bm25(search_fts, 1.0, 0.0), d.created DESC, d.id LIMIT ?5`).all(...filterArgs, textMatch, limit, JSON.stringify(rooms));
     }
     return (rows as { id: string; room_id: string }[]).map((r) => ({ id: r.id, roomId: r.room_id }));
   }

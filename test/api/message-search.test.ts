@@ -81,6 +81,32 @@ describe('message search', () => {
     assert.deepEqual(await search(alice, 'q=pelicans'), []);
   });
 
+  test('personId, before and after narrow the hits, never beyond the caller\'s rooms', async () => {
+    const [alice, bob, carol] = await createPeople(target.admin, 'Alice Filters', 'Bob Filters', 'Carol Filters');
+    const shared = await roomWith(alice, [bob, carol]);
+    const carols = await roomWith(carol, []);
+    const first = await post(alice, { roomId: shared.id, text: 'otter census first' });
+    const second = await post(bob, { roomId: shared.id, text: 'otter census second' });
+    const third = await post(alice, { roomId: shared.id, text: 'otter census third' });
+    const hidden = await post(carol, { roomId: carols.id, text: 'otter census hidden' });
+    await searchUntil(alice, 'q=otter', [first.id, second.id, third.id]);
+    await searchUntil(carol, `q=otter&roomId=${carols.id}`, [hidden.id]);
+
+    await searchUntil(alice, `q=otter&personId=${alice.id}`, [first.id, third.id]);
+    await searchUntil(alice, `q=otter&personId=${bob.id}`, [second.id]);
+    // Carol's own room stays out of Alice's search whatever the filters say.
+    assert.deepEqual(await search(alice, `q=otter&personId=${carol.id}`), []);
+    assert.deepEqual(await search(alice, `q=hidden&personId=${carol.id}&after=2000-01-01T00:00:00Z`), []);
+    const at = (m: { created?: unknown }) => encodeURIComponent(String(m.created));
+    await searchUntil(alice, `q=otter&before=${at(second)}`, [first.id]);
+    await searchUntil(alice, `q=otter&after=${at(second)}`, [third.id]);
+    await searchUntil(alice, `q=otter&after=${at(first)}&before=${at(third)}`, [second.id]);
+    await searchUntil(alice, `q=otter&personId=${alice.id}&after=${at(first)}`, [third.id]);
+    for (const query of ['q=otter&before=yesterday', 'q=otter&after=', `q=otter&before=${'9'.repeat(65)}`]) {
+      expectStatus(await alice.api.get(`/v1/messages/search?${query}`), 400, query);
+    }
+  });
+
   test('a query is required and bounded; max is bounded', async () => {
     const [alice] = await createPeople(target.admin, 'Alice Bad Search');
     for (const query of ['', 'q=', `q=${'x'.repeat(201)}`, 'q=a&max=0', 'q=a&max=101', 'q=a&max=many']) {

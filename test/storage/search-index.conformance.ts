@@ -99,6 +99,43 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       assert.equal((await index.search({ text: 'lorem', roomIds: [room, other], max: 5 })).length, 5);
     }));
 
+    test('personId, before and after narrow the hits inside the query, in both room strategies', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const other = newId('ROOM');
+      const [ann, ben] = [newId('PEOPLE'), newId('PEOPLE')];
+      const a1 = msg(room, 'harbour schedule one', { personId: ann });
+      const b1 = msg(room, 'harbour schedule two', { personId: ben });
+      const a2 = msg(other, 'harbour schedule three', { personId: ann });
+      const b2 = msg(room, 'harbour schedule four', { personId: ben });
+      await index.indexMessages([a1, b1, a2, b2]);
+      await index.refresh();
+      const many = [...Array.from({ length: 100 }, () => newId('ROOM')), room, other];
+      for (const roomIds of [[room, other], many]) {
+        const search = (filters: { personId?: string; before?: string; after?: string }, max = 10) =>
+          index.search({ text: 'harbour schedule', roomIds, max, ...filters }).then((hits) => sorted(ids(hits)));
+        assert.deepEqual(await search({ personId: ann }), sorted([a1.id, a2.id]));
+        assert.deepEqual(await search({ personId: ben }), sorted([b1.id, b2.id]));
+        assert.deepEqual(await search({ personId: newId('PEOPLE') }), []);
+        assert.deepEqual(await search({ before: b1.created }), [a1.id], 'before is strict');
+        assert.deepEqual(await search({ after: a2.created }), [b2.id], 'after is strict');
+        assert.deepEqual(await search({ after: a1.created, before: b2.created }), sorted([b1.id, a2.id]));
+        assert.deepEqual(await search({ personId: ben, after: a1.created, before: b2.created }), [b1.id]);
+        assert.deepEqual(await search({ personId: ann }, 1), [a2.id], 'max counts only the filtered hits (newest first among equals)');
+      }
+    }));
+
+    test('equal scores: newest first, then by id, the same order every time', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const created = new Date(Date.UTC(2026, 5, 1)).toISOString();
+      const same = Array.from({ length: 6 }, () => msg(room, 'identical words here', { created }));
+      const newer = msg(room, 'identical words here', { created: new Date(Date.UTC(2026, 5, 2)).toISOString() });
+      await index.indexMessages([...same, newer]);
+      await index.refresh();
+      const expected = [newer.id, ...sorted(same.map((m) => m.id))];
+      assert.deepEqual(ids(await index.search({ text: 'identical', roomIds: [room], max: 10 })), expected);
+      assert.deepEqual(ids(await index.search({ text: 'identical', roomIds: [room], max: 3 })), expected.slice(0, 3));
+    }));
+
     test('removeMessage removes one message; removing an unknown id is fine', () => withIndex(async (index) => {
       const room = newId('ROOM');
       const keep = msg(room, 'standup notes');
