@@ -75,8 +75,12 @@ export function tokenKeeper(store: PeopleStore, sessions: SessionCache): TokenKe
 
     async revokeFamilyOf(record) {
       // A refresh token from before families continues as the family named by its hash (see the refresh grant).
-      await store.deleteTokenFamily(record.familyId ?? record.hash);
+      const familyId = record.familyId ?? record.hash;
+      await store.deleteTokenFamily(familyId);
       await store.deleteToken(record.hash);
+      // Once more, after the used token is gone: a refresh that won the race wrote its tokens
+      // before it checked that token (see the refresh grant), so they are in the family now.
+      await store.deleteTokenFamily(familyId);
       await sessions.dropPerson(record.personId);
     },
 
