@@ -153,8 +153,8 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
         const nodeId = ctx.params.node.id;
         cc.forgetAll();
         for (const meetingId of cc.occupiedMeetings()) {
-          const action = 'conferences.nodeLost';
-          ctx.broker.call(action, { meetingId, nodeId }, { nodeID: ownerOf(ctx.broker, action, { meetingId }) })
+          // The owner as owns() names it (the signal ring), not a ring of nodeLost's own.
+          ctx.broker.call('conferences.nodeLost', { meetingId, nodeId }, { nodeID: ownerOf(ctx.broker, 'conferences.signal', { meetingId }) })
             .catch((err: unknown) => this.logger.warn({ err, meetingId, nodeId }, 'a meeting could not recover from a lost node'));
         }
       },
