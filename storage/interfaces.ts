@@ -300,12 +300,19 @@ export interface IndexedMessage {
   personId: string;
   text: string;
   created: string;
+  /**
+   * How new this text is, on the room's seq: the seq of the activity it comes from, or a room
+   * head read before the message was. A write never replaces a newer one, so two search nodes
+   * (one applying an edit, one rebuilding the room from older reads) cannot put old text back.
+   */
+  version: number;
 }
 
 /**
  * The message search index. Owned by the `search` actor, fed after commit: it may lag the
  * rooms store by a moment and is never the source of truth (it can be rebuilt from the
- * activity log). Indexing the same message again replaces it.
+ * activity log). Indexing the same message again replaces it, unless the index holds a newer
+ * version (see IndexedMessage.version).
  */
 /** A search of the index: every filter is part of the index query, never applied to a page read. */
 export interface SearchQuery {
@@ -320,9 +327,12 @@ export interface SearchQuery {
 }
 
 export interface SearchIndex {
+  /** Indexes each message unless the index holds a newer version of it (equal versions replace). */
   indexMessages(messages: IndexedMessage[]): Promise<void>;
-  removeMessage(id: string): Promise<void>;
-  removeRoom(roomId: string): Promise<void>;
+  /** Removes the message unless the index holds a version newer than `version`. */
+  removeMessage(id: string, version: number): Promise<void>;
+  /** Removes the room's messages of `version` or older; newer ones (written meanwhile) stay. */
+  removeRoom(roomId: string, version: number): Promise<void>;
   /** Best matches first, only among `roomIds` (the rooms the searcher may read), narrowed by the optional filters. */
   search(query: SearchQuery): Promise<{ id: string; roomId: string }[]>;
   /** Makes everything indexed so far searchable (tests; a no-op where search is immediate). */

@@ -23,9 +23,12 @@ export function operatorActions(rc: RoomsContext): RoomsActions {
       visibility: 'public',
       params: { roomId: p.id, max: { type: 'number', integer: true, min: 1, max: 1000 }, beforeSeq: { type: 'number', integer: true, optional: true } },
       async handler(ctx: Context<{ roomId: string; max: number; beforeSeq?: number }>) {
+        // Read first: every message listed after it is at least as new as this seq (the search index's version).
+        const head = await store.head(ctx.params.roomId);
         const messages = await store.listMessages({ roomId: ctx.params.roomId, beforeSeq: ctx.params.beforeSeq, max: ctx.params.max });
         return {
-          items: messages.map((m) => ({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? m.markdown ?? '', created: m.created })),
+          head,
+          items: messages.map((m) => ({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? m.markdown ?? '', created: m.created, version: head })),
           beforeSeq: messages.length === ctx.params.max ? messages[messages.length - 1].seq : undefined,
         };
       },

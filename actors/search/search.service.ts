@@ -12,8 +12,9 @@ import { searchActions } from './search-actions.ts';
 const PAGE = 500;
 
 export function createSearchService({ index }: { index: SearchIndex }): ServiceSchema {
-  // One room at a time: a rebuild of a room and the events of that room never interleave
-  // here, so a message deleted while its room is rebuilt is not put back by the rebuild.
+  // One room at a time in this process: a rebuild of a room and the events of that room never
+  // interleave here. Across search nodes (an event heard by one while another rebuilds) the
+  // index's versions order the writes instead: every write carries the room seq it is as new as.
   const rooms = new KeyedQueue();
 
   async function apply(activities: Activity[], logger: { warn: (obj: object, msg: string) => void }): Promise<void> {
@@ -23,13 +24,13 @@ export function createSearchService({ index }: { index: SearchIndex }): ServiceS
       switch (activity.event) {
         case 'message.created':
         case 'message.updated':
-          indexed.push({ id: data.id, roomId: data.roomId, personId: data.personId, text: data.text ?? data.markdown ?? '', created: data.created });
+          indexed.push({ id: data.id, roomId: data.roomId, personId: data.personId, text: data.text ?? data.markdown ?? '', created: data.created, version: activity.seq });
           break;
         case 'message.deleted':
-          await index.removeMessage(data.id);
+          await index.removeMessage(data.id, activity.seq);
           break;
         case 'room.deleted':
-          await index.removeRoom(activity.roomId);
+          await index.removeRoom(activity.roomId, activity.seq);
           break;
         default:
           break;
@@ -43,13 +44,18 @@ export function createSearchService({ index }: { index: SearchIndex }): ServiceS
     }
   }
 
-  /** The room's entries are dropped, then its messages as they are now indexed again. */
+  /**
+   * The room's entries as old as its first page are dropped, then its messages as they are now
+   * indexed again. Each page's messages carry the room head read before the page (as new as
+   * that, at least), so whatever another node indexes or removes meanwhile from a newer event wins.
+   */
   async function rebuildRoom(ctx: Context, roomId: string): Promise<number> {
     return rooms.run(roomId, async () => {
-      await index.removeRoom(roomId);
       let count = 0;
       for (let beforeSeq: number | undefined, first = true; first || beforeSeq !== undefined; first = false) {
-        const page = await ctx.call<{ items: IndexedMessage[]; beforeSeq?: number }, object>('rooms.operatorMessages', { roomId, max: PAGE, beforeSeq });
+        const page = await ctx.call<{ items: IndexedMessage[]; head: number; beforeSeq?: number }, object>('rooms.operatorMessages', { roomId, max: PAGE, beforeSeq });
+        // messages deleted before the first page was read are in no page: the removal drops them
+        if (first) await index.removeRoom(roomId, page.head);
         await index.indexMessages(page.items);
         count += page.items.length;
         beforeSeq = page.beforeSeq;

@@ -3,7 +3,13 @@
 // _delete_by_query/_reindex, no `GET /`): the `standard` analyzer, keyword/date fields, bulk,
 // search with `search_after`, refresh.
 //
-// One document per message, `_id` = message id, so indexing again replaces it. Mapping
+// One document per message, `_id` = message id, so indexing again replaces it — unless the
+// document is newer: the message's version (IndexedMessage.version, a room seq) is the
+// document's external version (`external_gte`: equal versions replace, older ones are refused
+// with a 409 that means "a newer text is here" and is not an error). Removals are versioned
+// too and leave a tombstone for `index.gc_deletes` (GC_DELETES), so a write older than a
+// removal is refused in that window: search nodes applying events and one rebuilding a room
+// from older reads cannot put back text that was edited or deleted meanwhile. Mapping
 // (`dynamic: strict`, so a stray field is an error rather than a silent mapping change):
 //   id        keyword  (also the `_id`; a field of its own because sorting on `_id` is off in 8.x)
 //   roomId    keyword  (the `terms` filter and removeRoom's scan)
@@ -70,6 +76,9 @@ const MAPPING: estypes.MappingTypeMapping = {
   },
 };
 
+/** How long a removed message's version is remembered (longer than any rebuild page takes to write). */
+const GC_DELETES = '5m';
+
 /** Largest `size` Elasticsearch accepts by default (index.max_result_window). */
 const MAX_RESULT_WINDOW = 10_000;
 
@@ -90,11 +99,12 @@ function wrap(what: string, err: unknown): ElasticsearchError {
   return new ElasticsearchError(`elasticsearch ${what} failed: ${text}`, status, err);
 }
 
+/** The first failed item of a bulk request; a version conflict (a newer document is there) and, when asked, a 404 are not failures. */
 function bulkFailure(what: string, response: estypes.BulkResponse, ignoreNotFound: boolean): ElasticsearchError | undefined {
   if (!response.errors) return undefined;
   const failed = response.items
     .map((item) => Object.values(item)[0])
-    .filter((item): item is estypes.BulkResponseItem => item !== undefined && item.error !== undefined && !(ignoreNotFound && item.status === 404));
+    .filter((item): item is estypes.BulkResponseItem => item !== undefined && item.error !== undefined && item.status !== 409 && !(ignoreNotFound && item.status === 404));
   if (failed.length === 0) return undefined;
   const first = failed[0];
   return new ElasticsearchError(
@@ -141,7 +151,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     for (let start = 0; start < messages.length; start += this.pageSize) {
       const operations: (estypes.BulkOperationContainer | MessageDoc)[] = [];
       for (const m of messages.slice(start, start + this.pageSize)) {
-        operations.push({ index: { _index: this.index, _id: m.id } });
+        operations.push({ index: { _index: this.index, _id: m.id, version: m.version, version_type: 'external_gte' } });
         operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? '', created: m.created });
       }
       let response: estypes.BulkResponse;
@@ -155,9 +165,10 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     }
   }
 
-  async removeMessage(id: string): Promise<void> {
+  async removeMessage(id: string, version: number): Promise<void> {
     try {
-      await this.client.delete({ index: this.index, id }, { ignore: [404] });
+      // 404: nothing to remove (the tombstone is written anyway); 409: a newer version is there.
+      await this.client.delete({ index: this.index, id, version, version_type: 'external_gte' }, { ignore: [404, 409] });
     } catch (err) {
       throw this.heard(wrap(`delete of ${id} from ${this.index}`, err));
     }
@@ -167,9 +178,10 @@ export class ElasticsearchSearchIndex implements SearchIndex {
    * Without _delete_by_query: refresh (so documents indexed a moment ago are seen), then page
    * through the room's document ids sorted by `id` with `search_after` and bulk-delete each
    * page. Keyed on the last id seen, the scan stays correct while its own deletes (or a
-   * background refresh) change the index under it.
+   * background refresh) change the index under it. Each delete carries `version`, so a
+   * document written meanwhile with a newer one stays.
    */
-  async removeRoom(roomId: string): Promise<void> {
+  async removeRoom(roomId: string, version: number): Promise<void> {
     const what = `removal of room ${roomId} from ${this.index}`;
     await this.refresh();
     let after: estypes.SortResults | undefined;
@@ -189,7 +201,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
       if (hits.length === 0) return;
       let response: estypes.BulkResponse;
       try {
-        response = await this.client.bulk({ operations: hits.map((hit) => ({ delete: { _index: this.index, _id: hit._id! } })) });
+        response = await this.client.bulk({ operations: hits.map((hit) => ({ delete: { _index: this.index, _id: hit._id!, version, version_type: 'external_gte' as const } })) });
       } catch (err) {
         throw this.heard(wrap(what, err));
       }
@@ -308,7 +320,7 @@ async function ensureIndex(client: Client, index: string, shards: number): Promi
   try {
     await client.indices.create({
       index,
-      settings: { number_of_shards: shards, auto_expand_replicas: '0-1' },
+      settings: { number_of_shards: shards, auto_expand_replicas: '0-1', 'index.gc_deletes': GC_DELETES },
       mappings: MAPPING,
       wait_for_active_shards: 1,
     });
@@ -329,6 +341,12 @@ async function ensureIndex(client: Client, index: string, shards: number): Promi
     .map(({ field, actual, expected }) => `${field} is ${actual ?? 'missing'}, expected ${expected}`);
   if (mismatches.length > 0) {
     throw new ElasticsearchError(`elasticsearch index ${index} exists with an incompatible mapping: ${mismatches.join('; ')}`, undefined, undefined);
+  }
+  try {
+    // an index made before removals were versioned keeps the default (60 s) otherwise
+    await client.indices.putSettings({ index, settings: { 'index.gc_deletes': GC_DELETES } });
+  } catch (err) {
+    throw wrap(`setting gc_deletes of ${index}`, err);
   }
   try {
     await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });

@@ -17,7 +17,8 @@ import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
 
 export const searchSchema = `
 CREATE TABLE IF NOT EXISTS search_docs (
-  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL, person_id TEXT NOT NULL, created TEXT NOT NULL);
+  rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL, person_id TEXT NOT NULL, created TEXT NOT NULL,
+  version INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS search_docs_by_room ON search_docs (room_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(text, room, tokenize = 'unicode61 remove_diacritics 2');
 `;
@@ -56,6 +57,9 @@ export class SqliteSearchIndex implements SearchIndex {
   /** The index owns `db` (opened with `searchSchema`): `close()` closes it. */
   constructor(db: DatabaseSync) {
     this.db = db;
+    // search.db files made before versions were kept: their documents count as version 0.
+    const columns = (db.prepare('PRAGMA table_info(search_docs)').all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes('version')) db.exec('ALTER TABLE search_docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0');
     this.sql = statementCache(db);
   }
 
@@ -68,34 +72,39 @@ export class SqliteSearchIndex implements SearchIndex {
     if (messages.length === 0) return;
     inTransaction(this.db, () => {
       for (const m of messages) {
-        const existing = this.sql('SELECT rowid FROM search_docs WHERE id = ?').get(m.id) as { rowid: number } | undefined;
+        const existing = this.sql('SELECT rowid, version FROM search_docs WHERE id = ?').get(m.id) as { rowid: number; version: number } | undefined;
         let rowid: number;
         if (existing) {
+          if (Number(existing.version) > m.version) continue;
           rowid = Number(existing.rowid);
           this.sql('DELETE FROM search_fts WHERE rowid = ?').run(rowid);
-          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ? WHERE rowid = ?').run(m.roomId, m.personId, m.created, rowid);
+          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ?, version = ? WHERE rowid = ?').run(m.roomId, m.personId, m.created, m.version, rowid);
         } else {
-          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created) VALUES (?, ?, ?, ?)')
-            .run(m.id, m.roomId, m.personId, m.created).lastInsertRowid);
+          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created, version) VALUES (?, ?, ?, ?, ?)')
+            .run(m.id, m.roomId, m.personId, m.created, m.version).lastInsertRowid);
         }
         this.sql('INSERT INTO search_fts (rowid, text, room) VALUES (?, ?, ?)').run(rowid, m.text ?? '', roomToken(m.roomId));
       }
     });
   }
 
-  async removeMessage(id: string): Promise<void> {
+  /**
+   * Unlike Elasticsearch's, a removal leaves no tombstone: this index has one search actor,
+   * which applies a room's events and rebuilds one at a time, so no older write follows it.
+   */
+  async removeMessage(id: string, version: number): Promise<void> {
     inTransaction(this.db, () => {
-      const row = this.sql('SELECT rowid FROM search_docs WHERE id = ?').get(id) as { rowid: number } | undefined;
+      const row = this.sql('SELECT rowid FROM search_docs WHERE id = ? AND version <= ?').get(id, version) as { rowid: number } | undefined;
       if (!row) return;
       this.sql('DELETE FROM search_fts WHERE rowid = ?').run(row.rowid);
       this.sql('DELETE FROM search_docs WHERE rowid = ?').run(row.rowid);
     });
   }
 
-  async removeRoom(roomId: string): Promise<void> {
+  async removeRoom(roomId: string, version: number): Promise<void> {
     inTransaction(this.db, () => {
-      this.sql('DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_docs WHERE room_id = ?)').run(roomId);
-      this.sql('DELETE FROM search_docs WHERE room_id = ?').run(roomId);
+      this.sql('DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_docs WHERE room_id = ? AND version <= ?)').run(roomId, version);
+      this.sql('DELETE FROM search_docs WHERE room_id = ? AND version <= ?').run(roomId, version);
     });
   }
 

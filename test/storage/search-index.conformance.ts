@@ -20,7 +20,7 @@ let clock = Date.UTC(2026, 0, 1);
 
 function msg(roomId: string, text: string, extra: Partial<IndexedMessage> = {}): IndexedMessage {
   clock += 1000;
-  return { id: newId('MESSAGE'), roomId, personId: newId('PEOPLE'), text, created: new Date(clock).toISOString(), ...extra };
+  return { id: newId('MESSAGE'), roomId, personId: newId('PEOPLE'), text, created: new Date(clock).toISOString(), version: 1, ...extra };
 }
 
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
@@ -142,8 +142,8 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       const drop = msg(room, 'standup cancelled');
       await index.indexMessages([keep, drop]);
       await index.refresh();
-      await index.removeMessage(drop.id);
-      await index.removeMessage(newId('MESSAGE'));
+      await index.removeMessage(drop.id, 1);
+      await index.removeMessage(newId('MESSAGE'), 1);
       await index.refresh();
       assert.deepEqual(ids(await index.search({ text: 'standup', roomIds: [room], max: 10 })), [keep.id]);
       await index.indexMessages([drop]);
@@ -160,11 +160,38 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       // the last messages are not refreshed yet: removeRoom must remove them too
       const late = msg(room, 'incident late arrival');
       await index.indexMessages([late]);
-      await index.removeRoom(room);
+      await index.removeRoom(room, 1);
       await index.refresh();
       assert.deepEqual(await index.search({ text: 'incident', roomIds: [room], max: 1000 }), []);
       assert.deepEqual(sorted(ids(await index.search({ text: 'incident', roomIds: [room, survivor], max: 1000 }))), sorted(kept.map((m) => m.id)));
-      await index.removeRoom(newId('ROOM'));
+      await index.removeRoom(newId('ROOM'), 1);
+    }));
+
+    test('versions: an older write never replaces a newer one, and removals keep what is newer', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const edited = msg(room, 'okapi first draft', { version: 5 });
+      await index.indexMessages([edited]);
+      await index.indexMessages([{ ...edited, text: 'okapi stale rebuild read', version: 3 }]);
+      await index.refresh();
+      assert.deepEqual(ids(await index.search({ text: 'stale', roomIds: [room], max: 10 })), [], 'the older text was refused');
+      assert.deepEqual(ids(await index.search({ text: 'draft', roomIds: [room], max: 10 })), [edited.id]);
+      await index.indexMessages([{ ...edited, text: 'okapi same version again', version: 5 }]);
+      await index.refresh();
+      assert.deepEqual(ids(await index.search({ text: 'again', roomIds: [room], max: 10 })), [edited.id], 'an equal version replaces');
+
+      await index.removeMessage(edited.id, 4);
+      await index.refresh();
+      assert.deepEqual(ids(await index.search({ text: 'okapi', roomIds: [room], max: 10 })), [edited.id], 'a removal older than the text leaves it');
+
+      const older = msg(room, 'okapi old message', { version: 2 });
+      const newer = msg(room, 'okapi written meanwhile', { version: 9 });
+      await index.indexMessages([older, newer]);
+      await index.removeRoom(room, 6);
+      await index.refresh();
+      assert.deepEqual(ids(await index.search({ text: 'okapi', roomIds: [room], max: 10 })), [newer.id], 'removeRoom keeps the newer message');
+      await index.removeMessage(newer.id, 9);
+      await index.refresh();
+      assert.deepEqual(ids(await index.search({ text: 'okapi', roomIds: [room], max: 10 })), []);
     }));
 
     test('query syntax and special characters are plain text: no errors, no escaping the room filter', () => withIndex(async (index) => {
