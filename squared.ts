@@ -15,6 +15,7 @@ import { createRoomsService } from './actors/rooms/rooms.service.ts';
 import { createSearchService } from './actors/search/search.service.ts';
 import { createTeamsService } from './actors/teams/teams.service.ts';
 import { createConferencesService } from './actors/conferences/conferences.service.ts';
+import { createAttachmentActionsService } from './actors/attachment-actions/attachment-actions.service.ts';
 import { createNotificationsService } from './actors/notifications/notifications.service.ts';
 import { createGatewayService } from './gateway/gateway.service.ts';
 import { createMediaService } from './media/media.service.ts';
@@ -38,7 +39,7 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, queue } = wiring.actors;
+  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, queue } = wiring.actors;
   broker.createService(createPeopleService({
     store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
@@ -47,6 +48,7 @@ if (wiring.actors) {
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
   broker.createService(createNotificationsService({ store: webhooks, queue, queueName: `${config.namespace}.webhook-deliveries`, settings: config.webhooks }));
+  broker.createService(createAttachmentActionsService({ store: attachmentActions }));
   broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode, reconnectGraceMs: config.media.meetingReconnectGraceMs }));
 }
 if (config.roles.includes('media')) {

@@ -17,6 +17,22 @@ export const spec: OpenApiDoc = JSON.parse(
   readFileSync(new URL(`./openapi/${SPEC_ID}`, import.meta.url), 'utf8'),
 );
 
+/**
+ * Where the spec copy is known to be wrong about what Webex answers, it is corrected here,
+ * in memory (the file stays as published, NOTICE.md). The spec's `Attachment` is
+ * `{content: File}` (an enterprise content file), but a message's `attachments` are
+ * Adaptive Cards, `{contentType: 'application/vnd.microsoft.card.adaptive', content: {card}}`,
+ * as Webex's Buttons and Cards guide and its answers show.
+ */
+const SPEC_CORRECTIONS: Record<string, object> = {
+  Attachment: {
+    type: 'object',
+    required: ['contentType', 'content'],
+    properties: { contentType: { type: 'string', enum: ['application/vnd.microsoft.card.adaptive'] }, content: { type: 'object' } },
+  },
+};
+Object.assign((spec as unknown as { components: { schemas: Record<string, object> } }).components.schemas, SPEC_CORRECTIONS);
+
 const MEETINGS_ID = 'webex-meetings-subset.openapi.json';
 const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`./openapi/${MEETINGS_ID}`, import.meta.url), 'utf8'));
 

@@ -102,11 +102,19 @@ export interface MessageRecord {
   markdown?: string;
   html?: string;
   files?: string[];
+  /** Adaptive Cards (actors/rooms/card-attachments.ts); kept through edits, as in Webex. */
+  attachments?: CardAttachment[];
   mentionedPeople?: string[];
   mentionedGroups?: string[];
   created: string;
   updated?: string;
   editCount: number;
+}
+
+/** A message's card: Webex's `{contentType: 'application/vnd.microsoft.card.adaptive', content}`. */
+export interface CardAttachment {
+  contentType: string;
+  content: Record<string, unknown>;
 }
 
 /** The mentions index's key of a message mentioning everyone (`mentionedGroups: ['all']`). */

@@ -2,7 +2,8 @@
 // of the event's room now, the people actor which organization its actor belongs to. A
 // creator's webhook hears an event of a room only while the creator is a member (and the
 // changes of their own membership, such as their leaving it); an organization's webhook hears
-// the events its organization's people cause; an event with an audience reaches only those.
+// the events its organization's people cause; an event with an audience reaches, of the
+// creators' webhooks, only those people's.
 import type { ServiceBroker } from 'moleculer';
 import type { ResourceEvent } from '../../contracts/resource-events.ts';
 import type { PersonRecord } from '../../storage/records.ts';
@@ -21,9 +22,10 @@ export class WebhookAudience {
 
   /** The webhooks among `webhooks` that may hear `event` now. */
   async allowed(webhooks: WebhookRecord[], event: ResourceEvent): Promise<WebhookRecord[]> {
-    const heard = webhooks.filter((w) => !event.audience || event.audience.includes(w.createdBy));
-    const byCreator = heard.filter((w) => w.ownedBy !== 'org');
-    const byOrg = heard.filter((w) => w.ownedBy === 'org');
+    // An audience narrows the creators' webhooks to those people's; an organization's webhook
+    // hears the event by the organization rule, like any other.
+    const byCreator = webhooks.filter((w) => w.ownedBy !== 'org' && (!event.audience || event.audience.includes(w.createdBy)));
+    const byOrg = webhooks.filter((w) => w.ownedBy === 'org');
     const allowed: WebhookRecord[] = [];
     if (byCreator.length > 0) {
       const own = (w: WebhookRecord) => event.resource === 'memberships' && event.data.personId === w.createdBy;

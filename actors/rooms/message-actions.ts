@@ -10,8 +10,9 @@ import { idKind, newId } from '../../contracts/ids.ts';
 import type { IdempotentRequest } from '../../contracts/idempotency.ts';
 import { idempotencyParam, keyedRequest } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
-import type { MembershipRecord, MessageRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
+import type { CardAttachment, MembershipRecord, MessageRecord, PersonRecord, RoomRecord } from '../../storage/records.ts';
 import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';
+import { attachmentsParam, checkedAttachments } from './card-attachments.ts';
 import { parseMarkdown, type MentionTarget } from './markdown.ts';
 import { mustBeAbleToDeleteMessage, mustBeAbleToEditMessage, mustBeAbleToPost } from './policy.ts';
 import { presentDeletedMessage, presentMembership, presentMessage, presentRoom } from './presenters.ts';
@@ -142,15 +143,16 @@ export function messageActions(rc: RoomsContext): RoomsActions {
         roomId: p.optionalId, toPersonId: p.optionalId, toPersonEmail: { ...p.email, optional: true }, parentId: p.optionalId,
         text: messageText, markdown: messageText,
         files: { type: 'array', items: { type: 'url', max: 2048 }, max: 1, optional: true },
-        attachments: { type: 'array', items: { type: 'object' }, max: 1, optional: true },
+        attachments: attachmentsParam,
         idempotency: idempotencyParam,
       },
-      async handler(ctx: Context<{ roomId?: string; toPersonId?: string; toPersonEmail?: string; parentId?: string; text?: string; markdown?: string; files?: string[]; attachments?: object[]; idempotency?: IdempotentRequest }>) {
+      async handler(ctx: Context<{ roomId?: string; toPersonId?: string; toPersonEmail?: string; parentId?: string; text?: string; markdown?: string; files?: string[]; attachments?: CardAttachment[]; idempotency?: IdempotentRequest }>) {
         const caller = callerOf(ctx);
         const { roomId, toPersonId, toPersonEmail, parentId, files, attachments } = ctx.params;
         if ([roomId, toPersonId, toPersonEmail].filter(Boolean).length !== 1) throw badRequest('Exactly one of roomId, toPersonId or toPersonEmail is required.');
         if (!ctx.params.text && !ctx.params.markdown && !files?.length && !attachments?.length) throw badRequest('A message needs text, markdown, files or attachments.');
         mustFitMessageLimit(ctx.params.text, ctx.params.markdown);
+        const cards = checkedAttachments(attachments);
         const target = roomId ? undefined : await rc.resolvePerson(ctx, toPersonId ? { personId: toPersonId } : { email: toPersonEmail });
         const postTo = target ? (await directRoom(ctx, caller, target)).id : roomId!;
         // Rendered once the caller may post, and only once if a conflicting write re-plans.
@@ -168,9 +170,9 @@ export function messageActions(rc: RoomsContext): RoomsActions {
           const message: MessageRecord = {
             id: newId('MESSAGE'), roomId: current.id, roomType: current.type, seq: firstSeq, ord: messageCount, parentId,
             personId: caller.id, personEmail: caller.email, toPersonId: target?.id, toPersonEmail: target?.emails[0],
-            ...content, files, created: now, editCount: 0,
+            ...content, files, attachments: cards, created: now, editCount: 0,
           };
-          const shown = { ...presentMessage(message), attachments };
+          const shown = presentMessage(message);
           return {
             activities: [{ event: 'message.created', actorId: caller.id, data: shown }],
             changes: [{ op: 'putMessage', message }, { op: 'putRoom', room: { ...current, lastActivity: now, messageCount } }],

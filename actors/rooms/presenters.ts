@@ -51,6 +51,7 @@ export function presentMessage(m: MessageRecord): Record<string, unknown> {
     markdown: m.markdown,
     html: m.html,
     files: m.files,
+    attachments: m.attachments,
     personId: m.personId,
     personEmail: m.personEmail,
     mentionedPeople: m.mentionedPeople,

@@ -29,6 +29,8 @@ export function apiRoutes(): Route[] {
     ...resourceRoutes('/v1/teams', 'teamId', 'teams', crud),
     ...resourceRoutes('/v1/team/memberships', 'membershipId', 'teams', membershipCrud),
     ...resourceRoutes('/v1/webhooks', 'webhookId', 'notifications', crud),
+    createRoute('/v1/attachment/actions', 'attachmentActions.create', 202),
+    getRoute('/v1/attachment/actions/:id', 'attachmentActions.get'),
     ...meetingRoutes(),
   ];
   return routes.map((route) => (route.method === 'post' && IDEMPOTENT_CREATES.has(route.path) ? idempotent(route) : route));

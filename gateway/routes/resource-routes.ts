@@ -59,8 +59,9 @@ export function getRoute(path: string, action: string): Route {
   return { method: 'get', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromQuery(ctx)) }) };
 }
 
-export function createRoute(path: string, action: string): Route {
-  return { method: 'post', path, handle: async (ctx) => ({ status: 200, body: await ctx.call(action, fromWrite(ctx)) }) };
+/** `status`: Webex answers 200 to a create, except where the spec says otherwise (202 for an attachment action). */
+export function createRoute(path: string, action: string, status = 200): Route {
+  return { method: 'post', path, handle: async (ctx) => ({ status, body: await ctx.call(action, fromWrite(ctx)) }) };
 }
 
 export function updateRoute(path: string, action: string): Route {

@@ -2,6 +2,7 @@
 // here: they are Redis's job, so the result is a Storage without `rateLimits`.
 import { Client, types } from 'cassandra-driver';
 import type { ConferenceStore, PeopleStore, RoomStore, Storage, TeamStore } from '../interfaces.ts';
+import { CassandraAttachmentActionStore } from './attachment-action-store.ts';
 import { CassandraConferenceStore } from './conference-store.ts';
 import { Db } from './db.ts';
 import { CassandraPeopleStore, type PeopleStoreOptions } from './people-store.ts';
@@ -10,6 +11,7 @@ import { assertKeyspaceName, migrate, type Replication } from './schema.ts';
 import { CassandraTeamStore } from './team-store.ts';
 import { CassandraWebhookStore } from './webhook-store.ts';
 import type { WebhookStore } from '../webhook-store.ts';
+import type { AttachmentActionStore } from '../attachment-action-store.ts';
 
 export { CassandraConferenceStore } from './conference-store.ts';
 export { CassandraPeopleStore } from './people-store.ts';
@@ -44,6 +46,7 @@ export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   teams: TeamStore;
   conferences: ConferenceStore;
   webhooks: WebhookStore;
+  attachmentActions: AttachmentActionStore;
   /** The driver client, for tests and tooling. */
   client: Client;
   /** Whether the driver holds a connection to a Cassandra node now (its own state: no query sent). */
@@ -84,6 +87,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
     teams: new CassandraTeamStore(db),
     conferences: new CassandraConferenceStore(db),
     webhooks: new CassandraWebhookStore(db),
+    attachmentActions: new CassandraAttachmentActionStore(db),
     client,
     keyspace,
     reachable: () => client.getState().getConnectedHosts().length > 0,

@@ -178,6 +178,17 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.read_positions (room_id text, person_id text, doc text, PRIMARY KEY ((room_id), person_id))`,
     ],
   },
+  {
+    version: 10,
+    description: 'attachment actions (the attachmentActions actor) and room tabs (the rooms actor)',
+    statements: (ks) => [
+      // Written once per action, never changed.
+      `CREATE TABLE IF NOT EXISTS ${ks}.attachment_actions (id text PRIMARY KEY, doc text)`,
+      // Room state like memberships: written by the fenced room writes, at the write's seq timestamp.
+      `CREATE TABLE IF NOT EXISTS ${ks}.room_tabs (id text PRIMARY KEY, room_id text, doc text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.room_tabs_by_room (room_id text, id text, doc text, PRIMARY KEY ((room_id), id))`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { PeopleStore, Storage } from '../interfaces.ts';
+import { SqliteAttachmentActionStore, attachmentActionsSchema } from './attachment-action-store.ts';
 import { SqliteConferenceStore, conferencesSchema } from './conference-store.ts';
 import { MemoryRateLimitStore } from './memory-rate-limits.ts';
 import { SqlitePeopleStore, peopleSchema } from './people-store.ts';
@@ -8,6 +9,7 @@ import { openDatabase } from './sqlite.ts';
 import { SqliteTeamStore, teamsSchema } from './team-store.ts';
 import { SqliteWebhookStore, webhooksSchema } from './webhook-store.ts';
 import type { WebhookStore } from '../webhook-store.ts';
+import type { AttachmentActionStore } from '../attachment-action-store.ts';
 
 /** The people store of a data directory alone (the operator command's). */
 export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; close(): void } {
@@ -16,22 +18,24 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore } {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
   const teamsDb = open('teams', teamsSchema);
   const conferencesDb = open('conferences', conferencesSchema);
   const webhooksDb = open('webhooks', webhooksSchema);
+  const attachmentActionsDb = open('attachment-actions', attachmentActionsSchema);
   return {
     people: new SqlitePeopleStore(peopleDb),
     rooms: new SqliteRoomStore(roomsDb),
     teams: new SqliteTeamStore(teamsDb),
     conferences: new SqliteConferenceStore(conferencesDb),
     webhooks: new SqliteWebhookStore(webhooksDb),
+    attachmentActions: new SqliteAttachmentActionStore(attachmentActionsDb),
     rateLimits: new MemoryRateLimitStore(),
     async close() {
-      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb]) db.close();
+      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb]) db.close();
     },
   };
 }

@@ -14,6 +14,7 @@ import { openCassandraStorage, type CassandraStorage, type CassandraStorageOptio
 import { MIGRATIONS, migrate } from '../../storage/cassandra/schema.ts';
 import type { RoomWrite } from '../../storage/interfaces.ts';
 import type { Activity, MeetingRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
+import { attachmentActionStoreConformance } from './attachment-action-store.conformance.ts';
 import { conferenceStoreConformance } from './conference-store.conformance.ts';
 import { meetingIdempotencyConformance } from './meeting-idempotency.conformance.ts';
 import { peopleStoreConformance } from './people-store.conformance.ts';
@@ -59,6 +60,7 @@ if (contactPoint) {
   peopleStoreConformance('Cassandra', async () => (await shared()).people);
   teamStoreConformance('Cassandra', async () => (await shared()).teams);
   webhookStoreConformance('Cassandra', async () => (await shared()).webhooks);
+  attachmentActionStoreConformance('Cassandra', async () => (await shared()).attachmentActions);
   teamIdempotencyConformance('Cassandra', async () => (await shared()).teams);
   meetingIdempotencyConformance('Cassandra', async () => (await shared()).conferences);
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);

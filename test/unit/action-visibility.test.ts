@@ -15,6 +15,7 @@ import { createSearchService } from '../../actors/search/search.service.ts';
 import { createTeamsService } from '../../actors/teams/teams.service.ts';
 import { createConferencesService } from '../../actors/conferences/conferences.service.ts';
 import { createNotificationsService } from '../../actors/notifications/notifications.service.ts';
+import { createAttachmentActionsService } from '../../actors/attachment-actions/attachment-actions.service.ts';
 import { createMediaService } from '../../media/media.service.ts';
 import { apiRoutes } from '../../gateway/routes/api-routes.ts';
 import type { RouteContext } from '../../gateway/http/router.ts';
@@ -29,6 +30,7 @@ const schemas: ServiceSchema[] = [
   createSearchService({ index: unused }),
   createConferencesService({ store: unused, fanout: unused } as never),
   createNotificationsService({ store: unused, queue: unused, queueName: 'q', settings: { allowHttp: false, allowHosts: '' } } as never),
+  createAttachmentActionsService({ store: unused }),
   createMediaService({ pool: { size: 1, rtcMinPort: 40000, rtcMaxPort: 40001 }, listen: { ip: '127.0.0.1' } } as never),
 ];
 fs.rmSync(dataDir, { recursive: true, force: true });
