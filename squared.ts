@@ -39,7 +39,7 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, queue } = wiring.actors;
+  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue } = wiring.actors;
   broker.createService(createPeopleService({
     store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
@@ -47,7 +47,9 @@ if (wiring.actors) {
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
-  broker.createService(createNotificationsService({ store: webhooks, queue, queueName: `${config.namespace}.webhook-deliveries`, settings: config.webhooks }));
+  broker.createService(createNotificationsService({ store: webhooks, queue, queueName: `${config.namespace}.webhook-deliveries`, settings: config.webhooks,
+    push, pushQueueName: `${config.namespace}.push-deliveries`, pushSettings: config.push,
+  }));
   broker.createService(createAttachmentActionsService({ store: attachmentActions }));
   broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode, reconnectGraceMs: config.media.meetingReconnectGraceMs }));
 }

@@ -37,13 +37,39 @@ const MEETINGS_ID = 'webex-meetings-subset.openapi.json';
 const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`./openapi/${MEETINGS_ID}`, import.meta.url), 'utf8'));
 
 /** Paths (templates, without /v1) that Squared serves beyond the spec; callers may add to it. */
-export const extensions = new Set<string>(['/access_token', '/rooms/{roomId}/read', '/messages/search']);
+export const extensions = new Set<string>([
+  '/access_token', '/rooms/{roomId}/read', '/messages/search',
+  '/people/me/pushSubscriptions', '/people/me/pushSubscriptions/{subscriptionId}', '/push/vapidPublicKey',
+]);
+
+// A Web Push subscription of the caller, as Squared answers it (docs/notifications.md).
+const pushSubscriptionSchema = {
+  type: 'object',
+  required: ['id', 'personId', 'endpoint', 'created'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' }, personId: { type: 'string' }, endpoint: { type: 'string', format: 'uri' },
+    expirationTime: { type: 'integer', minimum: 0 }, created: { type: 'string', format: 'date-time' },
+  },
+};
 
 // Response schemas for the extensions we know, written as a mini OpenAPI document so spec and
 // extensions share one lookup. /access_token answers in RFC 6749 §5.1/§5.2 shape, not Webex's.
 const EXTENSIONS_ID = 'squared-extensions.json';
 const extensionDoc: OpenApiDoc = {
   paths: {
+    // The caller's Web Push subscriptions and the server's VAPID public key (docs/notifications.md).
+    '/people/me/pushSubscriptions': {
+      get: { responses: { '200': json({ type: 'object', required: ['items'], properties: { items: { type: 'array', items: pushSubscriptionSchema } } }) } },
+      post: { responses: { '200': json(pushSubscriptionSchema) } },
+    },
+    '/people/me/pushSubscriptions/{subscriptionId}': {
+      get: { responses: { '200': json(pushSubscriptionSchema) } },
+      delete: { responses: { '204': {} } },
+    },
+    '/push/vapidPublicKey': {
+      get: { responses: { '200': json({ type: 'object', required: ['publicKey'], additionalProperties: false, properties: { publicKey: { type: 'string', pattern: '^[A-Za-z0-9_-]{87}$' } } }) } },
+    },
     // The caller's messages that match a query (docs/search.md): Webex messages, best first.
     '/messages/search': {
       get: {

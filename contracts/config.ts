@@ -50,6 +50,16 @@ export interface WebhookSettings {
   perTargetConcurrency: number;
 }
 
+/** Notifications for people (docs/notifications.md): Web Push's VAPID subject, TTL and limits. */
+export interface PushSettings {
+  /** The VAPID `sub` (RFC 8292): a mailto: or https: URL a push service may contact. */
+  subject: string;
+  /** How long a push service keeps an undelivered push (the TTL header). */
+  ttlSeconds: number;
+  /** Push subscriptions one person keeps; the oldest goes when one more arrives. */
+  maxSubscriptionsPerPerson: number;
+}
+
 export interface Config {
   roles: Role[];
   nodeId: string | undefined;
@@ -106,6 +116,7 @@ export interface Config {
   };
   /** Webhook deliveries (docs/webhooks.md): the outbound policy and the retry schedule. */
   webhooks: WebhookSettings;
+  push: PushSettings;
   passwordAttempts: PasswordAttemptLimits;
   adminEmail: string;
   adminPassword: string | undefined;
@@ -184,6 +195,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: Math.max(1, int(env, 'SQUARED_WEBHOOK_TIMEOUT_MS', 10_000)),
       concurrency: Math.max(1, int(env, 'SQUARED_WEBHOOK_CONCURRENCY', 32)),
       perTargetConcurrency: Math.max(1, int(env, 'SQUARED_WEBHOOK_TARGET_CONCURRENCY', 4)),
+    },
+    push: {
+      subject: env.SQUARED_PUSH_SUBJECT ?? `mailto:${env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local'}`,
+      ttlSeconds: Math.max(0, int(env, 'SQUARED_PUSH_TTL_SECONDS', 86_400)),
+      maxSubscriptionsPerPerson: Math.max(1, int(env, 'SQUARED_PUSH_MAX_SUBSCRIPTIONS', 10)),
     },
     passwordAttempts: {
       accountFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ACCOUNT_FAILURES', 5)),

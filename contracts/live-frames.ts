@@ -70,6 +70,26 @@ export interface TypingFrame {
   expiresInMs?: number;
 }
 
+/**
+ * Someone mentioned the person (by name or with `@all`) or wrote to them in a direct room
+ * (docs/notifications.md). Sent to the person's own sockets only, beside the message's
+ * `event` frame (which may come before or after it). `silent`: the person is in do not
+ * disturb; show it quietly.
+ */
+export interface NotificationFrame {
+  type: 'notification';
+  kind: 'mention' | 'direct';
+  roomId: string;
+  messageId: string;
+  actorId: string;
+  created: string;
+  /** The start of the message's text, at most NOTIFICATION_PREVIEW_CHARS characters. */
+  preview?: string;
+  silent?: boolean;
+}
+
+export const NOTIFICATION_PREVIEW_CHARS = 120;
+
 export type ClientFrame =
   | { type: 'hello'; token: string; resume?: Record<string, number> }
   | { type: 'ping' }
@@ -91,6 +111,7 @@ export type ServerFrame =
   | ({ type: 'event' } & LiveEvent)
   | { type: 'pong' }
   | TypingFrame
+  | NotificationFrame
   | { type: 'resync'; reason: 'backpressure' | 'unavailable'; positions: Record<string, number> }
   | { type: 'error'; message: string; retryAfterMs?: number }
   | { type: 'meeting.reply'; id: string; ok: true; result: unknown }
@@ -101,7 +122,7 @@ export type ServerFrame =
  * the conferences actor). Tests that judge what a socket receives use this list; the check
  * below fails type-checking when a ServerFrame is added without it.
  */
-export const SERVER_FRAME_TYPES = ['ready', 'read', 'event', 'pong', 'typing', 'resync', 'error', 'meeting.reply', 'meeting.state', 'meeting.delta'] as const;
+export const SERVER_FRAME_TYPES = ['ready', 'read', 'event', 'pong', 'typing', 'notification', 'resync', 'error', 'meeting.reply', 'meeting.state', 'meeting.delta'] as const;
 const everyServerFrameListed: Exclude<ServerFrame['type'], (typeof SERVER_FRAME_TYPES)[number]> extends never ? true : never = true;
 void everyServerFrameListed;
 

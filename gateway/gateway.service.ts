@@ -13,7 +13,7 @@ import { InFlightRequests } from './http/in-flight.ts';
 import { registerRoutes, type Reply, type Route } from './http/router.ts';
 import { registerLiveEndpoint } from './live/live-endpoint.ts';
 import { LiveHub } from './live/live-hub.ts';
-import { CLOSE_GOING_AWAY } from '../contracts/live-frames.ts';
+import { CLOSE_GOING_AWAY, type NotificationFrame } from '../contracts/live-frames.ts';
 import { LiveSession } from './live/live-session.ts';
 import type { LiveSessionHost, ReplayResult } from './live/live-session-host.ts';
 import { apiRoutes } from './routes/api-routes.ts';
@@ -77,6 +77,20 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
     actions: {
       /** Live session counts of this gateway, for operators. */
       stats: { handler: (_ctx: Context) => hub.stats() },
+      /**
+       * Notifications for people, from the notifications actor (which asks every gateway):
+       * written to their persons' live sockets here; answers whom it reached. Internal.
+       */
+      notify: {
+        visibility: 'public',
+        params: {
+          notifications: {
+            type: 'array', max: 10_000,
+            items: { type: 'object', props: { personId: { type: 'string', min: 1, max: 200 }, frame: { type: 'object' } } },
+          },
+        },
+        handler: (ctx: Context<{ notifications: { personId: string; frame: NotificationFrame }[] }>) => hub.notify(ctx.params.notifications),
+      },
       /** Of one room, for operators (`room <id>` asks every gateway). */
       operatorFollowers: {
         visibility: 'public',

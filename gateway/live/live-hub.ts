@@ -3,7 +3,8 @@
 // each activity once for all of them.
 import { isReadReceipt, isTypingSignal, meetingTopic, personTopic, roomTopic, type Fanout, type FanoutMessage, type MeetingUpdate, type ReadReceipt, type TypingSignal } from '../../routing/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
-import { eventFrame, readFrame } from './live-protocol.ts';
+import type { NotificationFrame } from '../../contracts/live-frames.ts';
+import { eventFrame, readFrame, serverFrame } from './live-protocol.ts';
 import type { LiveSession } from './live-session.ts';
 import { TypingRelay } from './typing.ts';
 
@@ -69,6 +70,21 @@ export class LiveHub {
       if (isReadReceipt(activity)) return; // person topics carry activities only
       for (const s of sessions) s.offerOwn(activity);
     });
+  }
+
+  /**
+   * Notifications for people (the notifications actor's `gateway.notify`): each to the open
+   * sessions of its person on this gateway. Answers the people it reached.
+   */
+  notify(notifications: { personId: string; frame: NotificationFrame }[]): string[] {
+    const reached: string[] = [];
+    for (const { personId, frame } of notifications) {
+      let text: string | undefined;
+      let sent = false;
+      for (const session of this.people.get(personId)?.sessions ?? []) sent = session.offerNotification((text ??= serverFrame(frame))) || sent;
+      if (sent) reached.push(personId);
+    }
+    return reached;
   }
 
   /** A meeting's state goes to the sessions taking part in it, read once for all of them. */

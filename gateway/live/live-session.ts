@@ -161,6 +161,13 @@ export class LiveSession {
     if (this.state === 'open') this.socket.send(frame);
   }
 
+  /** A notification for this session's person (a `notification` frame): whether the session was open to take it. */
+  offerNotification(frame: string): boolean {
+    if (this.state !== 'open') return false;
+    this.socket.send(frame);
+    return true;
+  }
+
   /** One of this person's own membership changes, from the fan-out. */
   offerOwn(activity: Activity): void {
     this.rooms.offerOwn(activity);

@@ -3,7 +3,7 @@
 import type { Route } from '../http/router.ts';
 import { IDEMPOTENT_CREATES, idempotent } from './idempotent-routes.ts';
 import { meetingRoutes } from './meeting-routes.ts';
-import { createRoute, getRoute, listRoute, resourceRoutes } from './resource-routes.ts';
+import { createRoute, deleteRoute, getRoute, listRoute, resourceRoutes } from './resource-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 
 const crud = { list: 'list', create: 'create', get: 'get', update: 'update', remove: 'remove' };
@@ -13,6 +13,12 @@ export function apiRoutes(): Route[] {
   const routes: Route[] = [
     ...tokenRoutes(),
     getRoute('/v1/people/me', 'people.me'),
+    // Squared extension: the caller's Web Push subscriptions and the VAPID key (docs/notifications.md).
+    listRoute('/v1/people/me/pushSubscriptions', 'notifications.listPushSubscriptions'),
+    createRoute('/v1/people/me/pushSubscriptions', 'notifications.createPushSubscription'),
+    getRoute('/v1/people/me/pushSubscriptions/:subscriptionId', 'notifications.getPushSubscription'),
+    deleteRoute('/v1/people/me/pushSubscriptions/:subscriptionId', 'notifications.removePushSubscription'),
+    getRoute('/v1/push/vapidPublicKey', 'notifications.vapidPublicKey'),
     ...resourceRoutes('/v1/people', 'personId', 'people', crud),
     // Squared extension: an administrator creates a bot and receives its token.
     createRoute('/v1/bots', 'people.createBot'),

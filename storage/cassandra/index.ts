@@ -12,6 +12,8 @@ import { CassandraTeamStore } from './team-store.ts';
 import { CassandraWebhookStore } from './webhook-store.ts';
 import type { WebhookStore } from '../webhook-store.ts';
 import type { AttachmentActionStore } from '../attachment-action-store.ts';
+import { CassandraPushStore } from './push-store.ts';
+import type { PushStore } from '../push-store.ts';
 
 export { CassandraConferenceStore } from './conference-store.ts';
 export { CassandraPeopleStore } from './people-store.ts';
@@ -47,6 +49,7 @@ export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   conferences: ConferenceStore;
   webhooks: WebhookStore;
   attachmentActions: AttachmentActionStore;
+  push: PushStore;
   /** The driver client, for tests and tooling. */
   client: Client;
   /** Whether the driver holds a connection to a Cassandra node now (its own state: no query sent). */
@@ -88,6 +91,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
     conferences: new CassandraConferenceStore(db),
     webhooks: new CassandraWebhookStore(db),
     attachmentActions: new CassandraAttachmentActionStore(db),
+    push: new CassandraPushStore(db),
     client,
     keyspace,
     reachable: () => client.getState().getConnectedHosts().length > 0,

@@ -189,6 +189,15 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.room_tabs_by_room (room_id text, id text, doc text, PRIMARY KEY ((room_id), id))`,
     ],
   },
+  {
+    version: 11,
+    description: 'Web Push subscriptions by person, their id index, and the VAPID key pair (the notifications actor)',
+    statements: (ks) => [
+      `CREATE TABLE IF NOT EXISTS ${ks}.push_subscriptions (person_id text, id text, doc text, PRIMARY KEY ((person_id), id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.push_subscription_owners (id text PRIMARY KEY, person_id text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.vapid_keys (one int PRIMARY KEY, doc text)`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

@@ -10,6 +10,8 @@ import { SqliteTeamStore, teamsSchema } from './team-store.ts';
 import { SqliteWebhookStore, webhooksSchema } from './webhook-store.ts';
 import type { WebhookStore } from '../webhook-store.ts';
 import type { AttachmentActionStore } from '../attachment-action-store.ts';
+import { SqlitePushStore, pushSchema } from './push-store.ts';
+import type { PushStore } from '../push-store.ts';
 
 /** The people store of a data directory alone (the operator command's). */
 export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; close(): void } {
@@ -18,7 +20,7 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore } {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
@@ -26,6 +28,7 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
   const conferencesDb = open('conferences', conferencesSchema);
   const webhooksDb = open('webhooks', webhooksSchema);
   const attachmentActionsDb = open('attachment-actions', attachmentActionsSchema);
+  const pushDb = open('push', pushSchema);
   return {
     people: new SqlitePeopleStore(peopleDb),
     rooms: new SqliteRoomStore(roomsDb),
@@ -33,9 +36,10 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
     conferences: new SqliteConferenceStore(conferencesDb),
     webhooks: new SqliteWebhookStore(webhooksDb),
     attachmentActions: new SqliteAttachmentActionStore(attachmentActionsDb),
+    push: new SqlitePushStore(pushDb),
     rateLimits: new MemoryRateLimitStore(),
     async close() {
-      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb]) db.close();
+      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb, pushDb]) db.close();
     },
   };
 }

@@ -25,6 +25,7 @@ import { roomStoreConformance } from './room-store.conformance.ts';
 import { teamIdempotencyConformance } from './team-idempotency.conformance.ts';
 import { teamStoreConformance } from './team-store.conformance.ts';
 import { webhookStoreConformance } from './webhook-store.conformance.ts';
+import { pushStoreConformance } from './push-store.conformance.ts';
 import { engineAddress } from '../harness/engine.ts';
 
 const contactPoint = engineAddress('Cassandra storage', 'SQUARED_CASSANDRA', '127.0.0.1:9042', 'cassandra');
@@ -61,6 +62,7 @@ if (contactPoint) {
   teamStoreConformance('Cassandra', async () => (await shared()).teams);
   webhookStoreConformance('Cassandra', async () => (await shared()).webhooks);
   attachmentActionStoreConformance('Cassandra', async () => (await shared()).attachmentActions);
+  pushStoreConformance('Cassandra', async () => (await shared()).push);
   teamIdempotencyConformance('Cassandra', async () => (await shared()).teams);
   meetingIdempotencyConformance('Cassandra', async () => (await shared()).conferences);
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);

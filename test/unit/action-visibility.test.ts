@@ -29,7 +29,7 @@ const schemas: ServiceSchema[] = [
   createTeamsService({ store: unused }),
   createSearchService({ index: unused }),
   createConferencesService({ store: unused, fanout: unused } as never),
-  createNotificationsService({ store: unused, queue: unused, queueName: 'q', settings: { allowHttp: false, allowHosts: '' } } as never),
+  createNotificationsService({ store: unused, queue: unused, queueName: 'q', settings: { allowHttp: false, allowHosts: '' }, push: unused, pushQueueName: 'p', pushSettings: { subject: 'mailto:a@b', ttlSeconds: 1, maxSubscriptionsPerPerson: 1 } } as never),
   createAttachmentActionsService({ store: unused }),
   createMediaService({ pool: { size: 1, rtcMinPort: 40000, rtcMaxPort: 40001 }, listen: { ip: '127.0.0.1' } } as never),
 ];

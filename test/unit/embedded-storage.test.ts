@@ -13,6 +13,7 @@ import { roomStoreConformance } from '../storage/room-store.conformance.ts';
 import { teamIdempotencyConformance } from '../storage/team-idempotency.conformance.ts';
 import { teamStoreConformance } from '../storage/team-store.conformance.ts';
 import { webhookStoreConformance } from '../storage/webhook-store.conformance.ts';
+import { pushStoreConformance } from '../storage/push-store.conformance.ts';
 
 const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'squared-store-')), false);
 
@@ -26,4 +27,5 @@ teamIdempotencyConformance('embedded SQLite', async () => openFresh().teams);
 conferenceStoreConformance('embedded SQLite', async () => openFresh().conferences);
 webhookStoreConformance('embedded SQLite', async () => openFresh().webhooks);
 attachmentActionStoreConformance('embedded SQLite', async () => openFresh().attachmentActions);
+pushStoreConformance('embedded SQLite', async () => openFresh().push);
 meetingIdempotencyConformance('embedded SQLite', async () => openFresh().conferences);
