@@ -34,6 +34,13 @@ function checkedEndpoint(url: string, policy: OutboundPolicy): string {
 }
 
 export function pushSubscriptionActions(store: PushStore, policy: OutboundPolicy, maxPerPerson: number, publicKey: () => string): NonNullable<ServiceSchema['actions']> {
+  /** The caller's subscription of the path's id; another person's is as absent as an unknown one. */
+  const own = async (ctx: Context<{ subscriptionId: string }>) => {
+    const found = idKind(ctx.params.subscriptionId) === 'PUSH_SUBSCRIPTION' ? await store.get(ctx.params.subscriptionId) : undefined;
+    if (!found || found.personId !== callerOf(ctx).id) throw notFound('Push subscription not found.');
+    return found;
+  };
+
   return {
     createPushSubscription: {
       visibility: 'published',
@@ -74,20 +81,14 @@ export function pushSubscriptionActions(store: PushStore, policy: OutboundPolicy
     getPushSubscription: {
       visibility: 'published',
       params: { subscriptionId: { type: 'string', min: 1, max: 200, trim: true } },
-      async handler(ctx: Context<{ subscriptionId: string }>) {
-        const found = idKind(ctx.params.subscriptionId) === 'PUSH_SUBSCRIPTION' ? await store.get(ctx.params.subscriptionId) : undefined;
-        if (!found || found.personId !== callerOf(ctx).id) throw notFound('Push subscription not found.');
-        return presentSubscription(found);
-      },
+      handler: async (ctx: Context<{ subscriptionId: string }>) => presentSubscription(await own(ctx)),
     },
 
     removePushSubscription: {
       visibility: 'published',
       params: { subscriptionId: { type: 'string', min: 1, max: 200, trim: true } },
       async handler(ctx: Context<{ subscriptionId: string }>) {
-        const found = idKind(ctx.params.subscriptionId) === 'PUSH_SUBSCRIPTION' ? await store.get(ctx.params.subscriptionId) : undefined;
-        if (!found || found.personId !== callerOf(ctx).id) throw notFound('Push subscription not found.');
-        await store.remove(found.id);
+        await store.remove((await own(ctx)).id);
       },
     },
 
