@@ -1,15 +1,15 @@
 // The operators' console of an embedded installation: a Unix socket in the data directory
 // (repl.sock, mode 0600: only the installation's owner can connect), over which the process
 // runs the same commands `npm run repl` runs on a cluster (repl-commands/), against its own
-// broker. Lines go in as `{"line": "room <id>"}`, answers come back as `{"output": "…"}`,
-// one JSON document per line. Embedded processes only: in a cluster every node would share
+// broker. Lines go in as `{"line": "room <id>"}`, answers come back as `{"output": "…", "ok": true}`
+// (`ok`: the command did what was asked), one JSON document per line. Embedded processes only: in a cluster every node would share
 // the data directory's socket, and the console joins over the transporter instead.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import type { ServiceBroker } from 'moleculer';
-import { runLine } from './repl-commands/index.ts';
+import { runLine, type CommandAnswer } from './repl-commands/index.ts';
 
 export const CONSOLE_SOCKET = 'repl.sock';
 
@@ -59,14 +59,14 @@ export async function openConsoleSocket(broker: ServiceBroker, dataDir: string):
     let queue = Promise.resolve();
     lines.on('line', (raw) => {
       queue = queue.then(async () => {
-        let output: string;
+        let answer: CommandAnswer;
         try {
           const { line } = JSON.parse(raw) as { line?: unknown };
-          output = typeof line === 'string' && line.length <= MAX_LINE ? await runLine(broker, line) : 'a request is {"line": "<command>"} of at most 4096 characters';
+          answer = typeof line === 'string' && line.length <= MAX_LINE ? await runLine(broker, line) : { output: 'a request is {"line": "<command>"} of at most 4096 characters', ok: false };
         } catch {
-          output = 'a request is one JSON document per line: {"line": "<command>"}';
+          answer = { output: 'a request is one JSON document per line: {"line": "<command>"}', ok: false };
         }
-        if (!socket.destroyed) socket.write(`${JSON.stringify({ output })}\n`);
+        if (!socket.destroyed) socket.write(`${JSON.stringify(answer)}\n`);
       });
     });
   });

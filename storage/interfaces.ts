@@ -79,11 +79,29 @@ export type RoomSort = 'id' | 'lastactivity' | 'created';
  * writers that both believe they own a room can never both append the same or a skipped
  * sequence number.
  */
+/** A room write that won its fence and is not applied yet (RoomStore.unappliedWrite). */
+export interface UnappliedWrite {
+  /** The seqs the write claimed. */
+  firstSeq: number;
+  lastSeq: number;
+  /** The last seq whose state is applied. */
+  appliedSeq: number;
+  /** The write's activities' events (`message.created`, …), in order. */
+  events: string[];
+}
+
 export interface RoomStore {
   commit(write: RoomWrite): Promise<void>;
   /** The room's last sequence number (0 when nothing was ever written). */
   head(roomId: string): Promise<number>;
   heads(roomIds: string[]): Promise<Map<string, number>>;
+  /**
+   * The room's last write if it won its fence but its state is not all applied yet (Cassandra:
+   * its writer is still at it, or died before finishing; the next `head()` or commit applies
+   * it). Never one embedded, where a commit is one transaction. Only reads: it repairs nothing,
+   * so that an operator can see the write before anything completes it.
+   */
+  unappliedWrite(roomId: string): Promise<UnappliedWrite | undefined>;
   /** Activities with afterSeq < seq <= uptoSeq, in order, at most `limit`. */
   activities(roomId: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Activity[]>;
   /**

@@ -37,12 +37,15 @@ export function operatorActions(rc: RoomsContext): RoomsActions {
       visibility: 'public',
       params: { roomId: p.id },
       async handler(ctx: Context<{ roomId: string }>) {
+        // Before anything reads the head: on Cassandra that read completes an unapplied write.
+        const unapplied = await store.unappliedWrite(ctx.params.roomId);
         const room = await store.getRoom(ctx.params.roomId);
         if (!room) return null;
         const members = await store.listMemberships({ roomId: room.id, max: MEMBERS_SHOWN });
         return {
           room: { id: room.id, title: room.title, type: room.type, teamId: room.teamId, isLocked: room.isLocked, isReadOnly: room.isReadOnly, created: room.created, lastActivity: room.lastActivity },
           head: await store.head(room.id),
+          unapplied: unapplied ?? null,
           members: members.items.map((m) => ({ personId: m.personId, email: m.personEmail, displayName: m.personDisplayName, isModerator: m.isModerator, joinedSeq: m.joinedSeq })),
           moreMembers: members.next !== undefined,
         };

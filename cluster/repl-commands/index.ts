@@ -16,15 +16,21 @@ export const operatorCommands: OperatorCommand[] = [clusterCommand, roomCommand,
 
 const usage = (command: OperatorCommand) => [command.name, ...command.args.map((arg) => `<${arg}>`)].join(' ');
 
+/** What a command answers: the text to print, and whether it did what was asked (a one-shot run's exit code). */
+export interface CommandAnswer {
+  output: string;
+  ok: boolean;
+}
+
 /** Runs a command and answers what to print: its output, or why it could not run. */
-async function runCommand(broker: ServiceBroker, command: OperatorCommand, values: string[]): Promise<string> {
-  if (values.length !== command.args.length) return `usage: ${usage(command)}`;
+async function runCommand(broker: ServiceBroker, command: OperatorCommand, values: string[]): Promise<CommandAnswer> {
+  if (values.length !== command.args.length) return { output: `usage: ${usage(command)}`, ok: false };
   try {
-    return await command.run(broker, Object.fromEntries(command.args.map((arg, i) => [arg, values[i]])));
+    return { output: await command.run(broker, Object.fromEntries(command.args.map((arg, i) => [arg, values[i]]))), ok: true };
   } catch (err) {
-    if (err instanceof CommandError) return `${command.name}: ${err.message}`;
+    if (err instanceof CommandError) return { output: `${command.name}: ${err.message}`, ok: false };
     const { name, message } = err as Error;
-    return `${command.name} failed: ${name}: ${message}`;
+    return { output: `${command.name} failed: ${name}: ${message}`, ok: false };
   }
 }
 
@@ -36,7 +42,7 @@ export function replCustomCommands(commands: OperatorCommand[] = operatorCommand
     // Moleculer's types say `args: string[]`; moleculer-repl 0.8 passes `{ <arg name>: value, options, rawCommand }`.
     async action(broker: ServiceBroker, args: unknown) {
       const params = args as Record<string, string>;
-      process.stdout.write(`${await runCommand(broker, command, command.args.map((arg) => params[arg]).filter((value) => value !== undefined))}\n`);
+      process.stdout.write(`${(await runCommand(broker, command, command.args.map((arg) => params[arg]).filter((value) => value !== undefined))).output}\n`);
     },
   }));
 }
@@ -47,11 +53,11 @@ export function helpText(commands: OperatorCommand[] = operatorCommands): string
 }
 
 /** Runs one typed line (`room <id>`); answers the text to print. */
-export async function runLine(broker: ServiceBroker, line: string, commands: OperatorCommand[] = operatorCommands): Promise<string> {
+export async function runLine(broker: ServiceBroker, line: string, commands: OperatorCommand[] = operatorCommands): Promise<CommandAnswer> {
   const [name, ...values] = line.trim().split(/\s+/);
-  if (!name) return '';
-  if (name === 'help') return helpText(commands);
+  if (!name) return { output: '', ok: true };
+  if (name === 'help') return { output: helpText(commands), ok: true };
   const command = commands.find((candidate) => candidate.name === name);
-  if (!command) return `unknown command "${name}"; commands:\n${helpText(commands)}`;
+  if (!command) return { output: `unknown command "${name}"; commands:\n${helpText(commands)}`, ok: false };
   return runCommand(broker, command, values);
 }

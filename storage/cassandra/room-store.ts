@@ -1,7 +1,7 @@
 // RoomStore on Cassandra: the readers (room-reads.ts) and the fenced write path
 // (room-write-path.ts, whose opening comment and README.md next to this file describe the
 // design: fencing by lightweight transaction, state application, repair).
-import type { RoomStore, RoomWrite } from '../interfaces.ts';
+import type { RoomStore, RoomWrite, UnappliedWrite } from '../interfaces.ts';
 import type { ReadPosition } from '../records.ts';
 import type { Db } from './db.ts';
 import { CassandraRoomReads, type RoomReadOptions } from './room-reads.ts';
@@ -33,6 +33,10 @@ export class CassandraRoomStore extends CassandraRoomReads implements RoomStore 
 
   heads(roomIds: string[]): Promise<Map<string, number>> {
     return this.writer.heads(roomIds);
+  }
+
+  unappliedWrite(roomId: string): Promise<UnappliedWrite | undefined> {
+    return this.writer.unappliedWrite(roomId);
   }
 
   claimDirectRoom(directKey: string, roomId: string, replacing?: string): Promise<string> {

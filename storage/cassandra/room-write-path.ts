@@ -22,7 +22,7 @@
 //     state readable.
 import { randomUUID } from 'node:crypto';
 import { SequenceConflictError } from '../interfaces.ts';
-import type { RoomChange, RoomWrite } from '../interfaces.ts';
+import type { RoomChange, RoomWrite, UnappliedWrite } from '../interfaces.ts';
 import { mentionKeys, type Activity, type MessageRecord, type RoomRecord } from '../records.ts';
 import { type Db, MutationSet, mapLimit, num, parseDoc, remove, upsert } from './db.ts';
 import { membershipRemovals, mutationsOf, type Facts } from './room-mutations.ts';
@@ -233,6 +233,21 @@ export class FencedRoomWriter {
     const pending = parseDoc<Pending>(row, 'pending');
     if (pending) await this.apply(roomId, pending);
     return num(row?.head);
+  }
+
+  async unappliedWrite(roomId: string): Promise<UnappliedWrite | undefined> {
+    const [headRow, appliedRow] = await Promise.all([
+      this.db.first(`SELECT head, pending FROM ${this.ks}.room_heads WHERE room_id = ?`, [roomId]),
+      this.db.first(`SELECT seq FROM ${this.ks}.room_applied WHERE room_id = ?`, [roomId]),
+    ]);
+    const appliedSeq = num(appliedRow?.seq);
+    if (!headRow || appliedSeq >= num(headRow.head)) return undefined;
+    const pending = parseDoc<Pending>(headRow, 'pending');
+    if (!pending || pending.activities.length === 0) return undefined;
+    return {
+      firstSeq: pending.activities[0].seq, lastSeq: pending.activities[pending.activities.length - 1].seq,
+      appliedSeq, events: pending.activities.map((activity) => activity.event),
+    };
   }
 
   async heads(roomIds: string[]): Promise<Map<string, number>> {

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { idempotencyCutoff } from '../../contracts/idempotency.ts';
 import { IdempotencyKeyTakenError, SequenceConflictError } from '../interfaces.ts';
-import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite } from '../interfaces.ts';
+import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite, UnappliedWrite } from '../interfaces.ts';
 import { ALL_MENTIONED, mentionKeys, type Activity, type IdempotencyRecord, type MembershipRecord, type MessageRecord, type ReadPosition, type RoomRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
@@ -132,6 +132,11 @@ export class SqliteRoomStore implements RoomStore {
   async head(roomId: string): Promise<number> {
     const row = this.sql('SELECT head FROM room_heads WHERE room_id = ?').get(roomId) as { head: number } | undefined;
     return row ? Number(row.head) : 0;
+  }
+
+  /** A commit is one SQLite transaction: it is all applied, or it never happened. */
+  async unappliedWrite(_roomId: string): Promise<UnappliedWrite | undefined> {
+    return undefined;
   }
 
   async heads(roomIds: string[]): Promise<Map<string, number>> {

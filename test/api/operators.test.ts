@@ -16,7 +16,7 @@ import { LiveClient } from '../../clients/live-client.ts';
 import { MeetingClient } from '../../clients/meeting-client.ts';
 import { startHttpsReceiver, type HttpsReceiver } from '../harness/https-receiver.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
-import { fieldOf, linesOf, openOperatorConsole, rowOf, type OperatorConsole } from '../harness/operator-console.ts';
+import { fieldOf, linesOf, openOperatorConsole, rowOf, runOperatorCommand, type OperatorConsole } from '../harness/operator-console.ts';
 import { startTarget, type Target } from './target.ts';
 
 const { version } = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
@@ -28,6 +28,8 @@ let receiver: HttpsReceiver;
 let operator: OperatorConsole;
 let alice: TestPerson;
 let bob: TestPerson;
+/** What the console needs to reach the target: its data directory, or its cluster's NATS and namespace. */
+let consoleEnv: Record<string, string>;
 /** Every Squared node of the target, with its roles as `cluster` shows them. */
 let nodes: { id: string; roles: string }[];
 const actorNodes = () => nodes.filter((node) => node.roles.includes('actors')).map((node) => node.id);
@@ -42,12 +44,13 @@ before(async () => {
   if (target.cluster) {
     nodes = target.cluster.nodes.map((node) => ({ id: node.env.SQUARED_NODE_ID, roles: node.roles }));
     const { SQUARED_NATS, SQUARED_NAMESPACE } = target.cluster.actors()[0].env;
-    operator = openOperatorConsole({ SQUARED_NATS, SQUARED_NAMESPACE });
+    consoleEnv = { SQUARED_NATS, SQUARED_NAMESPACE };
   } else {
     // Moleculer's default node id: the host name and the process id.
     nodes = [{ id: `${os.hostname().toLowerCase()}-${target.process!.child.pid}`, roles: 'gateway,actors,media' }];
-    operator = openOperatorConsole({ SQUARED_DATA_DIR: target.process!.dataDir });
+    consoleEnv = { SQUARED_DATA_DIR: target.process!.dataDir };
   }
+  operator = openOperatorConsole(consoleEnv);
   [alice, bob] = await createPeople(target.admin, 'Olga Operated', 'Bob Operated');
 });
 after(async () => {
@@ -108,6 +111,7 @@ test('room <id>: the owner node, the head seq, the members and the live follower
   assert.equal(fieldOf(answer, 'room'), roomId);
   assert.equal(fieldOf(answer, 'title'), 'operated room');
   assert.equal(fieldOf(answer, 'head seq'), String(head));
+  assert.equal(fieldOf(answer, 'pending fenced write'), 'none');
   assert.ok(actorNodes().includes(fieldOf(answer, 'owner node')!), `the owner is an actor node: ${answer}`);
   assert.equal(fieldOf(answer, 'members'), '2');
   assert.deepEqual(rowOf(answer, bob.id)?.slice(1, 4), [bob.email, 'Bob Operated', 'no']);
@@ -213,6 +217,26 @@ async function openTargetIndex(): Promise<SearchIndex> {
   return (await import('../../storage/elasticsearch/search-index.ts')).ElasticsearchSearchIndex.create(elasticsearch!);
 }
 
+test('one command from the command line (`npm run repl -- <command>`, `npm run reindex`): its answer, exit code 0, or 1 when it failed', async () => {
+  const room = (await alice.api.post('/v1/rooms', { title: 'One shot' })).body;
+  const answered = await runOperatorCommand(consoleEnv, ['room', room.id]);
+  assert.equal(answered.code, 0, answered.output);
+  assert.equal(fieldOf(answered.output, 'title'), 'One shot');
+  assert.equal(fieldOf(answered.output, 'pending fenced write'), 'none');
+  const refused = await runOperatorCommand(consoleEnv, ['room', 'Y2lzY29zcGFyazovL3VzL1JPT00vbm9uZQ']);
+  assert.equal(refused.code, 1, refused.output);
+  assert.match(refused.output, /room: no room Y2lzY29zcGFyazovL3VzL1JPT00vbm9uZQ\./);
+  const unknown = await runOperatorCommand(consoleEnv, ['no-such-command']);
+  assert.equal(unknown.code, 1, unknown.output);
+  assert.match(unknown.output, /unknown command "no-such-command"/);
+  // what `npm run reindex` runs
+  const script = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../package.json'), 'utf8')).scripts.reindex as string;
+  assert.match(script, /cluster\/repl\.ts reindex$/);
+  const reindexed = await runOperatorCommand(consoleEnv, ['reindex'], 120_000);
+  assert.equal(reindexed.code, 0, reindexed.output);
+  assert.match(reindexed.output, /search index rebuilt on \S+: \d+ rooms, \d+ messages/);
+});
+
 test('reindex: a search index that lost a room is whole again, edits as they are now, deleted messages gone', async () => {
   const room = (await alice.api.post('/v1/rooms', { title: 'Reindexed' })).body;
   const kept = (await alice.api.post('/v1/messages', { roomId: room.id, text: 'zebrafinch kept' })).body;
@@ -267,3 +291,4 @@ test('drain <node>: the node drains as on SIGTERM and stops; the console sees it
     assert.equal(await operator.exited, 0);
   }
 });
+

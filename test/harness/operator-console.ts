@@ -83,6 +83,24 @@ export function openOperatorConsole(env: Record<string, string>): OperatorConsol
   };
 }
 
+/** Runs one command from the console's command line (`npm run repl -- <command>`), as a script would. */
+export async function runOperatorCommand(env: Record<string, string>, args: string[], timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-console-'));
+  const inherited = { ...process.env };
+  delete inherited.SQUARED_NATS;
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'cluster', 'repl.ts'), ...args], {
+    cwd: ROOT, env: { ...inherited, HOME: home, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  clearTimeout(timer);
+  fs.rmSync(home, { recursive: true, force: true });
+  return { code, output };
+}
+
 /** The answer's lines, without the prompts moleculer-repl's console writes before them. */
 export const linesOf = (answer: string) => answer.split('\n').map((line) => line.replace(/^(squared \$ )+/, ''));
 

@@ -155,7 +155,10 @@ if (contactPoint) {
       // Nothing of the state was written by the crashed writer…
       assert.equal(await healthy.rooms.getMessage(m.id), undefined);
       // …but the write won its fence, so it is there for whoever looks at the room next.
+      assert.deepEqual(await healthy.rooms.unappliedWrite(r.id), { firstSeq: 2, lastSeq: 3, appliedSeq: 1, events: [activity(r.id, 2).event, activity(r.id, 3).event] });
+      assert.deepEqual(await healthy.rooms.unappliedWrite(r.id), { firstSeq: 2, lastSeq: 3, appliedSeq: 1, events: [activity(r.id, 2).event, activity(r.id, 3).event] }, 'looking repairs nothing');
       assert.equal(await healthy.rooms.head(r.id), 3);
+      assert.equal(await healthy.rooms.unappliedWrite(r.id), undefined, 'head() applied it');
       assert.deepEqual((await healthy.rooms.activities(r.id, 0, 3, 10)).map((x) => x.seq), [1, 2, 3]);
       assert.deepEqual(await healthy.rooms.getMessage(m.id), m);
       assert.equal((await healthy.rooms.getRoom(r.id))?.title, 'after');

@@ -34,7 +34,9 @@ export function roomStoreConformance(name: string, open: () => Promise<RoomStore
       const store = await open();
       const r = room();
       assert.equal(await store.head(r.id), 0);
+      assert.equal(await store.unappliedWrite(r.id), undefined, 'an unknown room has nothing pending');
       await store.commit({ roomId: r.id, activities: [activity(r.id, 1, 'room.created'), activity(r.id, 2)], changes: [{ op: 'putRoom', room: r }] });
+      assert.equal(await store.unappliedWrite(r.id), undefined, 'a finished commit leaves nothing unapplied');
       assert.equal(await store.head(r.id), 2);
       assert.deepEqual((await store.activities(r.id, 0, 10, 100)).map((a) => a.seq), [1, 2]);
     });
