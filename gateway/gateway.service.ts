@@ -84,12 +84,12 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
       notify: {
         visibility: 'public',
         params: {
-          notifications: {
-            type: 'array', max: 10_000,
-            items: { type: 'object', props: { personId: { type: 'string', min: 1, max: 200 }, frame: { type: 'object' } } },
+          groups: {
+            type: 'array', max: 100,
+            items: { type: 'object', props: { frame: { type: 'object' }, personIds: { type: 'array', max: 10_000, items: { type: 'string', min: 1, max: 200 } } } },
           },
         },
-        handler: (ctx: Context<{ notifications: { personId: string; frame: NotificationFrame }[] }>) => hub.notify(ctx.params.notifications),
+        handler: (ctx: Context<{ groups: { frame: NotificationFrame; personIds: string[] }[] }>) => hub.notify(ctx.params.groups),
       },
       /** Of one room, for operators (`room <id>` asks every gateway). */
       operatorFollowers: {

@@ -73,16 +73,18 @@ export class LiveHub {
   }
 
   /**
-   * Notifications for people (the notifications actor's `gateway.notify`): each to the open
-   * sessions of its person on this gateway. Answers the people it reached.
+   * Notifications for people (the notifications actor's `gateway.notify`): each frame to the
+   * open sessions of its people on this gateway, serialized once. Answers the people reached.
    */
-  notify(notifications: { personId: string; frame: NotificationFrame }[]): string[] {
+  notify(groups: { frame: NotificationFrame; personIds: string[] }[]): string[] {
     const reached: string[] = [];
-    for (const { personId, frame } of notifications) {
-      let text: string | undefined;
-      let sent = false;
-      for (const session of this.people.get(personId)?.sessions ?? []) sent = session.offerNotification((text ??= serverFrame(frame))) || sent;
-      if (sent) reached.push(personId);
+    for (const { frame, personIds } of groups) {
+      const text = serverFrame(frame);
+      for (const personId of personIds) {
+        let sent = false;
+        for (const session of this.people.get(personId)?.sessions ?? []) sent = session.offerNotification(text) || sent;
+        if (sent) reached.push(personId);
+      }
     }
     return reached;
   }
