@@ -97,6 +97,8 @@ export function createNotificationsService({ store, queue, queueName, settings, 
     },
     async started() {
       audience = new WebhookAudience(this.broker);
+      // RFC 8292 §2.1: push services refuse, and web-push throws on, any other subject.
+      if (!/^(mailto:\S+|https:\/\/\S+)$/.test(pushSettings.subject)) throw new Error(`SQUARED_PUSH_SUBJECT must be a mailto: or https: URL, not ${JSON.stringify(pushSettings.subject)}`);
       // The first node to start stores the pair; every node, then and later, signs with it.
       vapid = await push.vapidKeys(webPush.generateVAPIDKeys());
       const client = OutboundClient.create(policy, {

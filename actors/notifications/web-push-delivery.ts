@@ -4,7 +4,8 @@
 // sends it, under the webhooks' SSRF policy (checked again here: the name may resolve
 // elsewhere now). What the push service answers decides:
 // - 2xx: delivered;
-// - 404 or 410: the subscription is gone (expired, unsubscribed): it is dropped;
+// - 404 or 410: the subscription is gone (expired, unsubscribed): it is dropped, as is one
+//   past its own expirationTime, without a request;
 // - 5xx, 408, 429, a timeout or a connection error: thrown, so the queue retries it;
 // - any other answer (a 3xx is never followed, a 4xx refuses this request) or a policy
 //   refusal: logged and dropped, as another attempt would meet the same.
@@ -44,12 +45,22 @@ export class WebPushDelivery {
   async handle(job: PushJob): Promise<void> {
     const subscription = await this.store.get(job.subscriptionId);
     if (!subscription) return;
-    const request = webPush.generateRequestDetails(subscription, JSON.stringify(job.notification), {
-      vapidDetails: { subject: this.settings.subject, publicKey: this.keys.publicKey, privateKey: this.keys.privateKey },
-      TTL: this.settings.ttlSeconds,
-      contentEncoding: 'aes128gcm',
-      urgency: 'high',
-    });
+    if (subscription.expirationTime !== undefined && subscription.expirationTime <= Date.now()) {
+      await this.store.remove(subscription.id);
+      return this.log.info({ subscriptionId: subscription.id }, 'push subscription expired: dropped');
+    }
+    let request: webPush.RequestDetails & { body: Buffer };
+    try {
+      request = webPush.generateRequestDetails(subscription, JSON.stringify(job.notification), {
+        vapidDetails: { subject: this.settings.subject, publicKey: this.keys.publicKey, privateKey: this.keys.privateKey },
+        TTL: this.settings.ttlSeconds,
+        contentEncoding: 'aes128gcm',
+        urgency: 'high',
+      });
+    } catch (err) {
+      // Keys web-push cannot encrypt for: no later attempt would do better.
+      return this.log.warn({ err, subscriptionId: subscription.id }, 'push could not be encrypted for the subscription');
+    }
     let status: number;
     try {
       status = (await this.client.request(request.endpoint, { method: 'POST', headers: request.headers, body: request.body })).status;

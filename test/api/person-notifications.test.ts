@@ -41,8 +41,8 @@ const notificationsOn = (client: LiveClient) => client.frames.filter((f) => f.ty
 const notificationOf = (client: LiveClient, messageId: string) => client.waitFor((f) => f.type === 'notification' && f.messageId === messageId, 15_000);
 const mention = (person: TestPerson) => `<@personId:${person.id}|${person.displayName}>`;
 
-async function subscribe(person: TestPerson, path: string, keys: BrowserKeys): Promise<{ id: string; [key: string]: unknown }> {
-  const created = await person.api.post('/v1/people/me/pushSubscriptions', { endpoint: `${receiver.url}${path}`, expirationTime: null, keys: keys.keys });
+async function subscribe(person: TestPerson, path: string, keys: BrowserKeys, expirationTime: number | null = null): Promise<{ id: string; [key: string]: unknown }> {
+  const created = await person.api.post('/v1/people/me/pushSubscriptions', { endpoint: `${receiver.url}${path}`, expirationTime, keys: keys.keys });
   expectStatus(created, 200, 'create push subscription');
   return created.body;
 }
@@ -172,7 +172,7 @@ describe('web push', () => {
     assert.equal(JSON.parse(carolKeys.decrypt(receiver.received(carolPath)[0].raw).toString()).messageId, whileAway.id);
   });
 
-  test('a push service\'s 500 is retried; its 410 drops the subscription', async () => {
+  test('a push service\'s 500 is retried; its 410 drops the subscription, as does its expirationTime passing', async () => {
     const flakyPath = `/flaky/${randomUUID()}`;
     receiver.on(flakyPath, (_request, count) => (count === 1 ? { status: 500 } : { status: 201 }));
     const flakyKeys = browserKeys();
@@ -180,15 +180,18 @@ describe('web push', () => {
     const gonePath = `/gone/${randomUUID()}`;
     receiver.on(gonePath, () => ({ status: 410 }));
     const gone = await subscribe(dave, gonePath, browserKeys());
+    const expiredPath = `/expired/${randomUUID()}`;
+    const expired = await subscribe(dave, expiredPath, browserKeys(), Date.now() - 1000);
     const direct = await post(alice, { toPersonId: dave.id, text: 'are you still subscribed?' });
     await until(() => receiver.received(flakyPath).length >= 2, 20_000, 'the retried push');
     assert.equal(JSON.parse(flakyKeys.decrypt(receiver.received(flakyPath)[1].raw).toString()).messageId, direct.id);
     assert.equal(JSON.parse(flakyKeys.decrypt(receiver.received(flakyPath)[1].raw).toString()).kind, 'direct');
     await until(async () => {
       const listed = await dave.api.get('/v1/people/me/pushSubscriptions');
-      return !listed.body.items.some((s: { id: string }) => s.id === gone.id);
-    }, 20_000, 'the 410 subscription dropped');
+      return !listed.body.items.some((s: { id: string }) => s.id === gone.id || s.id === expired.id);
+    }, 20_000, 'the 410 and the expired subscriptions dropped');
     assert.equal(receiver.received(gonePath).length, 1, 'a gone subscription is not retried');
+    assert.equal(receiver.received(expiredPath).length, 0, 'nothing sent to an expired subscription');
     await sleep(500);
     assert.equal(receiver.received(flakyPath).length, 2, 'delivered once the retry got through');
   });
