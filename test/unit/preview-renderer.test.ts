@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { RenderSandbox } from '../../actors/files/preview/sandbox.ts';
 import { AVATAR_SIZES, DEFAULT_RENDER_LIMITS, RenderFailure, type PreviewImage, type PreviewText } from '../../actors/files/preview/render-types.ts';
 import { pdfDocument, pngClaiming } from '../harness/documents.ts';
+import { until } from '../harness/wait.ts';
 
 let sandbox: RenderSandbox;
 
@@ -125,4 +126,19 @@ test('a job past its time or memory limit kills its child; the next job gets a f
   }
   // The shared sandbox is unaffected, and serves on after its own failures above.
   assert.equal(((await sandbox.preview(image)) as PreviewImage).width, 640);
+});
+
+test('a child killed from outside while idle is replaced before the next job', async () => {
+  const own = new RenderSandbox(DEFAULT_RENDER_LIMITS, 1);
+  try {
+    const png = await solid(100, 100).png().toBuffer();
+    await own.preview(png);
+    const children = (own as unknown as { children: Set<{ process: { pid: number; exitCode: number | null; signalCode: string | null } }> }).children;
+    const [child] = children;
+    process.kill(child.process.pid, 'SIGKILL');
+    await until(() => child.process.signalCode !== null, 5_000, 'the child to die');
+    assert.equal(((await own.preview(png)) as PreviewImage).width, 100);
+  } finally {
+    own.close();
+  }
 });

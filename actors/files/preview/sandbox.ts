@@ -160,7 +160,12 @@ export class RenderSandbox {
 
   private async acquire(): Promise<RenderChild> {
     if (this.closed) throw new RenderFailure('crashed', 'The preview sandbox is closed.');
-    const ready = this.idle.pop();
+    // A child that died while idle (killed from outside) is forgotten, never handed a job.
+    let ready = this.idle.pop();
+    while (ready?.dead) {
+      this.children.delete(ready);
+      ready = this.idle.pop();
+    }
     if (ready) {
       this.running++;
       return ready;
