@@ -161,9 +161,13 @@ export class LiveSession {
     if (this.state === 'open') this.socket.send(frame);
   }
 
-  /** A notification for this session's person (a `notification` frame): whether the session was open to take it. */
+  /**
+   * A notification for this session's person (a `notification` frame): whether the session
+   * took it. Not a client whose outgoing buffer is already full (it is about to resync):
+   * unreached, the person gets the push instead.
+   */
   offerNotification(frame: string): boolean {
-    if (this.state !== 'open') return false;
+    if (this.state !== 'open' || this.socket.bufferedAmount() > this.host.maxBufferedBytes) return false;
     this.socket.send(frame);
     return true;
   }

@@ -4,7 +4,8 @@
 // Its meeting seat: a delta goes to the client only when the client has the state it
 // follows; after a gap (a fan-out message lost) the session asks for the full state once,
 // sends it, and goes on with deltas; an update that carries the full state (a new owner)
-// needs no asking.
+// needs no asking. A notification is taken only by an open session whose client reads
+// (else its person is unreached, and gets a push).
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -18,10 +19,10 @@ const MEETING = 'a'.repeat(32);
 const PARTICIPANT = `${MEETING}_${'b'.repeat(32)}`;
 const caller: Caller = { id: 'person-1', orgId: 'org', email: 'p@example.com', displayName: 'P', roles: [], type: 'person' };
 
-function setUp(fullStateVersion: () => number, authenticate: () => Promise<Caller> = async () => caller, limit = { refusal: 0, failed: 0 }) {
+function setUp(fullStateVersion: () => number, authenticate: () => Promise<Caller> = async () => caller, limit = { refusal: 0, failed: 0 }, buffered = () => 0) {
   const sent: any[] = [];
   const closes: number[] = [];
-  const socket: LiveSocket = { send: (frame) => sent.push(JSON.parse(frame)), bufferedAmount: () => 0, close: (code) => closes.push(code), remoteAddress: '192.0.2.1' };
+  const socket: LiveSocket = { send: (frame) => sent.push(JSON.parse(frame)), bufferedAmount: buffered, close: (code) => closes.push(code), remoteAddress: '192.0.2.1' };
   const asked: number[] = [];
   const host: LiveSessionHost = {
     authenticate,
@@ -144,4 +145,18 @@ test('an address over its limit of failed attempts is told to wait (4029, retryA
   await sleep(10);
   assert.deepEqual(lastStraw.closes, [4029]);
   assert.equal(lastStraw.sent[0].retryAfterMs, 2000);
+});
+
+test('a notification is taken by an open session, not before the hello nor by a client whose buffer is full', async () => {
+  let buffered = 0;
+  const { session, sent } = setUp(() => 1, undefined, undefined, () => buffered);
+  const frame = JSON.stringify({ type: 'notification', kind: 'direct', roomId: 'r', messageId: 'm', actorId: 'a', created: '2026-01-01T00:00:00.000Z' });
+  assert.equal(session.offerNotification(frame), false, 'before the hello');
+  session.receive(JSON.stringify({ type: 'hello', token: 't' }));
+  await sleep(10);
+  assert.equal(session.offerNotification(frame), true);
+  assert.equal(sent.filter((f) => f.type === 'notification').length, 1);
+  buffered = 2 << 20;
+  assert.equal(session.offerNotification(frame), false, 'a client that does not read');
+  assert.equal(sent.filter((f) => f.type === 'notification').length, 1);
 });
