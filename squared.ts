@@ -17,6 +17,7 @@ import { createTeamsService } from './actors/teams/teams.service.ts';
 import { createConferencesService } from './actors/conferences/conferences.service.ts';
 import { createAttachmentActionsService } from './actors/attachment-actions/attachment-actions.service.ts';
 import { createNotificationsService } from './actors/notifications/notifications.service.ts';
+import { createPresenceService } from './actors/presence/presence.service.ts';
 import { createGatewayService } from './gateway/gateway.service.ts';
 import { createMediaService } from './media/media.service.ts';
 
@@ -39,7 +40,7 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue } = wiring.actors;
+  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue, presence } = wiring.actors;
   broker.createService(createPeopleService({
     store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
@@ -51,6 +52,7 @@ if (wiring.actors) {
     push, pushQueueName: `${config.namespace}.push-deliveries`, pushSettings: config.push,
   }));
   broker.createService(createAttachmentActionsService({ store: attachmentActions }));
+  broker.createService(createPresenceService({ ...presence, fanout: wiring.fanout, settings: config.presence }));
   broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode, reconnectGraceMs: config.media.meetingReconnectGraceMs }));
 }
 if (config.roles.includes('media')) {

@@ -39,7 +39,7 @@ const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`./openapi/${ME
 /** Paths (templates, without /v1) that Squared serves beyond the spec; callers may add to it. */
 export const extensions = new Set<string>([
   '/access_token', '/rooms/{roomId}/read', '/messages/search',
-  '/people/me/pushSubscriptions', '/people/me/pushSubscriptions/{subscriptionId}', '/push/vapidPublicKey',
+  '/people/me/pushSubscriptions', '/people/me/pushSubscriptions/{subscriptionId}', '/push/vapidPublicKey', '/people/me/status',
 ]);
 
 // A Web Push subscription of the caller, as Squared answers it (docs/notifications.md).
@@ -90,6 +90,20 @@ const extensionDoc: OpenApiDoc = {
           }),
         },
       },
+    },
+    // The caller's manual presence status (README, Presence): set (PUT) and cleared (DELETE, 204).
+    '/people/me/status': {
+      put: {
+        responses: {
+          '200': json({
+            type: 'object',
+            required: ['status'],
+            additionalProperties: false,
+            properties: { status: { type: 'string', enum: ['DoNotDisturb', 'OutOfOffice'] }, expires: { type: 'string', format: 'date-time' } },
+          }),
+        },
+      },
+      delete: { responses: { '204': {} } },
     },
     // The caller's read status of the room after marking it read (README, Read status).
     '/rooms/{roomId}/read': {

@@ -11,10 +11,11 @@ import type { AttemptThrottle, ConferenceStore, PeopleStore, RateLimitStore, Roo
 import type { WebhookStore } from '../storage/webhook-store.ts';
 import type { AttachmentActionStore } from '../storage/attachment-action-store.ts';
 import type { PushStore } from '../storage/push-store.ts';
+import type { DeviceLeaseStore, ManualStatusStore } from '../storage/presence-store.ts';
 
 export interface Wiring {
   /** Present on nodes with the `actors` role. */
-  actors?: { people: PeopleStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; queue: WorkQueue };
+  actors?: { people: PeopleStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; queue: WorkQueue; presence: { leases: DeviceLeaseStore; statuses: ManualStatusStore } };
   rateLimits: RateLimitStore;
   fanout: Fanout;
   /** `nats://…` when the Moleculer broker must join a cluster. */
@@ -57,12 +58,12 @@ export async function wire(config: Config, logger: Logger, metrics: MetricSink =
       const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message), onError: signals.errorsOf('cassandra') });
       closers.push(() => cassandra.close());
       signals.probes.push({ engine: 'cassandra', required: true, reachable: () => cassandra.reachable() });
-      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals), webhooks: cassandra.webhooks, attachmentActions: cassandra.attachmentActions, push: cassandra.push, queue: await openQueue(config, logger, closers) };
+      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals), webhooks: cassandra.webhooks, attachmentActions: cassandra.attachmentActions, push: cassandra.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: cassandra.manualStatuses } };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
       const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
       closers.push(() => embedded.close());
-      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals), webhooks: embedded.webhooks, attachmentActions: embedded.attachmentActions, push: embedded.push, queue: await openQueue(config, logger, closers) };
+      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals), webhooks: embedded.webhooks, attachmentActions: embedded.attachmentActions, push: embedded.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: embedded.manualStatuses } };
     }
   }
 
@@ -144,6 +145,23 @@ async function openPeopleCaches(config: Config, logger: Logger, closers: (() => 
   closers.push(() => attempts.close());
   signals?.probes.push({ engine: 'redis', required: false, reachable: () => sessions.reachable() }, { engine: 'redis', required: false, reachable: () => attempts.reachable() });
   return { sessions, attempts };
+}
+
+/**
+ * The devices' presence leases: Redis keys with TTLs, shared by every actor node, when Redis
+ * is configured; this process's memory otherwise (right for one process only).
+ */
+async function openLeases(config: Config, logger: Logger, closers: (() => Promise<void>)[], signals: EngineSignals): Promise<DeviceLeaseStore> {
+  if (!config.engines.redis) {
+    if (config.engines.nats) logger.warn('presence leases are kept in memory: with more than one actor node, set SQUARED_REDIS');
+    const { MemoryDeviceLeases } = await import('../storage/embedded/memory-device-leases.ts');
+    return new MemoryDeviceLeases();
+  }
+  const { RedisDeviceLeases } = await import('../storage/redis/redis-device-leases.ts');
+  const leases = await RedisDeviceLeases.create({ url: config.engines.redis.url, keyPrefix: `${config.engines.redis.keyPrefix}presence:`, logger, onError: signals.errorsOf('redis') });
+  closers.push(() => leases.close());
+  signals.probes.push({ engine: 'redis', required: false, reachable: () => leases.reachable() });
+  return leases;
 }
 
 async function openSearch(config: Config, logger: Logger, closers: (() => Promise<void>)[], signals: EngineSignals): Promise<SearchIndex> {

@@ -117,9 +117,20 @@ export interface Config {
   /** Webhook deliveries (docs/webhooks.md): the outbound policy and the retry schedule. */
   webhooks: WebhookSettings;
   push: PushSettings;
+  presence: PresenceSettings;
   passwordAttempts: PasswordAttemptLimits;
   adminEmail: string;
   adminPassword: string | undefined;
+}
+
+/** Presence (README, Presence): the devices' leases, the idle time, the pace of presence frames. */
+export interface PresenceSettings {
+  /** A device's lease: a socket whose gateway stops renewing it (killed) counts no more after this. Gateways renew every third of it. */
+  leaseMs: number;
+  /** A person none of whose devices reported activity for this long is `inactive`. */
+  idleMs: number;
+  /** Presence frames of one person go out at most this often; changes meanwhile are coalesced (a flap back sends nothing). */
+  minIntervalMs: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -200,6 +211,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       subject: env.SQUARED_PUSH_SUBJECT ?? `mailto:${env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local'}`,
       ttlSeconds: Math.max(0, int(env, 'SQUARED_PUSH_TTL_SECONDS', 86_400)),
       maxSubscriptionsPerPerson: Math.max(1, int(env, 'SQUARED_PUSH_MAX_SUBSCRIPTIONS', 10)),
+    },
+    presence: {
+      leaseMs: Math.max(1000, int(env, 'SQUARED_PRESENCE_LEASE_MS', 30_000)),
+      idleMs: Math.max(1000, int(env, 'SQUARED_PRESENCE_IDLE_MS', 600_000)),
+      minIntervalMs: int(env, 'SQUARED_PRESENCE_MIN_INTERVAL_MS', 1000),
     },
     passwordAttempts: {
       accountFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ACCOUNT_FAILURES', 5)),

@@ -90,11 +90,37 @@ export interface NotificationFrame {
 
 export const NOTIFICATION_PREVIEW_CHARS = 120;
 
+/** A person's status as Webex reports it on a Person (presenting, call and pending are never set by Squared). */
+export const PRESENCE_STATUSES = ['active', 'inactive', 'DoNotDisturb', 'meeting', 'presenting', 'call', 'OutOfOffice', 'pending', 'unknown'] as const;
+export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+
+/** A person's presence: on people in REST, and as the `presence` frame to the sockets watching them. */
+export interface PresenceView {
+  status: PresenceStatus;
+  /** The last activity of any of the person's devices (ISO 8601), when known. */
+  lastActivity?: string;
+}
+
+/** The status of a watched person: at once for each person subscribed to, then on each real change. */
+export interface PresenceFrame extends PresenceView {
+  type: 'presence';
+  personId: string;
+}
+
+/** Replaces the people whose presence this socket is sent (only people sharing a room with its person). */
+export interface PresenceSubscribe {
+  type: 'presence.subscribe';
+  personIds: string[];
+}
+
 export type ClientFrame =
   | { type: 'hello'; token: string; resume?: Record<string, number> }
   | { type: 'ping' }
   | { type: 'read'; roomId: string; messageId: string }
   | TypingRequest
+  | PresenceSubscribe
+  /** The person used the client (input, focus): keeps them `active` (docs/live-protocol.md, Presence). */
+  | { type: 'activity' }
   | MeetingFrame;
 
 export interface MeetingErrorBody {
@@ -112,6 +138,7 @@ export type ServerFrame =
   | { type: 'pong' }
   | TypingFrame
   | NotificationFrame
+  | PresenceFrame
   | { type: 'resync'; reason: 'backpressure' | 'unavailable'; positions: Record<string, number> }
   | { type: 'error'; message: string; retryAfterMs?: number }
   | { type: 'meeting.reply'; id: string; ok: true; result: unknown }
@@ -122,7 +149,7 @@ export type ServerFrame =
  * the conferences actor). Tests that judge what a socket receives use this list; the check
  * below fails type-checking when a ServerFrame is added without it.
  */
-export const SERVER_FRAME_TYPES = ['ready', 'read', 'event', 'pong', 'typing', 'notification', 'resync', 'error', 'meeting.reply', 'meeting.state', 'meeting.delta'] as const;
+export const SERVER_FRAME_TYPES = ['ready', 'read', 'event', 'pong', 'typing', 'notification', 'presence', 'resync', 'error', 'meeting.reply', 'meeting.state', 'meeting.delta'] as const;
 const everyServerFrameListed: Exclude<ServerFrame['type'], (typeof SERVER_FRAME_TYPES)[number]> extends never ? true : never = true;
 void everyServerFrameListed;
 

@@ -13,7 +13,9 @@ import { InFlightRequests } from './http/in-flight.ts';
 import { registerRoutes, type Reply, type Route } from './http/router.ts';
 import { registerLiveEndpoint } from './live/live-endpoint.ts';
 import { LiveHub } from './live/live-hub.ts';
-import { CLOSE_GOING_AWAY, type NotificationFrame } from '../contracts/live-frames.ts';
+import { CLOSE_GOING_AWAY, type NotificationFrame, type PresenceView } from '../contracts/live-frames.ts';
+import { PresenceReporter } from './live/presence-reporter.ts';
+import { presenceOwnerOf } from '../routing/owner-strategy.ts';
 import { LiveSession } from './live/live-session.ts';
 import type { LiveSessionHost, ReplayResult } from './live/live-session-host.ts';
 import { apiRoutes } from './routes/api-routes.ts';
@@ -67,12 +69,13 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
   let listenSocket: us_listen_socket | undefined;
   let ready = false;
   const hub = new LiveHub(fanout);
+  let presence: PresenceReporter | undefined;
   const inFlight = new InFlightRequests();
   const anonymous = new AnonymousLimit(rateLimits, config.limits.anonRateBurst, config.limits.anonRatePerSecond);
 
   return {
     name: 'gateway',
-    dependencies: ['people', 'rooms', 'teams', 'conferences'],
+    dependencies: ['people', 'rooms', 'teams', 'conferences', 'presence'],
 
     actions: {
       /** Live session counts of this gateway, for operators. */
@@ -141,6 +144,14 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
         metrics,
       });
 
+      const reporter = new PresenceReporter({
+        leaseMs: config.presence.leaseMs,
+        ownerOf: (personId) => presenceOwnerOf(broker, personId),
+        call: (action, params, nodeID) => broker.call(action, params, nodeID ? { nodeID } : {}),
+        logger,
+      });
+      presence = reporter;
+      reporter.start();
       const sessionHost: LiveSessionHost = {
         authenticate: (token) => authenticate(token),
         helloRefusal: (address) => anonymous.refusal(address),
@@ -152,6 +163,13 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
         unsubscribeRoom: (session, roomId) => hub.unsubscribeRoom(session, roomId),
         watchPerson: (session) => hub.watchPerson(session),
         publishTyping: (roomId, personId, typing) => hub.publishTyping(roomId, personId, typing),
+        peopleSharingRooms: (personId, personIds) => call<string[]>('rooms.peopleSharingRooms', { personId, personIds }, {}),
+        presenceStatuses: (personIds) => call<Record<string, PresenceView>>('presence.statuses', { personIds }, {}),
+        watchPresence: (session, personId) => hub.watchPresence(session, personId),
+        unwatchPresence: (session, personId) => hub.unwatchPresence(session, personId),
+        deviceOpened: (session) => reporter.opened(session.id, session.personId!),
+        deviceActive: (session) => reporter.active(session.id),
+        deviceClosed: (session) => reporter.closed(session.id),
         forget: (session) => hub.forget(session),
         meetingRequest: (session, caller, frame) =>
           broker.call('conferences.signal', { meetingId: frame.meetingId, sessionId: session.id, gatewayNodeId: broker.nodeID, action: frame.action, args: frame.args }, { meta: { caller } }),
@@ -203,6 +221,8 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
       const freshMs = Math.min(3000, config.limits.drainTimeoutMs);
       const drained = await inFlight.settled(quietMs, config.limits.drainTimeoutMs, freshMs);
       if (!drained) this.logger.warn({ inFlight: inFlight.size }, 'drain timed out: closing with requests still in flight');
+      // The clients reconnect as new devices within the lease: the old ones are left to lapse, so nobody shows offline meanwhile.
+      presence?.drain();
       hub.closeAll(CLOSE_GOING_AWAY, 'going away: reconnect and resume');
       app?.close();
     },

@@ -42,3 +42,6 @@ export function ownerOf(broker: ServiceBroker, action: string, params: Record<st
   }
   return ring.select(available as unknown as Endpoint[], { params } as unknown as Context).id;
 }
+
+/** The presence actor that shows a person (actors/presence): every report about them goes there. */
+export const presenceOwnerOf = (broker: ServiceBroker, personId: string): string | undefined => ownerOf(broker, 'presence.evaluate', { presenceOf: personId });

@@ -80,6 +80,8 @@ export class ConferencesContext {
 
   /** Hears the webhook events of each stored change (set by the service: it emits them). */
   announce: (events: ResourceEvent[]) => void = () => undefined;
+  /** Hears each person joining a meeting (past any lobby) or leaving it (set by the service: it emits it). */
+  participation: (personId: string, meetingId: string, inMeeting: boolean) => void = () => undefined;
 
   /** Stores a change of the meeting record (compare-and-set on its version). */
   async saveMeeting(live: LiveMeeting, change: Partial<MeetingRecord>, actorId = live.meeting.hostUserId): Promise<void> {
@@ -98,7 +100,11 @@ export class ConferencesContext {
     const before = live.participants.get(participant.id);
     await this.store.putParticipant(participant);
     const event = participantEvent(live.meeting, before, participant);
-    if (event) this.announce([event]);
+    if (event) {
+      this.announce([event]);
+      // The person's presence shows `meeting` while they are in one (the presence actor hears it).
+      this.participation(participant.personId, live.meeting.id, event.event === 'joined');
+    }
     if (participant.state === 'end') live.participants.delete(participant.id);
     else live.participants.set(participant.id, participant);
   }

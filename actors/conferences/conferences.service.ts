@@ -97,6 +97,8 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
       };
       // Stored meeting and participant changes, for the webhooks (one notifications instance hears each).
       cc.announce = (events) => void this.broker.emit(RESOURCE_EVENTS, { events });
+      // For the presence actor (one instance hears each, and hands it to the person's owner).
+      cc.participation = (personId, meetingId, inMeeting) => void this.broker.emit('conferences.participation', { personId, meetingId, inMeeting });
     },
 
     events: {

@@ -14,6 +14,7 @@ import { changePassword, createPerson, type PersonInput } from './accounts.ts';
 import { createFirstAdministrator } from './administrators.ts';
 import { passwordThrottle } from './password-throttle.ts';
 import { presentPerson } from './presenter.ts';
+import { withPresence } from './presence-fields.ts';
 import { tokenActions } from './token-actions.ts';
 import { tokenKeeper } from './token-keeper.ts';
 
@@ -104,7 +105,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
         // Webex's callingData is declared so that a malformed one is refused; Squared has no calling data.
         params: { callingData: p.flag },
         async handler(ctx: Context) {
-          return presentPerson(await loadPerson(callerOf(ctx).id));
+          return (await withPresence(ctx, [presentPerson(await loadPerson(callerOf(ctx).id))]))[0];
         },
       },
 
@@ -115,7 +116,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
           const caller = callerOf(ctx);
           const person = await loadPerson(ctx.params.personId);
           if (person.orgId !== caller.orgId) throw notFound('Person not found.');
-          return presentPerson(person);
+          return (await withPresence(ctx, [presentPerson(person)]))[0];
         },
       },
 
@@ -130,15 +131,17 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
           callingData: p.flag,
           excludeStatus: p.flag,
         },
-        async handler(ctx: Context<{ email?: string; displayName?: string; id?: string; max: number; cursor?: string }>) {
+        async handler(ctx: Context<{ email?: string; displayName?: string; id?: string; max: number; cursor?: string; excludeStatus?: boolean }>) {
           const caller = callerOf(ctx);
-          const { email, displayName, id, max, cursor } = ctx.params;
+          const { email, displayName, id, max, cursor, excludeStatus } = ctx.params;
           // As in Webex: everyone may look people up; only administrators may list them all.
           if (!email && !displayName && !id && !isAdmin(caller)) throw badRequest('Email, displayName, or id list should be specified.');
           const ids = id ? id.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
           if (ids && ids.length > 85) throw badRequest('At most 85 ids may be given.');
           const page = await store.listPeople({ orgId: caller.orgId, email, displayName, ids, max, after: cursor });
-          return { items: page.items.map(presentPerson), next: page.next };
+          // The people listed are of the caller's organization (listPeople's orgId): shown with their presence, unless excludeStatus.
+          const items = page.items.map(presentPerson);
+          return { items: excludeStatus ? items : await withPresence(ctx, items), next: page.next };
         },
       },
 

@@ -1,5 +1,5 @@
 // Who among some people is a member of a room now, and which rooms a person is a member of
-// now: the rooms policy as other actors ask it (the notifications actor, before it queues and
+// now, and who shares a room with a person (the gateway, before a presence subscription): the rooms policy as other actors ask it (the notifications actor, before it queues and
 // again before it delivers a room's event to a webhook's creator; the search actor, which
 // searches only the rooms of the searcher). Internal: it trusts the people it is given.
 // `memberIdsOf` is every member of a room, for the notifications actor's direct-message and
@@ -31,6 +31,21 @@ export function memberCheckActions(rc: RoomsContext): RoomsActions {
           after = page.next;
         } while (after && ids.length < MAX_MEMBER_IDS);
         return ids.slice(0, MAX_MEMBER_IDS);
+      },
+    },
+    /**
+     * Of `personIds`, those who share at least one room with the person now (whose presence
+     * the person may watch: the gateway asks at each presence subscription). One read of each
+     * one's rooms: the cost is that of the subscription, never of a presence change.
+     */
+    peopleSharingRooms: {
+      visibility: 'public',
+      params: { personId: p.id, personIds: { type: 'array', items: p.id, max: 1000 } },
+      async handler(ctx: Context<{ personId: string; personIds: string[] }>) {
+        const mine = new Set(await store.roomIdsOf(ctx.params.personId));
+        if (mine.size === 0) return [];
+        const sharing = await Promise.all(ctx.params.personIds.map(async (other) => ((await store.roomIdsOf(other)).some((roomId) => mine.has(roomId)) ? other : undefined)));
+        return sharing.filter((personId): personId is string => personId !== undefined);
       },
     },
     membersAmong: {

@@ -1,12 +1,13 @@
 // The live sessions of one gateway and their interest in rooms. A gateway subscribes to a
 // room's fan-out topic only while one of its sessions follows that room, and serializes
 // each activity once for all of them.
-import { isReadReceipt, isTypingSignal, meetingTopic, personTopic, roomTopic, type Fanout, type FanoutMessage, type MeetingUpdate, type ReadReceipt, type TypingSignal } from '../../routing/fanout/fanout.ts';
+import { isReadReceipt, isTypingSignal, meetingTopic, personTopic, presenceTopic, roomTopic, type Fanout, type FanoutMessage, type MeetingUpdate, type PresenceUpdate, type ReadReceipt, type TypingSignal } from '../../routing/fanout/fanout.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { NotificationFrame } from '../../contracts/live-frames.ts';
 import { eventFrame, readFrame, serverFrame } from './live-protocol.ts';
 import type { LiveSession } from './live-session.ts';
 import { TypingRelay } from './typing.ts';
+import { presenceFrame } from './presence-watches.ts';
 
 interface Interest {
   sessions: Set<LiveSession>;
@@ -18,6 +19,8 @@ export class LiveHub {
   private readonly rooms = new Map<string, Interest>();
   private readonly people = new Map<string, Interest>();
   private readonly meetings = new Map<string, Interest>();
+  /** Watched person → the sessions watching them (one fan-out subscription per watched person). */
+  private readonly presence = new Map<string, Interest>();
   private readonly sessions = new Set<LiveSession>();
   private readonly fanout: Fanout;
   private readonly typing = new TypingRelay();
@@ -89,6 +92,18 @@ export class LiveHub {
     return reached;
   }
 
+  /** A watched person's changes go to the sessions watching them, serialized once for all of them. */
+  watchPresence(session: LiveSession, personId: string): void {
+    this.join<PresenceUpdate>(this.presence, presenceTopic(personId), personId, session, (update, sessions) => {
+      const frame = presenceFrame(update.personId, update);
+      for (const s of sessions) s.offerPresence(update.personId, frame);
+    });
+  }
+
+  unwatchPresence(session: LiveSession, personId: string): void {
+    this.leave(this.presence, personId, session);
+  }
+
   /** A meeting's state goes to the sessions taking part in it, read once for all of them. */
   subscribeMeeting(session: LiveSession, meetingId: string): void {
     let interest = this.meetings.get(meetingId);
@@ -135,8 +150,8 @@ export class LiveHub {
     for (const session of [...this.sessions]) session.close(code, reason);
   }
 
-  stats(): { sessions: number; rooms: number; meetings: number } {
-    return { sessions: this.sessions.size, rooms: this.rooms.size, meetings: this.meetings.size };
+  stats(): { sessions: number; rooms: number; meetings: number; watchedPeople: number } {
+    return { sessions: this.sessions.size, rooms: this.rooms.size, meetings: this.meetings.size, watchedPeople: this.presence.size };
   }
 
   private join<T extends FanoutMessage = Activity>(map: Map<string, Interest>, topic: string, key: string, session: LiveSession, deliver: (message: T, sessions: Set<LiveSession>) => void): void {

@@ -27,6 +27,13 @@ const checks = {
     roomId: { type: 'string', min: 1, max: 200 },
     messageId: { type: 'string', min: 1, max: 200 },
   }),
+  activity: validator.compile({ $$strict: true, type: { type: 'equal', value: 'activity' } }),
+  'presence.subscribe': validator.compile({
+    $$strict: true,
+    type: { type: 'equal', value: 'presence.subscribe' },
+    // A bound a little past MAX_PRESENCE_WATCHES, so that the session can say which bound it is.
+    personIds: { type: 'array', max: 1000, items: { type: 'string', min: 1, max: 200 } },
+  }),
   typing: validator.compile({
     $$strict: true,
     type: { type: 'equal', value: 'typing' },
@@ -89,8 +96,8 @@ export function parseClientFrame(text: string): ClientFrame | { problem: string;
     const { type: _t, id: _i, action: _a, ...args } = rest;
     return { type: 'meeting', id: requestId!, meetingId: meetingId as string, action: action as SignalingAction, args };
   }
-  if (type !== 'hello' && type !== 'ping' && type !== 'read' && type !== 'typing') return { problem: `Unknown frame type ${JSON.stringify(type)}.` };
-  const result = checks[type](value);
+  if (typeof type !== 'string' || !Object.hasOwn(checks, type)) return { problem: `Unknown frame type ${JSON.stringify(type)}.` };
+  const result = checks[type as keyof typeof checks](value);
   if (result !== true) return { problem: (result as { message: string }[]).map((r) => r.message).join(' ') };
   return value as ClientFrame;
 }

@@ -4,7 +4,7 @@
 import type { Logger } from 'moleculer';
 import type { Caller } from '../../contracts/caller.ts';
 import type { MetricSink } from '../../contracts/metrics.ts';
-import type { MeetingFrame, ReadStatus, ServerFrame } from '../../contracts/live-frames.ts';
+import type { MeetingFrame, PresenceView, ReadStatus, ServerFrame } from '../../contracts/live-frames.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { LiveSession } from './live-session.ts';
 
@@ -39,6 +39,16 @@ export interface LiveSessionHost {
   watchPerson(session: LiveSession): void;
   /** Publishes the session's person typing (or stopped) in a room, to the room's members on every gateway. */
   publishTyping(roomId: string, personId: string, typing: boolean): void;
+  /** Of `personIds`, those who share a room with the person now (rooms.peopleSharingRooms). */
+  peopleSharingRooms(personId: string, personIds: string[]): Promise<string[]>;
+  /** The people's current statuses (presence.statuses). */
+  presenceStatuses(personIds: string[]): Promise<Record<string, PresenceView>>;
+  watchPresence(session: LiveSession, personId: string): void;
+  unwatchPresence(session: LiveSession, personId: string): void;
+  /** The session's device: started (its person is online on it), used (activity), gone. */
+  deviceOpened(session: LiveSession): void;
+  deviceActive(session: LiveSession): void;
+  deviceClosed(session: LiveSession): void;
   forget(session: LiveSession): void;
   /** Carries a meeting request to the conferences actor, as the session's person. */
   meetingRequest(session: LiveSession, caller: Caller, frame: MeetingFrame): Promise<unknown>;

@@ -15,6 +15,7 @@ import { parseClientFrame, serverFrame } from './live-protocol.ts';
 import { MAX_MEETING_REQUESTS_IN_FLIGHT, MeetingSeats } from './meeting-seats.ts';
 import { RoomStreams } from './room-streams.ts';
 import { TypingThrottle } from './typing.ts';
+import { MAX_PRESENCE_WATCHES, PresenceWatches } from './presence-watches.ts';
 
 const MAX_RESUME_ROOMS = 10_000;
 /**
@@ -34,6 +35,7 @@ export class LiveSession {
   private state: SessionPhase = 'hello';
   private readonly rooms: RoomStreams;
   private readonly meetings: MeetingSeats;
+  private readonly presence: PresenceWatches;
   private readonly typing = new TypingThrottle();
   private readonly socket: LiveSocket;
   private readonly host: LiveSessionHost;
@@ -55,6 +57,7 @@ export class LiveSession {
     };
     this.rooms = new RoomStreams(link);
     this.meetings = new MeetingSeats(link);
+    this.presence = new PresenceWatches(link);
     this.helloTimer = setTimeout(() => this.refuse('No hello frame was received in time.'), host.helloTimeoutMs);
   }
 
@@ -95,6 +98,7 @@ export class LiveSession {
         return this.send({ type: 'pong' });
       case 'read':
         if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
+        this.host.deviceActive(this);
         // The receipt comes back through the room's fan-out, to this socket as to the others.
         this.host.markRead(this.caller!, frame.roomId, frame.messageId).catch((err: { message?: string; code?: number }) => {
           const known = typeof err?.code === 'number' && err.code < 500;
@@ -103,7 +107,21 @@ export class LiveSession {
         return;
       case 'typing':
         if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
+        this.host.deviceActive(this);
         return this.typed(frame.roomId, frame.typing ?? true);
+      case 'activity':
+        if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
+        if (this.state === 'open') this.host.deviceActive(this);
+        return;
+      case 'presence.subscribe':
+        if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
+        if (this.state !== 'open') return this.send({ type: 'error', message: 'Wait for the ready frame.' });
+        if (frame.personIds.length > MAX_PRESENCE_WATCHES) return this.send({ type: 'error', message: `At most ${MAX_PRESENCE_WATCHES} people can be watched by one socket.` });
+        this.presence.subscribe(frame.personIds).catch((err: unknown) => {
+          this.host.logger.warn({ err, session: this.id }, 'a presence subscription could not be made');
+          this.send({ type: 'error', message: 'The presence subscription could not be made: send it again.' });
+        });
+        return;
       case 'meeting':
         if (this.state === 'hello') return this.refuseHello('The first frame must be hello.');
         if (this.meetings.saturated()) {
@@ -146,6 +164,7 @@ export class LiveSession {
     if (this.isClosed()) return;
     const positions = this.rooms.follow(rooms, resume);
     this.state = 'open';
+    this.host.deviceOpened(this);
     const readStatus = Object.fromEntries(rooms.map((room) => [room.roomId, room.readStatus]));
     this.send({ type: 'ready', sessionId: this.id, personId: caller.id, heartbeatSeconds: this.host.heartbeatSeconds, positions, readStatus });
     await this.rooms.replayAll();
@@ -189,6 +208,11 @@ export class LiveSession {
     if (this.state !== 'open' || !this.rooms.follows(roomId)) return;
     if (this.socket.bufferedAmount() > this.host.maxBufferedBytes) return;
     this.socket.send(frame);
+  }
+
+  /** A change of a person this session watches, from the fan-out. */
+  offerPresence(personId: string, frame: string): void {
+    this.presence.offer(personId, frame);
   }
 
   /** This person posted in the room: their typing there has ended. */
@@ -290,6 +314,9 @@ export class LiveSession {
     clearTimeout(this.checkTimer);
     this.rooms.release();
     this.meetings.release();
+    this.presence.release();
+    // Only a session that started had a device to report.
+    if (this.caller) this.host.deviceClosed(this);
     this.host.forget(this);
   }
 

@@ -3,7 +3,7 @@
 import type { Route } from '../http/router.ts';
 import { IDEMPOTENT_CREATES, idempotent } from './idempotent-routes.ts';
 import { meetingRoutes } from './meeting-routes.ts';
-import { createRoute, deleteRoute, getRoute, listRoute, resourceRoutes } from './resource-routes.ts';
+import { createRoute, deleteRoute, getRoute, listRoute, resourceRoutes, updateRoute } from './resource-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
 
 const crud = { list: 'list', create: 'create', get: 'get', update: 'update', remove: 'remove' };
@@ -19,6 +19,9 @@ export function apiRoutes(): Route[] {
     getRoute('/v1/people/me/pushSubscriptions/:subscriptionId', 'notifications.getPushSubscription'),
     deleteRoute('/v1/people/me/pushSubscriptions/:subscriptionId', 'notifications.removePushSubscription'),
     getRoute('/v1/push/vapidPublicKey', 'notifications.vapidPublicKey'),
+    // Squared extension: the caller's manual status, DoNotDisturb or OutOfOffice (README, Presence).
+    updateRoute('/v1/people/me/status', 'presence.setStatus'),
+    deleteRoute('/v1/people/me/status', 'presence.clearStatus'),
     ...resourceRoutes('/v1/people', 'personId', 'people', crud),
     // Squared extension: an administrator creates a bot and receives its token.
     createRoute('/v1/bots', 'people.createBot'),

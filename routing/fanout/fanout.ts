@@ -1,4 +1,5 @@
 import type { Activity } from '../../storage/records.ts';
+import type { PresenceStatus } from '../../contracts/live-frames.ts';
 
 /**
  * A meeting's state after a change (`meeting:<meetingId>`), for the gateways that hold
@@ -52,7 +53,19 @@ export interface TypingSignal {
   typing: boolean;
 }
 
-export type FanoutMessage = Activity | MeetingUpdate | ReadReceipt | TypingSignal;
+/**
+ * A person's presence changed (`presence:<personId>`): published by the presence actor that
+ * owns the person, only on a real change, coalesced and paced; heard by the gateways with a
+ * socket watching the person.
+ */
+export interface PresenceUpdate {
+  kind: 'presence';
+  personId: string;
+  status: PresenceStatus;
+  lastActivity?: string;
+}
+
+export type FanoutMessage = Activity | MeetingUpdate | ReadReceipt | TypingSignal | PresenceUpdate;
 
 /** Whether a message of a room topic is a read receipt (else an activity). */
 export const isReadReceipt = (message: Activity | ReadReceipt): message is ReadReceipt => (message as ReadReceipt).kind === 'read';
@@ -62,7 +75,7 @@ export const isTypingSignal = (message: FanoutMessage): message is TypingSignal 
 
 /**
  * Delivery of committed activities from the room actors to the gateways that have an
- * interested socket. Topics are `room:<roomId>` (every activity of the room) and
+ * interested socket (and presence changes, `presence:<personId>`, PresenceUpdate). Topics are `room:<roomId>` (every activity of the room) and
  * `person:<personId>` (that person's own membership changes, so a gateway learns about a
  * room its person just joined); and `meeting:<meetingId>` (MeetingUpdate). Room topics also
  * carry read receipts (ReadReceipt) and typing signals (TypingSignal), which no log holds: a lost
@@ -89,3 +102,4 @@ export interface Fanout {
 export const roomTopic = (roomId: string) => `room:${roomId}`;
 export const personTopic = (personId: string) => `person:${personId}`;
 export const meetingTopic = (meetingId: string) => `meeting:${meetingId}`;
+export const presenceTopic = (personId: string) => `presence:${personId}`;

@@ -14,6 +14,8 @@ import type { WebhookStore } from '../webhook-store.ts';
 import type { AttachmentActionStore } from '../attachment-action-store.ts';
 import { CassandraPushStore } from './push-store.ts';
 import type { PushStore } from '../push-store.ts';
+import type { ManualStatusStore } from '../presence-store.ts';
+import { CassandraManualStatusStore } from './presence-status-store.ts';
 
 export { CassandraConferenceStore } from './conference-store.ts';
 export { CassandraPeopleStore } from './people-store.ts';
@@ -50,6 +52,7 @@ export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   webhooks: WebhookStore;
   attachmentActions: AttachmentActionStore;
   push: PushStore;
+  manualStatuses: ManualStatusStore;
   /** The driver client, for tests and tooling. */
   client: Client;
   /** Whether the driver holds a connection to a Cassandra node now (its own state: no query sent). */
@@ -92,6 +95,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
     webhooks: new CassandraWebhookStore(db),
     attachmentActions: new CassandraAttachmentActionStore(db),
     push: new CassandraPushStore(db),
+    manualStatuses: new CassandraManualStatusStore(db),
     client,
     keyspace,
     reachable: () => client.getState().getConnectedHosts().length > 0,

@@ -198,6 +198,12 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.vapid_keys (one int PRIMARY KEY, doc text)`,
     ],
   },
+  {
+    version: 12,
+    description: 'manual presence statuses (the presence actor)',
+    // Written with a TTL up to the status's expiry when it has one (storage/cassandra/presence-status-store.ts).
+    statements: (ks) => [`CREATE TABLE IF NOT EXISTS ${ks}.manual_statuses (person_id text PRIMARY KEY, doc text)`],
+  },
 ];
 
 export interface MigrateOptions {

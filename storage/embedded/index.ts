@@ -12,6 +12,8 @@ import type { WebhookStore } from '../webhook-store.ts';
 import type { AttachmentActionStore } from '../attachment-action-store.ts';
 import { SqlitePushStore, pushSchema } from './push-store.ts';
 import type { PushStore } from '../push-store.ts';
+import type { ManualStatusStore } from '../presence-store.ts';
+import { SqliteManualStatusStore, presenceSchema } from './presence-status-store.ts';
 
 /** The people store of a data directory alone (the operator command's). */
 export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; close(): void } {
@@ -20,7 +22,7 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore } {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
@@ -29,6 +31,7 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
   const webhooksDb = open('webhooks', webhooksSchema);
   const attachmentActionsDb = open('attachment-actions', attachmentActionsSchema);
   const pushDb = open('push', pushSchema);
+  const presenceDb = open('presence', presenceSchema);
   return {
     people: new SqlitePeopleStore(peopleDb),
     rooms: new SqliteRoomStore(roomsDb),
@@ -37,9 +40,10 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
     webhooks: new SqliteWebhookStore(webhooksDb),
     attachmentActions: new SqliteAttachmentActionStore(attachmentActionsDb),
     push: new SqlitePushStore(pushDb),
+    manualStatuses: new SqliteManualStatusStore(presenceDb),
     rateLimits: new MemoryRateLimitStore(),
     async close() {
-      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb, pushDb]) db.close();
+      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb, pushDb, presenceDb]) db.close();
     },
   };
 }

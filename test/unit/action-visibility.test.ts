@@ -17,6 +17,7 @@ import { createConferencesService } from '../../actors/conferences/conferences.s
 import { createNotificationsService } from '../../actors/notifications/notifications.service.ts';
 import { createAttachmentActionsService } from '../../actors/attachment-actions/attachment-actions.service.ts';
 import { createMediaService } from '../../media/media.service.ts';
+import { createPresenceService } from '../../actors/presence/presence.service.ts';
 import { apiRoutes } from '../../gateway/routes/api-routes.ts';
 import type { RouteContext } from '../../gateway/http/router.ts';
 
@@ -31,6 +32,7 @@ const schemas: ServiceSchema[] = [
   createConferencesService({ store: unused, fanout: unused } as never),
   createNotificationsService({ store: unused, queue: unused, queueName: 'q', settings: { allowHttp: false, allowHosts: '' }, push: unused, pushQueueName: 'p', pushSettings: { subject: 'mailto:a@b', ttlSeconds: 1, maxSubscriptionsPerPerson: 1 } } as never),
   createAttachmentActionsService({ store: unused }),
+  createPresenceService({ leases: unused, statuses: unused, fanout: unused, settings: unused }),
   createMediaService({ pool: { size: 1, rtcMinPort: 40000, rtcMaxPort: 40001 }, listen: { ip: '127.0.0.1' } } as never),
 ];
 fs.rmSync(dataDir, { recursive: true, force: true });
