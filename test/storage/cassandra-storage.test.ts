@@ -26,6 +26,7 @@ import { teamIdempotencyConformance } from './team-idempotency.conformance.ts';
 import { teamStoreConformance } from './team-store.conformance.ts';
 import { webhookStoreConformance } from './webhook-store.conformance.ts';
 import { pushStoreConformance } from './push-store.conformance.ts';
+import { manualStatusConformance } from './presence-store.conformance.ts';
 import { engineAddress } from '../harness/engine.ts';
 
 const contactPoint = engineAddress('Cassandra storage', 'SQUARED_CASSANDRA', '127.0.0.1:9042', 'cassandra');
@@ -66,6 +67,7 @@ if (contactPoint) {
   teamIdempotencyConformance('Cassandra', async () => (await shared()).teams);
   meetingIdempotencyConformance('Cassandra', async () => (await shared()).conferences);
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);
+  manualStatusConformance('Cassandra', async () => (await shared()).manualStatuses);
 
   const now = () => new Date().toISOString();
   const room = (extra: Partial<RoomRecord> = {}): RoomRecord => ({

@@ -14,6 +14,8 @@ import { teamIdempotencyConformance } from '../storage/team-idempotency.conforma
 import { teamStoreConformance } from '../storage/team-store.conformance.ts';
 import { webhookStoreConformance } from '../storage/webhook-store.conformance.ts';
 import { pushStoreConformance } from '../storage/push-store.conformance.ts';
+import { deviceLeaseConformance, manualStatusConformance } from '../storage/presence-store.conformance.ts';
+import { MemoryDeviceLeases } from '../../storage/embedded/memory-device-leases.ts';
 
 const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'squared-store-')), false);
 
@@ -29,3 +31,5 @@ webhookStoreConformance('embedded SQLite', async () => openFresh().webhooks);
 attachmentActionStoreConformance('embedded SQLite', async () => openFresh().attachmentActions);
 pushStoreConformance('embedded SQLite', async () => openFresh().push);
 meetingIdempotencyConformance('embedded SQLite', async () => openFresh().conferences);
+deviceLeaseConformance('memory', async () => new MemoryDeviceLeases());
+manualStatusConformance('embedded SQLite', async () => openFresh().manualStatuses);
