@@ -3,12 +3,15 @@
 // that reaches out (actors/outbound-fetch.ts applies it to each connection).
 //
 // Refused unless the allow-list opens them: any scheme but https (http too when configured),
-// and every address outside the public unicast space — loopback, private, link-local (which
-// holds the cloud metadata address 169.254.169.254), CGNAT, multicast, unspecified,
-// broadcast, reserved and documentation ranges, IPv6 unique-local (fd00:ec2::254) and the
-// IPv6 forms that embed an IPv4 address (mapped ::ffff:a.b.c.d, NAT64 64:ff9b::/96, 6to4,
-// Teredo). The WHATWG URL parser normalises the odd IPv4 spellings (`0x7f.1`, `2130706433`,
-// `017700000001`) to dotted quads before ipaddr.js classifies them, so each has one answer.
+// and every address outside the public unicast space — for IPv4 loopback, private, link-local
+// (which holds the cloud metadata address 169.254.169.254), CGNAT, multicast, unspecified,
+// broadcast, reserved and documentation ranges; for IPv6 everything outside global unicast
+// 2000::/3 (loopback, unique-local fd00:ec2::254, link-local, multicast, unassigned space) and
+// the special ranges inside it (Teredo, documentation…). The IPv6 forms that embed an IPv4
+// address (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64 64:ff9b::/96, 6to4) are judged
+// by that IPv4 address. The WHATWG URL parser normalises the odd IPv4 spellings (`0x7f.1`,
+// `2130706433`, `017700000001`) to dotted quads before ipaddr.js classifies them, so each has
+// one answer.
 import ipaddr from 'ipaddr.js';
 
 export interface OutboundPolicy {
@@ -80,14 +83,49 @@ export function addressIsAllowed(address: string, allow: AllowList): boolean {
   return allow.ranges.some(([range, bits]) => range.kind() === parsed.kind() && parsed.match(range, bits));
 }
 
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+const COMPATIBLE_V6 = ipaddr.parseCIDR('::/96');
+const NAT64_V6 = ipaddr.parseCIDR('64:ff9b::/96');
+const SIX_TO_FOUR_V6 = ipaddr.parseCIDR('2002::/16');
+
+const ipv4Of = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
+
+/**
+ * The IPv4 address an IPv6 form carries and would reach — IPv4-mapped (::ffff:a.b.c.d),
+ * IPv4-compatible (::a.b.c.d, also spelled ::7f00:1), NAT64 (64:ff9b::/96) and 6to4
+ * (2002:aabb:ccdd::/48) — or undefined for a plain IPv6 address.
+ */
+function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const parts = address.parts;
+  if (address.isIPv4MappedAddress()) return address.toIPv4Address();
+  if (address.match(COMPATIBLE_V6) || address.match(NAT64_V6)) return ipv4Of(parts[6], parts[7]);
+  if (address.match(SIX_TO_FOUR_V6)) return ipv4Of(parts[1], parts[2]);
+  return undefined;
+}
+
 /**
  * Why an address may not be reached, or undefined for a public unicast one (or one the
- * allow-list opens). ipaddr.js names every special range; only `unicast` is the public space.
+ * allow-list opens). An IPv4 address must be in ipaddr.js's `unicast` (every special range
+ * it names is refused). An IPv6 address must be global unicast (2000::/3) outside every
+ * special range ipaddr.js names inside it (Teredo, benchmarking, documentation, ORCHID…);
+ * an IPv6 form carrying an IPv4 address is judged by that IPv4 address alone, so
+ * `[::127.0.0.1]` (the URL parser writes `[::7f00:1]`) and `::a9fe:a9fe` are loopback and
+ * link-local, as they are.
  */
 export function addressRefusal(address: string, allow: AllowList): string | undefined {
-  if (!ipaddr.isValid(address.replace(/^\[|\]$/g, ''))) return `${address} is not an IP address`;
+  const bare = address.replace(/^\[|\]$/g, '');
+  if (!ipaddr.isValid(bare)) return `${address} is not an IP address`;
   if (addressIsAllowed(address, allow)) return undefined;
-  const range = plain(address).range();
+  const parsed = ipaddr.parse(bare);
+  const v4 = parsed.kind() === 'ipv4' ? (parsed as ipaddr.IPv4) : embeddedIPv4(parsed as ipaddr.IPv6);
+  if (v4) {
+    if (v4 !== parsed && addressIsAllowed(v4.toString(), allow)) return undefined;
+    const range = v4.range();
+    return range === 'unicast' ? undefined : `the address ${address} is in a non-public range (${range}${v4 === parsed ? '' : ` as ${v4.toString()}`})`;
+  }
+  const v6 = parsed as ipaddr.IPv6;
+  const range = v6.range();
+  if (!v6.match(GLOBAL_UNICAST_V6)) return `the address ${address} is outside the global unicast space (${range === 'unicast' ? 'unassigned' : range})`;
   return range === 'unicast' ? undefined : `the address ${address} is in a non-public range (${range})`;
 }
 

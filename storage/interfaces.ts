@@ -374,10 +374,39 @@ export interface DeadLetter {
 }
 
 /**
+ * Thrown by a job handler that could not start the job now for a reason that is not the job's
+ * (its target already has as many deliveries in flight as it may): the job goes back to the
+ * queue and is delivered again after `delayMs` (default: the first retry's delay) with the
+ * same attempt number — a deferral spends no attempt.
+ */
+export class DeferJobError extends Error {
+  readonly delayMs: number | undefined;
+
+  constructor(message: string, delayMs?: number) {
+    super(message);
+    this.name = 'DeferJobError';
+    this.delayMs = delayMs;
+  }
+}
+
+/**
+ * Thrown by a job handler when no retry can help now (the target refused it for good, its
+ * webhook is disabled): the job goes to the dead letters at once with this error, whatever
+ * its attempt, for an operator to requeue once the cause is fixed.
+ */
+export class DeadLetterJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeadLetterJobError';
+  }
+}
+
+/**
  * Durable work queues (webhook deliveries, notifications). `publish` returns once the job
  * is durably accepted (publisher confirm); a job is delivered at least once to one
  * consumer, retried with exponential backoff when its handler throws, and moved to the
- * queue's dead-letter list after `maxAttempts`.
+ * queue's dead-letter list after `maxAttempts`. A handler's DeferJobError puts the job back
+ * without spending an attempt; its DeadLetterJobError dead-letters the job at once.
  */
 export interface WorkQueue {
   publish(queue: string, job: unknown): Promise<void>;
@@ -388,8 +417,10 @@ export interface WorkQueue {
   stats(queue: string): Promise<QueueStats>;
   /**
    * Moves up to `max` dead letters, oldest first, back into the queue as new jobs (attempts
-   * start again), after their cause was fixed; answers how many moved. At least once: a
-   * crash in the middle may leave a moved job among the dead letters too.
+   * start again), after their cause was fixed; answers how many moved. A letter that cannot
+   * be read as a job is left in place and the ones behind it are still moved (the answer is
+   * then below `max` although more remain). At least once: a crash in the middle may leave a
+   * moved job among the dead letters too.
    */
   requeueDeadLetters(queue: string, max: number): Promise<number>;
   close(): Promise<void>;

@@ -23,12 +23,16 @@ export interface WebhookRecord {
 
 /**
  * Webhooks by id, by creator and by organization, and each one's count of consecutive failed
- * deliveries. `put` creates or replaces the record (its failure count stays); `listAll` is
+ * deliveries. `put` creates or replaces the record (its failure count stays); `update`
+ * replaces it only while it exists — every change after creation goes through it, so a
+ * DELETE racing a PUT or delivery's set-inactive is never undone by them; `listAll` is
  * every webhook, for matching committed activities against them. `addFailure` is atomic: two
  * deliveries failing at once on two nodes count two.
  */
 export interface WebhookStore {
   put(webhook: WebhookRecord): Promise<void>;
+  /** Replaces an existing webhook (same creator and organization); false, changing nothing, when it does not exist (deleted). */
+  update(webhook: WebhookRecord): Promise<boolean>;
   get(id: string): Promise<WebhookRecord | undefined>;
   remove(id: string): Promise<void>;
   /** In id order, `max` at most, after the id `after`. */

@@ -23,9 +23,13 @@ export function operatorActions(queue: WorkQueue, queues: { name: string; purpos
       async handler(ctx: Context<{ queue: string }>) {
         const queueName = ctx.params.queue;
         if (!queues.some((q) => q.name === queueName)) throw notFound(`No queue named ${queueName}.`);
+        // As many as there are now: a requeued job that dies again meanwhile waits for the next requeue.
+        // A batch may move fewer than asked (a letter it could not read is left in place), so go on until one moves none.
+        const { dead } = await queue.stats(queueName);
         let moved = 0;
-        for (let batch = REQUEUE_BATCH; batch === REQUEUE_BATCH;) {
-          batch = await queue.requeueDeadLetters(queueName, REQUEUE_BATCH);
+        while (moved < dead) {
+          const batch = await queue.requeueDeadLetters(queueName, Math.min(REQUEUE_BATCH, dead - moved));
+          if (batch === 0) break;
           moved += batch;
         }
         return { queue: queueName, requeued: moved };

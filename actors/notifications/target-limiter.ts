@@ -1,9 +1,12 @@
 // At most `limit` deliveries in flight per target origin, and a short line of waiters behind
 // them: a slow or dead target holds only its own few slots of the delivery consumer, never
 // all of them, so other webhooks keep flowing. A delivery that finds the line full is handed
-// back to the queue (TargetBusyError: retried later, not counted as the target's failure).
+// back to the queue (TargetBusyError, a DeferJobError: delivered later without spending one of
+// its attempts, and not counted as the target's failure — a slow but healthy target's jobs
+// must not end dead-lettered for having waited).
+import { DeferJobError } from '../../storage/interfaces.ts';
 
-export class TargetBusyError extends Error {
+export class TargetBusyError extends DeferJobError {
   constructor(origin: string) {
     super(`${origin} has too many deliveries in flight`);
     this.name = 'TargetBusyError';

@@ -109,7 +109,8 @@ export function webhookActions(store: WebhookStore, policy: OutboundPolicy): Non
         };
         // Revived (or re-pointed): the failures that disabled it are forgotten.
         if (updated.status === 'active' && (current.status !== 'active' || updated.targetUrl !== current.targetUrl)) await store.clearFailures(current.id);
-        await store.put(updated);
+        // Only while it exists: a DELETE that won the race stays done.
+        if (!(await store.update(updated))) throw notFound('Webhook not found.');
         return presentWebhook(updated);
       },
     },

@@ -23,6 +23,11 @@ export class CassandraWebhookStore implements WebhookStore {
     await this.db.run(`INSERT INTO ${this.ks}.webhooks (id, doc) VALUES (?, ?)`, [webhook.id, JSON.stringify(webhook)]);
   }
 
+  /** A lightweight transaction: a row deleted meanwhile (its tombstone) is not written again. */
+  async update(webhook: WebhookRecord): Promise<boolean> {
+    return (await this.db.lwt(`UPDATE ${this.ks}.webhooks SET doc = ? WHERE id = ? IF EXISTS`, [JSON.stringify(webhook), webhook.id])).applied;
+  }
+
   async get(id: string): Promise<WebhookRecord | undefined> {
     return parseDoc<WebhookRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.webhooks WHERE id = ?`, [id]));
   }

@@ -28,6 +28,10 @@ export class SqliteWebhookStore implements WebhookStore {
       .run(webhook.id, webhook.createdBy, webhook.orgId, JSON.stringify(webhook));
   }
 
+  async update(webhook: WebhookRecord): Promise<boolean> {
+    return this.sql('UPDATE webhooks SET doc = ? WHERE id = ?').run(JSON.stringify(webhook), webhook.id).changes === 1;
+  }
+
   async get(id: string): Promise<WebhookRecord | undefined> {
     const row = this.sql('SELECT doc FROM webhooks WHERE id = ?').get(id);
     return row ? parseDoc<WebhookRecord>(row) : undefined;

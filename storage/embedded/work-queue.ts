@@ -9,7 +9,9 @@
 // failure only touch the row while it still carries the consumer's lease.
 //
 // On failure of attempt n < maxAttempts the row gets available_at = now + backoffMs * 2^(n-1);
-// at n = maxAttempts it moves to `dead_letters` with the error text, in one transaction. A job
+// at n = maxAttempts (or at once for a DeadLetterJobError) it moves to `dead_letters` with the
+// error text, in one transaction. A DeferJobError gives the claimed attempt back (attempts − 1)
+// and makes the row available again after its delay. A job
 // whose last attempt's lease ran out (the consumer died during it) is dead-lettered when next
 // claimed instead of being delivered once more than maxAttempts.
 //
@@ -19,7 +21,7 @@
 // once.
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import type { DeadLetter, QueueOptions, QueueStats, WorkQueue } from '../interfaces.ts';
+import { DeadLetterJobError, DeferJobError, type DeadLetter, type QueueOptions, type QueueStats, type WorkQueue } from '../interfaces.ts';
 import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
 
 export const workQueueSchema = `
@@ -198,10 +200,16 @@ export class SqliteWorkQueue implements WorkQueue {
     this.sql('DELETE FROM jobs WHERE id = ? AND lease = ?').run(job.id, job.lease);
   }
 
-  fail(queue: string, job: Claimed, error: string, options: QueueOptions): void {
+  /** Back in the queue after `delayMs`, its attempt not spent (claim counted it: given back). */
+  defer(job: Claimed, delayMs: number): void {
+    this.sql('UPDATE jobs SET attempts = attempts - 1, available_at = ?, lease = NULL WHERE id = ? AND lease = ?').run(Date.now() + delayMs, job.id, job.lease);
+  }
+
+  /** A failed attempt: retried after its backoff, or dead-lettered after the last attempt (or at once when `final`). */
+  fail(queue: string, job: Claimed, error: string, options: QueueOptions, final = false): void {
     const now = Date.now();
     inTransaction(this.db, () => {
-      if (job.attempt >= options.maxAttempts) {
+      if (final || job.attempt >= options.maxAttempts) {
         const row = this.sql('SELECT job FROM jobs WHERE id = ? AND lease = ?').get(job.id, job.lease) as { job: string } | undefined;
         if (!row) return; // lease lost: another consumer owns the job now
         this.sql('INSERT INTO dead_letters (queue, job, attempts, error, dead_at) VALUES (?, ?, ?, ?, ?)').run(queue, row.job, job.attempt, error, now);
@@ -287,7 +295,8 @@ class Consumer {
       }
     } catch (err) {
       try {
-        this.owner.fail(this.queue, job, errorText(err), this.options);
+        if (err instanceof DeferJobError) this.owner.defer(job, err.delayMs ?? this.options.backoffMs);
+        else this.owner.fail(this.queue, job, errorText(err), this.options, err instanceof DeadLetterJobError);
       } catch (internal) {
         this.owner.onError(internal);
       }

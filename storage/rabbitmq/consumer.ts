@@ -2,7 +2,7 @@
 // acks, a failed job republished for its next attempt (or dead-lettered) before it is acked,
 // and a restart on the current connection once its in-flight jobs are done.
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import type { QueueOptions } from '../interfaces.ts';
+import { DeadLetterJobError, DeferJobError, type QueueOptions } from '../interfaces.ts';
 import { errorText, sleep, withTimeout } from './broker-calls.ts';
 import { ATTEMPT_HEADER, deadQueueName, delayQueueArgs, delayQueueName, mainQueueArgs, parseJob, retryDelayMs, type QueueArgs } from './topology.ts';
 
@@ -18,7 +18,8 @@ export interface ConsumerHost {
   readonly operationTimeoutMs: number;
   currentModel(): ChannelModel | undefined;
   declare(ch: Channel, queue: string, name: string, args: QueueArgs): Promise<void>;
-  scheduleRetry(queue: string, body: Buffer, failedAttempt: number, options: QueueOptions): Promise<void>;
+  /** Puts the job back into the queue after `delayMs`, as attempt `attempt`. */
+  scheduleAgain(queue: string, body: Buffer, delayMs: number, attempt: number): Promise<void>;
   sendToDead(queue: string, body: Buffer, attempts: number, error: string): Promise<void>;
 }
 
@@ -125,12 +126,23 @@ export class RabbitConsumer {
       if (!parsed.ok) {
         await this.owner.sendToDead(this.queue, msg.content, attempt, 'the message body is not JSON');
       } else {
+        let failure: unknown;
+        let failed = false;
         try {
           await Promise.resolve().then(() => this.handler(parsed.job, attempt));
         } catch (err) {
-          if (attempt >= this.options.maxAttempts) await this.owner.sendToDead(this.queue, msg.content, attempt, errorText(err));
-          else await this.owner.scheduleRetry(this.queue, msg.content, attempt, this.options);
+          failed = true;
+          failure = err;
         }
+        if (!active.open) {
+          // The channel closed while the handler ran (the broker's delivery timeout, a channel
+          // error, the connection lost): the broker has put the message back and gives it out
+          // again — maybe already to another consumer. Republishing a retry now would fork the
+          // job into two copies, and the ack cannot land: the broker's copy is the job now.
+          this.owner.logger.warn(`RabbitMQ: the channel of a job of ${this.queue} closed while it was handled; the broker redelivers it`);
+          return;
+        }
+        if (failed) await this.afterFailure(msg.content, attempt, failure);
       }
     } catch (err) {
       // Could not republish: give the job back to the queue (after a pause, so a broker that
@@ -149,6 +161,13 @@ export class RabbitConsumer {
     } catch {
       // channel gone: the broker requeues the job and it is delivered again (at least once)
     }
+  }
+
+  /** A deferral goes back with its attempt unspent; a failure is retried, or dead-lettered after the last attempt (or at once, when the handler says so). */
+  private async afterFailure(body: Buffer, attempt: number, err: unknown): Promise<void> {
+    if (err instanceof DeferJobError) await this.owner.scheduleAgain(this.queue, body, err.delayMs ?? retryDelayMs(this.options, 1), attempt);
+    else if (err instanceof DeadLetterJobError || attempt >= this.options.maxAttempts) await this.owner.sendToDead(this.queue, body, attempt, errorText(err));
+    else await this.owner.scheduleAgain(this.queue, body, retryDelayMs(this.options, attempt), attempt + 1);
   }
 
   async stop(): Promise<void> {

@@ -17,8 +17,13 @@
 // Consuming: one channel per consumer, prefetch = concurrency, manual acks. A job whose handler
 // throws is republished (confirmed) to the delay queue of attempt n — backoffMs * 2^(n-1) — or,
 // at n = maxAttempts, to Q.dead, and only then acked: a crash in between duplicates the job,
-// never loses it (at least once). A job in flight when the connection drops is requeued by the
-// broker and redelivered.
+// never loses it (at least once). A handler's DeferJobError republishes the job to the delay
+// queue of the first retry with its attempt number unchanged (no attempt spent); a
+// DeadLetterJobError sends it to Q.dead at once. A job in flight when the connection drops is
+// requeued by the broker and redelivered; so is one whose channel the broker closes because
+// its ack did not come within the broker's `consumer_timeout` (30 min by default) — and when
+// such a handler finally fails, nothing is republished (the broker's copy is the job now;
+// a retry too would fork it into two).
 //
 // Connection loss: the queue reconnects with exponential backoff (jittered) and re-establishes
 // its consumers (each first lets its in-flight handlers finish, so concurrency stays bounded);
@@ -32,7 +37,7 @@ import { addHeartbeat, errorText, redact, withTimeout } from './broker-calls.ts'
 import { RabbitConsumer, type QueueLogger } from './consumer.ts';
 import {
   ATTEMPT_HEADER, ATTEMPTS_HEADER, ERROR_HEADER, MAX_ERROR_CHARS, deadQueueName, delayQueueArgs, delayQueueName, mainQueueArgs, parseJob,
-  retryDelayMs, serializeJob, type QueueArgs,
+  serializeJob, type QueueArgs,
 } from './topology.ts';
 
 export type { QueueLogger } from './consumer.ts';
@@ -227,11 +232,11 @@ export class RabbitWorkQueue implements WorkQueue {
     await this.send(queue, queue, mainQueueArgs(), body, {}, `publish to ${queue}`);
   }
 
-  /** Republishes a failed job for its next attempt, into the delay queue of the failed attempt. */
-  async scheduleRetry(queue: string, body: Buffer, failedAttempt: number, options: QueueOptions): Promise<void> {
-    const delay = retryDelayMs(options, failedAttempt);
+  /** Republishes a job into the delay queue of `delayMs`, from which it flows back into the queue as attempt `attempt`. */
+  async scheduleAgain(queue: string, body: Buffer, delayMs: number, attempt: number): Promise<void> {
+    const delay = Math.max(0, Math.round(delayMs));
     await this.send(queue, delayQueueName(queue, delay), delayQueueArgs(queue, delay), body,
-      { [ATTEMPT_HEADER]: failedAttempt + 1 }, `schedule the retry of a job of ${queue}`);
+      { [ATTEMPT_HEADER]: attempt }, `schedule the next delivery of a job of ${queue}`);
   }
 
   async sendToDead(queue: string, body: Buffer, attempts: number, error: string): Promise<void> {
@@ -292,22 +297,32 @@ export class RabbitWorkQueue implements WorkQueue {
     });
   }
 
+  /**
+   * Looks at up to `max` dead letters, oldest first: each job is confirmed in the queue before
+   * its dead letter is acked (at least once). A letter that is not JSON (never written by
+   * publish: someone put it there by hand) is skipped — held unacked, so it goes back to its
+   * place when the channel closes, for a person to look at — and counted in a warning; the
+   * letters behind it are still moved.
+   */
   async requeueDeadLetters(queue: string, max: number): Promise<number> {
     return this.onChannel(`requeue the dead letters of ${queue}`, async (ch) => {
       const dead = deadQueueName(queue);
       await this.declare(ch, queue, dead, mainQueueArgs());
       let moved = 0;
-      while (moved < max) {
+      let skipped = 0;
+      for (let seen = 0; seen < max; seen++) {
         const msg: GetMessage | false = await ch.get(dead, { noAck: false });
         if (!msg) break;
         const parsed = parseJob(msg.content);
-        // Never written by publish(): left where it is for a person to look at.
-        if (!parsed.ok) break;
-        // Confirmed in the queue before it leaves the dead letters: at least once.
+        if (!parsed.ok) {
+          skipped++;
+          continue;
+        }
         await this.publish(queue, parsed.job);
         ch.ack(msg);
         moved++;
       }
+      if (skipped > 0) this.logger.warn(`RabbitMQ: ${skipped} dead letters of ${queue} are not JSON and were left in ${dead}`);
       return moved;
     });
   }

@@ -122,6 +122,64 @@ if (brokerUrl) {
       }
     });
 
+    test('requeue skips a dead letter that is not JSON (left in place, counted) and moves the ones behind it', async () => {
+      const warnings: string[] = [];
+      const queue = await RabbitWorkQueue.create({ url, logger: { info() {}, warn: (m: unknown) => void warnings.push(String(m)), error() {} } });
+      const q = freshName();
+      const connection = await amqp.connect(url);
+      try {
+        const ch = await connection.createChannel();
+        await ch.assertQueue(deadQueueName(q), { durable: true });
+        ch.sendToQueue(deadQueueName(q), Buffer.from('{not json'), { persistent: true });
+        ch.sendToQueue(deadQueueName(q), Buffer.from(JSON.stringify({ n: 1 })), { persistent: true });
+        ch.sendToQueue(deadQueueName(q), Buffer.from(JSON.stringify({ n: 2 })), { persistent: true });
+        await ch.close();
+        await waitFor(async () => (await queue.stats(q)).dead === 3, 5000, 'three dead letters');
+        assert.equal(await queue.requeueDeadLetters(q, 10), 2);
+        assert.deepEqual(await queue.stats(q), { ready: 2, dead: 1 });
+        assert.ok(warnings.some((w) => /1 dead letters of .* are not JSON/.test(w)), warnings.join('\n'));
+        assert.deepEqual((await queue.deadLetters(q, 10)).map((d) => d.job), ['{not json']);
+      } finally {
+        await connection.close();
+        await queue.deleteQueues(q);
+        await queue.close();
+      }
+    });
+
+    test('a job whose channel closes while its handler runs is redelivered by the broker only: the failing handler republishes no second copy', async () => {
+      // The broker closes a channel whose ack is late (consumer_timeout) and gives its jobs to another consumer.
+      const first = await RabbitWorkQueue.create({ url });
+      const second = await RabbitWorkQueue.create({ url });
+      const q = freshName();
+      let release: () => void = () => {};
+      const blocked = new Promise<void>((resolve) => { release = resolve; });
+      const seen: { by: string; attempt: number }[] = [];
+      try {
+        const options = { maxAttempts: 3, backoffMs: 20, concurrency: 1 };
+        const stopFirst = await first.consume(q, async (_job, attempt) => {
+          seen.push({ by: 'first', attempt });
+          await blocked;
+          throw new Error('failed after its channel closed');
+        }, options);
+        await first.publish(q, { n: 1 });
+        await waitFor(() => seen.length === 1, 5000, 'the first delivery');
+        const stopSecond = await second.consume(q, async (_job, attempt) => { seen.push({ by: 'second', attempt }); }, options);
+        const consumer = [...(first as unknown as { consumers: Set<{ active: { ch: { close(): Promise<void> } } }> }).consumers][0];
+        await consumer.active.ch.close();
+        await waitFor(() => seen.some((s) => s.by === 'second'), 5000, 'the redelivery to the other consumer');
+        release();
+        await sleep(500);
+        assert.deepEqual(seen, [{ by: 'first', attempt: 1 }, { by: 'second', attempt: 1 }], 'delivered once more, not forked into a retry too');
+        await stopFirst();
+        await stopSecond();
+      } finally {
+        release();
+        await first.deleteQueues(q).catch(() => {});
+        await first.close();
+        await second.close();
+      }
+    });
+
     test('an unreachable broker fails create promptly with a clear error', async () => {
       const t0 = Date.now();
       await assert.rejects(RabbitWorkQueue.create({ url: 'amqp://guest:secret@127.0.0.1:1', operationTimeoutMs: 2000 }),

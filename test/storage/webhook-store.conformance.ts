@@ -27,6 +27,24 @@ export function webhookStoreConformance(name: string, open: () => Promise<Webhoo
       assert.equal(await store.get(newId('WEBHOOK')), undefined);
     });
 
+    test('update replaces an existing webhook only: a deleted one is never brought back', async () => {
+      const store = await open();
+      const w = webhook();
+      await store.put(w);
+      assert.equal(await store.update({ ...w, status: 'inactive', name: 'renamed' }), true);
+      assert.deepEqual(await store.get(w.id), { ...w, status: 'inactive', name: 'renamed' });
+      await store.remove(w.id);
+      assert.equal(await store.update({ ...w, status: 'active' }), false);
+      assert.equal(await store.get(w.id), undefined);
+      assert.equal((await store.listByCreator(w.createdBy, { max: 100 })).items.some((x) => x.id === w.id), false);
+      assert.equal(await store.update(webhook()), false, 'a webhook never created is not created by update');
+      // A DELETE racing updates (a PUT, delivery setting it inactive): whichever lands first, it ends deleted.
+      const raced = webhook();
+      await store.put(raced);
+      await Promise.all([store.update({ ...raced, name: 'put' }), store.remove(raced.id), store.update({ ...raced, status: 'inactive' })]);
+      assert.equal(await store.get(raced.id), undefined);
+    });
+
     test('listing by creator and by org pages in id order; listAll has every webhook', async () => {
       const store = await open();
       const creator = newId('PEOPLE');

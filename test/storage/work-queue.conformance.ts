@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { QueueOptions, WorkQueue } from '../../storage/interfaces.ts';
+import { DeadLetterJobError, DeferJobError, type QueueOptions, type WorkQueue } from '../../storage/interfaces.ts';
 
 export interface WorkQueueHarness {
   /** A connected queue; may be the same one for every test (queue names are fresh per test). */
@@ -107,6 +107,53 @@ export function workQueueConformance(name: string, harness: WorkQueueHarness): v
         }
         assert.equal((await queue.deadLetters(q, 1)).length, 1, 'max is respected');
         assert.equal((await queue.deadLetters(q, 10)).length, 2, 'reading dead letters does not remove them');
+      } finally {
+        await stop();
+      }
+    }));
+
+    test('a deferred job comes back later with its attempt unspent: deferrals never dead-letter it', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      const backoffMs = 60;
+      const deliveries: { attempt: number; at: number }[] = [];
+      // Deferred four times — twice maxAttempts — then a failure and a success: attempts 1, 1, 1, 1, 1, 2.
+      const stop = await queue.consume(q, async (_job, attempt) => {
+        deliveries.push({ attempt, at: performance.now() });
+        if (deliveries.length <= 4) throw new DeferJobError('the target is busy');
+        if (deliveries.length === 5) throw new Error('a real failure');
+      }, options({ maxAttempts: 2, backoffMs }));
+      try {
+        await queue.publish(q, { n: 'busy' });
+        await waitFor(() => deliveries.length === 6, 10_000, 'six deliveries');
+        await sleep(300);
+        assert.deepEqual(deliveries.map((d) => d.attempt), [1, 1, 1, 1, 1, 2]);
+        for (let i = 1; i < 5; i++) {
+          const waited = deliveries[i].at - deliveries[i - 1].at;
+          assert.ok(waited >= backoffMs * 0.9, `deferral ${i} came back after ${waited.toFixed(0)} ms, expected >= ${backoffMs}`);
+        }
+        assert.deepEqual(await queue.deadLetters(q, 10), []);
+        assert.deepEqual(await queue.stats(q), { ready: 0, dead: 0 });
+      } finally {
+        await stop();
+      }
+    }));
+
+    test('a DeadLetterJobError dead-letters the job at its first attempt, with the error', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      const attempts: number[] = [];
+      const stop = await queue.consume(q, async (_job, attempt) => {
+        attempts.push(attempt);
+        throw new DeadLetterJobError('the webhook is inactive');
+      }, options({ maxAttempts: 5 }));
+      try {
+        await queue.publish(q, { n: 'hopeless' });
+        await waitFor(async () => (await queue.deadLetters(q, 10)).length === 1, 5000, 'the dead letter');
+        await sleep(200);
+        assert.deepEqual(attempts, [1]);
+        const [dead] = await queue.deadLetters(q, 10);
+        assert.deepEqual(dead.job, { n: 'hopeless' });
+        assert.equal(dead.attempts, 1);
+        assert.match(dead.error, /the webhook is inactive/);
       } finally {
         await stop();
       }

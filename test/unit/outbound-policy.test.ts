@@ -17,13 +17,17 @@ describe('checkTargetUrl (at creation)', () => {
     'https://[::1]/', 'https://[::ffff:10.0.0.1]/', 'https://[::ffff:127.0.0.1]/', 'https://[::ffff:7f00:1]/', 'https://10.1.2.3/',
     'https://172.16.0.1/', 'https://192.168.1.1/', 'https://169.254.169.254/latest/meta-data/', 'https://100.64.0.1/', 'https://224.0.0.1/',
     'https://0.0.0.0/', 'https://[::]/', 'https://255.255.255.255/', 'https://[fe80::1]/', 'https://[fd00:ec2::254]/', 'https://[ff02::1]/',
-    'https://[64:ff9b::a00:1]/', 'https://[2002:7f00:1::]/', 'https://localhost/', 'https://api.localhost/', 'http://example.com/',
+    'https://[64:ff9b::a00:1]/', 'https://[2002:7f00:1::]/', 'https://[::127.0.0.1]/', 'https://[::7f00:1]/', 'https://[::a9fe:a9fe]/',
+    'https://[::10.0.0.1]/', 'https://[64:ff9b::a9fe:a9fe]/', 'https://[2002:a9fe:a9fe::1]/', 'https://[2001::1]/', 'https://[2001:db8::1]/',
+    'https://[4000::1]/', 'https://[100::1]/', 'https://[fec0::1]/', 'https://localhost/', 'https://api.localhost/', 'http://example.com/',
     'ftp://example.com/', 'https://user:pw@example.com/', 'not a url', '/relative',
   ];
   for (const url of refused) {
     test(`refuses ${url}`, () => assert.throws(() => checkTargetUrl(url, strict), OutboundRefusedError));
   }
-  const accepted = ['https://example.com/hook', 'https://1.1.1.1/', 'https://[2606:4700:4700::1111]/x', 'https://not-resolving-yet.invalid/', 'https://8.8.8.8:8443/'];
+  const accepted = ['https://example.com/hook', 'https://1.1.1.1/', 'https://[2606:4700:4700::1111]/x', 'https://not-resolving-yet.invalid/', 'https://8.8.8.8:8443/',
+    // IPv6 forms of a public IPv4 address reach that address: judged by it.
+    'https://[::ffff:8.8.8.8]/', 'https://[64:ff9b::808:808]/', 'https://[2002:808:808::1]/'];
   for (const url of accepted) {
     test(`accepts ${url}`, () => assert.equal(checkTargetUrl(url, strict).href, new URL(url).href));
   }
