@@ -31,6 +31,7 @@ export const METRIC = {
   rateLimited: 'squared_rate_limited_total',
   engineErrors: 'squared_engine_errors_total',
   engineUp: 'squared_engine_up',
+  webhookUnqueued: 'squared_webhook_deliveries_unqueued_total',
 } as const;
 
 /**
@@ -65,6 +66,7 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
   { name: METRIC.rateLimited, type: 'counter', description: 'Requests and frames refused by a rate limit (429, 4029 or a live error frame), by limit.', labelNames: ['limit'], initial: each('limit', RATE_LIMITS) },
   { name: METRIC.engineErrors, type: 'counter', description: 'Errors from a cluster engine seen by this node\'s adapters (failed commands, lost connections), by engine.', labelNames: ['engine'] },
   { name: METRIC.engineUp, type: 'gauge', description: 'Whether this node reaches an engine it needs (1) or not (0), by engine; the engines of /ready.', labelNames: ['engine'] },
+  { name: METRIC.webhookUnqueued, type: 'counter', description: 'Webhook deliveries of committed events that could not be queued (a lookup or the queue failed).' },
 ];
 
 /**

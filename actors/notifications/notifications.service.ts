@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, ServiceSchema } from 'moleculer';
 import webPush from 'web-push';
 import type { PushSettings, WebhookSettings } from '../../contracts/config.ts';
+import { METRIC, type MetricSink } from '../../contracts/metrics.ts';
 import { RESOURCE_EVENTS, type ResourceEvent } from '../../contracts/resource-events.ts';
 import type { WorkQueue } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
@@ -53,9 +54,15 @@ export function createNotificationsService({ store, queue, queueName, settings, 
   const stopConsumers: (() => Promise<void>)[] = [];
   const clients: OutboundClient[] = [];
   let audience: WebhookAudience;
+  let unqueued: (err: unknown, event: ResourceEvent, webhooks: WebhookRecord[]) => void = () => undefined;
   let vapid: VapidKeys | undefined;
 
-  /** Queues one job per webhook that matches and may hear it; returns once each is durably accepted. */
+  /**
+   * Queues one job per webhook that matches and may hear it; returns once each is durably
+   * accepted. A failing lookup (who may hear an event) or publish costs only its event or its
+   * webhook's job, never the rest of the batch, and is visible: an error log and the
+   * `webhookUnqueued` metric count what was not queued.
+   */
   async function dispatch(events: ResourceEvent[]): Promise<void> {
     if (events.length === 0) return;
     const webhooks = (await store.listAll()).filter((w) => w.status === 'active');
@@ -63,9 +70,16 @@ export function createNotificationsService({ store, queue, queueName, settings, 
     for (const event of events) {
       const candidates = webhooks.filter((w) => matches(w, event));
       if (candidates.length === 0) continue;
-      for (const webhook of await audience.allowed(candidates, event)) {
+      let allowed: WebhookRecord[];
+      try {
+        allowed = await audience.allowed(candidates, event);
+      } catch (err) {
+        unqueued(err, event, candidates);
+        continue;
+      }
+      for (const webhook of allowed) {
         const job: DeliveryJob = { webhookId: webhook.id, deliveryId: randomUUID(), event };
-        await queue.publish(queueName, job);
+        await queue.publish(queueName, job).catch((err: unknown) => unqueued(err, event, [webhook]));
       }
     }
   }
@@ -99,6 +113,11 @@ export function createNotificationsService({ store, queue, queueName, settings, 
       audience = new WebhookAudience(this.broker);
       // RFC 8292 §2.1: push services refuse, and web-push throws on, any other subject.
       if (!/^(mailto:\S+|https:\/\/\S+)$/.test(pushSettings.subject)) throw new Error(`SQUARED_PUSH_SUBJECT must be a mailto: or https: URL, not ${JSON.stringify(pushSettings.subject)}`);
+      const metrics: MetricSink = this.broker.metrics;
+      unqueued = (err, event, webhooks) => {
+        metrics.increment(METRIC.webhookUnqueued, undefined, webhooks.length);
+        this.logger.error({ err, resource: event.resource, event: event.event, roomId: event.roomId, webhookIds: webhooks.map((w) => w.id) }, 'webhook deliveries not queued');
+      };
       // The first node to start stores the pair; every node, then and later, signs with it.
       vapid = await push.vapidKeys(webPush.generateVAPIDKeys());
       const client = OutboundClient.create(policy, {

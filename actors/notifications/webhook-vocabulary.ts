@@ -4,13 +4,18 @@ import { idKind } from '../../contracts/ids.ts';
 import { badRequest } from '../../contracts/errors.ts';
 import type { ResourceEvent } from '../../contracts/resource-events.ts';
 
-/** Webex's pairs; `all` as an event means every event of the resource; resource `all` (the firehose) takes event `all` only. */
+/**
+ * Webex's pairs that Squared can fire; `all` as an event means every event of the resource;
+ * resource `all` (the firehose) takes event `all` only. Webex also has `meetings` created,
+ * updated and deleted (scheduled meetings): Squared's conferences actor has no such events to
+ * send, so a webhook for them is refused (400) instead of accepted and never fired.
+ */
 export const EVENTS_OF: Record<string, string[]> = {
   messages: ['created', 'updated', 'deleted'],
   memberships: ['created', 'updated', 'deleted'],
   rooms: ['created', 'updated'],
   attachmentActions: ['created'],
-  meetings: ['created', 'updated', 'deleted', 'started', 'ended'],
+  meetings: ['started', 'ended'],
   meetingParticipants: ['joined', 'left'],
   all: [],
 };
@@ -69,7 +74,8 @@ function valueFits(kind: FilterKind, value: string): boolean {
     case 'email': return EMAIL.test(value) && value.length <= 320;
     case 'bool': return value === 'true' || value === 'false';
     case 'roomType': return value === 'direct' || value === 'group';
-    case 'mentioned': return value === 'me' || idKind(value) === 'PEOPLE' || EMAIL.test(value);
+    // Webex takes `me` or a person id (an email would never match the ids a message's mentionedPeople holds).
+    case 'mentioned': return value === 'me' || idKind(value) === 'PEOPLE';
     case 'text': return value.length > 0 && value.length <= 200;
     default: {
       const unknownKind: never = kind;

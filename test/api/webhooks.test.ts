@@ -1,8 +1,10 @@
 // Webhooks from the outside, in both modes: CRUD with Webex's fields, the resource × event
 // table, filters, deliveries to a real HTTPS receiver (opened through the allow-list and
 // trusted through NODE_EXTRA_CA_CERTS) with the body Webex sends and its signature over the
-// raw bytes, retries, a dead target disabled and revived, the rooms policy at delivery time,
-// and the SSRF refusals.
+// raw bytes, retries, a dead target disabled and revived (its given-up deliveries dead
+// letters, requeued by the operators' console), a target down for a moment or slow that is
+// neither disabled nor loses events, the rooms policy and an org webhook's creator's role at
+// delivery time, and the SSRF refusals.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -10,15 +12,21 @@ import { after, before, describe, test } from 'node:test';
 import { Ajv } from 'ajv';
 import spec from '../../clients/openapi/webex-messaging.openapi.json' with { type: 'json' };
 import { MeetingClient } from '../../clients/meeting-client.ts';
-import { createPeople, type TestPerson } from '../harness/people.ts';
+import { createPeople, createPerson, type TestPerson } from '../harness/people.ts';
 import { startHttpsReceiver, type HttpsReceiver, type ReceivedRequest } from '../harness/https-receiver.ts';
+import { linesOf, openOperatorConsole, type OperatorConsole } from '../harness/operator-console.ts';
 import { addMember, createRoom, expectStatus } from '../harness/rooms.ts';
 import { until } from '../harness/wait.ts';
 import { startTarget, type Target } from './target.ts';
 
 const FAILURE_THRESHOLD = 4;
+const MAX_ATTEMPTS = 5;
+/** Two deliveries in flight per target and two waiting: a slow target's further jobs are handed back (deferred). */
+const TARGET_CONCURRENCY = 2;
+const ADMIN_ROLE = Buffer.from('ciscospark://us/ROLE/id_full_admin').toString('base64url');
 let target: Target;
 let receiver: HttpsReceiver;
+let operator: OperatorConsole;
 let alice: TestPerson;
 let bob: TestPerson;
 
@@ -26,15 +34,27 @@ before(async () => {
   receiver = await startHttpsReceiver();
   target = await startTarget({
     SQUARED_WEBHOOK_ALLOW_HOSTS: 'localhost', NODE_EXTRA_CA_CERTS: receiver.caFile,
-    SQUARED_WEBHOOK_BACKOFF_MS: '100', SQUARED_WEBHOOK_MAX_ATTEMPTS: '5', SQUARED_WEBHOOK_FAILURE_THRESHOLD: String(FAILURE_THRESHOLD),
+    SQUARED_WEBHOOK_BACKOFF_MS: '100', SQUARED_WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS), SQUARED_WEBHOOK_FAILURE_THRESHOLD: String(FAILURE_THRESHOLD),
+    SQUARED_WEBHOOK_TARGET_CONCURRENCY: String(TARGET_CONCURRENCY),
   });
+  operator = target.cluster
+    ? openOperatorConsole({ SQUARED_NATS: target.cluster.actors()[0].env.SQUARED_NATS, SQUARED_NAMESPACE: target.cluster.actors()[0].env.SQUARED_NAMESPACE })
+    : openOperatorConsole({ SQUARED_DATA_DIR: target.process!.dataDir });
   [alice, bob] = await createPeople(target.admin, 'Alice Hooks', 'Bob Hooks');
 });
 after(async () => {
-  await target.stop();
-  await receiver.close();
+  await operator?.close();
+  await target?.stop();
+  await receiver?.close();
 });
 
+/** The delivery queue as the operators' console shows it: its name, jobs ready now, dead letters. */
+async function deliveryQueue(): Promise<{ name: string; ready: number; dead: number }> {
+  const row = linesOf(await operator.ask('queues', /webhook deliveries/)).find((line) => line.includes('webhook deliveries'))!.split(/ {2,}/);
+  return { name: row[0], ready: Number(row[2]), dead: Number(row[3]) };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const ajv = new Ajv({ strict: false });
 const webhookSchema = (spec as { components: { schemas: Record<string, object> } }).components.schemas.Webhook;
 const validWebhook = ajv.compile<Record<string, any>>(webhookSchema);
@@ -118,7 +138,9 @@ describe('webhook CRUD', () => {
     const bad: Record<string, unknown>[] = [
       { event: 'started' }, { resource: 'rooms', event: 'deleted' }, { resource: 'all', event: 'created' }, { resource: 'telephony_calls' },
       { resource: 'meetingParticipants', event: 'created' }, { filter: 'color=blue' }, { filter: 'roomId=nope' }, { filter: `roomId=${room.id}&roomId=${room.id}` },
-      { filter: 'mentionedPeople=nobody' }, { filter: 'hasFiles=maybe' }, { resource: 'rooms', event: 'created', filter: 'type=triangle' },
+      { filter: 'mentionedPeople=nobody' }, { filter: `mentionedPeople=${encodeURIComponent(bob.email)}` },
+      { resource: 'meetings', event: 'created' }, { resource: 'meetings', event: 'updated' }, { resource: 'meetings', event: 'deleted' },
+      { targetUrl: 'https://[::127.0.0.1]/hook' }, { targetUrl: 'https://[::a9fe:a9fe]/hook' }, { filter: 'hasFiles=maybe' }, { resource: 'rooms', event: 'created', filter: 'type=triangle' },
       { targetUrl: 'https://127.0.0.1/hook' }, { targetUrl: 'https://[::ffff:10.0.0.1]/hook' }, { targetUrl: 'https://0x7f.1/hook' },
       { targetUrl: 'https://169.254.169.254/latest/meta-data/' }, { targetUrl: 'https://[fd00:ec2::254]/' }, { targetUrl: 'https://100.64.1.1/' },
       { targetUrl: `http://localhost:${receiver.port}/plain` }, { targetUrl: 'ftp://example.com/' }, { targetUrl: 'not a url' },
@@ -215,23 +237,66 @@ describe('deliveries', () => {
     assert.equal(new Set(deliveries.slice(0, 3)).size, 1, 'the retries carry the same delivery id');
   });
 
-  test('a dead target is set inactive after the threshold, and a PUT with status active revives it', async () => {
+  test('a dead target is set inactive after the threshold of given-up deliveries; they are dead letters, delivered once revived and requeued', async () => {
     const room = await createRoom(alice);
     const dead = await hook(alice, { resource: 'messages', event: 'created', filter: `roomId=${room.id}` });
     let alive = false;
     receiver.on(dead.path, () => (alive ? undefined : { status: 503 }));
-    await alice.api.post('/v1/messages', { roomId: room.id, text: 'into the void' });
+    const deadBefore = (await deliveryQueue()).dead;
+    // The threshold counts deliveries that gave up (every attempt failed), not attempts.
+    const lost: string[] = [];
+    for (let n = 0; n < FAILURE_THRESHOLD; n++) lost.push((await alice.api.post('/v1/messages', { roomId: room.id, text: `into the void ${n}` })).body.id);
     await until(async () => (await alice.api.get(`/v1/webhooks/${dead.id}`)).body.status === 'inactive', 30_000, 'the webhook set inactive');
-    const failed = receiver.received(dead.path).length;
-    assert.equal(failed, FAILURE_THRESHOLD, 'it stops at the threshold');
+    assert.equal(receiver.received(dead.path).length, FAILURE_THRESHOLD * MAX_ATTEMPTS, 'every attempt of each delivery, then it stops');
+    await until(async () => (await deliveryQueue()).dead === deadBefore + FAILURE_THRESHOLD, 10_000, 'the given-up deliveries among the dead letters');
     const silent = await alice.api.post('/v1/messages', { roomId: room.id, text: 'while inactive' });
+    // Requeued while the webhook is still inactive: each meets it inactive and is a dead letter again, unsent.
+    const { name } = await deliveryQueue();
+    assert.match(await operator.ask(`requeue ${name}`, /requeue/), /dead letters of .* requeued/);
+    await until(async () => {
+      const queue = await deliveryQueue();
+      return queue.ready === 0 && queue.dead === deadBefore + FAILURE_THRESHOLD;
+    }, 10_000, 'the requeued deliveries dead letters again');
+    assert.equal(receiver.received(dead.path).length, FAILURE_THRESHOLD * MAX_ATTEMPTS, 'nothing sent to an inactive webhook');
     alive = true;
     const revived = await alice.api.put(`/v1/webhooks/${dead.id}`, { name: 'Test hook', targetUrl: `${receiver.url}${dead.path}`, status: 'active' });
     expectStatus(revived, 200);
     assert.equal(revived.body.status, 'active');
     const after = await alice.api.post('/v1/messages', { roomId: room.id, text: 'back' });
     await until(() => bodies(dead.path).some((b) => b.data.id === after.body.id), 20_000, 'a delivery after the revival');
+    assert.match(await operator.ask(`requeue ${name}`, /requeue/), /dead letters of .* requeued/);
+    await until(() => lost.every((id) => bodies(dead.path).some((b) => b.data.id === id)), 20_000, 'the dead letters delivered once requeued');
     assert.ok(!bodies(dead.path).some((b) => b.data.id === silent.body.id), 'nothing was queued while it was inactive');
+  });
+
+  test('a target down for a moment during a burst (a bot restarting) gets every event through the retries and stays active', async () => {
+    const room = await createRoom(alice);
+    const bot = await hook(alice, { resource: 'messages', event: 'created', filter: `roomId=${room.id}` });
+    // Down for one second from the first request: less than the retries of any one delivery span.
+    let upAt = 0;
+    receiver.on(bot.path, (request) => {
+      upAt ||= request.at + 1000;
+      return request.at < upAt ? { status: 503 } : undefined;
+    });
+    const posted: string[] = [];
+    for (let n = 0; n < FAILURE_THRESHOLD + 2; n++) posted.push((await alice.api.post('/v1/messages', { roomId: room.id, text: `burst ${n}` })).body.id);
+    const delivered = () => new Set(receiver.received(bot.path).filter((r) => r.at >= upAt).map((r) => JSON.parse(r.raw.toString()).data.id as string));
+    await until(() => posted.every((id) => delivered().has(id)), 30_000, 'every event of the burst delivered');
+    assert.ok(receiver.received(bot.path).length > FAILURE_THRESHOLD + posted.length, 'more failed attempts than the threshold');
+    assert.equal((await alice.api.get(`/v1/webhooks/${bot.id}`)).body.status, 'active');
+  });
+
+  test('a slow but healthy target gets every event once: deliveries handed back for its busy line spend no attempt', async () => {
+    const room = await createRoom(alice);
+    const slow = await hook(alice, { resource: 'messages', event: 'created', filter: `roomId=${room.id}` });
+    receiver.on(slow.path, () => ({ delayMs: 500 }));
+    // Five times what the target's line holds: most deliveries are handed back, many times over, before their turn.
+    const posted: string[] = [];
+    for (let n = 0; n < 5 * 2 * TARGET_CONCURRENCY; n++) posted.push((await alice.api.post('/v1/messages', { roomId: room.id, text: `slow ${n}` })).body.id);
+    await until(() => receiver.received(slow.path).length >= posted.length, 30_000, 'every event delivered');
+    await until(async () => (await deliveryQueue()).ready === 0, 5000, 'the queue drained');
+    assert.deepEqual(bodies(slow.path).map((b) => b.data.id).sort(), [...posted].sort(), 'each once');
+    assert.equal((await alice.api.get(`/v1/webhooks/${slow.id}`)).body.status, 'active');
   });
 
   test('a creator removed from a room gets no more of its events', async () => {
@@ -246,6 +311,33 @@ describe('deliveries', () => {
     const afterLeaving = await alice.api.post('/v1/messages', { roomId: room.id, text: 'bob is gone' });
     await until(() => bodies(alices.path).some((b) => b.data.id === afterLeaving.body.id), 20_000, 'alice hears the later message');
     assert.deepEqual(bodies(bobs.path).map((b) => b.data.id), [before.body.id]);
+  });
+});
+
+describe('organization webhooks', () => {
+  test('an org webhook loses its org-wide reach when its creator stops being an administrator', async () => {
+    const ada = await createPerson(target.admin, 'Ada Admin', { roles: [ADMIN_ROLE] });
+    const room = await createRoom(alice);
+    await addMember(alice, room.id, bob);
+    const org = await hook(ada, { resource: 'messages', event: 'created', filter: `roomId=${room.id}`, ownedBy: 'org' });
+    const control = await hook(alice, { resource: 'messages', event: 'created', filter: `roomId=${room.id}` });
+    const seen = await alice.api.post('/v1/messages', { roomId: room.id, text: 'the org sees this' });
+    await until(() => bodies(org.path).some((b) => b.data.id === seen.body.id), 20_000, 'the org webhook hears a room its creator is not in');
+    expectStatus(await target.admin.put(`/v1/people/${ada.id}`, { roles: [] }), 200);
+    // Asked at delivery: within a few seconds (the people lookup's cache), the former administrator's webhook hears no more of it.
+    let unseen = '';
+    await until(async () => {
+      const post = await alice.api.post('/v1/messages', { roomId: room.id, text: 'does the org still see this?' });
+      await until(() => bodies(control.path).some((b) => b.data.id === post.body.id), 20_000, 'the control delivery');
+      await sleep(300);
+      if (bodies(org.path).some((b) => b.data.id === post.body.id)) return false;
+      unseen = post.body.id;
+      return true;
+    }, 20_000, 'the org webhook silent for a room its creator is not in');
+    const last = await bob.api.post('/v1/messages', { roomId: room.id, text: 'and later' });
+    await until(() => bodies(control.path).some((b) => b.data.id === last.body.id), 20_000, 'the control delivery');
+    await sleep(300);
+    assert.ok(!bodies(org.path).some((b) => b.data.id === last.body.id || b.data.id === unseen));
   });
 });
 

@@ -23,6 +23,8 @@ export interface Answer {
   body?: string | Buffer;
   /** Never answers (the client's timeout must end it). */
   hang?: boolean;
+  /** Answers after this long (a slow but healthy target). */
+  delayMs?: number;
 }
 
 /** Decides each answer; returns undefined for a plain 200. */
@@ -42,8 +44,20 @@ export interface HttpsReceiver {
 
 export async function startHttpsReceiver(): Promise<HttpsReceiver> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-receiver-'));
-  // Also named by this machine's host name, which resolves to a loopback address here: the SSRF tests use it.
-  const { certFile, keyFile } = await ensureCertificate(dir, ['localhost', os.hostname()]);
+  // The certificate's directory goes with the receiver — also when the test process ends
+  // without closing it (a failed before(), an exception): nothing is left in the tmp dir.
+  const removeDir = () => fs.rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
+  let files: { certFile: string; keyFile: string };
+  try {
+    // Also named by this machine's host name, which resolves to a loopback address here: the SSRF tests use it.
+    files = await ensureCertificate(dir, ['localhost', os.hostname()]);
+  } catch (err) {
+    removeDir();
+    process.removeListener('exit', removeDir);
+    throw err;
+  }
+  const { certFile, keyFile } = files;
   const requests: ReceivedRequest[] = [];
   const responders: [string, Responder][] = [];
   const server = https.createServer({ cert: fs.readFileSync(certFile), key: fs.readFileSync(keyFile) }, (req, res) => {
@@ -56,8 +70,12 @@ export async function startHttpsReceiver(): Promise<HttpsReceiver> {
       const count = requests.filter((r) => r.path === received.path).length;
       const answer = match?.[1](received, count) ?? {};
       if (answer.hang) return;
-      res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...answer.headers });
-      res.end(answer.body ?? 'ok');
+      const send = () => {
+        res.writeHead(answer.status ?? 200, { 'content-type': 'text/plain', ...answer.headers });
+        res.end(answer.body ?? 'ok');
+      };
+      if (answer.delayMs) setTimeout(send, answer.delayMs);
+      else send();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -73,7 +91,8 @@ export async function startHttpsReceiver(): Promise<HttpsReceiver> {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      fs.rmSync(dir, { recursive: true, force: true });
+      removeDir();
+      process.removeListener('exit', removeDir);
     },
   };
 }
