@@ -83,7 +83,11 @@ const extensionDoc: OpenApiDoc = {
                 items: {
                   type: 'object',
                   required: ['id', 'roomId', 'roomType', 'personId', 'personEmail', 'created'],
-                  properties: { id: { type: 'string' }, roomId: { type: 'string' }, personId: { type: 'string' }, text: { type: 'string' }, created: { type: 'string', format: 'date-time' } },
+                  properties: {
+                    id: { type: 'string' }, roomId: { type: 'string' }, personId: { type: 'string' }, text: { type: 'string' }, created: { type: 'string', format: 'date-time' },
+                    // the matched words marked in the text: escaped text and <mark> elements only
+                    highlight: { type: 'string', minLength: 1 },
+                  },
                 },
               },
             },

@@ -318,6 +318,9 @@ export interface IndexedMessage {
   personId: string;
   text: string;
   created: string;
+  /** Who it mentions, as `mentionKeys` writes them (people ids, ALL_MENTIONED for @all). */
+  mentioned: string[];
+  hasFiles: boolean;
   /**
    * How new this text is, on the room's seq: the seq of the activity it comes from, or a room
    * head read before the message was. A write never replaces a newer one, so two search nodes
@@ -342,6 +345,21 @@ export interface SearchQuery {
   /** Only messages created strictly before / after these instants (ISO 8601 as `toISOString` writes it). */
   before?: string;
   after?: string;
+  /** Only messages that mention this person, by name or with @all. */
+  mentioning?: string;
+  /** Only messages with (true) or without (false) files. */
+  hasFiles?: boolean;
+  /** The next page: the hits after this one (a hit's `position` from the page before). */
+  startAfter?: SearchPosition;
+}
+
+/** Where a hit stands in its search's order, opaque outside its adapter (its sort values). */
+export type SearchPosition = (string | number)[];
+
+export interface SearchHit {
+  id: string;
+  roomId: string;
+  position: SearchPosition;
 }
 
 export interface SearchIndex {
@@ -352,7 +370,7 @@ export interface SearchIndex {
   /** Removes the room's messages of `version` or older; newer ones (written meanwhile) stay. */
   removeRoom(roomId: string, version: number): Promise<void>;
   /** Best matches first, only among `roomIds` (the rooms the searcher may read), narrowed by the optional filters. */
-  search(query: SearchQuery): Promise<{ id: string; roomId: string }[]>;
+  search(query: SearchQuery): Promise<SearchHit[]>;
   /** Makes everything indexed so far searchable (tests; a no-op where search is immediate). */
   refresh(): Promise<void>;
   close(): Promise<void>;

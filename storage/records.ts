@@ -3,6 +3,7 @@
 
 import type { PersonType } from '../contracts/caller.ts';
 import type { ActivityEvent, LiveEvent } from '../contracts/live-frames.ts';
+import type { IndexedMessage } from './interfaces.ts';
 
 export type { ActivityEvent, PersonType };
 
@@ -125,6 +126,20 @@ export function mentionKeys(m: Pick<MessageRecord, 'mentionedPeople' | 'mentione
   const keys = [...(m.mentionedPeople ?? [])];
   if (m.mentionedGroups?.includes('all')) keys.push(ALL_MENTIONED);
   return keys;
+}
+
+/**
+ * A message as the search index holds it, from its record or its REST shape (an activity's
+ * `data`): the text searched (markdown when there is no text), who it mentions, whether it has files.
+ */
+export function indexedMessageOf(
+  m: Pick<MessageRecord, 'id' | 'roomId' | 'personId' | 'text' | 'markdown' | 'created' | 'files' | 'mentionedPeople' | 'mentionedGroups'>,
+  version: number,
+): IndexedMessage {
+  return {
+    id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? m.markdown ?? '', created: m.created,
+    mentioned: mentionKeys(m), hasFiles: (m.files?.length ?? 0) > 0, version,
+  };
 }
 
 /**

@@ -4,6 +4,7 @@
 // messages as they are now. Internal and read-only (visibility 'public'): no client route
 // names them, and they change nothing.
 import type { Context } from 'moleculer';
+import { indexedMessageOf } from '../../storage/records.ts';
 import * as p from '../params.ts';
 import type { RoomsActions, RoomsContext } from './rooms-context.ts';
 
@@ -28,7 +29,7 @@ export function operatorActions(rc: RoomsContext): RoomsActions {
         const messages = await store.listMessages({ roomId: ctx.params.roomId, beforeSeq: ctx.params.beforeSeq, max: ctx.params.max });
         return {
           head,
-          items: messages.map((m) => ({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? m.markdown ?? '', created: m.created, version: head })),
+          items: messages.map((m) => indexedMessageOf(m, head)),
           beforeSeq: messages.length === ctx.params.max ? messages[messages.length - 1].seq : undefined,
         };
       },

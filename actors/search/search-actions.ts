@@ -3,12 +3,15 @@
 // of the index query itself, so no hit, count or snippet of another room is ever read.
 // Each hit is then read through the rooms actor as the caller (`rooms.getMessage`): the
 // answer is Webex's message, and a hit the index still holds for a message deleted since is
-// dropped rather than shown.
+// dropped rather than shown. Each hit carries its `highlight` (highlight.ts); pages go on
+// through `cursor` (the index's position of the page's last hit, Webex-style `Link`).
 import type { Context, ServiceSchema } from 'moleculer';
 import { callerOf } from '../../contracts/caller.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
+import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';
 import * as p from '../params.ts';
-import type { SearchIndex } from '../../storage/interfaces.ts';
+import type { SearchIndex, SearchPosition } from '../../storage/interfaces.ts';
+import { highlight } from './highlight.ts';
 
 /** A date parameter as the index stores dates (`toISOString`), or a 400 for one that is not a date. */
 function isoInstant(value: string | undefined, name: string): string | undefined {
@@ -18,29 +21,58 @@ function isoInstant(value: string | undefined, name: string): string | undefined
   return new Date(ms).toISOString();
 }
 
+/** The position a `cursor` names (sort values: numbers and strings), or a 400. */
+function positionOf(cursor: string | undefined): SearchPosition | undefined {
+  if (cursor === undefined) return undefined;
+  const values = decodeCursor(cursor);
+  if (!values || values.length === 0 || values.length > 8 || !values.every((v) => typeof v === 'number' || typeof v === 'string')) throw badRequest('Invalid cursor.');
+  return values as SearchPosition;
+}
+
+interface SearchParams {
+  q: string; roomId?: string; personId?: string; from?: string; mentionedPeople?: string; hasFiles?: boolean;
+  before?: string; after?: string; max: number; cursor?: string;
+}
+
 export function searchActions(index: SearchIndex): NonNullable<ServiceSchema['actions']> {
   return {
     messages: {
       visibility: 'published',
       params: {
         q: { type: 'string', trim: true, min: 1, max: 200 }, roomId: p.optionalId, personId: p.optionalId,
-        before: { type: 'string', max: 64, optional: true }, after: { type: 'string', max: 64, optional: true }, max: p.max(50, 100),
+        from: { type: 'string', trim: true, min: 1, max: 320, optional: true }, mentionedPeople: p.optionalId, hasFiles: p.flag,
+        before: { type: 'string', max: 64, optional: true }, after: { type: 'string', max: 64, optional: true }, max: p.max(50, 100), cursor: p.cursor,
       },
-      async handler(ctx: Context<{ q: string; roomId?: string; personId?: string; before?: string; after?: string; max: number }>) {
+      async handler(ctx: Context<SearchParams>) {
         const caller = callerOf(ctx);
+        const { q, roomId, max, hasFiles } = ctx.params;
         const before = isoInstant(ctx.params.before, 'before');
         const after = isoInstant(ctx.params.after, 'after');
+        const startAfter = positionOf(ctx.params.cursor);
+        const mentioning = ctx.params.mentionedPeople === 'me' ? caller.id : ctx.params.mentionedPeople;
         const memberOf = await ctx.call<string[], object>('rooms.roomIdsOf', { personId: caller.id });
-        if (ctx.params.roomId && !memberOf.includes(ctx.params.roomId)) throw notFound('Room not found.');
-        const roomIds = ctx.params.roomId ? [ctx.params.roomId] : memberOf;
+        if (roomId && !memberOf.includes(roomId)) throw notFound('Room not found.');
+        const roomIds = roomId ? [roomId] : memberOf;
+        // `from`: the author by id or email, like `personId` (an unknown one finds nothing).
+        let personId = ctx.params.personId;
+        if (ctx.params.from !== undefined) {
+          const author = await ctx.call<{ id: string } | null, object>('people.resolve', ctx.params.from.includes('@') ? { email: ctx.params.from.toLowerCase() } : { personId: ctx.params.from });
+          if (!author || (personId !== undefined && personId !== author.id)) return { items: [] };
+          personId = author.id;
+        }
         if (roomIds.length === 0) return { items: [] };
-        const hits = await index.search({ text: ctx.params.q, roomIds, max: ctx.params.max, personId: ctx.params.personId, before, after });
-        const messages = await Promise.all(hits.map((hit) => ctx.call('rooms.getMessage', { messageId: hit.id }).catch((err: unknown) => {
+        const hits = await index.search({ text: q, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter });
+        const messages = await Promise.all(hits.map((hit) => ctx.call<{ text?: string; markdown?: string }, object>('rooms.getMessage', { messageId: hit.id }).catch((err: unknown) => {
           // Deleted since it was indexed (the error may come from another node: by its code).
           if ((err as { code?: unknown }).code === 404) return undefined;
           throw err;
         })));
-        return { items: messages.filter((message) => message !== undefined) };
+        const items = messages.filter((message) => message !== undefined).map((message) => {
+          const marked = highlight(message.text ?? message.markdown ?? '', q);
+          return marked === undefined ? message : { ...message, highlight: marked };
+        });
+        // A full page from the index may have more after it (even when some of its hits were dropped).
+        return { items, ...(hits.length === max ? { next: encodeCursor(hits[hits.length - 1].position) } : {}) };
       },
     },
   };

@@ -4,7 +4,7 @@
 // messages as they are (after a restore, a lost Elasticsearch index, a missed event).
 import type { Context, ServiceSchema } from 'moleculer';
 import type { IndexedMessage, SearchIndex } from '../../storage/interfaces.ts';
-import type { Activity } from '../../storage/records.ts';
+import { indexedMessageOf, type Activity, type MessageRecord } from '../../storage/records.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 import { searchActions } from './search-actions.ts';
 
@@ -20,11 +20,11 @@ export function createSearchService({ index }: { index: SearchIndex }): ServiceS
   async function apply(activities: Activity[], logger: { warn: (obj: object, msg: string) => void }): Promise<void> {
     const indexed: IndexedMessage[] = [];
     for (const activity of activities) {
-      const data = activity.data as { id: string; roomId: string; personId: string; text?: string; markdown?: string; created: string };
+      const data = activity.data as unknown as MessageRecord;
       switch (activity.event) {
         case 'message.created':
         case 'message.updated':
-          indexed.push({ id: data.id, roomId: data.roomId, personId: data.personId, text: data.text ?? data.markdown ?? '', created: data.created, version: activity.seq });
+          indexed.push(indexedMessageOf(data, activity.seq));
           break;
         case 'message.deleted':
           await index.removeMessage(data.id, activity.seq);

@@ -16,6 +16,10 @@
 //   personId  keyword
 //   text      text, analyzer `standard`
 //   created   date
+//   mentioned keyword (people ids, and `*` for @all: mentionKeys)
+//   hasFiles  boolean
+// Fields added later are added to an existing index's mapping at start (documents indexed
+// before have none until a rebuild, `npm run reindex`).
 // Settings: 1 primary shard by default (bm25 statistics are per shard, so one shard keeps the
 // ranking exact; the index is rebuildable, so grow it by rebuilding into a new index), replicas
 // auto-expanded 0-1 (green on one node, one replica as soon as there is a second).
@@ -25,7 +29,8 @@
 // `match` never parses query syntax, so any characters are safe.
 import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
-import type { IndexedMessage, SearchIndex, SearchQuery } from '../interfaces.ts';
+import type { IndexedMessage, SearchHit, SearchIndex, SearchPosition, SearchQuery } from '../interfaces.ts';
+import { ALL_MENTIONED } from '../records.ts';
 
 export interface ElasticsearchSearchIndexOptions {
   /** e.g. http://127.0.0.1:9200 */
@@ -63,6 +68,8 @@ interface MessageDoc {
   personId: string;
   text: string;
   created: string;
+  mentioned: string[];
+  hasFiles: boolean;
 }
 
 const MAPPING: estypes.MappingTypeMapping = {
@@ -73,6 +80,8 @@ const MAPPING: estypes.MappingTypeMapping = {
     personId: { type: 'keyword' },
     text: { type: 'text', analyzer: 'standard' },
     created: { type: 'date' },
+    mentioned: { type: 'keyword' },
+    hasFiles: { type: 'boolean' },
   },
 };
 
@@ -152,7 +161,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
       const operations: (estypes.BulkOperationContainer | MessageDoc)[] = [];
       for (const m of messages.slice(start, start + this.pageSize)) {
         operations.push({ index: { _index: this.index, _id: m.id, version: m.version, version_type: 'external_gte' } });
-        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? '', created: m.created });
+        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? '', created: m.created, mentioned: m.mentioned, hasFiles: m.hasFiles });
       }
       let response: estypes.BulkResponse;
       try {
@@ -212,7 +221,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     }
   }
 
-  async search({ text, roomIds, max, personId, before, after }: SearchQuery): Promise<{ id: string; roomId: string }[]> {
+  async search({ text, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
     const size = Math.min(MAX_RESULT_WINDOW, Math.max(0, Math.floor(max)));
     if (text.trim() === '' || roomIds.length === 0 || size === 0) return [];
     try {
@@ -225,13 +234,16 @@ export class ElasticsearchSearchIndex implements SearchIndex {
               { terms: { roomId: [...new Set(roomIds)] } },
               ...(personId === undefined ? [] : [{ term: { personId } }]),
               ...(before === undefined && after === undefined ? [] : [{ range: { created: { ...(before === undefined ? {} : { lt: before }), ...(after === undefined ? {} : { gt: after }) } } }]),
+              ...(mentioning === undefined ? [] : [{ terms: { mentioned: [mentioning, ALL_MENTIONED] } }]),
+              ...(hasFiles === undefined ? [] : [{ term: { hasFiles } }]),
             ],
           },
         },
         // best first, then newest, then by id: a stable order, the same as the FTS5 index's
         sort: [{ _score: { order: 'desc' } }, { created: { order: 'desc' } }, { id: { order: 'asc' } }],
+        ...(startAfter ? { search_after: startAfter } : {}),
       });
-      return response.hits.hits.map((hit) => ({ id: hit._id!, roomId: hit._source!.roomId }));
+      return response.hits.hits.map((hit) => ({ id: hit._id!, roomId: hit._source!.roomId, position: hit.sort as SearchPosition }));
     } catch (err) {
       throw this.heard(wrap(`search in ${this.index}`, err));
     }
@@ -327,6 +339,13 @@ async function ensureIndex(client: Client, index: string, shards: number): Promi
   } catch (err) {
     const type = err instanceof errors.ResponseError ? (err.body as { error?: { type?: string } })?.error?.type : undefined;
     if (type !== 'resource_already_exists_exception') throw wrap(`creation of index ${index}`, err);
+  }
+  try {
+    // adds the fields an older Squared's index lacks; refused (and reported below) for a field of another type
+    await client.indices.putMapping({ index, properties: MAPPING.properties });
+  } catch (err) {
+    const type = err instanceof errors.ResponseError ? (err.body as { error?: { type?: string } })?.error?.type : undefined;
+    if (type !== 'illegal_argument_exception') throw wrap(`updating the mapping of ${index}`, err);
   }
   let properties: Record<string, { type?: string }> | undefined;
   try {

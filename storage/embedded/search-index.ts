@@ -12,13 +12,14 @@
 // tokenized exactly like the documents and can never be read as FTS5 syntax (AND, OR, NOT, NEAR,
 // column filters, `*`, `^`, parentheses, quotes). Ranked by bm25 on the text, best first.
 import type { DatabaseSync } from 'node:sqlite';
-import type { IndexedMessage, SearchIndex, SearchQuery } from '../interfaces.ts';
+import type { IndexedMessage, SearchHit, SearchIndex, SearchQuery } from '../interfaces.ts';
+import { ALL_MENTIONED } from '../records.ts';
 import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
 
 export const searchSchema = `
 CREATE TABLE IF NOT EXISTS search_docs (
   rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL, person_id TEXT NOT NULL, created TEXT NOT NULL,
-  version INTEGER NOT NULL DEFAULT 0);
+  version INTEGER NOT NULL DEFAULT 0, mentioned TEXT NOT NULL DEFAULT '[]', has_files INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS search_docs_by_room ON search_docs (room_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(text, room, tokenize = 'unicode61 remove_diacritics 2');
 `;
@@ -57,9 +58,12 @@ export class SqliteSearchIndex implements SearchIndex {
   /** The index owns `db` (opened with `searchSchema`): `close()` closes it. */
   constructor(db: DatabaseSync) {
     this.db = db;
-    // search.db files made before versions were kept: their documents count as version 0.
+    // search.db files made before these columns: their documents count as version 0, mentioning
+    // nobody and without files until the next rebuild (`npm run reindex`).
     const columns = (db.prepare('PRAGMA table_info(search_docs)').all() as { name: string }[]).map((c) => c.name);
     if (!columns.includes('version')) db.exec('ALTER TABLE search_docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0');
+    if (!columns.includes('mentioned')) db.exec("ALTER TABLE search_docs ADD COLUMN mentioned TEXT NOT NULL DEFAULT '[]'");
+    if (!columns.includes('has_files')) db.exec('ALTER TABLE search_docs ADD COLUMN has_files INTEGER NOT NULL DEFAULT 0');
     this.sql = statementCache(db);
   }
 
@@ -78,10 +82,11 @@ export class SqliteSearchIndex implements SearchIndex {
           if (Number(existing.version) > m.version) continue;
           rowid = Number(existing.rowid);
           this.sql('DELETE FROM search_fts WHERE rowid = ?').run(rowid);
-          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ?, version = ? WHERE rowid = ?').run(m.roomId, m.personId, m.created, m.version, rowid);
+          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ?, version = ?, mentioned = ?, has_files = ? WHERE rowid = ?')
+            .run(m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0, rowid);
         } else {
-          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created, version) VALUES (?, ?, ?, ?, ?)')
-            .run(m.id, m.roomId, m.personId, m.created, m.version).lastInsertRowid);
+          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created, version, mentioned, has_files) VALUES (?, ?, ?, ?, ?, ?, ?)')
+            .run(m.id, m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0).lastInsertRowid);
         }
         this.sql('INSERT INTO search_fts (rowid, text, room) VALUES (?, ?, ?)').run(rowid, m.text ?? '', roomToken(m.roomId));
       }
@@ -108,7 +113,7 @@ export class SqliteSearchIndex implements SearchIndex {
     });
   }
 
-  async search({ text, roomIds, max, personId, before, after }: SearchQuery): Promise<{ id: string; roomId: string }[]> {
+  async search({ text, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
     const terms = ftsTerms(text);
     const limit = Math.max(0, Math.floor(max));
     if (terms.length === 0 || roomIds.length === 0 || limit === 0) return [];
@@ -116,19 +121,24 @@ export class SqliteSearchIndex implements SearchIndex {
     const rooms = [...new Set(roomIds)];
     // The optional filters as SQL on search_docs; a missing one is NULL and lets every row by,
     // so each query shape is one cached statement.
-    const filters = `AND (?1 IS NULL OR d.person_id = ?1) AND (?2 IS NULL OR d.created < ?2) AND (?3 IS NULL OR d.created > ?3)`;
-    const filterArgs = [personId ?? null, before ?? null, after ?? null];
-    let rows: unknown[];
-    if (rooms.length <= MAX_ROOMS_IN_MATCH) {
-      const match = `room : (${rooms.map(roomToken).join(' OR ')}) AND ${textMatch}`;
-      rows = this.sql(`SELECT d.id, d.room_id FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
-        WHERE search_fts MATCH ?4 ${filters} ORDER BY bm25(search_fts, 1.0, 0.0), d.created DESC, d.id LIMIT ?5`).all(...filterArgs, match, limit);
-    } else {
-      rows = this.sql(`SELECT d.id, d.room_id FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid
-        WHERE search_fts MATCH ?4 AND d.room_id IN (SELECT value FROM json_each(?6)) ${filters}
-        ORDER BY bm25(search_fts, 1.0, 0.0), d.created DESC, d.id LIMIT ?5`).all(...filterArgs, textMatch, limit, JSON.stringify(rooms));
-    }
-    return (rows as { id: string; room_id: string }[]).map((r) => ({ id: r.id, roomId: r.room_id }));
+    const filters = `AND (?1 IS NULL OR d.person_id = ?1) AND (?2 IS NULL OR d.created < ?2) AND (?3 IS NULL OR d.created > ?3)
+      AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(d.mentioned) WHERE value IN (?7, '${ALL_MENTIONED}'))) AND (?8 IS NULL OR d.has_files = ?8)`;
+    // The next page: after the last hit in the order score, newest, id (bm25 is lower for better).
+    const [score, created, id] = startAfter ?? [null, null, null];
+    const page = `WHERE ?9 IS NULL OR score > ?9 OR (score = ?9 AND (created < ?10 OR (created = ?10 AND id > ?11)))`;
+    const args = {
+      filters: [personId ?? null, before ?? null, after ?? null],
+      more: [mentioning ?? null, hasFiles === undefined ? null : hasFiles ? 1 : 0, score, created, id],
+    };
+    const matched = rooms.length <= MAX_ROOMS_IN_MATCH
+      ? `WHERE search_fts MATCH ?4 ${filters}`
+      : `WHERE search_fts MATCH ?4 AND d.room_id IN (SELECT value FROM json_each(?6)) ${filters}`;
+    const match = rooms.length <= MAX_ROOMS_IN_MATCH ? `room : (${rooms.map(roomToken).join(' OR ')}) AND ${textMatch}` : textMatch;
+    const rows = this.sql(`SELECT id, room_id, created, score FROM (
+        SELECT d.id AS id, d.room_id AS room_id, d.created AS created, bm25(search_fts, 1.0, 0.0) AS score
+        FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid ${matched})
+      ${page} ORDER BY score, created DESC, id LIMIT ?5`).all(...args.filters, match, limit, JSON.stringify(rooms), ...args.more);
+    return (rows as { id: string; room_id: string; created: string; score: number }[]).map((r) => ({ id: r.id, roomId: r.room_id, position: [r.score, r.created, r.id] }));
   }
 
   async refresh(): Promise<void> {

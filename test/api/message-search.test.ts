@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { post } from '../harness/messages.ts';
-import { expectStatus, roomWith } from '../harness/rooms.ts';
+import { allPages, expectStatus, roomWith } from '../harness/rooms.ts';
 import { startTarget, type Target } from './target.ts';
 
 let target: Target;
@@ -105,6 +105,42 @@ describe('message search', () => {
     for (const query of ['q=otter&before=yesterday', 'q=otter&after=', `q=otter&before=${'9'.repeat(65)}`]) {
       expectStatus(await alice.api.get(`/v1/messages/search?${query}`), 400, query);
     }
+  });
+
+  test('mentionedPeople, from and hasFiles narrow the hits; each hit is highlighted as safe HTML', async () => {
+    const [alice, bob] = await createPeople(target.admin, 'Alice Mentions', 'Bob Mentions');
+    const room = await roomWith(alice, [bob]);
+    const toBob = await post(alice, { roomId: room.id, markdown: `<@personId:${bob.id}|Bob> the <b>heron</b> & the Héron`, text: 'Bob the <b>heron</b> & the Héron' });
+    const toAll = await post(alice, { roomId: room.id, markdown: '<@all> heron watch', text: 'All heron watch' });
+    const byBob = await post(bob, { roomId: room.id, text: 'heron seen by me' });
+    await searchUntil(bob, 'q=heron', [toBob.id, toAll.id, byBob.id]);
+    await searchUntil(bob, 'q=heron&mentionedPeople=me', [toBob.id, toAll.id]);
+    await searchUntil(alice, `q=heron&mentionedPeople=${bob.id}`, [toBob.id, toAll.id]);
+    await searchUntil(alice, 'q=heron&mentionedPeople=me', [toAll.id]);
+    await searchUntil(alice, `q=heron&from=${encodeURIComponent(bob.email)}`, [byBob.id]);
+    await searchUntil(alice, `q=heron&from=${alice.id}`, [toBob.id, toAll.id]);
+    assert.deepEqual(await search(alice, 'q=heron&from=nobody%40example.com'), []);
+    assert.deepEqual(await search(alice, `q=heron&from=${alice.id}&personId=${bob.id}`), [], 'two authors: nothing');
+    await searchUntil(alice, 'q=heron&hasFiles=false', [toBob.id, toAll.id, byBob.id]);
+    assert.deepEqual(await search(alice, 'q=heron&hasFiles=true'), []);
+    expectStatus(await alice.api.get('/v1/messages/search?q=heron&hasFiles=yes'), 400);
+
+    const hit = (await search(alice, 'q=HERON')).find((m) => m.id === toBob.id) as { highlight?: string };
+    // every word equal to the query's (case and accents folded) is marked; the text's own markup is escaped
+    assert.equal(hit.highlight, 'Bob the &lt;b&gt;<mark>heron</mark>&lt;/b&gt; &amp; the <mark>Héron</mark>');
+  });
+
+  test('pages: Link rel="next" goes through every hit once, in the order of one big page', async () => {
+    const [alice] = await createPeople(target.admin, 'Alice Pages');
+    const room = await roomWith(alice, []);
+    const posted: string[] = [];
+    for (let i = 0; i < 7; i++) posted.push((await post(alice, { roomId: room.id, text: i === 3 ? 'puffin puffin puffin' : `puffin number ${i}` })).id);
+    const whole = await searchUntil(alice, 'q=puffin&max=100', posted);
+    const pages = await allPages<{ id: string }>(alice.api, `/v1/messages/search?q=puffin&max=3&roomId=${room.id}`);
+    assert.deepEqual(pages.map((page) => page.length), [3, 3, 1]);
+    assert.deepEqual(pages.flat().map((m) => m.id), whole.map((m) => m.id));
+    assert.equal(whole[0].id, posted[3], 'the best match first');
+    expectStatus(await alice.api.get('/v1/messages/search?q=puffin&cursor=not-a-cursor'), 400);
   });
 
   test('a query is required and bounded; max is bounded', async () => {

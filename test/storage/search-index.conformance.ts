@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newId } from '../../contracts/ids.ts';
-import type { IndexedMessage, SearchIndex } from '../../storage/interfaces.ts';
+import type { IndexedMessage, SearchIndex, SearchQuery } from '../../storage/interfaces.ts';
+import { ALL_MENTIONED } from '../../storage/records.ts';
 
 export interface SearchIndexHarness {
   /** A fresh, empty index. */
@@ -20,10 +21,12 @@ let clock = Date.UTC(2026, 0, 1);
 
 function msg(roomId: string, text: string, extra: Partial<IndexedMessage> = {}): IndexedMessage {
   clock += 1000;
-  return { id: newId('MESSAGE'), roomId, personId: newId('PEOPLE'), text, created: new Date(clock).toISOString(), version: 1, ...extra };
+  return { id: newId('MESSAGE'), roomId, personId: newId('PEOPLE'), text, created: new Date(clock).toISOString(), version: 1, mentioned: [], hasFiles: false, ...extra };
 }
 
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
+/** Hits without their positions (those are the adapter's own). */
+const pairs = (hits: { id: string; roomId: string }[]) => hits.map(({ id, roomId }) => ({ id, roomId }));
 const sorted = (values: string[]) => [...values].sort();
 
 export function searchIndexConformance(name: string, harness: SearchIndexHarness): void {
@@ -44,8 +47,8 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       await index.indexMessages([a, b]);
       await index.indexMessages([]);
       await index.refresh();
-      assert.deepEqual(await index.search({ text: 'budget', roomIds: [room], max: 10 }), [{ id: a.id, roomId: room }]);
-      assert.deepEqual(await index.search({ text: 'BUDGET Review', roomIds: [room], max: 10 }), [{ id: a.id, roomId: room }], 'case-insensitive, words in any order');
+      assert.deepEqual(pairs(await index.search({ text: 'budget', roomIds: [room], max: 10 })), [{ id: a.id, roomId: room }]);
+      assert.deepEqual(pairs(await index.search({ text: 'BUDGET Review', roomIds: [room], max: 10 })), [{ id: a.id, roomId: room }], 'case-insensitive, words in any order');
       assert.deepEqual(await index.search({ text: 'budget lunch', roomIds: [room], max: 10 }), [], 'every word must appear');
       assert.deepEqual(await index.search({ text: 'dinner', roomIds: [room], max: 10 }), []);
     }));
@@ -58,7 +61,7 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       await index.indexMessages([{ ...original, text: 'bravo edited text' }]);
       await index.refresh();
       assert.deepEqual(await index.search({ text: 'alpha', roomIds: [room], max: 10 }), []);
-      assert.deepEqual(await index.search({ text: 'bravo', roomIds: [room], max: 10 }), [{ id: original.id, roomId: room }]);
+      assert.deepEqual(pairs(await index.search({ text: 'bravo', roomIds: [room], max: 10 })), [{ id: original.id, roomId: room }]);
       assert.deepEqual(ids(await index.search({ text: 'text', roomIds: [room], max: 10 })), [original.id], 'one document per message id');
       await index.indexMessages([{ ...original, text: 'charlie' }, { ...original, text: 'delta' }]);
       await index.refresh();
@@ -74,7 +77,7 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       await index.indexMessages([m1, m2, m3]);
       await index.refresh();
       assert.deepEqual(sorted(ids(await index.search({ text: 'deploy', roomIds: [r1, r3], max: 10 }))), sorted([m1.id, m3.id]));
-      assert.deepEqual(await index.search({ text: 'deploy', roomIds: [r2], max: 10 }), [{ id: m2.id, roomId: r2 }]);
+      assert.deepEqual(pairs(await index.search({ text: 'deploy', roomIds: [r2], max: 10 })), [{ id: m2.id, roomId: r2 }]);
       assert.deepEqual(await index.search({ text: 'deploy', roomIds: [], max: 10 }), []);
       assert.deepEqual(await index.search({ text: 'deploy', roomIds: [newId('ROOM')], max: 10 }), []);
       // many rooms (the embedded index switches strategy beyond a few dozen)
@@ -192,6 +195,48 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       await index.removeMessage(newer.id, 9);
       await index.refresh();
       assert.deepEqual(ids(await index.search({ text: 'okapi', roomIds: [room], max: 10 })), []);
+    }));
+
+    test('mentioning and hasFiles narrow the hits inside the query; @all mentions everyone', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const ann = newId('PEOPLE');
+      const bea = newId('PEOPLE');
+      const toAnn = msg(room, 'walrus for ann', { mentioned: [ann] });
+      const toAll = msg(room, 'walrus for everyone', { mentioned: [ALL_MENTIONED], hasFiles: true });
+      const toBea = msg(room, 'walrus for bea', { mentioned: [bea], hasFiles: true });
+      const plain = msg(room, 'walrus alone');
+      await index.indexMessages([toAnn, toAll, toBea, plain]);
+      await index.refresh();
+      const found = async (extra: Partial<SearchQuery>) => sorted(ids(await index.search({ text: 'walrus', roomIds: [room], max: 10, ...extra })));
+      assert.deepEqual(await found({ mentioning: ann }), sorted([toAnn.id, toAll.id]));
+      assert.deepEqual(await found({ mentioning: bea, hasFiles: true }), sorted([toAll.id, toBea.id]));
+      assert.deepEqual(await found({ hasFiles: false }), sorted([toAnn.id, plain.id]));
+      assert.deepEqual(await found({ mentioning: newId('PEOPLE'), hasFiles: false }), []);
+    }));
+
+    test('pages: startAfter a hit\'s position goes on in the same order, without repeats or gaps, in both room strategies', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const many = Array.from({ length: 60 }, () => newId('ROOM'));
+      // equal scores for most (same text), a few stronger: the order is score, newest, id
+      const docs = [
+        ...Array.from({ length: 9 }, (_, i) => msg(room, `narwhal sighting ${i}`)),
+        msg(room, 'narwhal narwhal narwhal'),
+        ...Array.from({ length: 3 }, () => msg(room, 'narwhal sighting same', { created: new Date(Date.UTC(2025, 5, 1)).toISOString() })),
+      ];
+      await index.indexMessages(docs);
+      await index.refresh();
+      for (const roomIds of [[room], [room, ...many]]) {
+        const all = await index.search({ text: 'narwhal', roomIds, max: 100 });
+        assert.equal(all.length, docs.length);
+        const paged: string[] = [];
+        for (let startAfter: SearchQuery['startAfter'], pages = 0; pages < 10; pages++) {
+          const page = await index.search({ text: 'narwhal', roomIds, max: 4, startAfter });
+          paged.push(...ids(page));
+          if (page.length < 4) break;
+          startAfter = page[page.length - 1].position;
+        }
+        assert.deepEqual(paged, ids(all), `${roomIds.length} rooms`);
+      }
     }));
 
     test('query syntax and special characters are plain text: no errors, no escaping the room filter', () => withIndex(async (index) => {

@@ -30,10 +30,10 @@ describe('embedded SQLite FTS5 index', () => {
   test('survives a reopen', async () => {
     const file = freshFile('search');
     const first = SqliteSearchIndex.open(file);
-    await first.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p', text: 'persistent words', created: new Date().toISOString(), version: 1 }]);
+    await first.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p', text: 'persistent words', created: new Date().toISOString(), version: 1, mentioned: [], hasFiles: false }]);
     await first.close();
     const second = SqliteSearchIndex.open(file);
-    assert.deepEqual(await second.search({ text: 'persistent', roomIds: ['r1'], max: 5 }), [{ id: 'm1', roomId: 'r1' }]);
+    assert.deepEqual((await second.search({ text: 'persistent', roomIds: ['r1'], max: 5 })).map(({ id, roomId }) => ({ id, roomId })), [{ id: 'm1', roomId: 'r1' }]);
     await second.close();
   });
 });
