@@ -7,7 +7,8 @@ import type { SignalingAction } from './signaling-vocabulary.ts';
 export type ActivityEvent =
   | 'message.created' | 'message.updated' | 'message.deleted'
   | 'membership.created' | 'membership.updated' | 'membership.deleted'
-  | 'room.created' | 'room.updated' | 'room.deleted';
+  | 'room.created' | 'room.updated' | 'room.deleted'
+  | 'tab.created' | 'tab.updated' | 'tab.deleted';
 
 export interface LiveEvent {
   roomId: string;

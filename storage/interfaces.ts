@@ -2,7 +2,7 @@
 // depend on these only; `storage/embedded` implements them on node:sqlite, the cluster
 // adapters on Cassandra/Redis/Elasticsearch/RabbitMQ.
 import type {
-  Activity, IdempotencyRecord, MeetingRecord, MeetingState, MembershipRecord, ParticipantRecord, MessageRecord, PersonRecord, ReadPosition, RoomRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
+  Activity, IdempotencyRecord, MeetingRecord, MeetingState, MembershipRecord, ParticipantRecord, MessageRecord, PersonRecord, ReadPosition, RoomRecord, RoomTabRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
 } from './records.ts';
 
 export interface Page<T> {
@@ -57,6 +57,8 @@ export type RoomChange =
   | { op: 'deleteMembership'; id: string }
   | { op: 'putMessage'; message: MessageRecord }
   | { op: 'deleteMessage'; id: string }
+  | { op: 'putTab'; tab: RoomTabRecord }
+  | { op: 'deleteTab'; id: string; roomId: string }
   /** The answer to a keyed request, committed with the write it answers (never deleted with the room). */
   | { op: 'putIdempotency'; record: IdempotencyRecord };
 
@@ -143,6 +145,10 @@ export interface RoomStore {
    */
   getIdempotency(personId: string, key: string): Promise<IdempotencyRecord | undefined>;
   listMessages(query: { roomId: string; parentId?: string; beforeSeq?: number; before?: string; mentionedPersonId?: string; max: number }): Promise<MessageRecord[]>;
+
+  getTab(id: string): Promise<RoomTabRecord | undefined>;
+  /** The room's tabs in id order (a room holds few: no paging). Gone with their room. */
+  listTabs(roomId: string): Promise<RoomTabRecord[]>;
 
   // ---- read positions and the indexes that count what is unread -------------------------
   /**

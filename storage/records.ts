@@ -118,6 +118,18 @@ export interface CardAttachment {
   content: Record<string, unknown>;
 }
 
+/** A room tab (Webex RoomTab): a named link pinned to a room, state of the room like its members. */
+export interface RoomTabRecord {
+  id: string;
+  roomId: string;
+  roomType: RoomType;
+  displayName: string;
+  /** An https URL. */
+  contentUrl: string;
+  creatorId: string;
+  created: string;
+}
+
 /** The mentions index's key of a message mentioning everyone (`mentionedGroups: ['all']`). */
 export const ALL_MENTIONED = '*';
 

@@ -1,4 +1,4 @@
-// The `rooms` actor: rooms, memberships, messages and each room's activity log. It owns
+// The `rooms` actor: rooms, memberships, messages, room tabs and each room's activity log. It owns
 // every room's sequence; in a cluster the Shard strategy routes a room's calls to one node.
 // Actions marked 'published' are those the gateway's routes call for a client (the teams
 // actor calls some too, as a system call); each checks its caller itself. The live-sync
@@ -15,6 +15,7 @@ import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
 import { operatorActions } from './operator-actions.ts';
 import { roomActions } from './room-actions.ts';
+import { tabActions } from './tab-actions.ts';
 import { RoomLog, type RoomLogFaults } from './room-log.ts';
 import { ReadTracker, type Warn } from './read-tracker.ts';
 import { readActions } from './read-actions.ts';
@@ -37,6 +38,7 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
       ...roomActions(rc),
       ...membershipActions(rc),
       ...messageActions(rc),
+      ...tabActions(rc),
       ...liveActions(rc),
       ...readActions(rc),
       ...operatorActions(rc),

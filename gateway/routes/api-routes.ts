@@ -38,6 +38,7 @@ export function apiRoutes(): Route[] {
     ...resourceRoutes('/v1/teams', 'teamId', 'teams', crud),
     ...resourceRoutes('/v1/team/memberships', 'membershipId', 'teams', membershipCrud),
     ...resourceRoutes('/v1/webhooks', 'webhookId', 'notifications', crud),
+    ...resourceRoutes('/v1/room/tabs', 'tabId', 'rooms', { list: 'listTabs', create: 'createTab', get: 'getTab', update: 'updateTab', remove: 'removeTab' }),
     createRoute('/v1/attachment/actions', 'attachmentActions.create', 202),
     getRoute('/v1/attachment/actions/:id', 'attachmentActions.get'),
     ...meetingRoutes(),

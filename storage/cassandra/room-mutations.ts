@@ -1,5 +1,5 @@
 // The state mutations of one room change on Cassandra: which rows of which tables a put or
-// a delete of a room, membership or message writes and removes. Pure: it reads nothing and
+// a delete of a room, membership, message or tab writes and removes. Pure: it reads nothing and
 // only adds to mutation sets, so the fenced write path can apply (and re-apply) a write with
 // the facts it read before its fence.
 import type { RoomChange } from '../interfaces.ts';
@@ -87,6 +87,18 @@ memberships: Map<string, MembershipFact | null>, deletedRooms: string[]): void {
       messages.set(change.id, null);
       return;
     }
+    case 'putTab': {
+      // A tab never moves to another room: its rows are simply replaced.
+      const t = change.tab;
+      const doc = JSON.stringify(t);
+      set.add(upsert('room_tabs', { id: t.id }, { room_id: t.roomId, doc }));
+      set.add(upsert('room_tabs_by_room', { room_id: t.roomId, id: t.id }, { doc }));
+      return;
+    }
+    case 'deleteTab':
+      set.add(remove('room_tabs', { id: change.id }));
+      set.add(remove('room_tabs_by_room', { room_id: change.roomId, id: change.id }));
+      return;
     case 'putIdempotency': {
       // Keyed by person, not room: seq timestamps of two rooms are not comparable, so the
       // wall clock (a record is written once, or again identically by a repair).

@@ -3,7 +3,7 @@
 // writes; a head that needs repairing first is the write path's (room-write-path.ts).
 import { idempotencyCutoff } from '../../contracts/idempotency.ts';
 import type { Page, RoomSort } from '../interfaces.ts';
-import type { Activity, IdempotencyRecord, MembershipRecord, MessageRecord, RoomRecord } from '../records.ts';
+import type { Activity, IdempotencyRecord, MembershipRecord, MessageRecord, RoomRecord, RoomTabRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { type Db, mapLimit, num, parseDoc } from './db.ts';
 import { seqBucket } from './schema.ts';
@@ -174,6 +174,16 @@ export class CassandraRoomReads {
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {
     return parseDoc<MessageRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.messages WHERE id = ?`, [id]));
+  }
+
+  // ---- tabs --------------------------------------------------------------------------------
+
+  async getTab(id: string): Promise<RoomTabRecord | undefined> {
+    return parseDoc<RoomTabRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.room_tabs WHERE id = ?`, [id]));
+  }
+
+  async listTabs(roomId: string): Promise<RoomTabRecord[]> {
+    return (await this.db.rows(`SELECT doc FROM ${this.ks}.room_tabs_by_room WHERE room_id = ?`, [roomId])).map((row) => parseDoc<RoomTabRecord>(row)!);
   }
 
   async getIdempotency(personId: string, key: string): Promise<IdempotencyRecord | undefined> {

@@ -186,6 +186,7 @@ export class FencedRoomWriter {
       membershipRemovals(row.id as string, { roomId, personId: row.person_id as string }, items);
     }
     if (room?.teamId) items.add(remove('rooms_by_team', { team_id: room.teamId, room_id: roomId }));
+    for (const row of await this.db.rows(`SELECT id FROM ${this.ks}.room_tabs_by_room WHERE room_id = ?`, [roomId])) items.add(remove('room_tabs', { id: row.id as string }));
     await this.db.mutate(items.list, ts);
 
     const buckets = (await this.db.rows(`SELECT bucket FROM ${this.ks}.message_buckets WHERE room_id = ?`, [roomId])).map((row) => num(row.bucket));
@@ -208,6 +209,7 @@ export class FencedRoomWriter {
 
     const listings = new MutationSet();
     listings.add(remove('memberships_by_room', { room_id: roomId }));
+    listings.add(remove('room_tabs_by_room', { room_id: roomId }));
     for (const bucket of buckets) listings.add(remove('messages_by_room', { room_id: roomId, bucket }));
     listings.add(remove('message_buckets', { room_id: roomId }));
     listings.add(remove('message_deletions', { room_id: roomId }));

@@ -2,7 +2,7 @@ import type { DatabaseSync } from 'node:sqlite';
 import { idempotencyCutoff } from '../../contracts/idempotency.ts';
 import { IdempotencyKeyTakenError, SequenceConflictError } from '../interfaces.ts';
 import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite, UnappliedWrite } from '../interfaces.ts';
-import { ALL_MENTIONED, mentionKeys, type Activity, type IdempotencyRecord, type MembershipRecord, type MessageRecord, type ReadPosition, type RoomRecord } from '../records.ts';
+import { ALL_MENTIONED, mentionKeys, type Activity, type IdempotencyRecord, type MembershipRecord, type MessageRecord, type ReadPosition, type RoomRecord, type RoomTabRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
 
@@ -23,6 +23,8 @@ CREATE TABLE IF NOT EXISTS messages (
   id TEXT PRIMARY KEY, room_id TEXT NOT NULL, seq INTEGER NOT NULL, parent_id TEXT, created TEXT NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room_id, seq);
 CREATE INDEX IF NOT EXISTS messages_by_parent ON messages (parent_id, seq) WHERE parent_id IS NOT NULL;
+CREATE TABLE IF NOT EXISTS room_tabs (id TEXT PRIMARY KEY, room_id TEXT NOT NULL, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS room_tabs_by_room ON room_tabs (room_id, id);
 CREATE TABLE IF NOT EXISTS direct_claims (direct_key TEXT PRIMARY KEY, room_id TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mentions (
   room_id TEXT NOT NULL, person_id TEXT NOT NULL, seq INTEGER NOT NULL, message_id TEXT NOT NULL,
@@ -75,7 +77,7 @@ export class SqliteRoomStore implements RoomStore {
         return;
       }
       case 'deleteRoom':
-        for (const table of ['memberships', 'messages', 'mentions', 'message_deletions']) this.sql(`DELETE FROM ${table} WHERE room_id = ?`).run(change.roomId);
+        for (const table of ['memberships', 'messages', 'mentions', 'message_deletions', 'room_tabs']) this.sql(`DELETE FROM ${table} WHERE room_id = ?`).run(change.roomId);
         this.sql('DELETE FROM rooms WHERE id = ?').run(change.roomId);
         return;
       case 'putMembership': {
@@ -106,6 +108,12 @@ export class SqliteRoomStore implements RoomStore {
         this.sql('DELETE FROM mentions WHERE message_id = ?').run(change.id);
         return;
       }
+      case 'putTab':
+        this.sql('INSERT OR REPLACE INTO room_tabs (id, room_id, doc) VALUES (?, ?, ?)').run(change.tab.id, change.tab.roomId, JSON.stringify(change.tab));
+        return;
+      case 'deleteTab':
+        this.sql('DELETE FROM room_tabs WHERE id = ?').run(change.id);
+        return;
       case 'putIdempotency': {
         // Expired records are swept here, by the writes that add records (indexed by age).
         const cutoff = idempotencyCutoff();
@@ -122,6 +130,15 @@ export class SqliteRoomStore implements RoomStore {
         throw new Error(`unknown room change ${JSON.stringify(unknown)}`);
       }
     }
+  }
+
+  async getTab(id: string): Promise<RoomTabRecord | undefined> {
+    const row = this.sql('SELECT doc FROM room_tabs WHERE id = ?').get(id);
+    return row ? parseDoc<RoomTabRecord>(row) : undefined;
+  }
+
+  async listTabs(roomId: string): Promise<RoomTabRecord[]> {
+    return this.sql('SELECT doc FROM room_tabs WHERE room_id = ? ORDER BY id').all(roomId).map((row) => parseDoc<RoomTabRecord>(row));
   }
 
   async getIdempotency(personId: string, key: string): Promise<IdempotencyRecord | undefined> {

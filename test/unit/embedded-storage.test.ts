@@ -10,6 +10,7 @@ import { roomIdempotencyConformance } from '../storage/room-idempotency.conforma
 import { readPositionsConformance } from '../storage/read-positions.conformance.ts';
 import { roomStoreMoreConformance } from '../storage/room-store-more.conformance.ts';
 import { roomStoreConformance } from '../storage/room-store.conformance.ts';
+import { roomTabsConformance } from '../storage/room-tabs.conformance.ts';
 import { teamIdempotencyConformance } from '../storage/team-idempotency.conformance.ts';
 import { teamStoreConformance } from '../storage/team-store.conformance.ts';
 import { webhookStoreConformance } from '../storage/webhook-store.conformance.ts';
@@ -22,6 +23,7 @@ const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir()
 roomStoreConformance('embedded SQLite', async () => openFresh().rooms);
 roomStoreMoreConformance('embedded SQLite', async () => openFresh().rooms);
 readPositionsConformance('embedded SQLite', async () => openFresh().rooms);
+roomTabsConformance('embedded SQLite', async () => openFresh().rooms);
 roomIdempotencyConformance('embedded SQLite', async () => openFresh().rooms, 'refused');
 peopleStoreConformance('embedded SQLite', async () => openFresh().people);
 teamStoreConformance('embedded SQLite', async () => openFresh().teams);
