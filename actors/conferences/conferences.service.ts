@@ -12,6 +12,7 @@ import { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
 import { meetingActions } from './meeting-actions.ts';
 import { operatorActions } from './operator-actions.ts';
+import { roomMeetingInfoActions } from './room-meeting-info.ts';
 import { participantActions } from './participant-actions.ts';
 import { depart, detach, relocate } from './roster.ts';
 import { signalingActions } from './signaling-actions.ts';
@@ -59,6 +60,7 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
       ...participantActions(cc),
       ...signalingActions(cc),
       ...operatorActions(cc),
+      ...roomMeetingInfoActions(cc),
       /**
        * A node went away, told by an actor that ran the meeting (it may not own it any more:
        * ownership follows the ring of conferences actors, and a meeting last run on one

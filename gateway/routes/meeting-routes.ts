@@ -1,5 +1,5 @@
 // The Webex meetings API (meetings and meetingParticipants) on the conferences actor.
-// A meeting's `webLink` is this gateway's meeting page, so it is added here.
+// A meeting's `webLink` (and a room's `meetingLink`) is this gateway's meeting page, so it is added here.
 import { HttpError } from '../http/http-errors.ts';
 import type { Route, RouteContext } from '../http/router.ts';
 import { meetingOf } from '../../contracts/participant-ids.ts';
@@ -20,6 +20,14 @@ const meeting = (method: Route['method'], path: string, action: string, params: 
 
 export function meetingRoutes(): Route[] {
   return [
+    {
+      method: 'get',
+      path: '/v1/rooms/:roomId/meetingInfo',
+      async handle(ctx) {
+        const info = await ctx.call<{ roomId: string; meetingId: string; meetingNumber: string }>('conferences.roomMeetingInfo', fromQuery(ctx));
+        return { status: 200, body: { ...info, meetingLink: ctx.url('/meet', { meetingId: info.meetingId }) } };
+      },
+    },
     listRoute('/v1/meetings', 'conferences.list', { present: withLinks }),
     meeting('post', '/v1/meetings', 'conferences.create', fromBody),
     meeting('get', '/v1/meetings/:meetingId', 'conferences.get', fromQuery),

@@ -1,0 +1,67 @@
+// A room's meeting details from the outside, in both modes (Webex GET /v1/rooms/{roomId}/
+// meetingInfo): members only (others 404), 404 while the room has no meeting, the meeting
+// someone is in before the earliest one not started, the link the meeting's own webLink is.
+// Every answer is checked against the spec by the API client.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { MeetingClient } from '../../clients/meeting-client.ts';
+import { createPeople, type TestPerson } from '../harness/people.ts';
+import { expectStatus, roomWith } from '../harness/rooms.ts';
+import { until } from '../harness/wait.ts';
+import { startTarget, type Target } from './target.ts';
+
+let target: Target;
+let host: TestPerson;
+let member: TestPerson;
+let outsider: TestPerson;
+const sockets: MeetingClient[] = [];
+
+before(async () => {
+  target = await startTarget();
+  [host, member, outsider] = await createPeople(target.admin, 'Hana Host', 'Mo Member', 'Olga Outsider');
+});
+after(async () => {
+  for (const socket of sockets) socket.close();
+  await target.stop();
+});
+
+const inHours = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString();
+
+async function roomMeeting(roomId: string, startInHours: number): Promise<{ id: string; meetingNumber: string; webLink: string }> {
+  const created = await host.api.post('/v1/meetings', { title: `room meeting +${startInHours}h`, roomId, start: inHours(startInHours), end: inHours(startInHours + 1) });
+  expectStatus(created, 200, 'create meeting');
+  return created.body;
+}
+
+const infoOf = (person: TestPerson, roomId: string) => person.api.get(`/v1/rooms/${roomId}/meetingInfo`);
+
+describe('room meeting details', () => {
+  test('members only; 404 until the room has a meeting, then the earliest one not started, with its link', async () => {
+    const room = await roomWith(host, [member]);
+    expectStatus(await infoOf(member, room.id), 404, 'no meeting yet');
+    const later = await roomMeeting(room.id, 3);
+    const sooner = await roomMeeting(room.id, 1);
+    for (const person of [host, member]) {
+      const info = await infoOf(person, room.id);
+      expectStatus(info, 200, 'info');
+      assert.deepEqual(info.body, { roomId: room.id, meetingId: sooner.id, meetingNumber: sooner.meetingNumber, meetingLink: sooner.webLink });
+    }
+    expectStatus(await infoOf(outsider, room.id), 404, 'outsider');
+    expectStatus(await infoOf(outsider, 'not-a-room'), 404, 'no such room');
+    expectStatus(await host.api.delete(`/v1/meetings/${sooner.id}`), 204, 'cancel the sooner one');
+    assert.equal((await infoOf(member, room.id)).body.meetingId, later.id);
+  });
+
+  test('a meeting someone is in comes before one not started', async () => {
+    const room = await roomWith(host, [member]);
+    const sooner = await roomMeeting(room.id, 1);
+    const running = await roomMeeting(room.id, 5);
+    const client = await MeetingClient.connect(target.liveUrl, target.ca, host.token, running.id);
+    sockets.push(client);
+    const reply = await client.request('join');
+    assert.ok(reply.ok, JSON.stringify(reply.error));
+    await until(async () => (await host.api.get(`/v1/meetings/${running.id}`)).body.state === 'inProgress', 10_000, 'the meeting in progress');
+    assert.equal((await infoOf(member, room.id)).body.meetingId, running.id);
+    assert.notEqual(running.id, sooner.id);
+  });
+});
