@@ -32,6 +32,14 @@ const MESSAGING_LINKS: Record<string, Record<string, LinkTo>> = {
     CreateMembership: { operationId: 'Create a Membership', requestBody: { roomId: id } },
     ListMessages: { operationId: 'List Messages', parameters: { 'query.roomId': id } },
     CreateMessage: { operationId: 'Create a Message', requestBody: { roomId: id } },
+    ListRoomTabs: { operationId: 'List Room Tabs', parameters: { 'query.roomId': id } },
+    CreateRoomTab: { operationId: 'Create a Room Tab', requestBody: { roomId: id } },
+    GetRoomMeetingInfo: { operationId: 'Get Room Meeting Details', parameters: { 'path.roomId': id } },
+  },
+  'POST /room/tabs': {
+    GetRoomTab: { operationId: 'Get Room Tab Details', parameters: { 'path.id': id } },
+    UpdateRoomTab: { operationId: 'Update a Room Tab', parameters: { 'path.id': id }, requestBody: { roomId: '$response.body#/roomId' } },
+    DeleteRoomTab: { operationId: 'Delete a Room Tab', parameters: { 'path.id': id } },
   },
   'POST /memberships': {
     GetMembership: { operationId: 'Get Membership Details', parameters: { 'path.membershipId': id } },
