@@ -13,6 +13,7 @@ import { presenceTopic, type Fanout } from '../../routing/fanout/fanout.ts';
 import { presenceOwnerOf } from '../../routing/owner-strategy.ts';
 import { MANUAL_STATUSES, type DeviceLeaseStore, type DeviceReport, type ManualStatusName, type ManualStatusStore } from '../../storage/presence-store.ts';
 import * as p from '../params.ts';
+import { operatorActions } from './operator-actions.ts';
 import { PresenceOwner } from './presence-owner.ts';
 
 export interface PresenceServiceOptions {
@@ -44,6 +45,7 @@ export function createPresenceService({ leases, statuses, fanout, settings }: Pr
     name: 'presence',
 
     actions: {
+      ...operatorActions(leases, statuses, () => owner!),
       /** From a gateway, to the owner of every device's person (the gateway groups them by owner): the devices' leases renewed. */
       heartbeat: {
         visibility: 'public',

@@ -122,7 +122,7 @@ test('room <id>: the owner node, the head seq, the members and the live follower
   assert.match(await operator.ask('room', /usage|missing/), /usage: room <roomId>|missing required argument 'roomId'/);
 });
 
-test('person <email|id>: the person, their rooms with heads, and their live sessions; presence said to be missing', async () => {
+test('person <email|id>: the person, their rooms with heads, their presence with its devices, and their live sessions', async () => {
   const rooms = (await alice.api.get('/v1/rooms')).body.items as { id: string }[];
   const live = await LiveClient.connect(target.liveUrl, target.ca, alice.token);
   const positions = live.frames[0].positions as Record<string, number>;
@@ -135,9 +135,17 @@ test('person <email|id>: the person, their rooms with heads, and their live sess
     assert.equal(fieldOf(answer, 'person'), alice.id);
     assert.equal(fieldOf(answer, 'name'), 'Olga Operated');
     assert.equal(fieldOf(answer, 'rooms'), String(rooms.length));
-    assert.match(fieldOf(answer, 'presence')!, /not tracked yet/);
+    assert.match(fieldOf(answer, 'presence')!, /^active \(last active \d{4}-\d\d-\d\dT/);
+    assert.equal(fieldOf(answer, 'manual status'), 'none');
+    assert.equal(fieldOf(answer, 'in meetings'), 'none');
+    // the socket is the device: its lease, renewed by its gateway
+    assert.match(rowOf(answer, sessionId)?.slice(1).join(' ') ?? '', /^\d{4}-\d\d-\d\dT\S+ \d{4}-\d\d-\d\dT\S+$/, answer);
     for (const { id } of rooms) assert.equal(rowOf(answer, id)?.[1], String(positions[id]), `${id}'s head`);
   }
+  assert.equal((await alice.api.put('/v1/people/me/status', { status: 'DoNotDisturb' })).status, 200);
+  const dnd = await operator.ask(`person ${alice.id}`, /manual status/);
+  assert.equal(fieldOf(dnd, 'presence')?.split(' ')[0], 'DoNotDisturb');
+  assert.equal(fieldOf(dnd, 'manual status'), 'DoNotDisturb');
   live.close();
   assert.match(await operator.ask('person nobody@example.com', /person: /), /person: no person nobody@example\.com\./);
 });
