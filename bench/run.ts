@@ -15,6 +15,7 @@ const scenarios: Record<string, { description: string; load?: () => Promise<Scen
   media: { description: 'meetings of synthetic participants: mediasoup worker vs a plain C forwarder', load: () => import('./media/media.ts') },
   rest: { description: 'REST endpoints under autocannon: Squared embedded vs a raw uWS SSLApp answering the same bytes', load: () => import('./rest/rest.ts') },
   webhooks: { description: 'webhook deliveries/s to a local HTTPS receiver, and posting p99 with and without 10 webhooks', load: () => import('./webhooks/webhooks.ts') },
+  notifications: { description: 'mentions: post → notification frame vs the event frame, pushes/s, posting p99 with and without @all', load: () => import('./notifications/notifications.ts') },
   previews: { description: 'preview latency of a 10 MB image: the sandboxed renderer vs sharp alone in-process', load: () => import('./previews/previews.ts') },
   roster: { description: 'one meeting of N live sockets: bytes and time per roster change vs the full state', load: () => import('./roster/roster.ts') },
 };
