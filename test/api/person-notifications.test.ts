@@ -5,7 +5,7 @@
 // service the test runs (opened through the allow-list), which the test decrypts (RFC 8291)
 // and whose VAPID signature it verifies; a push service's 5xx is retried and its 410 drops
 // the subscription; the subscriptions API refuses bad keys and endpoints the outbound policy
-// refuses.
+// refuses; a person in do not disturb (presence's manual status) gets silent frames and no push.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -194,5 +194,37 @@ describe('web push', () => {
     assert.equal(receiver.received(expiredPath).length, 0, 'nothing sent to an expired subscription');
     await sleep(500);
     assert.equal(receiver.received(flakyPath).length, 2, 'delivered once the retry got through');
+  });
+});
+
+describe('do not disturb', () => {
+  test('a person in DoNotDisturb gets a silent frame on a live socket, and no push without one, until the status is cleared', async () => {
+    const [erin, frank] = await createPeople(target.admin, 'Erin Quiet', 'Frank Loud');
+    const room = await roomWith(alice, [erin, frank]);
+    const erinPath = `/push/${randomUUID()}`;
+    const frankPath = `/push/${randomUUID()}`;
+    const erinKeys = browserKeys();
+    await subscribe(erin, erinPath, erinKeys);
+    await subscribe(frank, frankPath, browserKeys());
+    expectStatus(await erin.api.put('/v1/people/me/status', { status: 'DoNotDisturb' }), 200, 'set do not disturb');
+
+    const erinLive = await LiveClient.connect(target.liveUrl, target.ca, erin.token);
+    const online = await post(alice, { roomId: room.id, markdown: `${mention(erin)} quietly` });
+    const silent = await notificationOf(erinLive, online.id);
+    assert.equal(silent.silent, true);
+    erinLive.close();
+    await erinLive.closed;
+    await sleep(1000);
+
+    await post(alice, { roomId: room.id, markdown: `${mention(erin)} and ${mention(frank)}, while away` });
+    await until(() => receiver.received(frankPath).length >= 1, 20_000, 'the push to frank');
+    await sleep(1000);
+    assert.equal(receiver.received(erinPath).length, 0, 'no push in do not disturb');
+
+    expectStatus(await erin.api.delete('/v1/people/me/status'), 204, 'clear the status');
+    const back = await post(alice, { roomId: room.id, markdown: `${mention(erin)}, back?` });
+    await until(() => receiver.received(erinPath).length >= 1, 20_000, 'the push to erin once the status is cleared');
+    assert.equal(receiver.received(erinPath).length, 1);
+    assert.equal(JSON.parse(erinKeys.decrypt(receiver.received(erinPath)[0].raw).toString()).messageId, back.id);
   });
 });
