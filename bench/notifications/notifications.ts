@@ -11,7 +11,6 @@ import { createECDH, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiClient } from '../../clients/api-client.ts';
@@ -19,9 +18,9 @@ import { LiveClient, type Frame } from '../../clients/live-client.ts';
 import { makeTempDir, removeTempDir } from '../lib/children.ts';
 import { flagHelp, parseFlags, positiveNumber, UsageError, type FlagSpec } from '../lib/cli.ts';
 import { microsHistogram, recordMs, summarize, type LatencySummary } from '../lib/histogram.ts';
-import { spawnServer, type ServerProcess } from '../lib/server-process.ts';
+import { startOutboundSquared, until } from '../lib/outbound-squared.ts';
+import type { ServerProcess } from '../lib/server-process.ts';
 import { generateCert, installCertFor, type BenchCert } from '../lib/tls.ts';
-import { SQUARED_BENCH_ENV } from '../fanout/squared-target.ts';
 
 export const description = 'mentions: post → notification frame vs the event frame, pushes/s, posting p99 with and without @all';
 
@@ -42,7 +41,6 @@ export const flags: Record<string, FlagSpec> = {
 export const usage = () => `Flags:\n${flagHelp(flags)}`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 /** A push service that takes every push (201) and counts them with their arrival times. */
 async function startPushService(cert: BenchCert): Promise<{ port: number; arrivals: number[]; close(): Promise<void> }> {
@@ -60,15 +58,6 @@ async function startPushService(cert: BenchCert): Promise<{ port: number; arriva
     arrivals,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
-}
-
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
 }
 
 interface Phase {
@@ -140,13 +129,9 @@ export async function run(argv: string[]): Promise<number> {
   const sockets: LiveClient[] = [];
   let failures = 0;
   try {
-    squared = await spawnServer({
-      name: 'Squared', script: path.join(ROOT, 'squared.ts'), cwd: ROOT, readyPrefix: 'SQUARED_READY',
-      env: { ...SQUARED_BENCH_ENV, SQUARED_DATA_DIR: dataDir, SQUARED_PORT: '0', SQUARED_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', NODE_EXTRA_CA_CERTS: cert.certFile },
-    });
-    const url: string = squared.ready.url;
-    const { token } = JSON.parse(fs.readFileSync(path.join(dataDir, 'admin.json'), 'utf8'));
-    const admin = new ApiClient(url, cert.cert, token);
+    const started = await startOutboundSquared(cert, dataDir);
+    squared = started.server;
+    const { url, admin } = started;
     const bot = async (displayName: string) => (await admin.post('/v1/bots', { displayName })).body as { id: string; token: string };
     const poster = await bot('Bench Poster');
     const api = admin.as(poster.token);

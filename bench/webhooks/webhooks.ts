@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
@@ -17,9 +16,9 @@ import { ApiClient } from '../../clients/api-client.ts';
 import { makeTempDir, removeTempDir } from '../lib/children.ts';
 import { flagHelp, parseFlags, positiveNumber, type FlagSpec } from '../lib/cli.ts';
 import { microsHistogram, recordMs, summarize, type LatencySummary } from '../lib/histogram.ts';
-import { spawnServer, type ServerProcess } from '../lib/server-process.ts';
+import { startOutboundSquared, until } from '../lib/outbound-squared.ts';
+import type { ServerProcess } from '../lib/server-process.ts';
 import { generateCert, installCertFor, type BenchCert } from '../lib/tls.ts';
-import { SQUARED_BENCH_ENV } from '../fanout/squared-target.ts';
 
 export const description = 'webhook deliveries/s to a local HTTPS receiver, and posting p99 with and without N webhooks';
 
@@ -32,7 +31,6 @@ export const flags: Record<string, FlagSpec> = {
 export const usage = () => `Flags:\n${flagHelp(flags)}`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 interface Receiver {
   port: number;
@@ -98,15 +96,6 @@ async function postAtRate(api: ApiClient, roomId: string, rate: number, seconds:
   return { latency: summarize(histogram), posted: total - failed, failed, startedAt };
 }
 
-async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await sleep(20);
-  }
-  return true;
-}
-
 /** The baseline: `count` POSTs of a webhook-sized body straight to the receiver, `concurrency` at a time. */
 async function rawDeliveries(receiver: Receiver, cert: BenchCert, count: number, concurrency: number, body: string): Promise<number> {
   const agent = new Agent({ connect: { ca: cert.cert }, connections: concurrency });
@@ -138,13 +127,9 @@ export async function run(argv: string[]): Promise<number> {
   let squared: ServerProcess | undefined;
   let failures = 0;
   try {
-    squared = await spawnServer({
-      name: 'Squared', script: path.join(ROOT, 'squared.ts'), cwd: ROOT, readyPrefix: 'SQUARED_READY',
-      env: { ...SQUARED_BENCH_ENV, SQUARED_DATA_DIR: dataDir, SQUARED_PORT: '0', SQUARED_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', NODE_EXTRA_CA_CERTS: cert.certFile },
-    });
-    const url: string = squared.ready.url;
-    const { token } = JSON.parse(fs.readFileSync(path.join(dataDir, 'admin.json'), 'utf8'));
-    const admin = new ApiClient(url, cert.cert, token);
+    const started = await startOutboundSquared(cert, dataDir);
+    squared = started.server;
+    const { url, admin } = started;
     const bot = await admin.post('/v1/bots', { displayName: 'Bench Poster' });
     const api = admin.as(bot.body.token);
     const room = await api.post('/v1/rooms', { title: 'bench webhooks' });
