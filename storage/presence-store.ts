@@ -41,6 +41,12 @@ export interface DeviceLeaseStore {
   setMeeting(personId: string, meetingId: string, inMeeting: boolean, ttlMs: number): Promise<void>;
   /** The meetings each person asked about is in (a person in none is absent). */
   meetingsOf(personIds: string[]): Promise<Map<string, string[]>>;
+  /**
+   * When the store last failed or lost its connection (epoch ms; 0: never). What it held may
+   * be gone since (a Redis restarted empty): until every gateway renewed its leases once, a
+   * person without leases may just not have been written again yet.
+   */
+  lastFailureAt(): number;
   close(): Promise<void>;
 }
 

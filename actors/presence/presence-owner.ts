@@ -41,6 +41,8 @@ export class PresenceOwner {
   private readonly pacer: PresencePacer;
   private readonly options: PresenceOwnerOptions;
   private sweeping = false;
+  /** The lease the gateways ask for (their heartbeats say it), for the doubt after a store failure. */
+  private leaseMs = 30_000;
 
   constructor(options: PresenceOwnerOptions) {
     this.options = options;
@@ -56,6 +58,7 @@ export class PresenceOwner {
 
   /** Devices renewed: the leases written, and their people read again only where the status may change. */
   async heartbeat(devices: DeviceReport[], ttlMs: number): Promise<void> {
+    this.leaseMs = ttlMs;
     await this.options.leases.renew(devices, ttlMs);
     const now = Date.now();
     const changing = new Set<string>();
@@ -76,10 +79,7 @@ export class PresenceOwner {
     } catch (err) {
       // The store is failing: nothing is concluded; the people are tried again shortly.
       this.options.logger.debug({ err, people: personIds.length }, 'presence could not be read: trying again');
-      for (const id of personIds) {
-        const shown = this.shown.get(id);
-        if (shown) shown.checkAt = now + RETRY_MS;
-      }
+      for (const id of personIds) this.shown.set(id, { view: this.shown.get(id)?.view ?? { status: 'unknown' }, checkAt: now + RETRY_MS });
       throw err;
     }
     for (const [personId, { view, changesAt }] of read) {
@@ -89,6 +89,13 @@ export class PresenceOwner {
         continue;
       }
       const before = this.shown.get(personId)?.view;
+      // Every device gone just after the store failed: it may have lost them (a Redis restarted
+      // empty) rather than they their gateways. Shown as before until every gateway renewed once.
+      const doubtUntil = this.options.leases.lastFailureAt() + this.leaseMs;
+      if (view.status === 'unknown' && (before?.status === 'active' || before?.status === 'inactive') && now < doubtUntil) {
+        this.shown.set(personId, { view: before, checkAt: doubtUntil });
+        continue;
+      }
       if (view.status === 'unknown' && changesAt === undefined) this.shown.delete(personId);
       // Without a deadline a status changes only by a report (a meeting, a manual status without expiry); looked at again now and then in case one was lost.
       else this.shown.set(personId, { view, checkAt: changesAt ?? now + 60_000 });

@@ -41,6 +41,13 @@ export function createPresenceService({ leases, statuses, fanout, settings }: Pr
    */
   const toOwner = (broker: ServiceBroker, personId: string) => broker.call('presence.evaluate', { presenceOf: personId }, { nodeID: presenceOwnerOf(broker, personId) });
 
+  /**
+   * After a manual status was stored: the owner shows it. A failure to read the person now
+   * (the leases' store failing) is no failure of the write: the owner reads them again shortly.
+   */
+  const showStored = (broker: ServiceBroker, personId: string) =>
+    toOwner(broker, personId).catch((err: unknown) => broker.logger.warn({ err, personId }, 'a manual status was stored; its person is read again shortly'));
+
   return {
     name: 'presence',
 
@@ -120,7 +127,7 @@ export function createPresenceService({ leases, statuses, fanout, settings }: Pr
             expires = new Date(at).toISOString();
           }
           await statuses.put(caller.id, { status: ctx.params.status, ...(expires ? { expires } : {}), set: new Date(now).toISOString() });
-          await toOwner(ctx.broker, caller.id);
+          await showStored(ctx.broker, caller.id);
           return { status: ctx.params.status, ...(expires ? { expires } : {}) };
         },
       },
@@ -131,7 +138,7 @@ export function createPresenceService({ leases, statuses, fanout, settings }: Pr
         async handler(ctx: Context) {
           const caller = callerOf(ctx);
           await statuses.clear(caller.id);
-          await toOwner(ctx.broker, caller.id);
+          await showStored(ctx.broker, caller.id);
           return null;
         },
       },

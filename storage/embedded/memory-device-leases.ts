@@ -77,6 +77,11 @@ export class MemoryDeviceLeases implements DeviceLeaseStore {
     return found;
   }
 
+  /** Memory fails only with the process, which takes the actor along. */
+  lastFailureAt(): number {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.leases.clear();
     this.meetings.clear();

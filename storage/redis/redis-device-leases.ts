@@ -50,6 +50,9 @@ export class RedisDeviceLeases implements DeviceLeaseStore {
   private readonly scripts: WithScripts;
   private readonly prefix: string;
   private readonly outage: OutageLog;
+  /** When Redis last failed, lost the connection or was connected again (see lastFailureAt). */
+  private failedAt = 0;
+  private connectedBefore = false;
 
   static async create(options: RedisDeviceLeasesOptions): Promise<RedisDeviceLeases> {
     const redis = new Redis(options.url, boundedClientOptions(options, 'squared-presence'));
@@ -69,7 +72,20 @@ export class RedisDeviceLeases implements DeviceLeaseStore {
     }, options.onError);
     redis.defineCommand('squaredPresenceRenew', { numberOfKeys: 2, lua: RENEW_LUA });
     redis.defineCommand('squaredPresenceMeeting', { numberOfKeys: 1, lua: MEETING_LUA });
-    redis.on('error', (err: Error) => this.outage.failed(err, false));
+    redis.on('error', (err: Error) => {
+      this.failedAt = Date.now();
+      this.outage.failed(err, false);
+    });
+    // A connection lost and made again may be to a Redis that restarted empty.
+    redis.on('close', () => (this.failedAt = Date.now()));
+    redis.on('ready', () => {
+      if (this.connectedBefore) this.failedAt = Date.now();
+      this.connectedBefore = true;
+    });
+  }
+
+  lastFailureAt(): number {
+    return this.failedAt;
   }
 
   /** Whether Redis is connected now (the client's own state: no command sent). */
@@ -163,6 +179,7 @@ export class RedisDeviceLeases implements DeviceLeaseStore {
       this.outage.succeeded();
       return result;
     } catch (err) {
+      this.failedAt = Date.now();
       this.outage.failed(err, true);
       throw err;
     }
