@@ -24,7 +24,7 @@ export const spec: OpenApiDoc = JSON.parse(
  * Adaptive Cards, `{contentType: 'application/vnd.microsoft.card.adaptive', content: {card}}`,
  * as Webex's Buttons and Cards guide and its answers show.
  */
-const SPEC_CORRECTIONS: Record<string, object> = {
+export const SPEC_CORRECTIONS: Record<string, object> = {
   Attachment: {
     type: 'object',
     required: ['contentType', 'content'],

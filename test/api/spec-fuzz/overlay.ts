@@ -1,10 +1,14 @@
 // What the spec fuzzer is given on top of the Webex copies in clients/openapi/ (which stay as
 // Webex published them, see their NOTICE): OpenAPI links from each create to the operations
 // that use what it made, so the stateful phase works on real ids; and the deviations listed
-// in schemathesis.toml that no Schemathesis setting can state: a top-level body field sent
+// in schemathesis.toml that no Schemathesis setting can state (and the https link and name a
+// room tab needs, so that the fuzzer's tabs are made; the corrected Attachment schema of the
+// spec check, so that its messages carry cards that can be acted on): a top-level body field sent
 // as `null` is treated as absent (README, Webex conventions), the people and meeting fields
 // Squared does not implement are ignored, a PUT of a person, room or membership is partial, and a meeting
 // may be created without start and end.
+
+import { SPEC_CORRECTIONS } from '../../../clients/openapi-check.ts';
 
 type Json = Record<string, any>;
 
@@ -51,7 +55,11 @@ const MESSAGING_LINKS: Record<string, Record<string, LinkTo>> = {
     EditMessage: { operationId: 'Edit a Message', parameters: { 'path.messageId': id }, requestBody: { roomId: '$response.body#/roomId' } },
     DeleteMessage: { operationId: 'Delete a Message', parameters: { 'path.messageId': id } },
     ListThread: { operationId: 'List Messages', parameters: { 'query.roomId': '$response.body#/roomId', 'query.parentId': id } },
+    SubmitCard: { operationId: 'Create an Attachment Action', requestBody: { messageId: id } },
     Reply: { operationId: 'Create a Message', requestBody: { roomId: '$response.body#/roomId', parentId: id } },
+  },
+  'POST /attachment/actions': {
+    GetAttachmentAction: { operationId: 'Get Attachment Action Details', parameters: { 'path.id': id } },
   },
   'POST /teams': {
     GetTeam: { operationId: 'Get Team Details', parameters: { 'path.teamId': id } },
@@ -96,6 +104,17 @@ const ACTED_ON: Record<string, Set<string>> = {
 };
 
 /**
+ * What Webex's prose asks of fields its schemas leave as any `string` (the deviations of
+ * schemathesis.toml), stated so that the fuzzer makes requests Squared takes, and so reaches
+ * the answers of those operations: a room tab's link is https, its name not empty.
+ */
+const TAB_FIELDS: Json = {
+  contentUrl: { type: 'string', pattern: '^https://[a-z0-9]{1,20}\\.example\\.com/[a-z0-9/]{0,40}$' },
+  displayName: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9 ]{0,40}$' },
+};
+const FIELD_RULES: Record<string, Json> = { 'POST /room/tabs': TAB_FIELDS, 'PUT /room/tabs/{id}': TAB_FIELDS };
+
+/**
  * Updates that change only the fields given: an administrator lifts a room's read-only state
  * with `isReadOnly` alone, or grants a role without restating a person's name.
  */
@@ -124,6 +143,7 @@ function squaredRequestBody(spec: Json, name: string, schema: Json): Json {
   const actedOn = ACTED_ON[name];
   if (actedOn) for (const field of Object.keys(body.properties)) if (!actedOn.has(field)) body.properties[field] = {};
   if (PARTIAL_UPDATES.has(name)) delete body.required;
+  for (const [field, rule] of Object.entries(FIELD_RULES[name] ?? {})) body.properties[field] = { ...body.properties[field], ...rule };
   // A meeting created without start and end starts now (as an ad-hoc one does in Webex).
   if (name === 'POST /meetings') body.required = body.required.filter((field: string) => field !== 'start' && field !== 'end');
   // Optional top-level fields accept `null`, read as absent.
@@ -139,6 +159,9 @@ function squaredRequestBody(spec: Json, name: string, schema: Json): Json {
 /** `spec` (one of the Webex copies) as the fuzzer runs it: with links and null-as-absent. */
 export function fuzzedSpec(original: Json): Json {
   const spec = structuredClone(original);
+  // The schemas the spec check corrects (clients/openapi-check.ts): a message's attachments are
+  // Adaptive Cards, in the requests the fuzzer makes as in the answers it checks.
+  for (const name of Object.keys(SPEC_CORRECTIONS)) if (spec.components?.schemas?.[name]) spec.components.schemas[name] = structuredClone(SPEC_CORRECTIONS[name]);
   const links = spec.paths['/meetings'] ? MEETING_LINKS : MESSAGING_LINKS;
   const byName = new Map(operations(spec));
   const operationIds = new Set([...byName.values()].map((operation) => operation.operationId));
@@ -146,7 +169,7 @@ export function fuzzedSpec(original: Json): Json {
     const operation = byName.get(source);
     if (!operation) throw new Error(`fuzz overlay: no operation ${source} in the spec`);
     for (const target of Object.values(targets)) if (!operationIds.has(target.operationId)) throw new Error(`fuzz overlay: no operation ${target.operationId}`);
-    const created = operation.responses['200'] ?? operation.responses['201'];
+    const created = operation.responses['200'] ?? operation.responses['201'] ?? operation.responses['202'];
     created.links = { ...created.links, ...targets };
   }
   for (const [name, operation] of byName) {
