@@ -2,8 +2,9 @@
 // validated and kept (GET and list answer it as the create did, an edit keeps it), and
 // `POST /v1/attachment/actions` / `GET /v1/attachment/actions/{id}` work as in Webex — only
 // members of the card's room submit, only the submitter and the card's author read, and the
-// `attachmentActions created` webhook reaches the card author's webhooks only, without the
-// inputs. Every answer is checked against the spec by the API client.
+// `attachmentActions created` webhook reaches the card author's webhooks (and the
+// organization's), never the submitter's or another member's, without the inputs. Every
+// answer is checked against the spec by the API client.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -126,7 +127,7 @@ describe('attachment actions', () => {
     expectStatus(await submit(bob, { type: 'submit', messageId: cardMessageId, inputs: { Name: 'x'.repeat(17 * 1024) } }), 400, 'inputs too large');
   });
 
-  test('the created webhook reaches the card author\'s webhooks only, with ids and no inputs', async () => {
+  test('the created webhook reaches the card author\'s and the organization\'s webhooks only, with ids and no inputs', async () => {
     const hook = async (owner: TestPerson) => {
       const path = `/cards/${randomUUID()}`;
       const created = await owner.api.post('/v1/webhooks', { name: 'cards', targetUrl: `${receiver.url}${path}`, resource: 'attachmentActions', event: 'created' });
@@ -134,11 +135,19 @@ describe('attachment actions', () => {
       return { id: created.body.id as string, path };
     };
     const [authorHook, bobHook, carolHook] = [await hook(author), await hook(bob), await hook(carol)];
+    // An administrator's organization-wide webhook hears its organization's submissions.
+    const orgPath = `/cards/${randomUUID()}`;
+    const orgHook = await target.admin.post('/v1/webhooks', { name: 'org cards', targetUrl: `${receiver.url}${orgPath}`, resource: 'attachmentActions', event: 'created', ownedBy: 'org' });
+    expectStatus(orgHook, 200, 'org webhook');
     const first = await submit(bob, { type: 'submit', messageId: cardMessageId, inputs: { Name: 'secret answer' } });
     const second = await submit(carol, { type: 'submit', messageId: cardMessageId, inputs: { Name: 'another' } });
     expectStatus(first, 202, 'first');
     expectStatus(second, 202, 'second');
     await until(() => receiver.received(authorHook.path).length >= 2, 20_000, 'both actions at the author\'s webhook');
+    await until(() => receiver.received(orgPath).length >= 2, 20_000, 'both actions at the organization\'s webhook');
+    const orgBodies = receiver.received(orgPath).map((r) => JSON.parse(r.raw.toString()));
+    assert.deepEqual(orgBodies.map((b) => b.data.id).sort(), [first.body.id, second.body.id].sort());
+    assert.equal(JSON.stringify(orgBodies).includes('secret answer'), false, 'no inputs in the org webhook');
     const bodies = receiver.received(authorHook.path).map((r) => JSON.parse(r.raw.toString()));
     const byAction = new Map(bodies.map((b) => [b.data.id, b]));
     for (const [action, submitter] of [[first.body, bob], [second.body, carol]] as const) {
