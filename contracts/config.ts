@@ -48,6 +48,10 @@ export interface WebhookSettings {
   /** Deliveries in flight per actors node, and per target origin. */
   concurrency: number;
   perTargetConcurrency: number;
+  /** The outbox (actors/notifications/room-outbox.ts): how often each node sweeps its rooms for undispatched activities. */
+  sweepSeconds: number;
+  /** Activities older than this are never replayed by the outbox. */
+  replayWindowMinutes: number;
 }
 
 /** Notifications for people (docs/notifications.md): Web Push's VAPID subject, TTL and limits. */
@@ -206,6 +210,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: Math.max(1, int(env, 'SQUARED_WEBHOOK_TIMEOUT_MS', 10_000)),
       concurrency: Math.max(1, int(env, 'SQUARED_WEBHOOK_CONCURRENCY', 32)),
       perTargetConcurrency: Math.max(1, int(env, 'SQUARED_WEBHOOK_TARGET_CONCURRENCY', 4)),
+      sweepSeconds: Math.max(1, int(env, 'SQUARED_WEBHOOK_SWEEP_SECONDS', 300)),
+      replayWindowMinutes: Math.max(1, int(env, 'SQUARED_WEBHOOK_REPLAY_WINDOW_MINUTES', 1440)),
     },
     push: {
       subject: env.SQUARED_PUSH_SUBJECT ?? `mailto:${env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local'}`,

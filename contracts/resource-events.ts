@@ -28,4 +28,9 @@ export interface ResourceEvent {
   /** The webhook body's `data`: ids and the small fields Webex puts there, never content. */
   data: Record<string, unknown>;
   created: string;
+  /**
+   * What names this event uniquely and the same way each time it is dispatched (a room
+   * activity: `roomId/seq`): a replay of it then gets the same delivery id.
+   */
+  key?: string;
 }

@@ -44,5 +44,17 @@ export interface WebhookStore {
   /** A delivery got through (or the webhook was revived): the count starts again from 0. */
   clearFailures(id: string): Promise<void>;
   failures(id: string): Promise<number>;
+
+  // ---- the outbox checkpoints (actors/notifications/room-outbox.ts) ----------------------
+  /**
+   * Each given room's "dispatched up to" seq: every activity of the room at or before it has
+   * had its delivery jobs durably queued. A room never checkpointed is absent from the map.
+   */
+  dispatchedUpTo(roomIds: string[]): Promise<Map<string, number>>;
+  /**
+   * Keeps the given checkpoints, last write wins (a lower value than the one kept is taken
+   * too: it is still true, and costs only repeated deliveries on the next catch-up).
+   */
+  putDispatchedUpTo(checkpoints: Map<string, number>): Promise<void>;
   close(): Promise<void>;
 }

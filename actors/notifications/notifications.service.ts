@@ -1,12 +1,12 @@
 // The `notifications` actor: webhooks (their CRUD, and delivering each committed event to the
 // webhooks that match it), and notifications for people (mentions and direct messages, live
-// or by Web Push: person-notifications.ts). It owns the webhooks and push stores and their
-// delivery queues. Matching
-// happens where the commit is announced — the rooms actor's `rooms.activities`, and
-// RESOURCE_EVENTS from the other actors — both emitted after the write is committed and
-// heard by one notifications instance; each match becomes one durable WorkQueue job, which
-// any actors node then delivers (at least once, see webhook-delivery.ts).
-import { randomUUID } from 'node:crypto';
+// or by Web Push: person-notifications.ts). It owns the webhooks store (with the outbox's
+// checkpoints), the push store and their delivery queues. A room's committed activities
+// reach webhooks through the room outbox (room-outbox.ts): heard on the rooms actor's
+// `rooms.activities` and, whatever was lost of those with a node, replayed from the room
+// log — at least once. Events of the other actors (RESOURCE_EVENTS, emitted after their
+// write is committed) are dispatched as heard. Each match becomes one durable WorkQueue job,
+// which any actors node then delivers (at least once, see webhook-delivery.ts).
 import type { Context, ServiceSchema } from 'moleculer';
 import webPush from 'web-push';
 import type { PushSettings, WebhookSettings } from '../../contracts/config.ts';
@@ -15,18 +15,20 @@ import { RESOURCE_EVENTS, type ResourceEvent } from '../../contracts/resource-ev
 import type { WorkQueue } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { PushStore, VapidKeys } from '../../storage/push-store.ts';
-import type { WebhookRecord, WebhookStore } from '../../storage/webhook-store.ts';
+import type { WebhookStore } from '../../storage/webhook-store.ts';
+import { ownerOf } from '../../routing/owner-strategy.ts';
 import { OutboundClient, type LookupFunction } from '../outbound-fetch.ts';
 import { parseAllowList, type OutboundPolicy } from '../outbound-policy.ts';
-import { resourceEventOf } from './room-activity-events.ts';
 import { webhookActions } from './webhook-actions.ts';
 import { operatorActions } from './operator-actions.ts';
 import { notifyPeople } from './person-notifications.ts';
 import { pushSubscriptionActions } from './push-subscriptions.ts';
 import { WebPushDelivery, type PushJob } from './web-push-delivery.ts';
+import { RoomOutbox } from './room-outbox.ts';
+import { roomLogReader } from './room-log-reader.ts';
 import { WebhookAudience } from './webhook-audience.ts';
 import { WebhookDelivery, type DeliveryJob } from './webhook-delivery.ts';
-import { filterMatches, parseFilter } from './webhook-vocabulary.ts';
+import { createDispatcher, type Unqueued } from './webhook-dispatch.ts';
 
 export interface NotificationsOptions {
   store: WebhookStore;
@@ -45,43 +47,35 @@ export function outboundPolicyOf(settings: WebhookSettings): OutboundPolicy {
   return { allowHttp: settings.allowHttp, allowHosts: parseAllowList(settings.allowHosts) };
 }
 
-const matches = (w: WebhookRecord, e: ResourceEvent) =>
-  w.status === 'active' && (w.resource === e.resource || w.resource === 'all') && (w.event === e.event || w.event === 'all') &&
-  filterMatches(parseFilter(w.resource, w.filter), e, { id: w.createdBy });
+/** Any room-keyed rooms action: its ring names a room's owner (routing/owner-strategy.ts). */
+const ROOM_OWNER_ACTION = 'rooms.createMessage';
 
 export function createNotificationsService({ store, queue, queueName, settings, push, pushQueueName, pushSettings, lookup }: NotificationsOptions): ServiceSchema {
   const policy = outboundPolicyOf(settings);
   const stopConsumers: (() => Promise<void>)[] = [];
   const clients: OutboundClient[] = [];
   let audience: WebhookAudience;
-  let unqueued: (err: unknown, event: ResourceEvent, webhooks: WebhookRecord[]) => void = () => undefined;
+  let unqueued: Unqueued = () => undefined;
   let vapid: VapidKeys | undefined;
 
+  const dispatcher = createDispatcher(store, queue, queueName, () => audience, () => unqueued);
+  let outbox: RoomOutbox;
+  let sweepTimer: NodeJS.Timeout | undefined;
+
   /**
-   * Queues one job per webhook that matches and may hear it; returns once each is durably
-   * accepted. A failing lookup (who may hear an event) or publish costs only its event or its
-   * webhook's job, never the rest of the batch, and is visible: an error log and the
-   * `webhookUnqueued` metric count what was not queued.
+   * A room's owner announces its writes to itself; a few are committed elsewhere (a room's
+   * creation runs on the node that took the call): those are handed to the owner, so that one
+   * node moves each room's checkpoint. If the owner does not take them, they are queued here.
    */
-  async function dispatch(events: ResourceEvent[]): Promise<void> {
-    if (events.length === 0) return;
-    const webhooks = (await store.listAll()).filter((w) => w.status === 'active');
-    if (webhooks.length === 0) return;
-    for (const event of events) {
-      const candidates = webhooks.filter((w) => matches(w, event));
-      if (candidates.length === 0) continue;
-      let allowed: WebhookRecord[];
-      try {
-        allowed = await audience.allowed(candidates, event);
-      } catch (err) {
-        unqueued(err, event, candidates);
-        continue;
-      }
-      for (const webhook of allowed) {
-        const job: DeliveryJob = { webhookId: webhook.id, deliveryId: randomUUID(), event };
-        await queue.publish(queueName, job).catch((err: unknown) => unqueued(err, event, [webhook]));
-      }
+  async function toOutbox(ctx: Context, activities: Activity[]): Promise<void> {
+    const log = ctx.service!.logger;
+    const owner = activities.length > 0 ? ownerOf(ctx.broker, ROOM_OWNER_ACTION, { roomId: activities[0].roomId }) : undefined;
+    if (owner && owner !== ctx.broker.nodeID) {
+      const handed = await ctx.call('notifications.roomCommitted', { activities }, { nodeID: owner })
+        .then(() => true, (err: unknown) => (log.warn({ err, owner }, 'the room\'s owner did not take its announcement; queued here'), false));
+      if (handed) return;
     }
+    await outbox.committed(activities).catch((err: unknown) => log.error({ err }, 'queueing webhook deliveries failed; the room outbox queues them later'));
   }
 
   return {
@@ -90,23 +84,36 @@ export function createNotificationsService({ store, queue, queueName, settings, 
       ...webhookActions(store, policy),
       ...pushSubscriptionActions(push, policy, pushSettings.maxSubscriptionsPerPerson, () => vapid!.publicKey),
       ...operatorActions(queue, [{ name: queueName, purpose: 'webhook deliveries' }, { name: pushQueueName, purpose: 'web push' }]),
+      /** A room's announcement, handed over by a node that does not own the room (internal). */
+      roomCommitted: {
+        visibility: 'public',
+        params: { activities: { type: 'array', items: { type: 'object' }, max: 1000 } },
+        async handler(ctx: Context<{ activities: Activity[] }>) {
+          await outbox.committed(ctx.params.activities);
+        },
+      },
     },
     events: {
       'rooms.activities': {
         async handler(ctx: Context<{ activities: Activity[] }>) {
           const { activities } = ctx.params;
-          const events = activities.map(resourceEventOf).filter((e): e is ResourceEvent => e !== undefined);
           const people = { broker: this.broker, push, queue, queueName: pushQueueName, log: this.logger };
           await Promise.all([
-            dispatch(events).catch((err: unknown) => this.logger.error({ err }, 'queueing webhook deliveries failed')),
+            toOutbox(ctx, activities),
             ...activities.map((activity) => notifyPeople(people, activity).catch((err: unknown) => this.logger.error({ err, roomId: activity.roomId }, 'notifying people failed'))),
           ]);
         },
       },
       [RESOURCE_EVENTS]: {
         async handler(ctx: Context<{ events: ResourceEvent[] }>) {
-          await dispatch(ctx.params.events).catch((err: unknown) => this.logger.error({ err }, 'queueing webhook deliveries failed'));
+          const events = ctx.params.events;
+          // What failed is logged and counted by `unqueued`; these events are in no log to replay them from.
+          await dispatcher.activeWebhooks().then((webhooks) => dispatcher.dispatch(events, webhooks)).catch(() => undefined);
         },
+      },
+      // The rooms of a node that died are owned here now, maybe with announcements it heard and never dispatched.
+      '$node.disconnected'(ctx: Context<{ node: { id: string }; unexpected?: boolean }>) {
+        if (ctx.params.unexpected) void outbox.sweep();
       },
     },
     async started() {
@@ -120,6 +127,17 @@ export function createNotificationsService({ store, queue, queueName, settings, 
       };
       // The first node to start stores the pair; every node, then and later, signs with it.
       vapid = await push.vapidKeys(webPush.generateVAPIDKeys());
+      outbox = new RoomOutbox({
+        store, dispatcher, log: roomLogReader(this.broker),
+        owns: (roomId) => ownerOf(this.broker, ROOM_OWNER_ACTION, { roomId }) === this.broker.nodeID,
+        replayWindowMs: settings.replayWindowMinutes * 60_000,
+        warn: (err, message, fields) => this.logger.warn({ err, ...fields }, message),
+      });
+      outbox.start();
+      // At start-up (this node, or the whole cluster, may have stopped between a commit and its jobs), then now and then.
+      void this.broker.waitForServices(['rooms']).then(() => outbox.sweep(), (err: unknown) => this.logger.warn({ err }, 'no rooms actor to sweep'));
+      sweepTimer = setInterval(() => void outbox.sweep(), settings.sweepSeconds * 1000);
+      sweepTimer.unref();
       const client = OutboundClient.create(policy, {
         connectTimeoutMs: settings.connectTimeoutMs, totalTimeoutMs: settings.timeoutMs, maxResponseBytes: 4096, connectionsPerOrigin: settings.perTargetConcurrency,
       }, { lookup });
@@ -139,6 +157,8 @@ export function createNotificationsService({ store, queue, queueName, settings, 
       stopConsumers.push(await queue.consume(pushQueueName, (job) => pushDelivery.handle(job as PushJob), retries));
     },
     async stopped() {
+      clearInterval(sweepTimer);
+      await outbox?.stop();
       for (const stop of stopConsumers.splice(0)) await stop();
       for (const client of clients.splice(0)) await client.close();
     },

@@ -16,7 +16,7 @@ function pick(data: Record<string, unknown>, fields: string[]): Record<string, u
 /** The webhook event of an activity, or undefined for an activity no webhook resource covers (a room deleted). */
 export function resourceEventOf(activity: Activity): ResourceEvent | undefined {
   const [kind, verb] = activity.event.split('.') as [string, 'created' | 'updated' | 'deleted'];
-  const base = { event: verb, actorId: activity.actorId, roomId: activity.roomId, created: activity.created };
+  const base = { event: verb, actorId: activity.actorId, roomId: activity.roomId, created: activity.created, key: `${activity.roomId}/${activity.seq}` };
   switch (kind) {
     case 'message':
       return { ...base, resource: 'messages', data: pick(activity.data, MESSAGE_FIELDS) };

@@ -204,6 +204,11 @@ export const MIGRATIONS: Migration[] = [
     // Written with a TTL up to the status's expiry when it has one (storage/cassandra/presence-status-store.ts).
     statements: (ks) => [`CREATE TABLE IF NOT EXISTS ${ks}.manual_statuses (person_id text PRIMARY KEY, doc text)`],
   },
+  {
+    version: 13,
+    description: 'the webhook outbox: how far each room\'s activities were queued for delivery (the notifications actor)',
+    statements: (ks) => [`CREATE TABLE IF NOT EXISTS ${ks}.webhook_dispatch (room_id text PRIMARY KEY, seq bigint)`],
+  },
 ];
 
 export interface MigrateOptions {

@@ -2,7 +2,8 @@
 // organization (keys only, checked against `webhooks` on read), and the consecutive failures
 // of each webhook in a counter table (atomic increments from every node). Resetting a
 // counter is an increment by minus its current value: a failure counted between the read and
-// the reset survives it, which errs on the side of disabling a failing target.
+// the reset survives it, which errs on the side of disabling a failing target. The outbox's
+// checkpoints are one row per room in `webhook_dispatch` (plain writes: last write wins).
 import type { Page } from '../interfaces.ts';
 import type { WebhookRecord, WebhookStore } from '../webhook-store.ts';
 import { type Db, mapLimit, num, parseDoc } from './db.ts';
@@ -84,6 +85,15 @@ export class CassandraWebhookStore implements WebhookStore {
 
   async failures(id: string): Promise<number> {
     return num((await this.db.first(`SELECT failures FROM ${this.ks}.webhook_failures WHERE id = ?`, [id]))?.failures);
+  }
+
+  async dispatchedUpTo(roomIds: string[]): Promise<Map<string, number>> {
+    const rows = await mapLimit(roomIds, 16, (roomId) => this.db.first(`SELECT room_id, seq FROM ${this.ks}.webhook_dispatch WHERE room_id = ?`, [roomId]));
+    return new Map(rows.filter((row) => row !== undefined).map((row) => [String(row.room_id), num(row.seq)]));
+  }
+
+  async putDispatchedUpTo(checkpoints: Map<string, number>): Promise<void> {
+    await mapLimit([...checkpoints], 16, ([roomId, seq]) => this.db.run(`INSERT INTO ${this.ks}.webhook_dispatch (room_id, seq) VALUES (?, ?)`, [roomId, seq]));
   }
 
   async close(): Promise<void> {}

@@ -1,15 +1,17 @@
 // WebhookStore on node:sqlite (its own file, <dataDir>/webhooks.db): one row per webhook with
-// its JSON, the columns it is listed by, and its count of consecutive failed deliveries.
+// its JSON, the columns it is listed by, and its count of consecutive failed deliveries; and
+// the outbox's checkpoint of each room (how far its activities were queued for delivery).
 import type { DatabaseSync } from 'node:sqlite';
 import type { Page } from '../interfaces.ts';
 import type { WebhookRecord, WebhookStore } from '../webhook-store.ts';
-import { parseDoc, statementCache } from './sqlite.ts';
+import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
 
 export const webhooksSchema = `
 CREATE TABLE IF NOT EXISTS webhooks (
   id TEXT PRIMARY KEY, created_by TEXT NOT NULL, org_id TEXT NOT NULL, doc TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS webhooks_by_creator ON webhooks (created_by, id);
 CREATE INDEX IF NOT EXISTS webhooks_by_org ON webhooks (org_id, id);
+CREATE TABLE IF NOT EXISTS dispatch_checkpoints (room_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
 `;
 
 export class SqliteWebhookStore implements WebhookStore {
@@ -71,6 +73,21 @@ export class SqliteWebhookStore implements WebhookStore {
   async failures(id: string): Promise<number> {
     const row = this.sql('SELECT failures FROM webhooks WHERE id = ?').get(id) as { failures: number } | undefined;
     return row?.failures ?? 0;
+  }
+
+  async dispatchedUpTo(roomIds: string[]): Promise<Map<string, number>> {
+    // One statement for the whole list (ids as a JSON array), not a read per room.
+    const rows = this.sql('SELECT room_id, seq FROM dispatch_checkpoints WHERE room_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(roomIds)) as { room_id: string; seq: number }[];
+    return new Map(rows.map((row) => [row.room_id, Number(row.seq)]));
+  }
+
+  async putDispatchedUpTo(checkpoints: Map<string, number>): Promise<void> {
+    if (checkpoints.size === 0) return;
+    const put = this.sql('INSERT INTO dispatch_checkpoints (room_id, seq) VALUES (?, ?) ON CONFLICT (room_id) DO UPDATE SET seq = excluded.seq');
+    // One commit (one fsync) for every room flushed together.
+    inTransaction(this.db, () => {
+      for (const [roomId, seq] of checkpoints) put.run(roomId, seq);
+    });
   }
 
   async close(): Promise<void> {

@@ -87,5 +87,23 @@ export function webhookStoreConformance(name: string, open: () => Promise<Webhoo
       assert.equal(await store.failures(w.id), 0);
       assert.equal(await store.addFailure(w.id), 1);
     });
+
+    test('outbox checkpoints: absent until put, read for many rooms at once, last write wins', async () => {
+      const store = await open();
+      const [a, b, c] = [newId('ROOM'), newId('ROOM'), newId('ROOM')];
+      assert.equal((await store.dispatchedUpTo([a, b])).size, 0);
+      await store.putDispatchedUpTo(new Map([[a, 3], [b, 7]]));
+      assert.deepEqual(await store.dispatchedUpTo([a, b, c]), new Map([[a, 3], [b, 7]]));
+      await store.putDispatchedUpTo(new Map([[a, 12]]));
+      // A lower value is kept as given: it is still a true checkpoint (storage/webhook-store.ts).
+      await store.putDispatchedUpTo(new Map([[b, 5]]));
+      assert.deepEqual(await store.dispatchedUpTo([c, b, a]), new Map([[a, 12], [b, 5]]));
+      assert.deepEqual(await store.dispatchedUpTo([]), new Map());
+      await store.putDispatchedUpTo(new Map());
+      const many = Array.from({ length: 40 }, () => newId('ROOM'));
+      await store.putDispatchedUpTo(new Map(many.map((id, i) => [id, i + 1])));
+      const read = await store.dispatchedUpTo(many);
+      assert.deepEqual(many.map((id) => read.get(id)), many.map((_, i) => i + 1));
+    });
   });
 }
