@@ -8,7 +8,9 @@ import type { Context } from 'moleculer';
 import { callerOf } from '../../contracts/caller.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
 import { idKind, newId } from '../../contracts/ids.ts';
+import type { IdempotentRequest } from '../../contracts/idempotency.ts';
 import type { RoomTabRecord } from '../../storage/records.ts';
+import { idempotencyParam, keyedRequest } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
 import { withValues } from '../present.ts';
 import { mustBeAbleToManageRoom } from './policy.ts';
@@ -49,8 +51,8 @@ export function tabActions(rc: RoomsContext): RoomsActions {
   return {
     createTab: {
       visibility: 'published',
-      params: { roomId: p.id, displayName, contentUrl },
-      async handler(ctx: Context<{ roomId: string; displayName: string; contentUrl: string }>) {
+      params: { roomId: p.id, displayName, contentUrl, idempotency: idempotencyParam },
+      async handler(ctx: Context<{ roomId: string; displayName: string; contentUrl: string; idempotency?: IdempotentRequest }>) {
         const caller = callerOf(ctx);
         const { roomId, displayName: name } = ctx.params;
         const url = mustBeHttpsUrl(ctx.params.contentUrl);
@@ -59,7 +61,7 @@ export function tabActions(rc: RoomsContext): RoomsActions {
           mustBeAbleToManageRoom(room, membership);
           const tab: RoomTabRecord = { id: newId('ROOM_TAB'), roomId: room.id, roomType: room.type, displayName: name, contentUrl: url, creatorId: caller.id, created: now };
           return { activities: [{ event: 'tab.created', actorId: caller.id, data: presentTab(tab) }], changes: [{ op: 'putTab', tab }], result: presentTab(tab) };
-        });
+        }, keyedRequest(caller.id, ctx.params.idempotency));
       },
     },
 

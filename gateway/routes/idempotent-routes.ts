@@ -8,7 +8,7 @@ import type { Route, RouteContext } from '../http/router.ts';
 import { withoutNulls } from './resource-routes.ts';
 
 /** The POSTs whose action takes `idempotency` (Webex creates of Squared's writers). */
-export const IDEMPOTENT_CREATES = new Set(['/v1/rooms', '/v1/memberships', '/v1/messages', '/v1/teams', '/v1/team/memberships', '/v1/meetings']);
+export const IDEMPOTENT_CREATES = new Set(['/v1/rooms', '/v1/memberships', '/v1/messages', '/v1/teams', '/v1/team/memberships', '/v1/meetings', '/v1/room/tabs']);
 
 /**
  * Failures that mean the owner node went away: the call was rejected when its node

@@ -94,6 +94,19 @@ describe('room tabs', () => {
     expectStatus(await alice.api.put(`/v1/room/tabs/${tab.body.id}`, { roomId: room.id, displayName: 'only a name' }), 400, 'update without a link');
   });
 
+  test('a create with an Idempotency-Key is made once; the key with another tab is a 422', async () => {
+    const room = await roomWith(alice, []);
+    const body = { roomId: room.id, displayName: 'Once', contentUrl: 'https://example.com/once' };
+    const headers = { 'Idempotency-Key': `tab-${Math.random()}` };
+    const first = await alice.api.post('/v1/room/tabs', body, { headers });
+    const again = await alice.api.post('/v1/room/tabs', body, { headers });
+    expectStatus(first, 200, 'first');
+    expectStatus(again, 200, 'retry');
+    assert.deepEqual(again.body, first.body);
+    assert.deepEqual((await alice.api.get(`/v1/room/tabs?roomId=${room.id}`)).body.items, [first.body]);
+    expectStatus(await alice.api.post('/v1/room/tabs', { ...body, displayName: 'Other' }, { headers }), 422, 'another tab, same key');
+  });
+
   test('in a locked room only moderators change tabs; every member reads them', async () => {
     const room = await roomWith(alice, [bob]);
     expectStatus(await alice.api.put(`/v1/rooms/${room.id}`, { title: room.title, isLocked: true }), 200, 'lock');
