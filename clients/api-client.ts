@@ -12,6 +12,8 @@ export interface ApiResponse<T = any> {
   headers: Record<string, string | string[] | undefined>;
   body: T;
   text: string;
+  /** The body's bytes as they came (an image). */
+  bytes: Buffer;
 }
 
 export interface RequestOptions {
@@ -68,10 +70,11 @@ export class ApiClient {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString('utf8');
           let parsed: unknown = text === '' ? undefined : text;
           if (text !== '' && /json/.test(String(res.headers['content-type']))) parsed = JSON.parse(text);
-          const response: ApiResponse<T> = { status: res.statusCode!, headers: res.headers, body: parsed as T, text };
+          const response: ApiResponse<T> = { status: res.statusCode!, headers: res.headers, body: parsed as T, text, bytes };
           try {
             if (!options.unchecked) check(method, url, response);
             resolve(response);

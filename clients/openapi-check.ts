@@ -40,6 +40,8 @@ const meetingsSpec: OpenApiDoc = JSON.parse(readFileSync(new URL(`./openapi/${ME
 export const extensions = new Set<string>([
   '/access_token', '/rooms/{roomId}/read', '/messages/search',
   '/people/me/pushSubscriptions', '/people/me/pushSubscriptions/{subscriptionId}', '/push/vapidPublicKey', '/people/me/status',
+  // A person's generated default avatar (docs/previews.md, Avatars): an SVG, not JSON.
+  '/avatars/default/{file}',
 ]);
 
 // A Web Push subscription of the caller, as Squared answers it (docs/notifications.md).

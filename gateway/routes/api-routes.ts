@@ -1,6 +1,7 @@
 // Every REST route of the Webex Messaging API that Squared serves, the meetings API, and
 // Squared's extensions.
 import type { Route } from '../http/router.ts';
+import { avatarRoutes, withAvatars } from './avatar-routes.ts';
 import { IDEMPOTENT_CREATES, idempotent } from './idempotent-routes.ts';
 import { meetingRoutes } from './meeting-routes.ts';
 import { createRoute, deleteRoute, getRoute, listRoute, resourceRoutes, updateRoute } from './resource-routes.ts';
@@ -12,7 +13,8 @@ const membershipCrud = { list: 'listMemberships', create: 'createMembership', ge
 export function apiRoutes(): Route[] {
   const routes: Route[] = [
     ...tokenRoutes(),
-    getRoute('/v1/people/me', 'people.me'),
+    // Every person answered carries an absolute `avatar` (avatar-routes.ts): their own, or the generated default.
+    withAvatars(getRoute('/v1/people/me', 'people.me')),
     // Squared extension: the caller's Web Push subscriptions and the VAPID key (docs/notifications.md).
     listRoute('/v1/people/me/pushSubscriptions', 'notifications.listPushSubscriptions'),
     createRoute('/v1/people/me/pushSubscriptions', 'notifications.createPushSubscription'),
@@ -22,9 +24,10 @@ export function apiRoutes(): Route[] {
     // Squared extension: the caller's manual status, DoNotDisturb or OutOfOffice (README, Presence).
     updateRoute('/v1/people/me/status', 'presence.setStatus'),
     deleteRoute('/v1/people/me/status', 'presence.clearStatus'),
-    ...resourceRoutes('/v1/people', 'personId', 'people', crud),
+    ...resourceRoutes('/v1/people', 'personId', 'people', crud).map(withAvatars),
     // Squared extension: an administrator creates a bot and receives its token.
-    createRoute('/v1/bots', 'people.createBot'),
+    withAvatars(createRoute('/v1/bots', 'people.createBot')),
+    ...avatarRoutes(),
     ...resourceRoutes('/v1/rooms', 'roomId', 'rooms', crud),
     // Squared extension: the caller has read the room up to a message (docs/live-protocol.md, Read status).
     createRoute('/v1/rooms/:roomId/read', 'rooms.markRead'),

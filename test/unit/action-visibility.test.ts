@@ -77,10 +77,14 @@ async function actionsOfRoutes(): Promise<Map<string, Set<string>>> {
   return byRoute;
 }
 
+/** Routes that by design call no actor: what they answer is all in their URL. */
+const ANSWERED_BY_THE_GATEWAY = new Set(['GET /v1/avatars/default/:file']);
+
 test('every REST route calls published actions only', async () => {
   const known = visibilities();
   const wrong: string[] = [];
   for (const [route, actions] of await actionsOfRoutes()) {
+    if (ANSWERED_BY_THE_GATEWAY.has(route)) continue;
     assert.ok(actions.size > 0, `${route} calls no action that the check could see`);
     for (const action of actions) if (known.get(action) !== 'published') wrong.push(`${route} → ${action} (${String(known.get(action))})`);
   }
