@@ -3,9 +3,12 @@
 // public key a browser subscribes with (`applicationServerKey`). The endpoint is a URL
 // Squared will POST to, so it passes the outbound policy of webhooks at creation (400 when
 // refused) and again at every delivery. The keys are checked to be what RFC 8291 needs: a
-// P-256 point and a 16-byte auth secret. The same endpoint subscribed again replaces the
-// earlier subscription (a browser renewing its keys), and a person keeps at most
-// `maxPerPerson`: the oldest goes when one more arrives.
+// P-256 point and a 16-byte auth secret. An endpoint is one browser, so it is one
+// subscription (its id derives from the endpoint): subscribed again it is replaced (the
+// browser renewed its keys), by another person it changes hands (someone else signed in on
+// that browser), so one person's pushes never reach a browser another person uses now. A
+// person keeps at most `maxPerPerson`: the oldest goes when one more arrives.
+import { createHash } from 'node:crypto';
 import type { Context, ServiceSchema } from 'moleculer';
 import { callerOf } from '../../contracts/caller.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
@@ -15,6 +18,12 @@ import { checkTargetUrl, OutboundRefusedError, type OutboundPolicy } from '../ou
 import { withValues } from '../present.ts';
 
 const BASE64URL = /^[A-Za-z0-9_-]+={0,2}$/;
+
+/** The subscription id of an endpoint: a UUID shaped from its SHA-256, the same on every node. */
+function subscriptionIdOf(endpoint: string): string {
+  const hex = createHash('sha256').update(endpoint).digest('hex');
+  return newId('PUSH_SUBSCRIPTION', `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`);
+}
 
 function decodedLength(value: string): number {
   return BASE64URL.test(value) ? Buffer.from(value, 'base64url').length : -1;
@@ -56,17 +65,19 @@ export function pushSubscriptionActions(store: PushStore, policy: OutboundPolicy
         if (!point || point.length !== 65 || point[0] !== 0x04) throw badRequest('keys.p256dh must be an uncompressed P-256 public key, base64url-encoded (65 bytes).');
         if (decodedLength(auth) !== 16) throw badRequest('keys.auth must be a 16-byte secret, base64url-encoded.');
         const endpoint = checkedEndpoint(ctx.params.endpoint, policy);
-        const mine = await store.ofPerson(caller.id);
-        const same = mine.find((s) => s.endpoint === endpoint);
+        const id = subscriptionIdOf(endpoint);
+        const existing = await store.get(id);
+        const renewed = existing?.personId === caller.id;
+        // The browser changed hands (another person signed in on it): the earlier person's pushes must not reach it.
+        if (existing && !renewed) await store.remove(id);
+        const mine = renewed ? [] : await store.ofPerson(caller.id);
         const subscription: PushSubscriptionRecord = {
-          id: same?.id ?? newId('PUSH_SUBSCRIPTION'), personId: caller.id, endpoint, keys: { p256dh, auth },
-          expirationTime: ctx.params.expirationTime, created: same?.created ?? new Date().toISOString(),
+          id, personId: caller.id, endpoint, keys: { p256dh, auth },
+          expirationTime: ctx.params.expirationTime, created: renewed ? existing.created : new Date().toISOString(),
         };
         await store.put(subscription);
-        if (!same) {
-          const oldestFirst = [...mine].sort((a, b) => a.created.localeCompare(b.created));
-          for (const old of oldestFirst.slice(0, Math.max(0, mine.length + 1 - maxPerPerson))) await store.remove(old.id);
-        }
+        const oldestFirst = [...mine].sort((a, b) => a.created.localeCompare(b.created));
+        for (const old of oldestFirst.slice(0, Math.max(0, mine.length + 1 - maxPerPerson))) await store.remove(old.id);
         return presentSubscription(subscription);
       },
     },

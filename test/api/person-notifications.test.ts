@@ -19,6 +19,7 @@ import { until } from '../harness/wait.ts';
 import { browserKeys, verifiedVapidClaims, type BrowserKeys } from '../harness/web-push-keys.ts';
 import { startTarget, type Target } from './target.ts';
 
+const MAX_SUBSCRIPTIONS = 3;
 let target: Target;
 let receiver: HttpsReceiver;
 let alice: TestPerson;
@@ -28,7 +29,9 @@ let dave: TestPerson;
 
 before(async () => {
   receiver = await startHttpsReceiver();
-  target = await startTarget({ SQUARED_WEBHOOK_ALLOW_HOSTS: 'localhost', NODE_EXTRA_CA_CERTS: receiver.caFile, SQUARED_WEBHOOK_BACKOFF_MS: '100' });
+  target = await startTarget({
+    SQUARED_WEBHOOK_ALLOW_HOSTS: 'localhost', NODE_EXTRA_CA_CERTS: receiver.caFile, SQUARED_WEBHOOK_BACKOFF_MS: '100', SQUARED_PUSH_MAX_SUBSCRIPTIONS: String(MAX_SUBSCRIPTIONS),
+  });
   [alice, bob, carol, dave] = await createPeople(target.admin, 'Alice Notified', 'Bob Notified', 'Carol Notified', 'Dave Notified');
 });
 after(async () => {
@@ -91,7 +94,7 @@ describe('notification frames', () => {
 });
 
 describe('push subscriptions', () => {
-  test('the VAPID key, create (the same endpoint again replaces), list, get, delete; only the owner sees one', async () => {
+  test('the VAPID key, create (the same endpoint again replaces, by another person changes hands), list, get, delete; only the owner sees one', async () => {
     const key = await bob.api.get('/v1/push/vapidPublicKey');
     expectStatus(key, 200, 'vapid key');
     assert.equal(Buffer.from(key.body.publicKey, 'base64url').length, 65);
@@ -112,6 +115,27 @@ describe('push subscriptions', () => {
     expectStatus(await bob.api.delete(`/v1/people/me/pushSubscriptions/${created.id}`), 204, 'delete');
     expectStatus(await bob.api.get(`/v1/people/me/pushSubscriptions/${created.id}`), 404, 'deleted');
     expectStatus(await bob.api.get('/v1/people/me/pushSubscriptions/not-an-id'), 404, 'no such id');
+
+    // Another person subscribing the same browser (endpoint) takes it over.
+    const shared = `/push/${randomUUID()}`;
+    const bobs = await subscribe(bob, shared, browserKeys());
+    const carols = await subscribe(carol, shared, browserKeys());
+    assert.equal(carols.personId, carol.id);
+    const bobsNow = await bob.api.get('/v1/people/me/pushSubscriptions');
+    assert.ok(!bobsNow.body.items.some((s: { endpoint: string }) => s.endpoint === `${receiver.url}${shared}`), 'no longer bob\'s');
+    expectStatus(await bob.api.get(`/v1/people/me/pushSubscriptions/${bobs.id}`), 404, 'bob\'s is gone');
+    expectStatus(await carol.api.delete(`/v1/people/me/pushSubscriptions/${carols.id}`), 204, 'carol\'s now');
+  });
+
+  test(`a person keeps ${MAX_SUBSCRIPTIONS} subscriptions: one more drops the oldest`, async () => {
+    const [gina] = await createPeople(target.admin, 'Gina Many');
+    const made: string[] = [];
+    for (let i = 0; i <= MAX_SUBSCRIPTIONS; i++) {
+      made.push((await subscribe(gina, `/push/${randomUUID()}`, browserKeys())).id);
+      await sleep(5);
+    }
+    const listed = await gina.api.get('/v1/people/me/pushSubscriptions');
+    assert.deepEqual(listed.body.items.map((s: { id: string }) => s.id).sort(), made.slice(1).sort());
   });
 
   test('bad keys and endpoints the outbound policy refuses are 400', async () => {
