@@ -17,6 +17,7 @@ const scenarios: Record<string, { description: string; load?: () => Promise<Scen
   webhooks: { description: 'webhook deliveries/s to a local HTTPS receiver, and posting p99 with and without 10 webhooks', load: () => import('./webhooks/webhooks.ts') },
   notifications: { description: 'mentions: post → notification frame vs the event frame, pushes/s, posting p99 with and without @all', load: () => import('./notifications/notifications.ts') },
   previews: { description: 'preview latency of a 10 MB image: the sandboxed renderer vs sharp alone in-process', load: () => import('./previews/previews.ts') },
+  presence: { description: 'N sockets heartbeating and changing status, W watchers each: Squared vs raw uWS pub/sub', load: () => import('./presence/presence.ts') },
   roster: { description: 'one meeting of N live sockets: bytes and time per roster change vs the full state', load: () => import('./roster/roster.ts') },
 };
 

@@ -146,6 +146,7 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
 
       const reporter = new PresenceReporter({
         leaseMs: config.presence.leaseMs,
+        idleMs: config.presence.idleMs,
         ownerOf: (personId) => presenceOwnerOf(broker, personId),
         call: (action, params, nodeID) => broker.call(action, params, nodeID ? { nodeID } : {}),
         logger,

@@ -2,8 +2,9 @@
 // socket is a device of its person, leased for `leaseMs` and renewed every third of it by
 // one heartbeat per presence actor (the devices grouped by the actor that owns their person),
 // so a gateway killed leaves its devices to lapse within the lease. A socket's opening goes
-// at once; its activity goes at once only when the last report of it is older than a
-// heartbeat (it may end an `inactive`), else with the next heartbeat.
+// at once; its activity goes at once only when the activity last reported is so old that
+// the person may be shown `inactive` before the next heartbeat (it ends an `inactive`),
+// else with the next heartbeat: a client reporting activity often costs the actors nothing.
 //
 // A gateway that drains (a restart, a deploy) does not release its devices: their clients
 // reconnect, here or elsewhere, as new devices within the lease, and their people never
@@ -21,6 +22,8 @@ interface Device extends DeviceReport {
 
 export interface PresenceReporterOptions {
   leaseMs: number;
+  /** The presence actors' idle time (SQUARED_PRESENCE_IDLE_MS). */
+  idleMs: number;
   /** The presence actor that owns the person (undefined: none known, let the registry choose). */
   ownerOf(personId: string): string | undefined;
   call(action: string, params: object, nodeID: string | undefined): Promise<unknown>;
@@ -63,7 +66,7 @@ export class PresenceReporter {
     if (!device) return;
     const now = Date.now();
     device.lastActivity = now;
-    if (now - device.reported >= this.everyMs) this.send([device]);
+    if (now - device.reported >= this.options.idleMs - this.everyMs) this.send([device]);
   }
 
   closed(deviceId: string): void {
