@@ -5,7 +5,7 @@
 // shaped like Squared's (padded to BASELINE_FRAME_BYTES), app.publish()es it to the
 // room's topic and acknowledges the poster. Run as its own process by the bench driver.
 import uws from 'uWebSockets.js';
-import { serveBaseline } from '../lib/baseline-process.ts';
+import { baselineSocketBehaviour, serveBaseline } from '../lib/baseline-process.ts';
 
 const certFile = process.env.BASELINE_CERT;
 const keyFile = process.env.BASELINE_KEY;
@@ -25,20 +25,9 @@ const pad = (n: number) => {
 };
 
 const app = uws.SSLApp({ cert_file_name: certFile, key_file_name: keyFile });
-const behaviour = {
-  compression: uws.DISABLED,
-  maxPayloadLength: 256 * 1024,
-  idleTimeout: 60,
-  sendPingsAutomatically: true,
-  maxBackpressure: 64 * 1024 * 1024,
-  closeOnBackpressureLimit: false,
-  upgrade: (res: uws.HttpResponse, req: uws.HttpRequest, context: unknown) => {
-    res.upgrade({}, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
-  },
-};
 
 app.ws<object>('/live', {
-  ...behaviour,
+  ...baselineSocketBehaviour,
   message: (ws, message) => {
     let frame: { type?: string; topic?: string };
     try {
@@ -59,7 +48,7 @@ app.ws<object>('/live', {
 });
 
 app.ws<object>('/post', {
-  ...behaviour,
+  ...baselineSocketBehaviour,
   message: (ws, message) => {
     const post = JSON.parse(decoder.decode(message)) as { room: string; k: number; text: string };
     const seq = (seqs.get(post.room) ?? 0) + 1;

@@ -19,3 +19,20 @@ export function serveBaseline(app: uws.TemplatedApp, name: string): void {
   process.stdin.on('close', exit);
   process.stdin.resume();
 }
+
+/**
+ * The WebSocket behaviour of the baseline servers: Squared's live endpoint without its
+ * limits (no compression, automatic pings, a backpressure bound no bench reaches), and an
+ * upgrade that keeps no per-socket data.
+ */
+export const baselineSocketBehaviour = {
+  compression: uws.DISABLED,
+  maxPayloadLength: 256 * 1024,
+  idleTimeout: 60,
+  sendPingsAutomatically: true,
+  maxBackpressure: 64 * 1024 * 1024,
+  closeOnBackpressureLimit: false,
+  upgrade: (res: uws.HttpResponse, req: uws.HttpRequest, context: unknown) => {
+    res.upgrade({}, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+  },
+};

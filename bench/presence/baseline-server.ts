@@ -5,7 +5,7 @@
 // on /live too, which the server publishes at once as a `presence` frame shaped like
 // Squared's on the topic `presence:<person>`. Run as its own process by the bench driver.
 import uws from 'uWebSockets.js';
-import { serveBaseline } from '../lib/baseline-process.ts';
+import { baselineSocketBehaviour, serveBaseline } from '../lib/baseline-process.ts';
 
 const certFile = process.env.BASELINE_CERT;
 const keyFile = process.env.BASELINE_KEY;
@@ -17,15 +17,7 @@ if (!certFile || !keyFile) {
 const decoder = new TextDecoder();
 const app = uws.SSLApp({ cert_file_name: certFile, key_file_name: keyFile });
 app.ws<object>('/live', {
-  compression: uws.DISABLED,
-  maxPayloadLength: 256 * 1024,
-  idleTimeout: 60,
-  sendPingsAutomatically: true,
-  maxBackpressure: 64 * 1024 * 1024,
-  closeOnBackpressureLimit: false,
-  upgrade: (res, req, context) => {
-    res.upgrade({}, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
-  },
+  ...baselineSocketBehaviour,
   message: (ws, message) => {
     const frame = JSON.parse(decoder.decode(message)) as { type: string; topics?: string[]; personId?: string; status?: string };
     if (frame.type === 'activity') return;
