@@ -362,6 +362,11 @@ export interface SearchQuery {
 /** Where a hit stands in its search's order, opaque outside its adapter (its sort values). */
 export type SearchPosition = (string | number)[];
 
+/** A `startAfter` that no search of this index could have answered (a forged or foreign cursor). */
+export class InvalidSearchPositionError extends Error {
+  override name = 'InvalidSearchPositionError';
+}
+
 export interface SearchHit {
   id: string;
   roomId: string;
@@ -369,6 +374,12 @@ export interface SearchHit {
 }
 
 export interface SearchIndex {
+  /**
+   * The index was made empty when opened (it was missing, or an older Squared made it in a
+   * format this one cannot update in place), or lacks fields older documents never had: the
+   * search actor fills it again from the rooms.
+   */
+  readonly wantsRebuild: boolean;
   /** Indexes each message unless the index holds a newer version of it (equal versions replace). */
   indexMessages(messages: IndexedMessage[]): Promise<void>;
   /** Removes the message unless the index holds a version newer than `version`. */

@@ -26,7 +26,11 @@ export function highlight(text: string, query: string): string | undefined {
   // A window that starts a little before the first mark, cut at word boundaries where it can be.
   let from = Math.max(0, marks[0].start - WINDOW / 4);
   let to = Math.min(text.length, from + WINDOW);
-  if (from > 0) from = text.indexOf(' ', from) + 1 || from;
+  // to the next word's start, unless that would pass the first mark (a long word before it)
+  if (from > 0) {
+    const space = text.indexOf(' ', from);
+    if (space !== -1 && space < marks[0].start) from = space + 1;
+  }
   if (to < text.length) to = text.lastIndexOf(' ', to) > marks[0].end ? text.lastIndexOf(' ', to) : to;
   let html = from > 0 ? '…' : '';
   let at = from;

@@ -10,7 +10,7 @@ import { callerOf } from '../../contracts/caller.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
 import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';
 import * as p from '../params.ts';
-import type { SearchIndex, SearchPosition } from '../../storage/interfaces.ts';
+import { InvalidSearchPositionError, type SearchIndex, type SearchPosition } from '../../storage/interfaces.ts';
 import { highlight } from './highlight.ts';
 
 /** A date parameter as the index stores dates (`toISOString`), or a 400 for one that is not a date. */
@@ -21,11 +21,16 @@ function isoInstant(value: string | undefined, name: string): string | undefined
   return new Date(ms).toISOString();
 }
 
-/** The position a `cursor` names (sort values: numbers and strings), or a 400. */
+/**
+ * The position a `cursor` names, or a 400: what both indexes write, a score, the hit's
+ * creation (an ISO date embedded, epoch ms on Elasticsearch) and its id.
+ */
 function positionOf(cursor: string | undefined): SearchPosition | undefined {
   if (cursor === undefined) return undefined;
   const values = decodeCursor(cursor);
-  if (!values || values.length === 0 || values.length > 8 || !values.every((v) => typeof v === 'number' || typeof v === 'string')) throw badRequest('Invalid cursor.');
+  const valid = values !== undefined && values.length === 3 && typeof values[0] === 'number' && Number.isFinite(values[0])
+    && (typeof values[1] === 'string' || Number.isSafeInteger(values[1])) && typeof values[2] === 'string' && values[2].length <= 200;
+  if (!valid) throw badRequest('Invalid cursor.');
   return values as SearchPosition;
 }
 
@@ -61,7 +66,10 @@ export function searchActions(index: SearchIndex): NonNullable<ServiceSchema['ac
           personId = author.id;
         }
         if (roomIds.length === 0) return { items: [] };
-        const hits = await index.search({ text: q, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter });
+        const hits = await index.search({ text: q, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter }).catch((err: unknown) => {
+          if (err instanceof InvalidSearchPositionError) throw badRequest('Invalid cursor.');
+          throw err;
+        });
         const messages = await Promise.all(hits.map((hit) => ctx.call<{ text?: string; markdown?: string }, object>('rooms.getMessage', { messageId: hit.id }).catch((err: unknown) => {
           // Deleted since it was indexed (the error may come from another node: by its code).
           if ((err as { code?: unknown }).code === 404) return undefined;

@@ -2,11 +2,14 @@
 // fed by the rooms actor's `rooms.activities` event after each commit, so the index may
 // lag a moment and is never the source of truth: `rebuild` makes it again from the rooms'
 // messages as they are (after a restore, a lost Elasticsearch index, a missed event).
-import type { Context, ServiceSchema } from 'moleculer';
+import type { Context, ServiceBroker, ServiceSchema } from 'moleculer';
 import type { IndexedMessage, SearchIndex } from '../../storage/interfaces.ts';
 import { indexedMessageOf, type Activity, type MessageRecord } from '../../storage/records.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 import { searchActions } from './search-actions.ts';
+
+/** Who a rebuild calls the rooms actor through: an action's context, or the broker (at start). */
+type Caller = Pick<ServiceBroker, 'call'>;
 
 /** Rooms and messages read per call to the rooms actor during a rebuild. */
 const PAGE = 500;
@@ -49,7 +52,7 @@ export function createSearchService({ index }: { index: SearchIndex }): ServiceS
    * indexed again. Each page's messages carry the room head read before the page (as new as
    * that, at least), so whatever another node indexes or removes meanwhile from a newer event wins.
    */
-  async function rebuildRoom(ctx: Context, roomId: string): Promise<number> {
+  async function rebuildRoom(ctx: Caller, roomId: string): Promise<number> {
     return rooms.run(roomId, async () => {
       let count = 0;
       for (let beforeSeq: number | undefined, first = true; first || beforeSeq !== undefined; first = false) {
@@ -64,6 +67,21 @@ export function createSearchService({ index }: { index: SearchIndex }): ServiceS
     });
   }
 
+  /** Every room again, a page of rooms at a time. */
+  async function rebuildAll(ctx: Caller): Promise<{ rooms: number; messages: number; ms: number }> {
+    const started = Date.now();
+    let roomCount = 0;
+    let messageCount = 0;
+    for (let after: string | undefined, first = true; first || after !== undefined; first = false) {
+      const page = await ctx.call<{ items: string[]; next?: string }, object>('rooms.operatorRoomIds', { max: PAGE, ...(after ? { after } : {}) });
+      for (const roomId of page.items) messageCount += await rebuildRoom(ctx, roomId);
+      roomCount += page.items.length;
+      after = page.next;
+    }
+    await index.refresh();
+    return { rooms: roomCount, messages: messageCount, ms: Date.now() - started };
+  }
+
   return {
     name: 'search',
     actions: {
@@ -71,20 +89,21 @@ export function createSearchService({ index }: { index: SearchIndex }): ServiceS
       /** Operators (`reindex` in the console): the whole index again, room by room. */
       rebuild: {
         visibility: 'public',
-        async handler(ctx: Context) {
-          const started = Date.now();
-          let roomCount = 0;
-          let messageCount = 0;
-          for (let after: string | undefined, first = true; first || after !== undefined; first = false) {
-            const page = await ctx.call<{ items: string[]; next?: string }, object>('rooms.operatorRoomIds', { max: PAGE, ...(after ? { after } : {}) });
-            for (const roomId of page.items) messageCount += await rebuildRoom(ctx, roomId);
-            roomCount += page.items.length;
-            after = page.next;
-          }
-          await index.refresh();
-          return { rooms: roomCount, messages: messageCount, ms: Date.now() - started };
-        },
+        handler: (ctx: Context) => rebuildAll(ctx),
       },
+    },
+    started() {
+      if (!index.wantsRebuild) return;
+      // A new (or remade) index next to rooms that may hold messages: filled in the background,
+      // once the rooms actor is there; searches meanwhile find what is indexed so far.
+      const broker = this.broker;
+      const logger = this.logger;
+      void (async () => {
+        await broker.waitForServices(['rooms']);
+        logger.info('the search index is new: filling it from the rooms');
+        const done = await rebuildAll(broker);
+        logger.info(done, 'the search index is filled');
+      })().catch((err: unknown) => logger.error({ err }, 'filling the new search index failed: run `npm run reindex`'));
     },
     events: {
       'rooms.activities': {

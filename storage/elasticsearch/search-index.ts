@@ -29,7 +29,7 @@
 // `match` never parses query syntax, so any characters are safe.
 import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
-import type { IndexedMessage, SearchHit, SearchIndex, SearchPosition, SearchQuery } from '../interfaces.ts';
+import { InvalidSearchPositionError, type IndexedMessage, type SearchHit, type SearchIndex, type SearchPosition, type SearchQuery } from '../interfaces.ts';
 import { ALL_MENTIONED } from '../records.ts';
 
 export interface ElasticsearchSearchIndexOptions {
@@ -85,6 +85,9 @@ const MAPPING: estypes.MappingTypeMapping = {
   },
 };
 
+/** What the index's mapping says of its format: documents versioned by room seq. */
+const FORMAT = { squared: { versioning: 'room-seq' } };
+
 /** How long a removed message's version is remembered (longer than any rebuild page takes to write). */
 const GC_DELETES = '5m';
 
@@ -131,9 +134,11 @@ export class ElasticsearchSearchIndex implements SearchIndex {
   /** The last ping's answer (see `reachable`). */
   private answered = true;
   private pinger: NodeJS.Timeout | undefined;
+  readonly wantsRebuild: boolean;
 
   /** Use `create`, which does the I/O (waits for the cluster, creates the index). */
-  constructor(client: Client, index: string, pageSize: number, onError: () => void = () => undefined) {
+  constructor(client: Client, index: string, pageSize: number, onError: () => void = () => undefined, created = false) {
+    this.wantsRebuild = created;
     this.client = client;
     this.index = index;
     this.pageSize = pageSize;
@@ -146,8 +151,8 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     const client = new Client({ node: options.node, requestTimeout: options.requestTimeoutMs ?? 30_000, maxRetries: 2 });
     try {
       await waitForYellow(client, options.node, options.readyTimeoutMs ?? 30_000);
-      await ensureIndex(client, index, options.shards ?? 1);
-      const opened = new ElasticsearchSearchIndex(client, index, options.pageSize ?? 1000, options.onError);
+      const created = await ensureIndex(client, index, options.shards ?? 1);
+      const opened = new ElasticsearchSearchIndex(client, index, options.pageSize ?? 1000, options.onError, created);
       opened.startPinging(options.pingIntervalMs ?? 2000);
       return opened;
     } catch (err) {
@@ -223,6 +228,10 @@ export class ElasticsearchSearchIndex implements SearchIndex {
 
   async search({ text, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
     const size = Math.min(MAX_RESULT_WINDOW, Math.max(0, Math.floor(max)));
+    // [score, created as epoch ms, id], as this index's sort answers them: anything else would be the engine's 400
+    if (startAfter && !(startAfter.length === 3 && typeof startAfter[0] === 'number' && Number.isSafeInteger(startAfter[1]) && typeof startAfter[2] === 'string')) {
+      throw new InvalidSearchPositionError('not a position of this index');
+    }
     if (text.trim() === '' || roomIds.length === 0 || size === 0) return [];
     try {
       const response = await this.client.search<{ roomId: string }>({
@@ -327,18 +336,45 @@ async function waitForYellow(client: Client, node: string, timeoutMs: number): P
   }
 }
 
-/** Creates the index with its mapping unless it exists, then checks an existing one is compatible. */
-async function ensureIndex(client: Client, index: string, shards: number): Promise<void> {
+/** Creates the index, answering true, or false when it exists already. */
+async function createIndex(client: Client, index: string, shards: number): Promise<boolean> {
   try {
     await client.indices.create({
       index,
       settings: { number_of_shards: shards, auto_expand_replicas: '0-1', 'index.gc_deletes': GC_DELETES },
-      mappings: MAPPING,
+      mappings: { ...MAPPING, _meta: FORMAT },
       wait_for_active_shards: 1,
     });
+    return true;
   } catch (err) {
     const type = err instanceof errors.ResponseError ? (err.body as { error?: { type?: string } })?.error?.type : undefined;
     if (type !== 'resource_already_exists_exception') throw wrap(`creation of index ${index}`, err);
+    return false;
+  }
+}
+
+/**
+ * Creates the index with its mapping unless it exists, then checks an existing one is
+ * compatible. Answers whether the index is new (so empty): made now, or made again because
+ * an older Squared made it without versions (its documents carry Elasticsearch's own version
+ * counters, which can be above a room's seq and would refuse newer writes; the index is
+ * derived, so it is dropped and filled again from the rooms).
+ */
+async function ensureIndex(client: Client, index: string, shards: number): Promise<boolean> {
+  let created = await createIndex(client, index, shards);
+  if (!created) {
+    const mapping = await readMapping(client, index);
+    refuseIncompatible(index, mapping.properties, LEGACY_FIELDS);
+    // Squared's own index of an older format (its fields, no format): dropped, it is derived.
+    // An index of anything else is never touched: refused above.
+    if (mapping.meta?.squared?.versioning !== FORMAT.squared.versioning) {
+      try {
+        await client.indices.delete({ index }, { ignore: [404] });
+      } catch (err) {
+        throw wrap(`deletion of the older index ${index}`, err);
+      }
+      created = await createIndex(client, index, shards);
+    }
   }
   try {
     // adds the fields an older Squared's index lacks; refused (and reported below) for a field of another type
@@ -347,20 +383,7 @@ async function ensureIndex(client: Client, index: string, shards: number): Promi
     const type = err instanceof errors.ResponseError ? (err.body as { error?: { type?: string } })?.error?.type : undefined;
     if (type !== 'illegal_argument_exception') throw wrap(`updating the mapping of ${index}`, err);
   }
-  let properties: Record<string, { type?: string }> | undefined;
-  try {
-    const mapping = await client.indices.getMapping({ index });
-    properties = Object.values(mapping)[0]?.mappings?.properties as Record<string, { type?: string }> | undefined;
-  } catch (err) {
-    throw wrap(`reading the mapping of ${index}`, err);
-  }
-  const mismatches = Object.entries(MAPPING.properties!)
-    .map(([field, spec]) => ({ field, actual: properties?.[field]?.type, expected: (spec as { type: string }).type }))
-    .filter(({ actual, expected }) => actual !== expected)
-    .map(({ field, actual, expected }) => `${field} is ${actual ?? 'missing'}, expected ${expected}`);
-  if (mismatches.length > 0) {
-    throw new ElasticsearchError(`elasticsearch index ${index} exists with an incompatible mapping: ${mismatches.join('; ')}`, undefined, undefined);
-  }
+  refuseIncompatible(index, (await readMapping(client, index)).properties, Object.keys(MAPPING.properties!));
   try {
     // an index made before removals were versioned keeps the default (60 s) otherwise
     await client.indices.putSettings({ index, settings: { 'index.gc_deletes': GC_DELETES } });
@@ -371,5 +394,29 @@ async function ensureIndex(client: Client, index: string, shards: number): Promi
     await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
   } catch (err) {
     throw wrap(`waiting for index ${index}`, err);
+  }
+  return created;
+}
+
+/** The fields every Squared's index had, before versions and the fields added with them. */
+const LEGACY_FIELDS = ['id', 'roomId', 'personId', 'text', 'created'];
+
+async function readMapping(client: Client, index: string): Promise<{ properties: Record<string, { type?: string }> | undefined; meta: typeof FORMAT | undefined }> {
+  try {
+    const mappings = Object.values(await client.indices.getMapping({ index }))[0]?.mappings;
+    return { properties: mappings?.properties as Record<string, { type?: string }> | undefined, meta: mappings?._meta as typeof FORMAT | undefined };
+  } catch (err) {
+    throw wrap(`reading the mapping of ${index}`, err);
+  }
+}
+
+/** Throws unless each of `fields` has the type MAPPING gives it. */
+function refuseIncompatible(index: string, properties: Record<string, { type?: string }> | undefined, fields: string[]): void {
+  const mismatches = fields
+    .map((field) => ({ field, actual: properties?.[field]?.type, expected: (MAPPING.properties![field] as { type: string }).type }))
+    .filter(({ actual, expected }) => actual !== expected)
+    .map(({ field, actual, expected }) => `${field} is ${actual ?? 'missing'}, expected ${expected}`);
+  if (mismatches.length > 0) {
+    throw new ElasticsearchError(`elasticsearch index ${index} exists with an incompatible mapping: ${mismatches.join('; ')}`, undefined, undefined);
   }
 }

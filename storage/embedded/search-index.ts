@@ -11,8 +11,9 @@
 // whitespace and every chunk must appear (AND); a chunk is quoted into an FTS5 string, so it is
 // tokenized exactly like the documents and can never be read as FTS5 syntax (AND, OR, NOT, NEAR,
 // column filters, `*`, `^`, parentheses, quotes). Ranked by bm25 on the text, best first.
+import fs from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
-import type { IndexedMessage, SearchHit, SearchIndex, SearchQuery } from '../interfaces.ts';
+import { InvalidSearchPositionError, type IndexedMessage, type SearchHit, type SearchIndex, type SearchQuery } from '../interfaces.ts';
 import { ALL_MENTIONED } from '../records.ts';
 import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
 
@@ -54,9 +55,10 @@ export function ftsTerms(text: string): string[] {
 export class SqliteSearchIndex implements SearchIndex {
   private readonly db: DatabaseSync;
   private readonly sql;
+  readonly wantsRebuild: boolean;
 
-  /** The index owns `db` (opened with `searchSchema`): `close()` closes it. */
-  constructor(db: DatabaseSync) {
+  /** The index owns `db` (opened with `searchSchema`): `close()` closes it. `created`: its file is new. */
+  constructor(db: DatabaseSync, created = false) {
     this.db = db;
     // search.db files made before these columns: their documents count as version 0, mentioning
     // nobody and without files until the next rebuild (`npm run reindex`).
@@ -64,12 +66,14 @@ export class SqliteSearchIndex implements SearchIndex {
     if (!columns.includes('version')) db.exec('ALTER TABLE search_docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0');
     if (!columns.includes('mentioned')) db.exec("ALTER TABLE search_docs ADD COLUMN mentioned TEXT NOT NULL DEFAULT '[]'");
     if (!columns.includes('has_files')) db.exec('ALTER TABLE search_docs ADD COLUMN has_files INTEGER NOT NULL DEFAULT 0');
+    this.wantsRebuild = created || !columns.includes('mentioned');
     this.sql = statementCache(db);
   }
 
   /** Opens (creating when missing) the index in its own file, e.g. `<dataDir>/search.db`. */
   static open(file: string, durableSync = false): SqliteSearchIndex {
-    return new SqliteSearchIndex(openDatabase({ file, durableSync, schema: searchSchema }));
+    const created = !fs.existsSync(file);
+    return new SqliteSearchIndex(openDatabase({ file, durableSync, schema: searchSchema }), created);
   }
 
   async indexMessages(messages: IndexedMessage[]): Promise<void> {
@@ -124,6 +128,9 @@ export class SqliteSearchIndex implements SearchIndex {
     const filters = `AND (?1 IS NULL OR d.person_id = ?1) AND (?2 IS NULL OR d.created < ?2) AND (?3 IS NULL OR d.created > ?3)
       AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(d.mentioned) WHERE value IN (?7, '${ALL_MENTIONED}'))) AND (?8 IS NULL OR d.has_files = ?8)`;
     // The next page: after the last hit in the order score, newest, id (bm25 is lower for better).
+    if (startAfter && !(startAfter.length === 3 && typeof startAfter[0] === 'number' && typeof startAfter[1] === 'string' && typeof startAfter[2] === 'string')) {
+      throw new InvalidSearchPositionError('not a position of this index');
+    }
     const [score, created, id] = startAfter ?? [null, null, null];
     const page = `WHERE ?9 IS NULL OR score > ?9 OR (score = ?9 AND (created < ?10 OR (created = ?10 AND id > ?11)))`;
     const args = {

@@ -140,7 +140,10 @@ describe('message search', () => {
     assert.deepEqual(pages.map((page) => page.length), [3, 3, 1]);
     assert.deepEqual(pages.flat().map((m) => m.id), whole.map((m) => m.id));
     assert.equal(whole[0].id, posted[3], 'the best match first');
-    expectStatus(await alice.api.get('/v1/messages/search?q=puffin&cursor=not-a-cursor'), 400);
+    const forged = (values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
+    for (const cursor of ['not-a-cursor', forged([1]), forged(['x', 'y', 'z']), forged([1, '2026-01-01T00:00:00.000Z', 'id', 4]), forged([1, 1e300, 'id'])]) {
+      expectStatus(await alice.api.get(`/v1/messages/search?q=puffin&cursor=${cursor}`), 400, cursor);
+    }
   });
 
   test('a query is required and bounded; max is bounded', async () => {

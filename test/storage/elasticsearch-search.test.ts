@@ -75,6 +75,44 @@ if (node) {
       }
     });
 
+    test('an index an older Squared made (no versions) is made again, empty, and wants a rebuild; a current one is kept', async () => {
+      const name = freshName();
+      const raw = new Client({ node: url });
+      try {
+        // the mapping before versions: same fields, no _meta
+        await raw.indices.create({ index: name, mappings: { dynamic: 'strict', properties: { id: { type: 'keyword' }, roomId: { type: 'keyword' }, personId: { type: 'keyword' }, text: { type: 'text', analyzer: 'standard' }, created: { type: 'date' } } } });
+        for (let i = 0; i < 3; i++) await raw.index({ index: name, id: 'm1', document: { id: 'm1', roomId: 'r1', personId: 'p1', text: 'legacy text', created: new Date().toISOString() }, refresh: true });
+        const remade = await ElasticsearchSearchIndex.create({ node: url, index: name });
+        assert.equal(remade.wantsRebuild, true);
+        assert.deepEqual(await remade.search({ text: 'legacy', roomIds: ['r1'], max: 5 }), []);
+        // a version below the old document's counter (3) is accepted: the counters are gone
+        await remade.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p1', text: 'legacy text again', created: new Date().toISOString(), version: 2, mentioned: [], hasFiles: false }]);
+        await remade.refresh();
+        assert.equal((await remade.search({ text: 'again', roomIds: ['r1'], max: 5 })).length, 1);
+        await remade.close();
+        const kept = await ElasticsearchSearchIndex.create({ node: url, index: name });
+        assert.equal(kept.wantsRebuild, false);
+        assert.equal((await kept.search({ text: 'again', roomIds: ['r1'], max: 5 })).length, 1);
+        await kept.deleteIndex();
+        await kept.close();
+      } finally {
+        await raw.indices.delete({ index: name }, { ignore: [404] });
+        await raw.close();
+      }
+    });
+
+    test('a position it could not have answered is refused before the engine sees it', async () => {
+      const index = await ElasticsearchSearchIndex.create({ node: url, index: freshName() });
+      try {
+        for (const startAfter of [[1], [1, 'date', 'id'], ['x', 1, 'id'], [1, 2, 3]]) {
+          await assert.rejects(index.search({ text: 'x', roomIds: ['r'], max: 5, startAfter }), { name: 'InvalidSearchPositionError' });
+        }
+      } finally {
+        await index.deleteIndex();
+        await index.close();
+      }
+    });
+
     test('a removal is remembered: an older write after it is refused (a rebuild read before a delete)', async () => {
       const index = await ElasticsearchSearchIndex.create({ node: url, index: freshName() });
       try {

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { SqliteSearchIndex, ftsTerms } from '../../storage/embedded/search-index.ts';
+import { highlight } from '../../actors/search/highlight.ts';
 import { SqliteWorkQueue } from '../../storage/embedded/work-queue.ts';
 import { searchIndexConformance } from '../storage/search-index.conformance.ts';
 import { sleep, waitFor, workQueueConformance } from '../storage/work-queue.conformance.ts';
@@ -30,9 +31,11 @@ describe('embedded SQLite FTS5 index', () => {
   test('survives a reopen', async () => {
     const file = freshFile('search');
     const first = SqliteSearchIndex.open(file);
+    assert.equal(first.wantsRebuild, true, 'a new file is filled from the rooms');
     await first.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p', text: 'persistent words', created: new Date().toISOString(), version: 1, mentioned: [], hasFiles: false }]);
     await first.close();
     const second = SqliteSearchIndex.open(file);
+    assert.equal(second.wantsRebuild, false);
     assert.deepEqual((await second.search({ text: 'persistent', roomIds: ['r1'], max: 5 })).map(({ id, roomId }) => ({ id, roomId })), [{ id: 'm1', roomId: 'r1' }]);
     await second.close();
   });
@@ -105,5 +108,18 @@ describe('embedded SQLite work queue', () => {
     assert.equal(deliveries, 1);
     await stop();
     await queue.close();
+  });
+});
+
+describe('search highlights', () => {
+  test('every matched word marked, the rest escaped; a window around the first match', () => {
+    assert.equal(highlight('a <b>Café</b> & cafe', 'CAFE'), 'a &lt;b&gt;<mark>Café</mark>&lt;/b&gt; &amp; <mark>cafe</mark>');
+    assert.equal(highlight('nothing here', 'absent'), undefined);
+    // a long word before the match: the window keeps the match
+    const long = highlight(`see https://example.com/${'a'.repeat(90)}/deploy now please`, 'deploy');
+    assert.match(long!, /<mark>deploy<\/mark> now please$/);
+    const far = highlight(`${'word '.repeat(200)}target ${'tail '.repeat(200)}`, 'target')!;
+    assert.ok(far.startsWith('…') && far.endsWith('…') && far.includes('<mark>target</mark>'), far);
+    assert.ok(far.length < 320, 'a window, not the whole text');
   });
 });
