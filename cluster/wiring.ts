@@ -12,10 +12,11 @@ import type { WebhookStore } from '../storage/webhook-store.ts';
 import type { AttachmentActionStore } from '../storage/attachment-action-store.ts';
 import type { PushStore } from '../storage/push-store.ts';
 import type { DeviceLeaseStore, ManualStatusStore } from '../storage/presence-store.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
 
 export interface Wiring {
   /** Present on nodes with the `actors` role. */
-  actors?: { people: PeopleStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; queue: WorkQueue; presence: { leases: DeviceLeaseStore; statuses: ManualStatusStore } };
+  actors?: { people: PeopleStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; queue: WorkQueue; presence: { leases: DeviceLeaseStore; statuses: ManualStatusStore }; blobs: BlobStore };
   rateLimits: RateLimitStore;
   fanout: Fanout;
   /** `nats://…` when the Moleculer broker must join a cluster. */
@@ -58,12 +59,12 @@ export async function wire(config: Config, logger: Logger, metrics: MetricSink =
       const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message), onError: signals.errorsOf('cassandra') });
       closers.push(() => cassandra.close());
       signals.probes.push({ engine: 'cassandra', required: true, reachable: () => cassandra.reachable() });
-      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals), webhooks: cassandra.webhooks, attachmentActions: cassandra.attachmentActions, push: cassandra.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: cassandra.manualStatuses } };
+      actors = { people: cassandra.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals), webhooks: cassandra.webhooks, attachmentActions: cassandra.attachmentActions, push: cassandra.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: cassandra.manualStatuses }, blobs: cassandra.blobs };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
       const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
       closers.push(() => embedded.close());
-      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals), webhooks: embedded.webhooks, attachmentActions: embedded.attachmentActions, push: embedded.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: embedded.manualStatuses } };
+      actors = { people: embedded.people, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals), webhooks: embedded.webhooks, attachmentActions: embedded.attachmentActions, push: embedded.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: embedded.manualStatuses }, blobs: embedded.blobs };
     }
   }
 

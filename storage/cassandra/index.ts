@@ -16,6 +16,8 @@ import { CassandraPushStore } from './push-store.ts';
 import type { PushStore } from '../push-store.ts';
 import type { ManualStatusStore } from '../presence-store.ts';
 import { CassandraManualStatusStore } from './presence-status-store.ts';
+import type { BlobStore } from '../blob-store.ts';
+import { CassandraBlobStore } from './blob-store.ts';
 
 export { CassandraConferenceStore } from './conference-store.ts';
 export { CassandraPeopleStore } from './people-store.ts';
@@ -53,6 +55,7 @@ export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   attachmentActions: AttachmentActionStore;
   push: PushStore;
   manualStatuses: ManualStatusStore;
+  blobs: BlobStore;
   /** The driver client, for tests and tooling. */
   client: Client;
   /** Whether the driver holds a connection to a Cassandra node now (its own state: no query sent). */
@@ -96,6 +99,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
     attachmentActions: new CassandraAttachmentActionStore(db),
     push: new CassandraPushStore(db),
     manualStatuses: new CassandraManualStatusStore(db),
+    blobs: new CassandraBlobStore(db),
     client,
     keyspace,
     reachable: () => client.getState().getConnectedHosts().length > 0,

@@ -209,6 +209,16 @@ export const MIGRATIONS: Migration[] = [
     description: 'the webhook outbox: how far each room\'s activities were queued for delivery (the notifications actor)',
     statements: (ks) => [`CREATE TABLE IF NOT EXISTS ${ks}.webhook_dispatch (room_id text PRIMARY KEY, seq bigint)`],
   },
+  {
+    version: 14,
+    description: 'blobs: content addresses, their owners, and their bytes in chunks (storage/cassandra/blob-store.ts)',
+    statements: (ks) => [
+      // Moved only by lightweight transactions (put joins or creates, the last release deletes).
+      `CREATE TABLE IF NOT EXISTS ${ks}.blobs (key text PRIMARY KEY, generation uuid, size bigint, owners set<text>)`,
+      // One chunk (CHUNK_BYTES) per partition.
+      `CREATE TABLE IF NOT EXISTS ${ks}.blob_chunks (generation uuid, chunk int, data blob, PRIMARY KEY ((generation, chunk)))`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

@@ -14,6 +14,8 @@ import { SqlitePushStore, pushSchema } from './push-store.ts';
 import type { PushStore } from '../push-store.ts';
 import type { ManualStatusStore } from '../presence-store.ts';
 import { SqliteManualStatusStore, presenceSchema } from './presence-status-store.ts';
+import type { BlobStore } from '../blob-store.ts';
+import { DiskBlobStore } from './blob-store.ts';
 
 /** The people store of a data directory alone (the operator command's). */
 export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; close(): void } {
@@ -22,7 +24,7 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore } {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
@@ -32,6 +34,7 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
   const attachmentActionsDb = open('attachment-actions', attachmentActionsSchema);
   const pushDb = open('push', pushSchema);
   const presenceDb = open('presence', presenceSchema);
+  const blobs = DiskBlobStore.open(path.join(dataDir, 'blobs'), path.join(dataDir, 'blobs.db'), durableSync);
   return {
     people: new SqlitePeopleStore(peopleDb),
     rooms: new SqliteRoomStore(roomsDb),
@@ -41,8 +44,10 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
     attachmentActions: new SqliteAttachmentActionStore(attachmentActionsDb),
     push: new SqlitePushStore(pushDb),
     manualStatuses: new SqliteManualStatusStore(presenceDb),
+    blobs,
     rateLimits: new MemoryRateLimitStore(),
     async close() {
+      await blobs.close();
       for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb, pushDb, presenceDb]) db.close();
     },
   };

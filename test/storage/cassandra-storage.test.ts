@@ -28,6 +28,8 @@ import { teamStoreConformance } from './team-store.conformance.ts';
 import { webhookStoreConformance } from './webhook-store.conformance.ts';
 import { pushStoreConformance } from './push-store.conformance.ts';
 import { manualStatusConformance } from './presence-store.conformance.ts';
+import { blobStoreConformance } from './blob-store.conformance.ts';
+import { CHUNK_BYTES } from '../../storage/cassandra/blob-store.ts';
 import { engineAddress } from '../harness/engine.ts';
 
 const contactPoint = engineAddress('Cassandra storage', 'SQUARED_CASSANDRA', '127.0.0.1:9042', 'cassandra');
@@ -69,6 +71,7 @@ if (contactPoint) {
   teamIdempotencyConformance('Cassandra', async () => (await shared()).teams);
   meetingIdempotencyConformance('Cassandra', async () => (await shared()).conferences);
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);
+  blobStoreConformance('Cassandra chunks', async () => (await shared()).blobs, CHUNK_BYTES);
   manualStatusConformance('Cassandra', async () => (await shared()).manualStatuses);
 
   const now = () => new Date().toISOString();
