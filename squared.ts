@@ -18,6 +18,9 @@ import { createConferencesService } from './actors/conferences/conferences.servi
 import { createAttachmentActionsService } from './actors/attachment-actions/attachment-actions.service.ts';
 import { createNotificationsService } from './actors/notifications/notifications.service.ts';
 import { createPresenceService } from './actors/presence/presence.service.ts';
+import { createAvatarsService } from './actors/files/avatars.service.ts';
+import { RenderSandbox } from './actors/files/preview/sandbox.ts';
+import { DEFAULT_RENDER_LIMITS } from './actors/files/preview/render-types.ts';
 import { createGatewayService } from './gateway/gateway.service.ts';
 import { createMediaService } from './media/media.service.ts';
 
@@ -32,6 +35,8 @@ let url: string | undefined;
 let adminCredentials: string | undefined;
 
 let wiring: Awaited<ReturnType<typeof wire>>;
+/** The child processes that render untrusted files (actors nodes). */
+let previewSandbox: RenderSandbox | undefined;
 try {
   wiring = await wire(config, broker.getLogger('wiring'), broker.metrics);
 } catch (err) {
@@ -40,7 +45,7 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue, presence } = wiring.actors;
+  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue, presence, blobs } = wiring.actors;
   broker.createService(createPeopleService({
     store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
@@ -54,6 +59,8 @@ if (wiring.actors) {
   broker.createService(createAttachmentActionsService({ store: attachmentActions }));
   broker.createService(createPresenceService({ ...presence, fanout: wiring.fanout, settings: config.presence }));
   broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode, reconnectGraceMs: config.media.meetingReconnectGraceMs }));
+  previewSandbox = new RenderSandbox(DEFAULT_RENDER_LIMITS, config.previews.workers);
+  broker.createService(createAvatarsService({ blobs, sandbox: previewSandbox, maxBytes: config.previews.avatarMaxBytes }));
 }
 if (config.roles.includes('media')) {
   const { workers, rtcMinPort, rtcMaxPort, listenIp, announcedAddress, participantLimits } = config.media;
@@ -75,6 +82,7 @@ async function shutdown(signal: string) {
   try {
     await consoleSocket?.close();
     await broker.stop();
+    previewSandbox?.close();
     // Last: while draining, this node still answers the liveness probes of the others, or
     // they would take it for dead and reject the calls it is finishing.
     await liveness?.stop();

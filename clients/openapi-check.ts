@@ -41,7 +41,7 @@ export const extensions = new Set<string>([
   '/access_token', '/rooms/{roomId}/read', '/messages/search',
   '/people/me/pushSubscriptions', '/people/me/pushSubscriptions/{subscriptionId}', '/push/vapidPublicKey', '/people/me/status',
   // A person's generated default avatar (docs/previews.md, Avatars): an SVG, not JSON.
-  '/avatars/default/{file}',
+  '/avatars/default/{file}', '/people/{personId}/avatar', '/avatars/{version}/{rendition}',
 ]);
 
 // A Web Push subscription of the caller, as Squared answers it (docs/notifications.md).
@@ -96,6 +96,19 @@ const extensionDoc: OpenApiDoc = {
           }),
         },
       },
+    },
+    // A person's avatar replaced by an uploaded image (docs/previews.md): the person as now.
+    '/people/{personId}/avatar': {
+      put: {
+        responses: {
+          '200': json({
+            type: 'object',
+            required: ['id', 'emails', 'displayName', 'avatar'],
+            properties: { id: { type: 'string' }, emails: { type: 'array', items: { type: 'string' } }, displayName: { type: 'string' }, avatar: { type: 'string', format: 'uri' } },
+          }),
+        },
+      },
+      delete: { responses: { '204': {} } },
     },
     // The caller's manual presence status (README, Presence): set (PUT) and cleared (DELETE, 204).
     '/people/me/status': {

@@ -123,6 +123,8 @@ export interface Config {
   push: PushSettings;
   presence: PresenceSettings;
   passwordAttempts: PasswordAttemptLimits;
+  /** The preview sandbox (docs/previews.md): its child processes per actor node, and the largest avatar upload. */
+  previews: { workers: number; avatarMaxBytes: number };
   adminEmail: string;
   adminPassword: string | undefined;
 }
@@ -229,6 +231,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_LOCK_SECONDS', 5)),
       maxLockSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_MAX_LOCK_SECONDS', 300)),
       forgetSeconds: Math.max(1, int(env, 'SQUARED_PASSWORD_FORGET_SECONDS', 900)),
+    },
+    previews: {
+      workers: Math.max(1, int(env, 'SQUARED_PREVIEW_WORKERS', 1)),
+      avatarMaxBytes: Math.max(1, int(env, 'SQUARED_AVATAR_MAX_BYTES', 8 * 1024 * 1024)),
     },
     adminEmail: env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local',
     adminPassword: env.SQUARED_ADMIN_PASSWORD || undefined,

@@ -3,6 +3,7 @@
 // live sessions of the clients connected to it.
 import uws, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import type { Context, ServiceSchema } from 'moleculer';
+import type { Readable } from 'node:stream';
 import type { Caller } from '../contracts/caller.ts';
 import type { Fanout } from '../routing/fanout/fanout.ts';
 import type { Config } from '../contracts/config.ts';
@@ -120,7 +121,7 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
         if (count > 0) inFlight.connectionOpened();
       });
 
-      const call = <T>(action: string, params: object, meta: { caller?: Caller; trackingId?: string }) => broker.call(action, params, { meta }) as Promise<T>;
+      const call = <T>(action: string, params: object, meta: { caller?: Caller; trackingId?: string }, stream?: Readable) => broker.call(action, params, { meta, stream }) as Promise<T>;
       const authenticate = (token: string, trackingId?: string) => call<Caller>('people.authenticate', { token }, { trackingId });
 
       const health: Route[] = [
@@ -130,7 +131,7 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
           handle: async () => readiness(ready, missingEngines(), degradedEngines()),
         },
       ];
-      registerRoutes(app, [...health, ...apiRoutes(), ...webRoutes()], {
+      registerRoutes(app, [...health, ...apiRoutes({ avatarMaxBytes: config.previews.avatarMaxBytes }), ...webRoutes()], {
         logger,
         maxBodyBytes: config.limits.maxBodyBytes,
         rateBurst: config.limits.rateBurst,

@@ -100,6 +100,23 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
         },
       },
 
+      /**
+       * Internal (the avatars actor): the person's avatar URL replaced (or removed, without
+       * `avatar`); answers the person as now and the URL it replaced, so that the caller can
+       * release what the old one pointed at.
+       */
+      setAvatar: {
+        visibility: 'public',
+        params: { personId: p.id, avatar: { type: 'string', max: 2048, optional: true } },
+        async handler(ctx: Context<{ personId: string; avatar?: string }>) {
+          const person = await loadPerson(ctx.params.personId);
+          const updated: PersonRecord = { ...person, avatar: ctx.params.avatar, lastModified: new Date().toISOString() };
+          if (updated.avatar === undefined) delete updated.avatar;
+          await store.updatePerson(updated);
+          return { person: presentPerson(updated), previous: person.avatar ?? null };
+        },
+      },
+
       me: {
         visibility: 'published',
         // Webex's callingData is declared so that a malformed one is refused; Squared has no calling data.
@@ -204,6 +221,8 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
           if (person.id === caller.id) throw badRequest('An administrator cannot delete themselves.');
           await store.deletePerson(person.id);
           await sessions.dropPerson(person.id);
+          // For what other actors keep of the person (the avatars actor: their picture's blobs).
+          void ctx.emit('people.removed', { personId: person.id, avatar: person.avatar ?? null });
           return null;
         },
       },

@@ -5,6 +5,7 @@
 // on the way is answered by toErrorReply; 405 and 404 are answered for unknown methods and
 // paths.
 import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'moleculer';
 import type { Caller } from '../../contracts/caller.ts';
@@ -31,9 +32,11 @@ export interface Reply {
 export interface RouteContext {
   request: ApiRequest;
   body: Record<string, unknown>;
+  /** The body's bytes as they came, on a route that takes them so (`rawBody`); else empty. */
+  rawBody: Buffer;
   caller: Caller | undefined;
-  /** Calls an actor action on behalf of the caller. */
-  call<T = unknown>(action: string, params: object): Promise<T>;
+  /** Calls an actor action on behalf of the caller; `stream` goes along as Moleculer's ctx.stream (chunked between nodes). */
+  call<T = unknown>(action: string, params: object, stream?: Readable): Promise<T>;
   /** The absolute URL of a path on this server, for Link headers. */
   url(path: string, query: Record<string, string>): string;
 }
@@ -45,6 +48,8 @@ export interface Route {
   public?: boolean;
   /** Health probes are not rate limited. */
   unlimited?: boolean;
+  /** The body is handed over unparsed (an image), up to this many bytes instead of the usual limit. */
+  rawBody?: { maxBytes: number };
   handle(ctx: RouteContext): Promise<Reply>;
 }
 
@@ -58,7 +63,7 @@ export interface RouterOptions {
   /** Requests without a usable token, or with one refused, per address. */
   anonymous: AnonymousLimit;
   authenticate(token: string, trackingId: string): Promise<Caller>;
-  call<T>(action: string, params: object, meta: { caller?: Caller; trackingId: string }): Promise<T>;
+  call<T>(action: string, params: object, meta: { caller?: Caller; trackingId: string }, stream?: Readable): Promise<T>;
   /** The requests being answered, for a graceful drain. */
   inFlight: InFlightRequests;
   metrics: MetricSink;
@@ -88,7 +93,7 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
         request.aborted = true;
       });
       if (request.framingProblem) return refuseFraming(res, request);
-      const body = route.method === 'post' || route.method === 'put' || route.method === 'patch' ? readBody(res, request, options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
+      const body = route.method === 'post' || route.method === 'put' || route.method === 'patch' ? readBody(res, request, route.rawBody?.maxBytes ?? options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
       // The body may be refused (413) while the caller is still being checked, and then never awaited.
       body.catch(() => undefined);
       options.inFlight.enter();
@@ -127,12 +132,14 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
   async function run(route: Route, request: ApiRequest, rawBody: Promise<Buffer>): Promise<Reply> {
     try {
       const caller = await admit(route, request);
-      const body = parseBody(await rawBody, request.headers['content-type']);
+      const bytes = await rawBody;
+      const body = route.rawBody ? {} : parseBody(bytes, request.headers['content-type']);
       return await route.handle({
         request,
         body,
+        rawBody: route.rawBody ? bytes : Buffer.alloc(0),
         caller,
-        call: (action, params) => options.call(action, params, { caller, trackingId: request.trackingId }),
+        call: (action, params, stream) => options.call(action, params, { caller, trackingId: request.trackingId }, stream),
         url: (path, query) => absoluteUrl(request, path, query),
       });
     } catch (err) {

@@ -10,7 +10,7 @@ import { tokenRoutes } from './token-routes.ts';
 const crud = { list: 'list', create: 'create', get: 'get', update: 'update', remove: 'remove' };
 const membershipCrud = { list: 'listMemberships', create: 'createMembership', get: 'getMembership', update: 'updateMembership', remove: 'removeMembership' };
 
-export function apiRoutes(): Route[] {
+export function apiRoutes(options: { avatarMaxBytes: number } = { avatarMaxBytes: 8 * 1024 * 1024 }): Route[] {
   const routes: Route[] = [
     ...tokenRoutes(),
     // Every person answered carries an absolute `avatar` (avatar-routes.ts): their own, or the generated default.
@@ -27,7 +27,7 @@ export function apiRoutes(): Route[] {
     ...resourceRoutes('/v1/people', 'personId', 'people', crud).map(withAvatars),
     // Squared extension: an administrator creates a bot and receives its token.
     withAvatars(createRoute('/v1/bots', 'people.createBot')),
-    ...avatarRoutes(),
+    ...avatarRoutes(options.avatarMaxBytes).map(withAvatars),
     ...resourceRoutes('/v1/rooms', 'roomId', 'rooms', crud),
     // Squared extension: the caller has read the room up to a message (docs/live-protocol.md, Read status).
     createRoute('/v1/rooms/:roomId/read', 'rooms.markRead'),

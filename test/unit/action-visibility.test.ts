@@ -16,6 +16,7 @@ import { createTeamsService } from '../../actors/teams/teams.service.ts';
 import { createConferencesService } from '../../actors/conferences/conferences.service.ts';
 import { createNotificationsService } from '../../actors/notifications/notifications.service.ts';
 import { createAttachmentActionsService } from '../../actors/attachment-actions/attachment-actions.service.ts';
+import { createAvatarsService } from '../../actors/files/avatars.service.ts';
 import { createMediaService } from '../../media/media.service.ts';
 import { createPresenceService } from '../../actors/presence/presence.service.ts';
 import { apiRoutes } from '../../gateway/routes/api-routes.ts';
@@ -33,6 +34,7 @@ const schemas: ServiceSchema[] = [
   createNotificationsService({ store: unused, queue: unused, queueName: 'q', settings: { allowHttp: false, allowHosts: '' }, push: unused, pushQueueName: 'p', pushSettings: { subject: 'mailto:a@b', ttlSeconds: 1, maxSubscriptionsPerPerson: 1 } } as never),
   createAttachmentActionsService({ store: unused }),
   createPresenceService({ leases: unused, statuses: unused, fanout: unused, settings: unused }),
+  createAvatarsService({ blobs: unused, sandbox: unused, maxBytes: 1 }),
   createMediaService({ pool: { size: 1, rtcMinPort: 40000, rtcMaxPort: 40001 }, listen: { ip: '127.0.0.1' } } as never),
 ];
 fs.rmSync(dataDir, { recursive: true, force: true });
@@ -58,8 +60,9 @@ async function actionsOfRoutes(): Promise<Map<string, Set<string>>> {
   for (const route of apiRoutes()) {
     const called = new Set<string>();
     const ctx = {
-      request: { method: route.method, path: '/v1/x', query: {}, params: {}, headers: {}, trackingId: 't', remoteAddress: '127.0.0.1', aborted: false },
+      request: { method: route.method, path: '/v1/x', query: {}, params: {}, headers: { 'content-type': 'image/png' }, trackingId: 't', remoteAddress: '127.0.0.1', aborted: false },
       body: { items: [{ participantId: 'meeting_00' }] },
+      rawBody: Buffer.from('an image'),
       caller: undefined,
       url: () => 'https://squared.example/x',
       call: async (action: string) => {
