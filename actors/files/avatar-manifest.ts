@@ -1,6 +1,5 @@
 // What an avatar is in the BlobStore: a manifest naming the blob of each rendition, and the
 // path of the avatar that the person record carries (the manifest's hash in it).
-import type { Readable } from 'node:stream';
 
 export interface AvatarManifest {
   /** The owner of every blob of this avatar: `avatar:<personId>:<upload id>`. */
@@ -19,20 +18,4 @@ export const avatarPath = (version: string) => `/v1/avatars/${version}/${DEFAULT
 /** The version in an avatar path this actor made; undefined for anything else (a URL an administrator set). */
 export function parseAvatarPath(avatar: string): string | undefined {
   return PATH.exec(avatar)?.[1];
-}
-
-/** The whole stream, or a RangeError as soon as it passes `maxBytes` (the rest is not read). */
-export async function readAll(stream: Readable, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
-    size += bytes.length;
-    if (size > maxBytes) {
-      stream.destroy();
-      throw new RangeError(`more than ${maxBytes} bytes`);
-    }
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks);
 }

@@ -16,7 +16,8 @@ import { KeyedQueue } from '../keyed-queue.ts';
 import * as p from '../params.ts';
 import { RenderFailure, AVATAR_SIZES } from './preview/render-types.ts';
 import type { RenderSandbox } from './preview/sandbox.ts';
-import { avatarPath, parseAvatarPath, readAll, type AvatarManifest } from './avatar-manifest.ts';
+import { avatarPath, parseAvatarPath, type AvatarManifest } from './avatar-manifest.ts';
+import { readAll } from './read-all.ts';
 
 export interface AvatarsServiceOptions {
   blobs: BlobStore;

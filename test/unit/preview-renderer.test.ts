@@ -8,6 +8,12 @@ import { RenderSandbox } from '../../actors/files/preview/sandbox.ts';
 import { AVATAR_SIZES, DEFAULT_RENDER_LIMITS, RenderFailure, type PreviewImage, type PreviewText } from '../../actors/files/preview/render-types.ts';
 import { pdfDocument, pngClaiming } from '../harness/documents.ts';
 import { until } from '../harness/wait.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { DiskBlobStore } from '../../storage/embedded/blob-store.ts';
+import { makePreview, previewOwner } from '../../actors/files/preview/preview-job.ts';
 
 let sandbox: RenderSandbox;
 
@@ -140,5 +146,29 @@ test('a child killed from outside while idle is replaced before the next job', a
     assert.equal(((await own.preview(png)) as PreviewImage).width, 100);
   } finally {
     own.close();
+  }
+});
+
+test('a preview job stores the image under the file\'s preview owner; run twice, it stores it once', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'preview-job-'));
+  const blobs = DiskBlobStore.open(path.join(dir, 'blobs'), path.join(dir, 'blobs.db'), false);
+  try {
+    const deps = { blobs, sandbox, limits: DEFAULT_RENDER_LIMITS };
+    const file = await blobs.put('file:f1', Readable.from([await solid(1000, 500).png().toBuffer()]));
+    const first = await makePreview(deps, 'f1', file.key);
+    const again = await makePreview(deps, 'f1', file.key);
+    assert.equal(first.state, 'ready');
+    assert.deepEqual(again, first);
+    if (first.state !== 'ready' || first.kind === 'text') throw new Error('expected an image preview');
+    assert.deepEqual([first.width, first.height], [640, 320]);
+    assert.deepEqual(await blobs.owners(first.blobKey), [previewOwner('f1')]);
+    // What is not previewed stores nothing; a file over the input limit is not even read.
+    const binary = await blobs.put('file:f2', Readable.from([Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256))]));
+    assert.deepEqual(await makePreview(deps, 'f2', binary.key), { state: 'none', reason: 'unsupported' });
+    assert.deepEqual(await makePreview({ ...deps, limits: { ...DEFAULT_RENDER_LIMITS, maxInputBytes: 10 } }, 'f1', file.key), { state: 'none', reason: 'too-large' });
+    assert.deepEqual(await makePreview(deps, 'f3', `sha256-${'0'.repeat(64)}`), { state: 'none', reason: 'missing' });
+  } finally {
+    await blobs.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

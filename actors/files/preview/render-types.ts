@@ -17,6 +17,8 @@ export interface RenderLimits {
   thumbnailSide: number;
   /** Bytes of a text file read for its snippet. */
   maxTextBytes: number;
+  /** A larger file is not previewed (it is never read into memory). */
+  maxInputBytes: number;
 }
 
 export const DEFAULT_RENDER_LIMITS: RenderLimits = {
@@ -27,6 +29,7 @@ export const DEFAULT_RENDER_LIMITS: RenderLimits = {
   maxPdfPages: 2_000,
   thumbnailSide: 640,
   maxTextBytes: 64 * 1024,
+  maxInputBytes: 64 * 1024 * 1024,
 };
 
 /** The square sizes of an avatar, each as WebP and PNG. */
