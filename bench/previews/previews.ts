@@ -21,16 +21,31 @@ export const usage = () => `Flags:\n${flagHelp(flags)}`;
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-async function timed(runs: number, render: () => Promise<unknown>): Promise<{ p50: number; max: number }> {
-  await render(); // warm: the child started, libvips' code paged in
-  const times: number[] = [];
+interface Timing {
+  p50: number;
+  max: number;
+}
+
+function summary(times: number[]): Timing {
+  const sorted = [...times].sort((a, b) => a - b);
+  return { p50: sorted[Math.floor(sorted.length / 2)], max: sorted[sorted.length - 1] };
+}
+
+/**
+ * Each render of every kind once per round, the kinds alternating, so that the machine's load
+ * (shared, busy) weighs on them alike; one warm-up round first (children started, code paged in).
+ */
+async function timedTogether(runs: number, renders: (() => Promise<unknown>)[]): Promise<Timing[]> {
+  for (const render of renders) await render();
+  const times = renders.map(() => [] as number[]);
   for (let i = 0; i < runs; i++) {
-    const started = process.hrtime.bigint();
-    await render();
-    times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    for (const [k, render] of renders.entries()) {
+      const started = process.hrtime.bigint();
+      await render();
+      times[k].push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
   }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length / 2)], max: times[times.length - 1] };
+  return times.map(summary);
 }
 
 /** A one-page PDF, written by MuPDF itself. */
@@ -46,12 +61,14 @@ export async function run(argv: string[]): Promise<number> {
   const image = await sharp(crypto.randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
   log(`previews: a ${width}×${height} PNG of ${(image.length / 1e6).toFixed(1)} MB, ${runs} renders each; node ${process.version}, ${os.cpus().length} cores`);
   sharp.concurrency(1);
-  const alone = await timed(runs, () => sharp(image, { limitInputPixels: DEFAULT_RENDER_LIMITS.maxInputPixels }).rotate().resize({ width: 640, height: 640, fit: 'inside' }).webp({ quality: 80 }).toBuffer());
   const sandbox = new RenderSandbox(DEFAULT_RENDER_LIMITS, 1);
   try {
-    const sandboxed = await timed(runs, () => sandbox.preview(image));
     const pdfBytes = onePagePdf();
-    const pdf = await timed(runs, () => sandbox.preview(pdfBytes));
+    const [alone, sandboxed, pdf] = await timedTogether(runs, [
+      () => sharp(image, { limitInputPixels: DEFAULT_RENDER_LIMITS.maxInputPixels }).rotate().resize({ width: 640, height: 640, fit: 'inside' }).webp({ quality: 80 }).toBuffer(),
+      () => sandbox.preview(image),
+      () => sandbox.preview(pdfBytes),
+    ]);
     const rows = [
       ['sharp alone, in-process (baseline)', alone],
       ['preview sandbox (child process)', sandboxed],
