@@ -55,7 +55,7 @@ export class LiveSession {
       send: (frame) => this.send(frame),
       resync: (reason) => this.resync(reason),
     };
-    this.rooms = new RoomStreams(link);
+    this.rooms = new RoomStreams(link, () => this.presence.recheckSoon());
     this.meetings = new MeetingSeats(link);
     this.presence = new PresenceWatches(link);
     this.helloTimer = setTimeout(() => this.refuse('No hello frame was received in time.'), host.helloTimeoutMs);
@@ -246,6 +246,7 @@ export class LiveSession {
         () => {
           if (this.isClosed()) return;
           void this.rooms.checkHeads();
+          this.presence.recheckSoon(0);
           this.scheduleChecks(token);
         },
         (err: { code?: number }) => {

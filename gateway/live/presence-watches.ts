@@ -1,6 +1,7 @@
 // The people one live session watches the presence of (docs/live-protocol.md, Presence):
 // a `presence.subscribe` replaces the list; only people who share a room with the session's
-// person (the rooms actor says who, at subscription) or the person themselves are watched;
+// person (the rooms actor says who, at subscription, and again after anyone leaves a room
+// the session follows, and at the session's periodic check) or the person themselves are watched;
 // each gets a `presence` frame with their current status at once, then one per real change,
 // from the fan-out topic of the watched person (so a change costs its watchers, never the
 // rooms or the organization of the person).
@@ -19,6 +20,7 @@ export class PresenceWatches {
   private heardLive = new Set<string>();
   /** Counts subscriptions, so that an older one answered late changes nothing. */
   private generation = 0;
+  private recheckTimer: NodeJS.Timeout | undefined;
   private readonly link: SessionLink;
 
   constructor(link: SessionLink) {
@@ -54,6 +56,37 @@ export class PresenceWatches {
     }
   }
 
+  /**
+   * Drops the watched people who no longer share a room with the session's person (they, or
+   * the person, left the last room they shared). Asked after departures, a moment later so
+   * that a burst of them costs one question, and at the session's periodic check.
+   */
+  recheckSoon(delayMs = 250): void {
+    if (this.recheckTimer || this.watched.size === 0) return;
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      this.recheck().catch((err: unknown) => this.link.host.logger.warn({ err, session: this.link.session }, 'presence watches could not be checked again'));
+    }, delayMs);
+    this.recheckTimer.unref?.();
+  }
+
+  async recheck(): Promise<void> {
+    const { host, session } = this.link;
+    const caller = this.link.caller();
+    if (!caller || this.link.phase() !== 'open') return;
+    const generation = this.generation;
+    const others = [...this.watched].filter((id) => id !== caller.id);
+    if (others.length === 0) return;
+    const sharing = new Set(await host.peopleSharingRooms(caller.id, others));
+    // a subscription made meanwhile decided with newer answers
+    if (generation !== this.generation || this.link.phase() !== 'open') return;
+    for (const id of others) {
+      if (sharing.has(id)) continue;
+      host.unwatchPresence(session, id);
+      this.watched.delete(id);
+    }
+  }
+
   /** A change of a watched person, from the fan-out (serialized once per gateway). */
   offer(personId: string, frame: string): void {
     if (this.link.phase() !== 'open' || !this.watched.has(personId)) return;
@@ -62,6 +95,8 @@ export class PresenceWatches {
   }
 
   release(): void {
+    clearTimeout(this.recheckTimer);
+    this.recheckTimer = undefined;
     for (const id of this.watched) this.link.host.unwatchPresence(this.link.session, id);
     this.watched.clear();
     this.generation++;

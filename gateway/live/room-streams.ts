@@ -15,9 +15,12 @@ export class RoomStreams {
   /** Rooms replayed only up to the person's departure: no live subscription. */
   private readonly departed = new Set<string>();
   private readonly link: SessionLink;
+  /** Someone left a room this session follows (it may be the last room shared with a person it watches). */
+  private readonly onDeparture: () => void;
 
-  constructor(link: SessionLink) {
+  constructor(link: SessionLink, onDeparture: () => void = () => {}) {
     this.link = link;
+    this.onDeparture = onDeparture;
   }
 
   /**
@@ -136,6 +139,7 @@ export class RoomStreams {
     this.cursors.set(activity.roomId, activity.seq);
     const leaving = activity.event === 'room.deleted' || (activity.event === 'membership.deleted' && activity.data.personId === session.personId);
     if (leaving) this.leave(activity.roomId);
+    if (activity.event === 'room.deleted' || activity.event === 'membership.deleted') this.onDeparture();
   }
 
   private leave(roomId: string): void {

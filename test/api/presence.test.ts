@@ -139,6 +139,35 @@ describe('presence', () => {
     }
   });
 
+  test('a watch ends when the last shared room does: the watcher removed, or the watched person leaving', async () => {
+    const [alice, removed, abandoned, control] = await createPeople(target.admin, 'Alice Left', 'Rex Removed', 'Abe Abandoned', 'Cora Control');
+    const aliceRoom = await roomWith(alice, removed, control);
+    const abesRoom = await roomWith(abandoned, alice);
+    const aliceSocket = await connect(alice, 'near');
+    const stop = keepActive(aliceSocket);
+    try {
+      await waitStatus(control, alice, 'active');
+      const watchers = await Promise.all([removed, abandoned, control].map((person) => connect(person, 'far')));
+      for (const socket of watchers) {
+        socket.send({ type: 'presence.subscribe', personIds: [alice.id] });
+        await socket.waitFor(isPresence(alice.id, 'active'));
+      }
+      const membershipOf = async (roomId: string, person: TestPerson) => (await alice.api.get(`/v1/memberships?roomId=${roomId}&personId=${person.id}`)).body.items[0].id as string;
+      // Rex is removed from the one room he shared with Alice; Alice leaves Abe's room.
+      assert.equal((await alice.api.delete(`/v1/memberships/${await membershipOf(aliceRoom, removed)}`)).status, 204);
+      assert.equal((await alice.api.delete(`/v1/memberships/${await membershipOf(abesRoom, alice)}`)).status, 204);
+      await sleep(1500);
+      assert.equal((await alice.api.put('/v1/people/me/status', { status: 'DoNotDisturb' })).status, 200);
+      await watchers[2].waitFor(isPresence(alice.id, 'DoNotDisturb'), MIN_INTERVAL_MS + 5000);
+      await sleep(1000);
+      assert.deepEqual(presenceOf(watchers[0], alice.id).map((f) => f.status), ['active'], 'the removed watcher hears no more');
+      assert.deepEqual(presenceOf(watchers[1], alice.id).map((f) => f.status), ['active'], 'nor the one whose room she left');
+      assert.equal((await alice.api.delete('/v1/people/me/status')).status, 204);
+    } finally {
+      stop();
+    }
+  });
+
   test('a flap within the pace costs the watchers nothing', async () => {
     const [alice, watcher] = await createPeople(target.admin, 'Alice Flapper', 'Walt Watcher');
     await roomWith(alice, watcher);
