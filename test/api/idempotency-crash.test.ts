@@ -7,36 +7,21 @@
 // restarted, and a retry still answers the same.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { ApiClient, type ApiResponse } from '../../clients/api-client.ts';
-import { startSquared } from '../harness/squared-process.ts';
+import type { ApiResponse } from '../../clients/api-client.ts';
 import { createPeople } from '../harness/people.ts';
 import { list } from '../harness/messages.ts';
 import { createRoom, expectStatus } from '../harness/rooms.ts';
-import { startTarget, type Target } from './target.ts';
+import { restartCrashedEmbedded, startTarget, type Target } from './target.ts';
 
 const CRASH_KEY = 'crash-between-commit-and-answer';
 
 let target: Target;
 after(() => target?.stop());
 
-/**
- * Embedded: the process that killed itself left its accepted connection in TIME-WAIT on
- * the listening port (it closed first), which keeps uWebSockets.js from listening there
- * again for a minute; so it starts again on the same data directory and a new port.
- * Cluster: every node is killed and restarted, as in durability.test.ts.
- */
+/** Embedded: the process starts again on its data directory. Cluster: every node is killed and restarted, as in durability.test.ts. */
 async function restartAfterCrash(): Promise<void> {
-  const crashed = target.process;
-  if (!crashed) return target.crashAndRestart();
-  target.admin.close();
-  const squared = await startSquared({ dataDir: crashed.dataDir, env: { SQUARED_TEST_FAULT_KILL_AFTER_COMMIT: CRASH_KEY } });
-  Object.assign(target, {
-    url: squared.url, liveUrl: squared.url, process: squared, admin: new ApiClient(squared.url, squared.ca, squared.adminToken),
-    stop: async () => {
-      target.admin.close();
-      await squared.stop();
-    },
-  });
+  if (!target.process) return target.crashAndRestart();
+  await restartCrashedEmbedded(target, { SQUARED_TEST_FAULT_KILL_AFTER_COMMIT: CRASH_KEY });
 }
 
 test('kill -9 between commit and answer: the retry returns the committed message, posted once', async (t) => {

@@ -99,3 +99,22 @@ async function startClusterTarget(env: Record<string, string>): Promise<Target> 
   };
   return target;
 }
+
+/**
+ * Embedded: starts a process that killed itself (a fault hook) again on its data directory
+ * and `target` follows it. On a new port: the dead process left its accepted connection in
+ * TIME-WAIT on the listening port (it closed first), which keeps uWebSockets.js from
+ * listening there again for a minute.
+ */
+export async function restartCrashedEmbedded(target: Target, env: Record<string, string>): Promise<void> {
+  const crashed = target.process!;
+  target.admin.close();
+  const squared = await startSquared({ dataDir: crashed.dataDir, env });
+  Object.assign(target, {
+    url: squared.url, liveUrl: squared.url, process: squared, admin: new ApiClient(squared.url, squared.ca, squared.adminToken),
+    stop: async () => {
+      target.admin.close();
+      await squared.stop();
+    },
+  });
+}

@@ -7,13 +7,12 @@
 // arrive. And a replayed delivery carries the delivery id the live path would have given it.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ApiClient, type ApiResponse } from '../../clients/api-client.ts';
-import { startSquared } from '../harness/squared-process.ts';
+import type { ApiResponse } from '../../clients/api-client.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { startHttpsReceiver, type HttpsReceiver } from '../harness/https-receiver.ts';
 import { createRoom, expectStatus } from '../harness/rooms.ts';
 import { until } from '../harness/wait.ts';
-import { startTarget, type Target } from './target.ts';
+import { restartCrashedEmbedded, startTarget, type Target } from './target.ts';
 
 const CRASH_KEY = 'outbox-crash-after-commit';
 
@@ -45,25 +44,6 @@ function deliveries(path: string): Map<string, Set<string>> {
   return out;
 }
 
-/**
- * Embedded: the process that killed itself is started again on its data directory (on a
- * new port: its old one is held in TIME-WAIT, see idempotency-crash.test.ts). Cluster: the
- * owner actor node is gone and stays gone; the other one serves.
- */
-async function restartIfEmbedded(): Promise<void> {
-  const crashed = target.process;
-  if (!crashed) return;
-  target.admin.close();
-  const squared = await startSquared({ dataDir: crashed.dataDir, env });
-  Object.assign(target, {
-    url: squared.url, liveUrl: squared.url, process: squared, admin: new ApiClient(squared.url, squared.ca, squared.adminToken),
-    stop: async () => {
-      target.admin.close();
-      await squared.stop();
-    },
-  });
-}
-
 test('a commit whose announcement died with its process is delivered from the log, and the past of a room is not', async (t) => {
   // A room written before any webhook exists: none of this may ever reach the webhook.
   const before = await createRoom(alice, { title: 'before the webhook' });
@@ -89,7 +69,8 @@ test('a commit whose announcement died with its process is delivered from the lo
   const first: ApiResponse | Error = await alice.api.post('/v1/messages', body, { headers }).catch((err: Error) => err);
   t.diagnostic(`first answer: ${first instanceof Error ? first.message : first.status}`);
   alice.api.close();
-  await restartIfEmbedded();
+  // Embedded: started again on its data. Cluster: the owner actor node stays gone; the other one serves.
+  if (target.process) await restartCrashedEmbedded(target, env);
   const api = target.admin.as(alice.token);
   // The retry is answered from the store: the write is not made (nor announced) again.
   const committed = await api.post('/v1/messages', body, { headers });
