@@ -28,7 +28,7 @@ import { RoomOutbox } from './room-outbox.ts';
 import { roomLogReader } from './room-log-reader.ts';
 import { WebhookAudience } from './webhook-audience.ts';
 import { WebhookDelivery, type DeliveryJob } from './webhook-delivery.ts';
-import { createDispatcher, type Unqueued } from './webhook-dispatch.ts';
+import { createDispatcher, type FilterRefused, type Unqueued } from './webhook-dispatch.ts';
 
 export interface NotificationsOptions {
   store: WebhookStore;
@@ -56,9 +56,10 @@ export function createNotificationsService({ store, queue, queueName, settings, 
   const clients: OutboundClient[] = [];
   let audience: WebhookAudience;
   let unqueued: Unqueued = () => undefined;
+  let refused: FilterRefused = () => undefined;
   let vapid: VapidKeys | undefined;
 
-  const dispatcher = createDispatcher(store, queue, queueName, () => audience, () => unqueued);
+  const dispatcher = createDispatcher(store, queue, queueName, () => audience, () => unqueued, () => refused);
   let outbox: RoomOutbox;
   let sweepTimer: NodeJS.Timeout | undefined;
 
@@ -125,6 +126,7 @@ export function createNotificationsService({ store, queue, queueName, settings, 
         metrics.increment(METRIC.webhookUnqueued, undefined, webhooks.length);
         this.logger.error({ err, resource: event.resource, event: event.event, roomId: event.roomId, webhookIds: webhooks.map((w) => w.id) }, 'webhook deliveries not queued');
       };
+      refused = (err, webhook) => this.logger.warn({ err: (err as Error).message, webhookId: webhook.id, filter: webhook.filter }, 'a stored webhook filter no longer parses: the webhook matches no event until its filter is changed');
       // The first node to start stores the pair; every node, then and later, signs with it.
       vapid = await push.vapidKeys(webPush.generateVAPIDKeys());
       outbox = new RoomOutbox({

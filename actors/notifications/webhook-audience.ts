@@ -11,6 +11,7 @@ import { ADMIN_ROLE } from '../../contracts/caller.ts';
 import type { ResourceEvent } from '../../contracts/resource-events.ts';
 import type { PersonRecord } from '../../storage/records.ts';
 import type { WebhookRecord } from '../../storage/webhook-store.ts';
+import { inBatches } from './in-batches.ts';
 
 /** How stale a person's organization and roles may be: a revoked administrator's org-wide reach ends within this. */
 const PERSON_CACHE_MS = 5_000;
@@ -37,7 +38,7 @@ export class WebhookAudience {
       const own = (w: WebhookRecord) => event.resource === 'memberships' && event.data.personId === w.createdBy;
       const asking = [...new Set(byCreator.filter((w) => !own(w)).map((w) => w.createdBy))];
       const members = event.roomId && asking.length > 0
-        ? new Set(await this.broker.call<string[], { roomId: string; personIds: string[] }>('rooms.membersAmong', { roomId: event.roomId, personIds: asking }))
+        ? new Set(await inBatches(asking, (personIds) => this.broker.call<string[], { roomId: string; personIds: string[] }>('rooms.membersAmong', { roomId: event.roomId!, personIds })))
         : new Set<string>();
       for (const w of byCreator) {
         if (own(w) || members.has(w.createdBy) || (!event.roomId && (event.audience?.includes(w.createdBy) || event.actorId === w.createdBy))) allowed.push(w);

@@ -13,10 +13,44 @@ import type { WebhookAudience } from './webhook-audience.ts';
 import type { DeliveryJob } from './webhook-delivery.ts';
 import { filterMatches, parseFilter } from './webhook-vocabulary.ts';
 
-export const matches = (w: WebhookRecord, e: ResourceEvent) =>
-  w.status === 'active' && e.created >= w.created &&
-  (w.resource === e.resource || w.resource === 'all') && (w.event === e.event || w.event === 'all') &&
-  filterMatches(parseFilter(w.resource, w.filter), e, { id: w.createdBy });
+/** Hears a stored filter that no longer parses (a webhook kept from before a rule that refuses it). */
+export type FilterRefused = (err: unknown, webhook: WebhookRecord) => void;
+
+/**
+ * Whether a webhook matches an event: active, created before it, its resource and event, and
+ * its filter. Each webhook's filter is parsed once (per filter text), not per event. A stored
+ * filter that no longer parses matches nothing — it is reported once per webhook and filter,
+ * and never stops the event from reaching the other webhooks.
+ */
+export function createMatcher(refused: () => FilterRefused): { matches: (w: WebhookRecord, e: ResourceEvent) => boolean; retain: (webhooks: WebhookRecord[]) => void } {
+  const parsed = new Map<string, { filter: string | undefined; pairs: Map<string, string> | null }>();
+  const filterOf = (w: WebhookRecord): Map<string, string> | null => {
+    const known = parsed.get(w.id);
+    if (known && known.filter === w.filter) return known.pairs;
+    let pairs: Map<string, string> | null;
+    try {
+      pairs = parseFilter(w.resource, w.filter);
+    } catch (err) {
+      pairs = null;
+      refused()(err, w);
+    }
+    parsed.set(w.id, { filter: w.filter, pairs });
+    return pairs;
+  };
+  const matches = (w: WebhookRecord, e: ResourceEvent) => {
+    if (w.status !== 'active' || e.created < w.created) return false;
+    if ((w.resource !== e.resource && w.resource !== 'all') || (w.event !== e.event && w.event !== 'all')) return false;
+    const pairs = filterOf(w);
+    return pairs !== null && filterMatches(pairs, e, { id: w.createdBy });
+  };
+  // The parsed filters of deleted or inactive webhooks are dropped as the active list is read.
+  const retain = (webhooks: WebhookRecord[]) => {
+    const ids = new Set(webhooks.map((w) => w.id));
+    for (const id of parsed.keys()) if (!ids.has(id)) parsed.delete(id);
+  };
+  return { matches, retain };
+}
+
 
 /**
  * The delivery id (X-Squared-Delivery) of an event for a webhook: derived from the event's
@@ -40,10 +74,13 @@ export interface Dispatcher {
 /** Hears what could not be queued, and why. */
 export type Unqueued = (err: unknown, event: ResourceEvent, webhooks: WebhookRecord[]) => void;
 
-export function createDispatcher(store: WebhookStore, queue: WorkQueue, queueName: string, audience: () => WebhookAudience, unqueued: () => Unqueued): Dispatcher {
+export function createDispatcher(store: WebhookStore, queue: WorkQueue, queueName: string, audience: () => WebhookAudience, unqueued: () => Unqueued, refused: () => FilterRefused): Dispatcher {
+  const { matches, retain } = createMatcher(refused);
   return {
     async activeWebhooks() {
-      return (await store.listAll()).filter((w) => w.status === 'active');
+      const active = (await store.listAll()).filter((w) => w.status === 'active');
+      retain(active);
+      return active;
     },
     async dispatch(events, webhooks) {
       if (webhooks.length === 0) return;
