@@ -33,6 +33,11 @@ export interface WebhookStore {
   put(webhook: WebhookRecord): Promise<void>;
   /** Replaces an existing webhook (same creator and organization); false, changing nothing, when it does not exist (deleted). */
   update(webhook: WebhookRecord): Promise<boolean>;
+  /**
+   * Sets an active webhook inactive and changes nothing else of it as it is now (a PUT that
+   * landed meanwhile keeps its target and secret); false when it is deleted or not active.
+   */
+  deactivate(id: string): Promise<boolean>;
   get(id: string): Promise<WebhookRecord | undefined>;
   remove(id: string): Promise<void>;
   /** In id order, `max` at most, after the id `after`. */

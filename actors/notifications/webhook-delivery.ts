@@ -104,13 +104,9 @@ export class WebhookDelivery {
     throw new DeadLetterJobError(outcome.reason);
   }
 
-  /** Sets the webhook inactive — read again: a PUT may have changed it meanwhile; only the status is ours to set, and never on a deleted one. */
+  /** Sets the webhook inactive — its status alone: a PUT that landed meanwhile (a new target or secret) stays; a deleted one stays deleted. */
   private async disable(webhookId: string, failures: number): Promise<void> {
-    const current = await this.store.get(webhookId);
-    if (current?.status !== 'active') return;
-    if (await this.store.update({ ...current, status: 'inactive' })) {
-      this.log.info({ webhookId, failures }, 'webhook set inactive after repeated failures');
-    }
+    if (await this.store.deactivate(webhookId)) this.log.info({ webhookId, failures }, 'webhook set inactive after repeated failures');
   }
 
   private async send(url: string, body: Buffer, headers: Record<string, string>): Promise<'delivered' | { retry: boolean; reason: string }> {

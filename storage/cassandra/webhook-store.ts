@@ -8,6 +8,9 @@ import type { Page } from '../interfaces.ts';
 import type { WebhookRecord, WebhookStore } from '../webhook-store.ts';
 import { type Db, mapLimit, num, parseDoc } from './db.ts';
 
+/** How many times a deactivation reads again after losing a race with another write. */
+const DEACTIVATE_ATTEMPTS = 5;
+
 export class CassandraWebhookStore implements WebhookStore {
   private readonly db: Db;
   private readonly ks: string;
@@ -27,6 +30,18 @@ export class CassandraWebhookStore implements WebhookStore {
   /** A lightweight transaction: a row deleted meanwhile (its tombstone) is not written again. */
   async update(webhook: WebhookRecord): Promise<boolean> {
     return (await this.db.lwt(`UPDATE ${this.ks}.webhooks SET doc = ? WHERE id = ? IF EXISTS`, [JSON.stringify(webhook), webhook.id])).applied;
+  }
+
+  /** Compare-and-set on the stored document: a write that lands between the read and the set makes it read again. */
+  async deactivate(id: string): Promise<boolean> {
+    for (let attempt = 0; attempt < DEACTIVATE_ATTEMPTS; attempt += 1) {
+      const row = await this.db.first(`SELECT doc FROM ${this.ks}.webhooks WHERE id = ?`, [id]);
+      const current = parseDoc<WebhookRecord>(row);
+      if (current?.status !== 'active') return false;
+      const next = JSON.stringify({ ...current, status: 'inactive' });
+      if ((await this.db.lwt(`UPDATE ${this.ks}.webhooks SET doc = ? WHERE id = ? IF doc = ?`, [next, id, row!.doc])).applied) return true;
+    }
+    throw new Error(`webhook ${id} kept changing while being set inactive`);
   }
 
   async get(id: string): Promise<WebhookRecord | undefined> {

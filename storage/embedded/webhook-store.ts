@@ -34,6 +34,11 @@ export class SqliteWebhookStore implements WebhookStore {
     return this.sql('UPDATE webhooks SET doc = ? WHERE id = ?').run(JSON.stringify(webhook), webhook.id).changes === 1;
   }
 
+  async deactivate(id: string): Promise<boolean> {
+    // One statement: the status is changed inside the stored document, the rest left as it is.
+    return this.sql(`UPDATE webhooks SET doc = json_set(doc, '$.status', 'inactive') WHERE id = ? AND json_extract(doc, '$.status') = 'active'`).run(id).changes === 1;
+  }
+
   async get(id: string): Promise<WebhookRecord | undefined> {
     const row = this.sql('SELECT doc FROM webhooks WHERE id = ?').get(id);
     return row ? parseDoc<WebhookRecord>(row) : undefined;

@@ -45,6 +45,27 @@ export function webhookStoreConformance(name: string, open: () => Promise<Webhoo
       assert.equal(await store.get(raced.id), undefined);
     });
 
+    test('deactivate sets the status alone, of an active webhook that exists', async () => {
+      const store = await open();
+      const w = webhook({ secret: 'old' });
+      await store.put(w);
+      // A PUT lands after delivery read the webhook: setting it inactive keeps the new target and secret.
+      const changed = { ...w, targetUrl: 'https://example.com/new', secret: 'new' };
+      assert.equal(await store.update(changed), true);
+      assert.equal(await store.deactivate(w.id), true);
+      assert.deepEqual(await store.get(w.id), { ...changed, status: 'inactive' });
+      assert.equal(await store.deactivate(w.id), false, 'already inactive');
+      await store.remove(w.id);
+      assert.equal(await store.deactivate(w.id), false);
+      assert.equal(await store.get(w.id), undefined, 'a deleted webhook is not brought back');
+      assert.equal(await store.deactivate(newId('WEBHOOK')), false);
+      // Racing a PUT: whichever lands first, the PUT's target is kept.
+      const raced = webhook();
+      await store.put(raced);
+      await Promise.all([store.update({ ...raced, targetUrl: 'https://example.com/raced' }), store.deactivate(raced.id)]);
+      assert.equal((await store.get(raced.id))?.targetUrl, 'https://example.com/raced');
+    });
+
     test('listing by creator and by org pages in id order; listAll has every webhook', async () => {
       const store = await open();
       const creator = newId('PEOPLE');
