@@ -7,6 +7,7 @@
 // log — at least once. Events of the other actors (RESOURCE_EVENTS, emitted after their
 // write is committed) are dispatched as heard. Each match becomes one durable WorkQueue job,
 // which any actors node then delivers (at least once, see webhook-delivery.ts).
+import { TOKENS_REVOKED } from '../../contracts/people-events.ts';
 import type { Context, ServiceSchema } from 'moleculer';
 import webPush from 'web-push';
 import type { PushSettings, WebhookSettings } from '../../contracts/config.ts';
@@ -110,6 +111,17 @@ export function createNotificationsService({ store, queue, queueName, settings, 
           const events = ctx.params.events;
           // What failed is logged and counted by `unqueued`; these events are in no log to replay them from.
           await dispatcher.activeWebhooks().then((webhooks) => dispatcher.dispatch(events, webhooks)).catch(() => undefined);
+        },
+      },
+      // Signed out everywhere: no browser of theirs should still show their notifications.
+      [TOKENS_REVOKED]: {
+        async handler(ctx: Context<{ personId: string }>) {
+          const { personId } = ctx.params;
+          try {
+            for (const subscription of await push.ofPerson(personId)) await push.remove(subscription.id);
+          } catch (err) {
+            this.logger.warn({ err, personId }, 'the push subscriptions of a person signed out everywhere could not be removed');
+          }
         },
       },
       // The rooms of a node that died are owned here now, maybe with announcements it heard and never dispatched.

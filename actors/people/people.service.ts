@@ -1,6 +1,7 @@
 // The `people` actor: identity, credentials and tokens. It alone reads the people store.
 // Token issue, refresh and revocation are in token-actions.ts; creating people and changing
 // passwords in accounts.ts; the first administrator in administrators.ts.
+import { TOKENS_REVOKED } from '../../contracts/people-events.ts';
 import { randomBytes } from 'node:crypto';
 import type { Context, Logger, ServiceSchema } from 'moleculer';
 import { ADMIN_ROLE, callerOf, isAdmin } from '../../contracts/caller.ts';
@@ -51,7 +52,8 @@ const UPDATABLE = ['emails', 'displayName', 'firstName', 'lastName', 'nickName',
 
 export function createPeopleService(options: PeopleServiceOptions): ServiceSchema {
   const { store, sessions, dataDir, adminEmail, adminPassword } = options;
-  const tokens = tokenKeeper(store, sessions);
+  let tellRevoked: (personId: string) => void = () => undefined;
+  const tokens = tokenKeeper(store, sessions, (personId) => tellRevoked(personId));
   const passwords = passwordThrottle(options.attempts, options.passwordLimits);
   let logger: Logger | undefined;
 
@@ -72,6 +74,9 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
 
     created() {
       logger = this.logger;
+      tellRevoked = (personId) => {
+        this.broker.emit(TOKENS_REVOKED, { personId }).catch((err: unknown) => this.logger.warn({ err, personId }, 'the revocation of every token of a person could not be told'));
+      };
     },
 
     actions: {

@@ -35,7 +35,8 @@ export interface TokenKeeper {
 
 const isoIn = (now: number, seconds: number) => new Date(now + seconds * 1000).toISOString();
 
-export function tokenKeeper(store: PeopleStore, sessions: SessionCache): TokenKeeper {
+/** `allRevoked` hears each person whose every token was revoked (told to the other actors). */
+export function tokenKeeper(store: PeopleStore, sessions: SessionCache, allRevoked: (personId: string) => void = () => undefined): TokenKeeper {
   return {
     async issue(personId, familyId = randomUUID()) {
       const now = Date.now();
@@ -92,6 +93,7 @@ export function tokenKeeper(store: PeopleStore, sessions: SessionCache): TokenKe
     async revokeAllOf(personId) {
       await store.deletePersonTokens(personId);
       await sessions.dropPerson(personId);
+      allRevoked(personId);
     },
   };
 }

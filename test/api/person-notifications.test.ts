@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { LiveClient, type Frame } from '../../clients/live-client.ts';
-import { createPeople, type TestPerson } from '../harness/people.ts';
+import { createPeople, personWithPassword, type TestPerson } from '../harness/people.ts';
 import { startHttpsReceiver, type HttpsReceiver } from '../harness/https-receiver.ts';
 import { post } from '../harness/messages.ts';
 import { expectStatus, roomWith } from '../harness/rooms.ts';
@@ -136,6 +136,21 @@ describe('push subscriptions', () => {
     }
     const listed = await gina.api.get('/v1/people/me/pushSubscriptions');
     assert.deepEqual(listed.body.items.map((s: { id: string }) => s.id).sort(), made.slice(1).sort());
+  });
+
+  test('signed out everywhere (an administrator sets a new password): the person\'s push subscriptions go', async () => {
+    const erin = await personWithPassword(target.admin, 'Erin Revoked');
+    const signIn = async (password: string) => {
+      const token = await target.admin.post('/v1/access_token', undefined, { form: { grant_type: 'password', username: erin.email, password }, token: null });
+      expectStatus(token, 200, 'sign in');
+      return target.admin.as(token.body.access_token);
+    };
+    const api = await signIn(erin.password);
+    expectStatus(await api.post('/v1/people/me/pushSubscriptions', { endpoint: `${receiver.url}/push/${randomUUID()}`, keys: browserKeys().keys }), 200, 'subscribe');
+    const password = `pw-${randomUUID()}`;
+    expectStatus(await target.admin.put(`/v1/people/${erin.id}`, { emails: [erin.email], displayName: 'Erin Revoked', password }), 200, 'new password');
+    const again = await signIn(password);
+    await until(async () => (await again.get('/v1/people/me/pushSubscriptions')).body.items.length === 0, 10_000, 'the subscription removed');
   });
 
   test('bad keys and endpoints the outbound policy refuses are 400', async () => {
