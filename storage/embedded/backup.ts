@@ -1,7 +1,7 @@
 // Online backup of an embedded installation's data directory, taken by another process
 // while Squared serves. Every database (`*.db`) is copied with SQLite's online backup API
-// (node:sqlite `backup`), all of them from one read transaction: a single connection
-// attaches every database and opens each one's snapshot, one right after the other, before
+// (node:sqlite `backup`), all of them from read transactions opened together: connections
+// attach every database (ten to a connection) and open each one's snapshot, one right after the other, before
 // any copy starts, so the copies are the state of all the files within microseconds of one
 // moment, however long the copying takes (WAL lets the server go on writing meanwhile; its
 // writes after that moment are simply not in the backup). Squared never commits to two
@@ -60,32 +60,45 @@ export async function takeBackup({ dataDir, outDir, squaredVersion }: BackupOpti
   return manifest;
 }
 
-/** Copies every database from one read transaction; see the file comment. */
+/** SQLite attaches at most this many databases to one connection (SQLITE_MAX_ATTACHED's default). */
+const ATTACH_LIMIT = 10;
+
+/**
+ * Copies every database from read transactions opened together; see the file comment. The
+ * databases are attached to as few connections as SQLite allows (ten each); every connection's
+ * transaction begins and reads its snapshots, one right after the other, before any copy.
+ */
 async function snapshotDatabases(dataDir: string, databases: string[], outDir: string): Promise<{ snapshotAt: string; roomHeads: Record<string, number> }> {
-  // SQLite attaches at most 10 databases to one connection (SQLITE_MAX_ATTACHED's default).
-  if (databases.length > 10) throw new Error(`${dataDir} holds ${databases.length} databases: a backup snapshots at most 10 together.`);
-  const reader = new DatabaseSync(':memory:');
   // Attached under names of their own (any file name will do), rooms.db as `rooms` for its heads.
   const schemaOf = (database: string) => (database === 'rooms.db' ? 'rooms' : `db${databases.indexOf(database)}`);
+  const groups: { reader: DatabaseSync; databases: string[] }[] = [];
+  for (let start = 0; start < databases.length; start += ATTACH_LIMIT) groups.push({ reader: new DatabaseSync(':memory:'), databases: databases.slice(start, start + ATTACH_LIMIT) });
   try {
-    reader.exec('PRAGMA busy_timeout = 5000');
-    for (const database of databases) reader.prepare(`ATTACH DATABASE ? AS "${schemaOf(database)}"`).run(path.join(dataDir, database));
-    reader.exec('BEGIN');
+    for (const { reader, databases: attached } of groups) {
+      reader.exec('PRAGMA busy_timeout = 5000');
+      for (const database of attached) reader.prepare(`ATTACH DATABASE ? AS "${schemaOf(database)}"`).run(path.join(dataDir, database));
+    }
     // A deferred transaction reads a database's snapshot when it first reads from it:
     // touch them all now, one right after the other, before the (slower) copies.
-    for (const database of databases) reader.prepare(`SELECT count(*) FROM "${schemaOf(database)}".sqlite_schema`).get();
-    const snapshotAt = new Date().toISOString();
-    const roomHeads = roomHeadsIn(reader, 'rooms');
-    for (const database of databases) {
-      const target = path.join(outDir, database);
-      // Inside the open read transaction, SQLite's backup copies that same snapshot.
-      await backup(reader, target, { source: schemaOf(database), rate: -1 });
-      asStandaloneFile(target);
+    for (const { reader, databases: attached } of groups) {
+      reader.exec('BEGIN');
+      for (const database of attached) reader.prepare(`SELECT count(*) FROM "${schemaOf(database)}".sqlite_schema`).get();
     }
-    reader.exec('COMMIT');
+    const snapshotAt = new Date().toISOString();
+    const withRooms = groups.find((group) => group.databases.includes('rooms.db'));
+    const roomHeads = withRooms ? roomHeadsIn(withRooms.reader, 'rooms') : {};
+    for (const { reader, databases: attached } of groups) {
+      for (const database of attached) {
+        const target = path.join(outDir, database);
+        // Inside the open read transaction, SQLite's backup copies that same snapshot.
+        await backup(reader, target, { source: schemaOf(database), rate: -1 });
+        asStandaloneFile(target);
+      }
+      reader.exec('COMMIT');
+    }
     return { snapshotAt, roomHeads };
   } finally {
-    reader.close();
+    for (const { reader } of groups) reader.close();
   }
 }
 
