@@ -411,8 +411,9 @@ export interface DeadLetter {
 /**
  * Thrown by a job handler that could not start the job now for a reason that is not the job's
  * (its target already has as many deliveries in flight as it may): the job goes back to the
- * queue and is delivered again after `delayMs` (default: the first retry's delay) with the
- * same attempt number — a deferral spends no attempt.
+ * queue and is delivered again with the same attempt number — a deferral spends no attempt.
+ * It waits `delayMs` (default: the first retry's delay) at its first deferral, twice that at
+ * its second, and so on up to 64×, with up to +50% jitter (storage/defer-backoff.ts).
  */
 export class DeferJobError extends Error {
   readonly delayMs: number | undefined;

@@ -10,8 +10,9 @@
 //
 // On failure of attempt n < maxAttempts the row gets available_at = now + backoffMs * 2^(n-1);
 // at n = maxAttempts (or at once for a DeadLetterJobError) it moves to `dead_letters` with the
-// error text, in one transaction. A DeferJobError gives the claimed attempt back (attempts − 1)
-// and makes the row available again after its delay. A job
+// error text, in one transaction. A DeferJobError gives the claimed attempt back (attempts − 1),
+// counts the deferral (`defers`) and makes the row available again after a delay that grows
+// with that count (storage/defer-backoff.ts). A job
 // whose last attempt's lease ran out (the consumer died during it) is dead-lettered when next
 // claimed instead of being delivered once more than maxAttempts.
 //
@@ -22,13 +23,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
 import { DeadLetterJobError, DeferJobError, type DeadLetter, type QueueOptions, type QueueStats, type WorkQueue } from '../interfaces.ts';
+import { deferDelayMs } from '../defer-backoff.ts';
 import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
 
 export const workQueueSchema = `
 CREATE TABLE IF NOT EXISTS jobs (
   id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, job TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, available_at INTEGER NOT NULL, lease TEXT, last_error TEXT,
-  created_at INTEGER NOT NULL);
+  created_at INTEGER NOT NULL, defers INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS jobs_ready ON jobs (queue, available_at, id);
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, job TEXT NOT NULL, attempts INTEGER NOT NULL,
@@ -49,6 +51,7 @@ interface JobRow {
   id: number;
   job: string;
   attempts: number;
+  defers: number;
   last_error: string | null;
 }
 
@@ -56,6 +59,8 @@ interface Claimed {
   id: number;
   job: unknown;
   attempt: number;
+  /** How many times the job was deferred before this delivery. */
+  defers: number;
   lease: string;
 }
 
@@ -82,6 +87,9 @@ export class SqliteWorkQueue implements WorkQueue {
   /** The queue owns `db` (opened with `workQueueSchema`): `close()` closes it. */
   constructor(db: DatabaseSync, options: SqliteWorkQueueOptions = {}) {
     this.db = db;
+    // A queues file from before deferrals were counted.
+    const columns = (db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes('defers')) db.exec('ALTER TABLE jobs ADD COLUMN defers INTEGER NOT NULL DEFAULT 0');
     this.sql = statementCache(db);
     this.pollMs = options.pollMs ?? 1000;
     this.visibilityTimeoutMs = options.visibilityTimeoutMs ?? 30_000;
@@ -166,7 +174,7 @@ export class SqliteWorkQueue implements WorkQueue {
   claim(queue: string, limit: number, maxAttempts: number): Claimed[] {
     const now = Date.now();
     return inTransaction(this.db, () => {
-      const rows = this.sql('SELECT id, job, attempts, last_error FROM jobs WHERE queue = ? AND available_at <= ? ORDER BY available_at, id LIMIT ?')
+      const rows = this.sql('SELECT id, job, attempts, defers, last_error FROM jobs WHERE queue = ? AND available_at <= ? ORDER BY available_at, id LIMIT ?')
         .all(queue, now, limit) as unknown as JobRow[];
       const claimed: Claimed[] = [];
       for (const row of rows) {
@@ -179,7 +187,7 @@ export class SqliteWorkQueue implements WorkQueue {
         }
         const lease = randomUUID();
         this.sql('UPDATE jobs SET attempts = attempts + 1, available_at = ?, lease = ? WHERE id = ?').run(now + this.visibilityTimeoutMs, lease, row.id);
-        claimed.push({ id: Number(row.id), job: JSON.parse(row.job), attempt: attempts + 1, lease });
+        claimed.push({ id: Number(row.id), job: JSON.parse(row.job), attempt: attempts + 1, defers: Number(row.defers), lease });
       }
       return claimed;
     });
@@ -200,9 +208,10 @@ export class SqliteWorkQueue implements WorkQueue {
     this.sql('DELETE FROM jobs WHERE id = ? AND lease = ?').run(job.id, job.lease);
   }
 
-  /** Back in the queue after `delayMs`, its attempt not spent (claim counted it: given back). */
-  defer(job: Claimed, delayMs: number): void {
-    this.sql('UPDATE jobs SET attempts = attempts - 1, available_at = ?, lease = NULL WHERE id = ? AND lease = ?').run(Date.now() + delayMs, job.id, job.lease);
+  /** Back in the queue after a wait from `baseMs` that grows with its deferrals, its attempt not spent (claim counted it: given back). */
+  defer(job: Claimed, baseMs: number): void {
+    const delayMs = deferDelayMs(baseMs, job.defers + 1);
+    this.sql('UPDATE jobs SET attempts = attempts - 1, defers = defers + 1, available_at = ?, lease = NULL WHERE id = ? AND lease = ?').run(Date.now() + delayMs, job.id, job.lease);
   }
 
   /** A failed attempt: retried after its backoff, or dead-lettered after the last attempt (or at once when `final`). */

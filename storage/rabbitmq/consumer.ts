@@ -4,7 +4,8 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { DeadLetterJobError, DeferJobError, type QueueOptions } from '../interfaces.ts';
 import { errorText, sleep, withTimeout } from './broker-calls.ts';
-import { ATTEMPT_HEADER, deadQueueName, delayQueueArgs, delayQueueName, mainQueueArgs, parseJob, retryDelayMs, type QueueArgs } from './topology.ts';
+import { deferDelayMs } from '../defer-backoff.ts';
+import { ATTEMPT_HEADER, DEFERS_HEADER, deadQueueName, delayQueueArgs, delayQueueName, mainQueueArgs, parseJob, retryDelayMs, type QueueArgs } from './topology.ts';
 
 export interface QueueLogger {
   info(...args: unknown[]): void;
@@ -19,7 +20,7 @@ export interface ConsumerHost {
   currentModel(): ChannelModel | undefined;
   declare(ch: Channel, queue: string, name: string, args: QueueArgs): Promise<void>;
   /** Puts the job back into the queue after `delayMs`, as attempt `attempt`. */
-  scheduleAgain(queue: string, body: Buffer, delayMs: number, attempt: number): Promise<void>;
+  scheduleAgain(queue: string, body: Buffer, delayMs: number, attempt: number, defers: number): Promise<void>;
   sendToDead(queue: string, body: Buffer, attempts: number, error: string): Promise<void>;
 }
 
@@ -121,6 +122,8 @@ export class RabbitConsumer {
   private async handle(active: Active, msg: ConsumeMessage): Promise<void> {
     const header = Number(msg.properties.headers?.[ATTEMPT_HEADER] ?? 1);
     const attempt = Number.isInteger(header) && header >= 1 ? header : 1;
+    const deferred = Number(msg.properties.headers?.[DEFERS_HEADER] ?? 0);
+    const defers = Number.isInteger(deferred) && deferred >= 0 ? deferred : 0;
     const parsed = parseJob(msg.content);
     try {
       if (!parsed.ok) {
@@ -142,7 +145,7 @@ export class RabbitConsumer {
           this.owner.logger.warn(`RabbitMQ: the channel of a job of ${this.queue} closed while it was handled; the broker redelivers it`);
           return;
         }
-        if (failed) await this.afterFailure(msg.content, attempt, failure);
+        if (failed) await this.afterFailure(msg.content, attempt, defers, failure);
       }
     } catch (err) {
       // Could not republish: give the job back to the queue (after a pause, so a broker that
@@ -164,10 +167,13 @@ export class RabbitConsumer {
   }
 
   /** A deferral goes back with its attempt unspent; a failure is retried, or dead-lettered after the last attempt (or at once, when the handler says so). */
-  private async afterFailure(body: Buffer, attempt: number, err: unknown): Promise<void> {
-    if (err instanceof DeferJobError) await this.owner.scheduleAgain(this.queue, body, err.delayMs ?? retryDelayMs(this.options, 1), attempt);
+  private async afterFailure(body: Buffer, attempt: number, deferCount: number, err: unknown): Promise<void> {
+    if (err instanceof DeferJobError) {
+      const defers = deferCount + 1;
+      await this.owner.scheduleAgain(this.queue, body, deferDelayMs(err.delayMs ?? retryDelayMs(this.options, 1), defers), attempt, defers);
+    }
     else if (err instanceof DeadLetterJobError || attempt >= this.options.maxAttempts) await this.owner.sendToDead(this.queue, body, attempt, errorText(err));
-    else await this.owner.scheduleAgain(this.queue, body, retryDelayMs(this.options, attempt), attempt + 1);
+    else await this.owner.scheduleAgain(this.queue, body, retryDelayMs(this.options, attempt), attempt + 1, deferCount);
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,8 @@
 import type { QueueOptions } from '../interfaces.ts';
 
 export const ATTEMPT_HEADER = 'x-squared-attempt';
+/** How many times the job was deferred (DeferJobError): its next deferral waits longer. */
+export const DEFERS_HEADER = 'x-squared-defers';
 export const ATTEMPTS_HEADER = 'x-squared-attempts';
 export const ERROR_HEADER = 'x-squared-error';
 

@@ -36,7 +36,7 @@ import type { DeadLetter, QueueOptions, QueueStats, WorkQueue } from '../interfa
 import { addHeartbeat, errorText, redact, withTimeout } from './broker-calls.ts';
 import { RabbitConsumer, type QueueLogger } from './consumer.ts';
 import {
-  ATTEMPT_HEADER, ATTEMPTS_HEADER, ERROR_HEADER, MAX_ERROR_CHARS, deadQueueName, delayQueueArgs, delayQueueName, mainQueueArgs, parseJob,
+  ATTEMPT_HEADER, ATTEMPTS_HEADER, DEFERS_HEADER, ERROR_HEADER, MAX_ERROR_CHARS, deadQueueName, delayQueueArgs, delayQueueName, mainQueueArgs, parseJob,
   serializeJob, type QueueArgs,
 } from './topology.ts';
 
@@ -233,10 +233,10 @@ export class RabbitWorkQueue implements WorkQueue {
   }
 
   /** Republishes a job into the delay queue of `delayMs`, from which it flows back into the queue as attempt `attempt`. */
-  async scheduleAgain(queue: string, body: Buffer, delayMs: number, attempt: number): Promise<void> {
+  async scheduleAgain(queue: string, body: Buffer, delayMs: number, attempt: number, defers: number): Promise<void> {
     const delay = Math.max(0, Math.round(delayMs));
     await this.send(queue, delayQueueName(queue, delay), delayQueueArgs(queue, delay), body,
-      { [ATTEMPT_HEADER]: attempt }, `schedule the next delivery of a job of ${queue}`);
+      { [ATTEMPT_HEADER]: attempt, [DEFERS_HEADER]: defers }, `schedule the next delivery of a job of ${queue}`);
   }
 
   async sendToDead(queue: string, body: Buffer, attempts: number, error: string): Promise<void> {

@@ -138,6 +138,27 @@ export function workQueueConformance(name: string, harness: WorkQueueHarness): v
       }
     }));
 
+    test('a job deferred again and again waits longer each time (not a fixed wait)', () => withQueue(async (queue, fresh) => {
+      const q = fresh();
+      const backoffMs = 20;
+      const at: number[] = [];
+      const stop = await queue.consume(q, async () => {
+        at.push(performance.now());
+        throw new DeferJobError('the target is slow');
+      }, options({ backoffMs }));
+      try {
+        await queue.publish(q, { n: 'slow target' });
+        await waitFor(() => at.length >= 5, 10_000, 'five deliveries');
+        const gaps = at.slice(1, 5).map((t, i) => t - at[i]);
+        // Waits of 20, 40, 80, 160 ms (each up to +50%): a fixed wait would come back every ~20 ms.
+        gaps.forEach((gap, i) => assert.ok(gap >= backoffMs * 2 ** i * 0.9, `deferral ${i + 1} came back after ${gap.toFixed(0)} ms, expected >= ${backoffMs * 2 ** i}`));
+        await sleep(250);
+        assert.equal(at.length, 5, 'the fifth deferral waits 320 ms or more');
+      } finally {
+        await stop();
+      }
+    }));
+
     test('a DeadLetterJobError dead-letters the job at its first attempt, with the error', () => withQueue(async (queue, fresh) => {
       const q = fresh();
       const attempts: number[] = [];
