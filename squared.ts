@@ -22,6 +22,8 @@ import { createAvatarsService } from './actors/files/avatars.service.ts';
 import { RenderSandbox } from './actors/files/preview/sandbox.ts';
 import { DEFAULT_RENDER_LIMITS } from './actors/files/preview/render-types.ts';
 import { createGatewayService } from './gateway/gateway.service.ts';
+import { createFilesService } from './actors/files/files.service.ts';
+import { outboundPolicyOf } from './actors/notifications/notifications.service.ts';
 import { createMediaService } from './media/media.service.ts';
 
 const config = readConfig();
@@ -45,7 +47,7 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue, presence, blobs } = wiring.actors;
+  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue, presence, blobs, files } = wiring.actors;
   broker.createService(createPeopleService({
     store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
@@ -53,6 +55,9 @@ if (wiring.actors) {
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search }));
+  broker.createService(createFilesService({ store: files, blobs, settings: {
+    maxFileBytes: config.files.maxFileBytes, fetchTimeoutMs: config.files.fetchTimeoutMs, connectTimeoutMs: config.webhooks.connectTimeoutMs, policy: outboundPolicyOf(config.webhooks),
+  } }));
   broker.createService(createNotificationsService({ store: webhooks, queue, queueName: `${config.namespace}.webhook-deliveries`, settings: config.webhooks,
     push, pushQueueName: `${config.namespace}.push-deliveries`, pushSettings: config.push,
   }));
@@ -67,7 +72,7 @@ if (config.roles.includes('media')) {
   broker.createService(createMediaService({ pool: { size: workers, rtcMinPort, rtcMaxPort }, listen: { ip: listenIp, announcedAddress }, participantLimits }));
 }
 if (config.roles.includes('gateway')) {
-  broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, missingEngines: () => wiring.health.missing(), degradedEngines: () => wiring.health.degraded(), onListening: (listening) => (url = listening) }));
+  broker.createService(createGatewayService({ config, fanout: wiring.fanout, rateLimits: wiring.rateLimits, blobs: wiring.blobs, missingEngines: () => wiring.health.missing(), degradedEngines: () => wiring.health.degraded(), onListening: (listening) => (url = listening) }));
 }
 
 broker.createService(createNodeOperatorService({ roles: config.roles, drain: (reason) => void shutdown(reason) }));

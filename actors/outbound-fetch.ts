@@ -105,16 +105,8 @@ export class OutboundClient {
    * a timeout or a connection failure.
    */
   async request(target: string, options: OutboundRequest = {}): Promise<OutboundResponse> {
-    // Again at each request: the configuration may have changed since the URL was accepted.
-    const url = checkTargetUrl(target, this.policy);
-    const host = bareHost(url);
-    if (isAddressLiteral(host)) {
-      const refusal = addressRefusal(host, this.policy.allowHosts);
-      if (refusal) throw new OutboundRefusedError(refusal);
-    }
     const cap = options.maxResponseBytes ?? this.limits.maxResponseBytes;
-    const signal = AbortSignal.timeout(this.limits.totalTimeoutMs);
-    const response = await request(url, { dispatcher: this.agent, method: options.method ?? 'GET', headers: options.headers, body: options.body, signal });
+    const response = await this.open(target, options, this.limits.totalTimeoutMs);
     const chunks: Buffer[] = [];
     let kept = 0;
     let truncated = false;
@@ -129,6 +121,27 @@ export class OutboundClient {
       kept += chunk.length;
     }
     return { status: response.statusCode, headers: response.headers, body: Buffer.concat(chunks), truncated };
+  }
+
+  /**
+   * A GET under the policy whose body the caller streams (a `files` URL stored like an upload);
+   * the caller caps its size. The time limit `timeoutMs` covers the whole body.
+   */
+  async stream(target: string, timeoutMs: number): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: AsyncIterable<Uint8Array> & { destroy(): void; on(event: 'error', listener: () => void): unknown } }> {
+    const response = await this.open(target, {}, timeoutMs);
+    return { status: response.statusCode, headers: response.headers, body: response.body as never };
+  }
+
+  private async open(target: string, options: OutboundRequest, timeoutMs: number) {
+    // Again at each request: the configuration may have changed since the URL was accepted.
+    const url = checkTargetUrl(target, this.policy);
+    const host = bareHost(url);
+    if (isAddressLiteral(host)) {
+      const refusal = addressRefusal(host, this.policy.allowHosts);
+      if (refusal) throw new OutboundRefusedError(refusal);
+    }
+    const signal = AbortSignal.timeout(timeoutMs);
+    return request(url, { dispatcher: this.agent, method: options.method ?? 'GET', headers: options.headers, body: options.body, signal });
   }
 
   async close(): Promise<void> {

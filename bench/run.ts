@@ -18,6 +18,7 @@ const scenarios: Record<string, { description: string; load?: () => Promise<Scen
   notifications: { description: 'mentions: post → notification frame vs the event frame, pushes/s, posting p99 with and without @all', load: () => import('./notifications/notifications.ts') },
   previews: { description: 'preview latency of a 10 MB image: the sandboxed renderer vs sharp alone in-process', load: () => import('./previews/previews.ts') },
   presence: { description: 'N sockets heartbeating and changing status, W watchers each: Squared vs raw uWS pub/sub', load: () => import('./presence/presence.ts') },
+  files: { description: 'upload MB/s of one file (multipart POST /v1/messages) vs cp + sync of the same file', load: () => import('./files/files.ts') },
   roster: { description: 'one meeting of N live sockets: bytes and time per roster change vs the full state', load: () => import('./roster/roster.ts') },
 };
 

@@ -42,6 +42,8 @@ export const extensions = new Set<string>([
   '/people/me/pushSubscriptions', '/people/me/pushSubscriptions/{subscriptionId}', '/push/vapidPublicKey', '/people/me/status',
   // A person's generated default avatar (docs/previews.md, Avatars): an SVG, not JSON.
   '/avatars/default/{file}', '/people/{personId}/avatar', '/avatars/{version}/{rendition}',
+  // A message's file, as Webex serves it at that path (docs/files.md); its body is the file.
+  '/contents/{contentId}',
 ]);
 
 // A Web Push subscription of the caller, as Squared answers it (docs/notifications.md).

@@ -122,6 +122,8 @@ export interface Config {
   webhooks: WebhookSettings;
   push: PushSettings;
   presence: PresenceSettings;
+  /** Files on messages (docs/files.md). `files` URLs are fetched under the webhooks' outbound policy. */
+  files: { maxFileBytes: number; uploadIdleMs: number; fetchTimeoutMs: number };
   passwordAttempts: PasswordAttemptLimits;
   /** The preview sandbox (docs/previews.md): its child processes per actor node, and the largest avatar upload. */
   previews: { workers: number; avatarMaxBytes: number };
@@ -224,6 +226,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       leaseMs: Math.max(1000, int(env, 'SQUARED_PRESENCE_LEASE_MS', 30_000)),
       idleMs: Math.max(1000, int(env, 'SQUARED_PRESENCE_IDLE_MS', 600_000)),
       minIntervalMs: int(env, 'SQUARED_PRESENCE_MIN_INTERVAL_MS', 1000),
+    },
+    files: {
+      maxFileBytes: Math.max(1, int(env, 'SQUARED_MAX_FILE_BYTES', 100 * 1000 * 1000)),
+      uploadIdleMs: Math.max(100, int(env, 'SQUARED_UPLOAD_IDLE_MS', 30_000)),
+      fetchTimeoutMs: Math.max(100, int(env, 'SQUARED_FILE_FETCH_TIMEOUT_MS', 60_000)),
     },
     passwordAttempts: {
       accountFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ACCOUNT_FAILURES', 5)),

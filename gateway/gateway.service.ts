@@ -9,6 +9,7 @@ import type { Fanout } from '../routing/fanout/fanout.ts';
 import type { Config } from '../contracts/config.ts';
 import type { EngineName, MetricSink } from '../contracts/metrics.ts';
 import type { RateLimitStore } from '../storage/interfaces.ts';
+import type { BlobStore } from '../storage/blob-store.ts';
 import { AnonymousLimit } from './anonymous-limit.ts';
 import { InFlightRequests } from './http/in-flight.ts';
 import { registerRoutes, type Reply, type Route } from './http/router.ts';
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   config: Config;
   fanout: Fanout;
   rateLimits: RateLimitStore;
+  /** Where uploads are streamed and files read from (undefined: this node serves no files). */
+  blobs?: BlobStore;
   /** The engines this node needs that it cannot reach now (cached state, no I/O), for /ready. */
   missingEngines(): EngineName[];
   /** The engines this node serves without, degraded, that it cannot reach now. */
@@ -65,7 +68,7 @@ function readiness(serving: boolean, missing: EngineName[], degraded: EngineName
   return { status: 200, body: { status: 'ready' } };
 }
 
-export function createGatewayService({ config, fanout, rateLimits, missingEngines, degradedEngines, onListening }: GatewayOptions): ServiceSchema {
+export function createGatewayService({ config, fanout, rateLimits, blobs, missingEngines, degradedEngines, onListening }: GatewayOptions): ServiceSchema {
   let app: TemplatedApp | undefined;
   let listenSocket: us_listen_socket | undefined;
   let ready = false;
@@ -76,7 +79,7 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
 
   return {
     name: 'gateway',
-    dependencies: ['people', 'rooms', 'teams', 'conferences', 'presence'],
+    dependencies: ['people', 'rooms', 'teams', 'conferences', 'presence', 'files'],
 
     actions: {
       /** Live session counts of this gateway, for operators. */
@@ -131,7 +134,7 @@ export function createGatewayService({ config, fanout, rateLimits, missingEngine
           handle: async () => readiness(ready, missingEngines(), degradedEngines()),
         },
       ];
-      registerRoutes(app, [...health, ...apiRoutes({ avatarMaxBytes: config.previews.avatarMaxBytes }), ...webRoutes()], {
+      registerRoutes(app, [...health, ...apiRoutes({ avatarMaxBytes: config.previews.avatarMaxBytes, blobs, limits: { maxFileBytes: config.files.maxFileBytes, idleMs: config.files.uploadIdleMs, maxFieldBytes: config.limits.maxBodyBytes } }), ...webRoutes()], {
         logger,
         maxBodyBytes: config.limits.maxBodyBytes,
         rateBurst: config.limits.rateBurst,

@@ -19,6 +19,16 @@ declare module 'uWebSockets.js' {
     onData(handler: (chunk: ArrayBuffer, isLast: boolean) => void): HttpResponse;
     cork(cb: () => void): HttpResponse;
     close(): HttpResponse;
+    /** Stops reading the request's body from the socket (backpressure), until resume(). */
+    pause(): void;
+    resume(): void;
+    /** Writes a chunk of a body of `totalSize` bytes (setting Content-Length): [written whole, response done]. */
+    tryEnd(chunk: ArrayBuffer | Uint8Array, totalSize: number): [boolean, boolean];
+    getWriteOffset(): number;
+    /** Called when the socket drained; return whether the retried write went through. */
+    onWritable(handler: (offset: number) => boolean): HttpResponse;
+    /** Ends a response without a body (HEAD), announcing `reportedContentLength`. */
+    endWithoutBody(reportedContentLength?: number, closeConnection?: boolean): HttpResponse;
     getRemoteAddressAsText(): ArrayBuffer;
     upgrade<T>(userData: T, secWebSocketKey: string, secWebSocketProtocol: string, secWebSocketExtensions: string, context: unknown): void;
   }
@@ -57,6 +67,7 @@ declare module 'uWebSockets.js' {
     post(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
     put(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
     del(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
+    head(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
     patch(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
     options(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;
     any(pattern: string, handler: (res: HttpResponse, req: HttpRequest) => void): TemplatedApp;

@@ -18,8 +18,10 @@ import { parseBody } from './body-parser.ts';
 import { FramingGuard } from './framing-guard.ts';
 import { HttpError, toErrorReply, webexError } from './http-errors.ts';
 import type { InFlightRequests } from './in-flight.ts';
+import { requestStream } from './request-stream.ts';
+import { pipeToResponse } from './stream-reply.ts';
 
-export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+export type HttpMethod = 'get' | 'head' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface Reply {
   status: number;
@@ -27,6 +29,10 @@ export interface Reply {
   /** Sent as is with its own content type instead of `body` as JSON: the meeting page and its script. */
   raw?: { contentType: string; body: string | Buffer };
   headers?: Record<string, string>;
+  /** A body streamed with backpressure (a file), `length` bytes; opened only when it is sent (never for HEAD). */
+  stream?: { length: number; open(): Promise<Readable | undefined> };
+  /** Close the connection after the reply (an upload refused while its body still arrives). */
+  closeConnection?: boolean;
 }
 
 export interface RouteContext {
@@ -39,6 +45,8 @@ export interface RouteContext {
   call<T = unknown>(action: string, params: object, stream?: Readable): Promise<T>;
   /** The absolute URL of a path on this server, for Link headers. */
   url(path: string, query: Record<string, string>): string;
+  /** The body as a stream, on an `upload` route sent multipart/form-data (then `body` is empty). */
+  upload?: Readable;
 }
 
 export interface Route {
@@ -50,6 +58,11 @@ export interface Route {
   unlimited?: boolean;
   /** The body is handed over unparsed (an image), up to this many bytes instead of the usual limit. */
   rawBody?: { maxBytes: number };
+  /**
+   * A multipart/form-data body is streamed to the route (`ctx.upload`) rather than collected:
+   * up to `maxBytes` (413 past it when declared), cut off after `idleMs` without data (408).
+   */
+  upload?: { maxBytes: number; idleMs: number };
   handle(ctx: RouteContext): Promise<Reply>;
 }
 
@@ -70,13 +83,14 @@ export interface RouterOptions {
 }
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+  200: 'OK', 204: 'No Content', 206: 'Partial Content', 304: 'Not Modified', 408: 'Request Timeout', 416: 'Range Not Satisfiable', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
   405: 'Method Not Allowed', 409: 'Conflict', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 423: 'Locked',
   429: 'Too Many Requests', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 const BEARER = /^Bearer\s+(\S{1,512})\s*$/i;
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:.]+\](:\d{1,5})?$/;
-const UWS_METHOD: Record<HttpMethod, 'get' | 'post' | 'put' | 'patch' | 'del'> = { get: 'get', post: 'post', put: 'put', patch: 'patch', delete: 'del' };
+const UWS_METHOD: Record<HttpMethod, 'get' | 'head' | 'post' | 'put' | 'patch' | 'del'> = { get: 'get', head: 'head', post: 'post', put: 'put', patch: 'patch', delete: 'del' };
+const MULTIPART = /^multipart\/form-data\s*(;|$)/i;
 
 export function registerRoutes(app: TemplatedApp, routes: Route[], options: RouterOptions): void {
   const newTrackingId = () => `SQUARED_${randomUUID()}`;
@@ -89,18 +103,43 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
     app[UWS_METHOD[route.method]](route.path, (res, req) => {
       const request = readRequest(res, req, paramNames, newTrackingId);
       if (framing.swallow(res, request.remoteAddress)) return;
+      const abortListeners: (() => void)[] = [];
       res.onAborted(() => {
         request.aborted = true;
+        for (const listener of abortListeners) listener();
       });
       if (request.framingProblem) return refuseFraming(res, request);
-      const body = route.method === 'post' || route.method === 'put' || route.method === 'patch' ? readBody(res, request, route.rawBody?.maxBytes ?? options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
+      const streamed = route.upload && MULTIPART.test(request.headers['content-type'] ?? '') ? startUpload(res, request, route.upload) : undefined;
+      if (streamed?.upload) abortListeners.push(streamed.upload.abort);
+      const body = streamed ? streamed.body : route.method === 'post' || route.method === 'put' || route.method === 'patch' ? readBody(res, request, route.rawBody?.maxBytes ?? options.maxBodyBytes) : Promise.resolve(Buffer.alloc(0));
       // The body may be refused (413) while the caller is still being checked, and then never awaited.
       body.catch(() => undefined);
       options.inFlight.enter();
       // Every log line written while this request is served names its trackingId.
-      withTrackingId(request.trackingId, () => run(route, request, body)).then((reply) => {
-        send(res, request, reply, options.inFlight.draining);
-        options.inFlight.leave();
+      withTrackingId(request.trackingId, () => run(route, request, body, streamed?.upload?.body)).then(async (reply) => {
+        // An upload answered before its body was all read (413, 408, a refusal): the rest is not
+        // read, and where the next request would start is unknown, so the connection closes.
+        const cut = streamed?.upload !== undefined && !streamed.upload.body.readableEnded;
+        const close = options.inFlight.draining || reply.closeConnection === true || cut;
+        if (!reply.stream || request.aborted) {
+          send(res, request, reply, close);
+          return options.inFlight.leave();
+        }
+        const source = route.method === 'head' ? undefined : await reply.stream.open().catch(() => undefined);
+        if (request.aborted) {
+          source?.destroy();
+          return options.inFlight.leave();
+        }
+        if (route.method !== 'head' && !source) {
+          send(res, request, { status: 404, body: webexError(404, 'The requested resource could not be found.', request.trackingId) }, close);
+          return options.inFlight.leave();
+        }
+        writeHead(res, request, reply, false);
+        if (!source) {
+          res.cork(() => res.endWithoutBody(reply.stream!.length, close));
+          return options.inFlight.leave();
+        }
+        pipeToResponse(res, source, reply.stream.length, close, (listener) => abortListeners.push(listener), () => options.inFlight.leave());
       });
     });
   }
@@ -129,20 +168,31 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
     framing.refused(request.remoteAddress);
   }
 
-  async function run(route: Route, request: ApiRequest, rawBody: Promise<Buffer>): Promise<Reply> {
+  /** A multipart body streamed to an upload route, or refused at once when it declares more than the route takes. */
+  function startUpload(res: HttpResponse, request: ApiRequest, limits: { maxBytes: number; idleMs: number }) {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    const upload = requestStream(res, limits.idleMs, limits.maxBytes);
+    // Refused at once when its declared length is too much (the connection then closes, see above).
+    if (declared > limits.maxBytes) return { body: Promise.reject(new HttpError(413, `The request body exceeds ${limits.maxBytes} bytes.`)), upload };
+    return { body: Promise.resolve(Buffer.alloc(0)), upload };
+  }
+
+  async function run(route: Route, request: ApiRequest, rawBody: Promise<Buffer>, upload: Readable | undefined): Promise<Reply> {
     try {
       const caller = await admit(route, request);
-      const bytes = await rawBody;
-      const body = route.rawBody ? {} : parseBody(bytes, request.headers['content-type']);
+      const raw = await rawBody;
+      const body = upload || route.rawBody ? {} : parseBody(raw, request.headers['content-type']);
       return await route.handle({
         request,
         body,
-        rawBody: route.rawBody ? bytes : Buffer.alloc(0),
+        rawBody: route.rawBody ? raw : Buffer.alloc(0),
+        upload,
         caller,
         call: (action, params, stream) => options.call(action, params, { caller, trackingId: request.trackingId }, stream),
         url: (path, query) => absoluteUrl(request, path, query),
       });
     } catch (err) {
+      upload?.destroy();
       // The people actor's password throttle answers the token endpoint with an OAuth 429.
       const { type, code } = (err ?? {}) as { type?: unknown; code?: unknown };
       if (type === 'OAUTH' && code === 429) options.metrics.increment(METRIC.rateLimited, { limit: 'password' });
@@ -201,13 +251,22 @@ const tooManyFailures = (seconds: number) =>
 
 function send(res: HttpResponse, request: ApiRequest, reply: Reply, closeConnection: boolean): void {
   if (request.aborted) return;
-  const payload = reply.raw?.body ?? (reply.body === undefined || reply.status === 204 ? undefined : JSON.stringify(reply.body));
+  const payload = reply.raw?.body ?? (reply.body === undefined || reply.status === 204 || reply.status === 304 ? undefined : JSON.stringify(reply.body));
+  res.cork(() => {
+    writeHead(res, request, reply, payload !== undefined);
+    // A HEAD answer announces the length of the body a GET would get, and sends none.
+    if (request.method.toLowerCase() === 'head') res.endWithoutBody(payload === undefined ? 0 : Buffer.byteLength(payload), closeConnection);
+    // With closeConnection uWS writes `Connection: close` itself (a header of ours made it twice).
+    else res.end(payload, closeConnection);
+  });
+}
+
+/** The status line and headers (Content-Type only for a JSON or raw payload: a streamed reply names its own). */
+function writeHead(res: HttpResponse, request: ApiRequest, reply: Reply, payload: boolean): void {
   res.cork(() => {
     res.writeStatus(`${reply.status} ${STATUS_TEXT[reply.status] ?? ''}`.trim());
     res.writeHeader('TrackingID', request.trackingId);
-    if (payload !== undefined) res.writeHeader('Content-Type', reply.raw?.contentType ?? 'application/json;charset=UTF-8');
+    if (payload) res.writeHeader('Content-Type', reply.raw?.contentType ?? 'application/json;charset=UTF-8');
     for (const [key, value] of Object.entries(reply.headers ?? {})) res.writeHeader(key, value);
-    // With closeConnection uWS writes `Connection: close` itself (a header of ours made it twice).
-    res.end(payload, closeConnection);
   });
 }

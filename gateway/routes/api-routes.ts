@@ -6,11 +6,19 @@ import { IDEMPOTENT_CREATES, idempotent } from './idempotent-routes.ts';
 import { meetingRoutes } from './meeting-routes.ts';
 import { createRoute, deleteRoute, getRoute, listRoute, resourceRoutes, updateRoute } from './resource-routes.ts';
 import { tokenRoutes } from './token-routes.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import { contentRoutes } from './content-routes.ts';
+import { messageCreateRoute, type UploadLimits } from './message-create-route.ts';
+
+/** Webex's limits: one file of 100 MB per message; a client silent for 30 s is cut off. */
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFileBytes: 100 * 1000 * 1000, idleMs: 30_000, maxFieldBytes: 1024 * 1024 };
 
 const crud = { list: 'list', create: 'create', get: 'get', update: 'update', remove: 'remove' };
 const membershipCrud = { list: 'listMemberships', create: 'createMembership', get: 'getMembership', update: 'updateMembership', remove: 'removeMembership' };
 
-export function apiRoutes(options: { avatarMaxBytes: number } = { avatarMaxBytes: 8 * 1024 * 1024 }): Route[] {
+/** `blobs`: where uploads are streamed and downloads read (the gateway's own access, see actors/files/files.service.ts). */
+export function apiRoutes(options: { avatarMaxBytes: number; blobs?: BlobStore; limits: UploadLimits } = { avatarMaxBytes: 8 * 1024 * 1024, limits: DEFAULT_UPLOAD_LIMITS }): Route[] {
+  const files = options;
   const routes: Route[] = [
     ...tokenRoutes(),
     // Every person answered carries an absolute `avatar` (avatar-routes.ts): their own, or the generated default.
@@ -37,7 +45,8 @@ export function apiRoutes(options: { avatarMaxBytes: number } = { avatarMaxBytes
     listRoute('/v1/messages/search', 'search.messages'),
     ...resourceRoutes('/v1/messages', 'messageId', 'rooms', {
       list: 'listMessages', create: 'createMessage', get: 'getMessage', update: 'updateMessage', remove: 'removeMessage',
-    }),
+    }).map((route) => (route.method === 'post' ? messageCreateRoute(files.blobs, files.limits) : route)),
+    ...contentRoutes(files.blobs),
     ...resourceRoutes('/v1/teams', 'teamId', 'teams', crud),
     ...resourceRoutes('/v1/team/memberships', 'membershipId', 'teams', membershipCrud),
     ...resourceRoutes('/v1/webhooks', 'webhookId', 'notifications', crud),

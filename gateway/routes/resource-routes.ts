@@ -24,7 +24,7 @@ export const fromBody = (ctx: RouteContext) => ({ ...withoutNulls(ctx.body), ...
  * that no query parameter can stand in for a body field; an action that declares `query`
  * validates Webex's write options there (people's callingData, minResponse), others drop it.
  */
-const fromWrite = (ctx: RouteContext) => ({ ...fromBody(ctx), query: ctx.request.query });
+export const fromWrite = (ctx: RouteContext) => ({ ...fromBody(ctx), query: ctx.request.query });
 
 /**
  * A top-level field sent as `null` is treated as absent (the README's Webex conventions):

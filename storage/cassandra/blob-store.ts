@@ -1,6 +1,6 @@
 // The cluster BlobStore: blobs chunked into Cassandra.
 //
-// Tables (migration 10): `blobs` holds one row per content address (the generation of chunks that
+// Tables (migration 14): `blobs` holds one row per content address (the generation of chunks that
 // hold its bytes, its size and its owners); `blob_chunks` holds CHUNK_BYTES of a generation per
 // partition, so that no partition grows with the file and a range read touches only its chunks.
 //

@@ -18,6 +18,8 @@ import type { ManualStatusStore } from '../presence-store.ts';
 import { CassandraManualStatusStore } from './presence-status-store.ts';
 import type { BlobStore } from '../blob-store.ts';
 import { CassandraBlobStore } from './blob-store.ts';
+import type { FileStore } from '../file-store.ts';
+import { CassandraFileStore } from './file-store.ts';
 
 export { CassandraConferenceStore } from './conference-store.ts';
 export { CassandraPeopleStore } from './people-store.ts';
@@ -56,6 +58,7 @@ export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   push: PushStore;
   manualStatuses: ManualStatusStore;
   blobs: BlobStore;
+  files: FileStore;
   /** The driver client, for tests and tooling. */
   client: Client;
   /** Whether the driver holds a connection to a Cassandra node now (its own state: no query sent). */
@@ -100,6 +103,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
     push: new CassandraPushStore(db),
     manualStatuses: new CassandraManualStatusStore(db),
     blobs: new CassandraBlobStore(db),
+    files: new CassandraFileStore(db),
     client,
     keyspace,
     reachable: () => client.getState().getConnectedHosts().length > 0,

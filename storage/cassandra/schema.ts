@@ -219,6 +219,14 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.blob_chunks (generation uuid, chunk int, data blob, PRIMARY KEY ((generation, chunk)))`,
     ],
   },
+  {
+    version: 15,
+    description: 'file records of the files actor, and the files of each message',
+    statements: (ks) => [
+      `CREATE TABLE IF NOT EXISTS ${ks}.files (id text PRIMARY KEY, doc text)`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.files_by_message (message_id text, id text, PRIMARY KEY ((message_id), id))`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

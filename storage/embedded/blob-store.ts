@@ -11,7 +11,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { BlobTooLargeError, isBlobKey, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.ts';
 import { openDatabase, statementCache } from './sqlite.ts';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
@@ -61,21 +62,22 @@ export class DiskBlobStore implements BlobStore {
     const temp = path.join(this.tmp, randomUUID());
     const hash = createHash('sha256');
     let size = 0;
-    const handle = await fs.promises.open(temp, 'wx');
-    try {
-      for await (const chunk of body) {
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
         size += chunk.byteLength;
-        if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
+        if (size > maxBytes) return callback(new BlobTooLargeError(maxBytes));
         hash.update(chunk);
-        await handle.write(chunk);
-      }
-      if (this.durable) await handle.sync();
+        callback(null, chunk);
+      },
+    });
+    try {
+      // A write stream gathers the queued chunks into one writev (a write per uploaded chunk was
+      // the bottleneck); `flush` fsyncs the file before it is closed.
+      await pipeline(body, counted, fs.createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024, flush: this.durable }));
     } catch (err) {
-      await handle.close().catch(() => undefined);
       await fs.promises.rm(temp, { force: true });
       throw err;
     }
-    await handle.close();
     const key = `sha256-${hash.digest('hex')}`;
     this.commit(key, owner, temp);
     return { key, size };

@@ -16,6 +16,8 @@ import type { ManualStatusStore } from '../presence-store.ts';
 import { SqliteManualStatusStore, presenceSchema } from './presence-status-store.ts';
 import type { BlobStore } from '../blob-store.ts';
 import { DiskBlobStore } from './blob-store.ts';
+import type { FileStore } from '../file-store.ts';
+import { SqliteFileStore, filesSchema } from './file-store.ts';
 
 /** The people store of a data directory alone (the operator command's). */
 export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; close(): void } {
@@ -24,7 +26,7 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore } {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore; files: FileStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
@@ -34,6 +36,7 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
   const attachmentActionsDb = open('attachment-actions', attachmentActionsSchema);
   const pushDb = open('push', pushSchema);
   const presenceDb = open('presence', presenceSchema);
+  const filesDb = open('files', filesSchema);
   const blobs = DiskBlobStore.open(path.join(dataDir, 'blobs'), path.join(dataDir, 'blobs.db'), durableSync);
   return {
     people: new SqlitePeopleStore(peopleDb),
@@ -45,10 +48,11 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
     push: new SqlitePushStore(pushDb),
     manualStatuses: new SqliteManualStatusStore(presenceDb),
     blobs,
+    files: new SqliteFileStore(filesDb),
     rateLimits: new MemoryRateLimitStore(),
     async close() {
       await blobs.close();
-      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb, pushDb, presenceDb]) db.close();
+      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb, pushDb, presenceDb, filesDb]) db.close();
     },
   };
 }

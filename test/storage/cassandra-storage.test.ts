@@ -29,6 +29,7 @@ import { webhookStoreConformance } from './webhook-store.conformance.ts';
 import { pushStoreConformance } from './push-store.conformance.ts';
 import { manualStatusConformance } from './presence-store.conformance.ts';
 import { blobStoreConformance } from './blob-store.conformance.ts';
+import { fileStoreConformance } from './file-store.conformance.ts';
 import { CHUNK_BYTES } from '../../storage/cassandra/blob-store.ts';
 import { engineAddress } from '../harness/engine.ts';
 
@@ -73,6 +74,8 @@ if (contactPoint) {
   conferenceStoreConformance('Cassandra', async () => (await shared()).conferences);
   blobStoreConformance('Cassandra chunks', async () => (await shared()).blobs, CHUNK_BYTES);
   manualStatusConformance('Cassandra', async () => (await shared()).manualStatuses);
+  blobStoreConformance('Cassandra chunks', async () => (await shared()).blobs, CHUNK_BYTES);
+  fileStoreConformance('Cassandra', async () => (await shared()).files);
 
   const now = () => new Date().toISOString();
   const room = (extra: Partial<RoomRecord> = {}): RoomRecord => ({

@@ -17,6 +17,7 @@ import { createConferencesService } from '../../actors/conferences/conferences.s
 import { createNotificationsService } from '../../actors/notifications/notifications.service.ts';
 import { createAttachmentActionsService } from '../../actors/attachment-actions/attachment-actions.service.ts';
 import { createAvatarsService } from '../../actors/files/avatars.service.ts';
+import { createFilesService } from '../../actors/files/files.service.ts';
 import { createMediaService } from '../../media/media.service.ts';
 import { createPresenceService } from '../../actors/presence/presence.service.ts';
 import { apiRoutes } from '../../gateway/routes/api-routes.ts';
@@ -35,6 +36,7 @@ const schemas: ServiceSchema[] = [
   createAttachmentActionsService({ store: unused }),
   createPresenceService({ leases: unused, statuses: unused, fanout: unused, settings: unused }),
   createAvatarsService({ blobs: unused, sandbox: unused, maxBytes: 1 }),
+  createFilesService({ store: unused, blobs: unused, settings: unused }),
   createMediaService({ pool: { size: 1, rtcMinPort: 40000, rtcMaxPort: 40001 }, listen: { ip: '127.0.0.1' } } as never),
 ];
 fs.rmSync(dataDir, { recursive: true, force: true });

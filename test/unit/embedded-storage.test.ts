@@ -14,6 +14,7 @@ import { roomTabsConformance } from '../storage/room-tabs.conformance.ts';
 import { teamIdempotencyConformance } from '../storage/team-idempotency.conformance.ts';
 import { teamStoreConformance } from '../storage/team-store.conformance.ts';
 import { blobStoreConformance } from '../storage/blob-store.conformance.ts';
+import { fileStoreConformance } from '../storage/file-store.conformance.ts';
 import { webhookStoreConformance } from '../storage/webhook-store.conformance.ts';
 import { pushStoreConformance } from '../storage/push-store.conformance.ts';
 import { deviceLeaseConformance, manualStatusConformance } from '../storage/presence-store.conformance.ts';
@@ -37,3 +38,4 @@ meetingIdempotencyConformance('embedded SQLite', async () => openFresh().confere
 deviceLeaseConformance('memory', async () => new MemoryDeviceLeases());
 manualStatusConformance('embedded SQLite', async () => openFresh().manualStatuses);
 blobStoreConformance('embedded files on disk', async () => openFresh().blobs);
+fileStoreConformance('embedded SQLite', async () => openFresh().files);

@@ -1,0 +1,163 @@
+// The `files` actor: the records of the files on messages (name, size, sniffed type, blob),
+// who may read them, and their deletion with their message.
+//
+// Where the bytes go (a decision): the gateway streams an upload into the BlobStore itself,
+// under this actor's authority, and this actor never carries a file's bytes in an action.
+// Moleculer can pass a stream as a call's parameter, but across NATS its transit has no flow
+// control from the receiver (the sender waits only until each chunk is published), so a slow
+// store, or a slow downloader on the way back, would pile a 100 MB file up in a process's
+// memory. So: `beginUpload` checks the caller may post in the room and names the file; the
+// gateway puts the bytes as that name (the blob's owner); `stored` makes the record (reading
+// the first bytes back from the store to sniff the type); `attach` binds it to the committed
+// message; `content` is the check before a gateway streams a file out. The gateway touches only
+// the blobs this actor's answers name.
+import type { Context, ServiceSchema } from 'moleculer';
+import { callerOf } from '../../contracts/caller.ts';
+import { badRequest, notFound } from '../../contracts/errors.ts';
+import { newId } from '../../contracts/ids.ts';
+import type { BlobStore } from '../../storage/blob-store.ts';
+import type { FileRecord, FileStore } from '../../storage/file-store.ts';
+import type { Activity } from '../../storage/records.ts';
+import type { LookupFunction } from '../outbound-fetch.ts';
+import type { OutboundPolicy } from '../outbound-policy.ts';
+import * as p from '../params.ts';
+import { contentTypeOf, SNIFF_BYTES } from './content-type.ts';
+import { UrlFetcher } from './url-fetch.ts';
+
+export interface FilesSettings {
+  /** The largest file accepted (Webex: 100 MB). */
+  maxFileBytes: number;
+  /** A `files` URL: the policy it is fetched under, and the time its whole body may take. */
+  policy: OutboundPolicy;
+  fetchTimeoutMs: number;
+  connectTimeoutMs: number;
+  lookup?: LookupFunction;
+}
+
+/** The event after a file's message is committed: the previews' hook (docs/files.md). */
+export const FILE_STORED_EVENT = 'files.stored';
+
+const name = { type: 'string', min: 1, max: 1024 } as const;
+
+export function createFilesService({ store, blobs, settings }: { store: FileStore; blobs: BlobStore; settings: FilesSettings }): ServiceSchema {
+  let fetcher: UrlFetcher | undefined;
+
+  /** The caller is a member of the room now (the rooms policy, asked of the rooms actor). */
+  async function isMember(ctx: Context, roomId: string, personId: string): Promise<boolean> {
+    const members = await ctx.call<string[], object>('rooms.membersAmong', { roomId, personIds: [personId] });
+    return members.includes(personId);
+  }
+
+  async function mustBeMember(ctx: Context, roomId: string | undefined): Promise<void> {
+    // The same answer for a room that does not exist: the message's creation answers for it then.
+    if (roomId && !(await isMember(ctx, roomId, callerOf(ctx).id))) throw notFound('Room not found.');
+  }
+
+  /** The record of a blob just put as `fileId`, its type sniffed from the stored bytes. */
+  async function record(ctx: Context, fileId: string, blobKey: string, size: number, fileName: string): Promise<FileRecord> {
+    const owners = await blobs.owners(blobKey);
+    if (!owners.includes(fileId)) throw badRequest('No such upload.');
+    const head = size === 0 ? Buffer.alloc(0) : await readAll(await blobs.read(blobKey, { start: 0, end: Math.min(size, SNIFF_BYTES) - 1 }));
+    const file: FileRecord = {
+      id: fileId, name: fileName, size, blobKey, ...(await contentTypeOf(head, fileName)), uploaderId: callerOf(ctx).id, created: new Date().toISOString(),
+    };
+    await store.put(file);
+    return file;
+  }
+
+  async function pendingOf(ctx: Context, fileId: string): Promise<FileRecord> {
+    const file = await store.get(fileId);
+    if (!file || file.uploaderId !== callerOf(ctx).id) throw notFound('File not found.');
+    if (file.messageId) throw badRequest('The file is on a message already.');
+    return file;
+  }
+
+  async function remove(file: FileRecord): Promise<void> {
+    // The record last: a failure between the two leaves a record to retry from, never an owner without its record.
+    await blobs.release(file.id, file.blobKey);
+    await store.remove(file.id);
+  }
+
+  return {
+    name: 'files',
+    actions: {
+      beginUpload: {
+        visibility: 'published',
+        params: { roomId: p.optionalId },
+        async handler(ctx: Context<{ roomId?: string }>) {
+          await mustBeMember(ctx, ctx.params.roomId);
+          return { fileId: newId('CONTENT'), maxBytes: settings.maxFileBytes };
+        },
+      },
+      stored: {
+        visibility: 'published',
+        params: { fileId: p.id, blobKey: { type: 'string', max: 80 }, size: { type: 'number', integer: true, min: 0 }, name },
+        handler: (ctx: Context<{ fileId: string; blobKey: string; size: number; name: string }>) => record(ctx, ctx.params.fileId, ctx.params.blobKey, ctx.params.size, ctx.params.name),
+      },
+      fetch: {
+        visibility: 'published',
+        params: { url: { type: 'string', max: 2048 }, roomId: p.optionalId },
+        async handler(ctx: Context<{ url: string; roomId?: string }>) {
+          await mustBeMember(ctx, ctx.params.roomId);
+          const fileId = newId('CONTENT');
+          fetcher ??= new UrlFetcher(settings);
+          const fetched = await fetcher.fetchInto(blobs, fileId, ctx.params.url);
+          return record(ctx, fileId, fetched.key, fetched.size, fetched.name);
+        },
+      },
+      attach: {
+        visibility: 'published',
+        params: { fileId: p.id, messageId: p.id, roomId: p.id },
+        async handler(ctx: Context<{ fileId: string; messageId: string; roomId: string }>) {
+          const file = { ...(await pendingOf(ctx, ctx.params.fileId)), messageId: ctx.params.messageId, roomId: ctx.params.roomId };
+          await store.put(file);
+          ctx.emit(FILE_STORED_EVENT, { file });
+          return file;
+        },
+      },
+      discard: {
+        visibility: 'published',
+        params: { fileId: p.id },
+        async handler(ctx: Context<{ fileId: string }>) {
+          await remove(await pendingOf(ctx, ctx.params.fileId));
+          return null;
+        },
+      },
+      content: {
+        visibility: 'published',
+        params: { contentId: p.id },
+        async handler(ctx: Context<{ contentId: string }>) {
+          const file = await store.get(ctx.params.contentId);
+          // One answer for "no such file", "not on a message yet" and "not yours to read": nothing is learnt.
+          if (!file?.roomId || !(await isMember(ctx, file.roomId, callerOf(ctx).id))) throw notFound('File not found.');
+          return file;
+        },
+      },
+    },
+    events: {
+      'rooms.activities': {
+        async handler(ctx: Context<{ activities: Activity[] }>) {
+          for (const activity of ctx.params.activities) {
+            if (activity.event !== 'message.deleted') continue;
+            const messageId = (activity.data as { id: string }).id;
+            try {
+              for (const file of await store.listByMessage(messageId)) await remove(file);
+            } catch (err) {
+              this.logger.error({ err, messageId }, 'deleting the files of a deleted message failed');
+            }
+          }
+        },
+      },
+    },
+    async stopped() {
+      await fetcher?.close();
+    },
+  };
+}
+
+async function readAll(stream: AsyncIterable<unknown> | undefined): Promise<Buffer> {
+  if (!stream) throw notFound('File not found.');
+  const parts: Buffer[] = [];
+  for await (const part of stream) parts.push(part as Buffer);
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,43 @@
+// FileStore on node:sqlite (its own file, <dataDir>/files.db): one row per file with its JSON
+// and the message it is on.
+import type { DatabaseSync } from 'node:sqlite';
+import type { FileRecord, FileStore } from '../file-store.ts';
+import { parseDoc, statementCache } from './sqlite.ts';
+
+export const filesSchema = `
+CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, message_id TEXT, doc TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS files_by_message ON files (message_id, id);
+`;
+
+export class SqliteFileStore implements FileStore {
+  private readonly db: DatabaseSync;
+  private readonly sql;
+
+  /** The store owns `db` (opened with `filesSchema`). */
+  constructor(db: DatabaseSync) {
+    this.db = db;
+    this.sql = statementCache(db);
+  }
+
+  async put(file: FileRecord): Promise<void> {
+    this.sql('INSERT INTO files (id, message_id, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET message_id = excluded.message_id, doc = excluded.doc')
+      .run(file.id, file.messageId ?? null, JSON.stringify(file));
+  }
+
+  async get(id: string): Promise<FileRecord | undefined> {
+    const row = this.sql('SELECT doc FROM files WHERE id = ?').get(id);
+    return row ? parseDoc<FileRecord>(row) : undefined;
+  }
+
+  async listByMessage(messageId: string): Promise<FileRecord[]> {
+    return this.sql('SELECT doc FROM files WHERE message_id = ? ORDER BY id').all(messageId).map((row) => parseDoc<FileRecord>(row));
+  }
+
+  async remove(id: string): Promise<void> {
+    this.sql('DELETE FROM files WHERE id = ?').run(id);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.isOpen) this.db.close();
+  }
+}
