@@ -23,10 +23,10 @@ export type FilterRefused = (err: unknown, webhook: WebhookRecord) => void;
  * and never stops the event from reaching the other webhooks.
  */
 export function createMatcher(refused: () => FilterRefused): { matches: (w: WebhookRecord, e: ResourceEvent) => boolean; retain: (webhooks: WebhookRecord[]) => void } {
-  const parsed = new Map<string, { filter: string | undefined; pairs: Map<string, string> | null }>();
+  const parsed = new Map<string, { resource: string; filter: string | undefined; pairs: Map<string, string> | null }>();
   const filterOf = (w: WebhookRecord): Map<string, string> | null => {
     const known = parsed.get(w.id);
-    if (known && known.filter === w.filter) return known.pairs;
+    if (known && known.filter === w.filter && known.resource === w.resource) return known.pairs;
     let pairs: Map<string, string> | null;
     try {
       pairs = parseFilter(w.resource, w.filter);
@@ -34,7 +34,7 @@ export function createMatcher(refused: () => FilterRefused): { matches: (w: Webh
       pairs = null;
       refused()(err, w);
     }
-    parsed.set(w.id, { filter: w.filter, pairs });
+    parsed.set(w.id, { resource: w.resource, filter: w.filter, pairs });
     return pairs;
   };
   const matches = (w: WebhookRecord, e: ResourceEvent) => {
