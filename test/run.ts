@@ -14,6 +14,9 @@ const engineEnv = localEngineEnv();
 /** The failed tests of each pass (see harness/failure-reporter.ts), printed last. */
 const failureDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-test-failures-'));
 const failures: string[] = [];
+/** Tests marked TODO that failed (harness/failure-reporter.ts): listed, never failing the run. */
+const knownDefects: string[] = [];
+const KNOWN_DEFECT = '(known defect, TODO, does not fail the pass)';
 let passes = 0;
 
 const adapterEnv = {
@@ -70,8 +73,10 @@ async function runTests(title: string, files: string[], env: Record<string, stri
   process.off('SIGINT', onInt);
   process.off('SIGTERM', onTerm);
   const ok = status === 0 && !overran;
-  const failed = fs.existsSync(failureFile) ? fs.readFileSync(failureFile, 'utf8').split('\n').filter(Boolean) : [];
+  const lines = fs.existsSync(failureFile) ? fs.readFileSync(failureFile, 'utf8').split('\n').filter(Boolean) : [];
+  const failed = lines.filter((line) => !line.startsWith(KNOWN_DEFECT));
   failures.push(...failed.map((line) => `${title.split(' (')[0]}: ${line}`));
+  knownDefects.push(...lines.filter((line) => line.startsWith(KNOWN_DEFECT)).map((line) => `${title.split(' (')[0]}: ${line.slice(KNOWN_DEFECT.length).trim()}`));
   if (!ok && failed.length === 0) failures.push(`${title.split(' (')[0]}: FAILED${overran ? ' (overran its deadline)' : ''} with no failed test reported`);
   process.stdout.write(`=== ${title}: ${ok ? 'passed' : 'FAILED'} in ${Math.round((Date.now() - started) / 1000)} s\n`);
   return ok;
@@ -145,5 +150,6 @@ if (missing.length === 0) {
 } else {
   process.stdout.write(`\ncluster mode not run: engines not reachable (${missing.join(', ')}); start them with \`npm run engines:up\`\n`);
 }
+if (knownDefects.length > 0) process.stdout.write(`\n=== known defects: TODO tests that failed (${knownDefects.length})\n${knownDefects.join('\n')}\n`);
 if (failures.length > 0) process.stdout.write(`\n=== failed tests (${failures.length})\n${failures.join('\n')}\n`);
 process.exit(embeddedOk && clusterOk ? 0 : 1);
