@@ -50,6 +50,9 @@ export interface DeviceLeaseStore {
   close(): Promise<void>;
 }
 
+/** How long a person's last activity is kept after their last lease lapsed (lastActivityOf). */
+export const LAST_ACTIVITY_KEEP_MS = 30 * 24 * 3600 * 1000;
+
 export const MANUAL_STATUSES = ['DoNotDisturb', 'OutOfOffice'] as const;
 export type ManualStatusName = (typeof MANUAL_STATUSES)[number];
 

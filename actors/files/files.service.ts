@@ -22,6 +22,7 @@ import type { LookupFunction } from '../outbound-fetch.ts';
 import type { OutboundPolicy } from '../outbound-policy.ts';
 import * as p from '../params.ts';
 import { contentTypeOf, SNIFF_BYTES } from './content-type.ts';
+import { readAll } from './read-all.ts';
 import { UrlFetcher } from './url-fetch.ts';
 
 export interface FilesSettings {
@@ -57,7 +58,9 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
   async function record(ctx: Context, fileId: string, blobKey: string, size: number, fileName: string): Promise<FileRecord> {
     const owners = await blobs.owners(blobKey);
     if (!owners.includes(fileId)) throw badRequest('No such upload.');
-    const head = size === 0 ? Buffer.alloc(0) : await readAll(await blobs.read(blobKey, { start: 0, end: Math.min(size, SNIFF_BYTES) - 1 }));
+    const sniffed = size === 0 ? undefined : await blobs.read(blobKey, { start: 0, end: Math.min(size, SNIFF_BYTES) - 1 });
+    if (size > 0 && !sniffed) throw notFound('File not found.');
+    const head = sniffed ? await readAll(sniffed, SNIFF_BYTES) : Buffer.alloc(0);
     const file: FileRecord = {
       id: fileId, name: fileName, size, blobKey, ...(await contentTypeOf(head, fileName)), uploaderId: callerOf(ctx).id, created: new Date().toISOString(),
     };
@@ -155,9 +158,3 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
   };
 }
 
-async function readAll(stream: AsyncIterable<unknown> | undefined): Promise<Buffer> {
-  if (!stream) throw notFound('File not found.');
-  const parts: Buffer[] = [];
-  for await (const part of stream) parts.push(part as Buffer);
-  return Buffer.concat(parts);
-}

@@ -22,14 +22,14 @@ function isoInstant(value: string | undefined, name: string): string | undefined
 }
 
 /**
- * The position a `cursor` names (sort values: finite numbers and short strings), or a 400.
- * Which shape is one of its own, the index says (InvalidSearchPositionError, a 400 too).
+ * The position a `cursor` names, or a 400: what both indexes write, a score, the hit's
+ * creation (an ISO date embedded, epoch ms on Elasticsearch) and its id.
  */
 function positionOf(cursor: string | undefined): SearchPosition | undefined {
   if (cursor === undefined) return undefined;
   const values = decodeCursor(cursor);
-  const valid = values !== undefined && values.length > 0 && values.length <= 8
-    && values.every((v) => (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && v.length <= 200));
+  const valid = values !== undefined && values.length === 3 && typeof values[0] === 'number' && Number.isFinite(values[0])
+    && (typeof values[1] === 'string' || Number.isSafeInteger(values[1])) && typeof values[2] === 'string' && values[2].length <= 200;
   if (!valid) throw badRequest('Invalid cursor.');
   return values as SearchPosition;
 }

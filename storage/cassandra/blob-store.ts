@@ -61,7 +61,8 @@ export class CassandraBlobStore implements BlobStore {
         pendingBytes += part.byteLength;
         while (pendingBytes >= CHUNK_BYTES) {
           const joined = Buffer.concat(pending, pendingBytes);
-          await write(Buffer.from(joined.subarray(0, CHUNK_BYTES)));
+          // Buffer.concat made `joined` afresh: its chunk needs no copy of its own
+          await write(joined.subarray(0, CHUNK_BYTES));
           pending = [joined.subarray(CHUNK_BYTES)];
           pendingBytes -= CHUNK_BYTES;
         }

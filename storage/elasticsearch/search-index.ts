@@ -376,19 +376,22 @@ async function ensureIndex(client: Client, index: string, shards: number): Promi
       created = await createIndex(client, index, shards);
     }
   }
-  try {
-    // adds the fields an older Squared's index lacks; refused (and reported below) for a field of another type
-    await client.indices.putMapping({ index, properties: MAPPING.properties });
-  } catch (err) {
-    const type = err instanceof errors.ResponseError ? (err.body as { error?: { type?: string } })?.error?.type : undefined;
-    if (type !== 'illegal_argument_exception') throw wrap(`updating the mapping of ${index}`, err);
-  }
-  refuseIncompatible(index, (await readMapping(client, index)).properties, Object.keys(MAPPING.properties!));
-  try {
-    // an index made before removals were versioned keeps the default (60 s) otherwise
-    await client.indices.putSettings({ index, settings: { 'index.gc_deletes': GC_DELETES } });
-  } catch (err) {
-    throw wrap(`setting gc_deletes of ${index}`, err);
+  // An index made just now has the mapping and settings already; an older one is brought up to them.
+  if (!created) {
+    try {
+      // adds the fields an older Squared's index lacks; refused (and reported below) for a field of another type
+      await client.indices.putMapping({ index, properties: MAPPING.properties });
+    } catch (err) {
+      const type = err instanceof errors.ResponseError ? (err.body as { error?: { type?: string } })?.error?.type : undefined;
+      if (type !== 'illegal_argument_exception') throw wrap(`updating the mapping of ${index}`, err);
+    }
+    refuseIncompatible(index, (await readMapping(client, index)).properties, Object.keys(MAPPING.properties!));
+    try {
+      // an index made before removals were versioned keeps the default (60 s) otherwise
+      await client.indices.putSettings({ index, settings: { 'index.gc_deletes': GC_DELETES } });
+    } catch (err) {
+      throw wrap(`setting gc_deletes of ${index}`, err);
+    }
   }
   try {
     await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });

@@ -1,10 +1,9 @@
 // DeviceLeaseStore in this process's memory, for the embedded mode: the gateways and the
 // presence actor are one process, so the leases die with it, as they should (a restarted
 // process has no live sockets). Expired entries are dropped when read.
-import type { DeviceLease, DeviceLeaseStore, DeviceReport } from '../presence-store.ts';
+import { LAST_ACTIVITY_KEEP_MS, type DeviceLease, type DeviceLeaseStore, type DeviceReport } from '../presence-store.ts';
 
 /** How long a person's last activity is remembered after their last lease lapsed. */
-const LAST_ACTIVITY_KEEP_MS = 30 * 24 * 3600 * 1000;
 
 export class MemoryDeviceLeases implements DeviceLeaseStore {
   /** Person → device → lease. */

@@ -10,7 +10,7 @@
 // fails at once (the client's bounded options): the actor keeps what it showed and tries
 // again, and the gateways' next heartbeats write the leases again once Redis is back.
 import { Redis } from 'ioredis';
-import type { DeviceLease, DeviceLeaseStore, DeviceReport } from '../presence-store.ts';
+import { LAST_ACTIVITY_KEEP_MS, type DeviceLease, type DeviceLeaseStore, type DeviceReport } from '../presence-store.ts';
 import { boundedClientOptions, closeRedis, waitReady, type RedisClientOptions } from './client.ts';
 import { OutageLog, type OutageLogger } from './outage-log.ts';
 
@@ -20,7 +20,6 @@ export interface RedisDeviceLeasesOptions extends RedisClientOptions {
   keyPrefix?: string;
 }
 
-const LAST_ACTIVITY_KEEP_MS = 30 * 24 * 3600 * 1000;
 
 /** KEYS: lease hash, last activity. ARGV: device, expiresAt, lastActivity, ttl ms, keep ms. */
 const RENEW_LUA = `
