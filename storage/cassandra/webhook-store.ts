@@ -4,12 +4,15 @@
 // counter is an increment by minus its current value: a failure counted between the read and
 // the reset survives it, which errs on the side of disabling a failing target. The outbox's
 // checkpoints are one row per room in `webhook_dispatch` (plain writes: last write wins).
+// Every write to `webhooks` is a Paxos round: a plain write carries the driver's timestamp,
+// which within one millisecond can be later than a Paxos ballot's and silently win over a
+// conditional write that came after it (seen: a PUT racing a set-inactive lost its target).
 import type { Page } from '../interfaces.ts';
 import type { WebhookRecord, WebhookStore } from '../webhook-store.ts';
 import { type Db, mapLimit, num, parseDoc } from './db.ts';
 
-/** How many times a deactivation reads again after losing a race with another write. */
-const DEACTIVATE_ATTEMPTS = 5;
+/** How many times a put or a deactivation tries again after losing a race with another write. */
+const WRITE_ATTEMPTS = 5;
 
 export class CassandraWebhookStore implements WebhookStore {
   private readonly db: Db;
@@ -24,7 +27,12 @@ export class CassandraWebhookStore implements WebhookStore {
     // Hints first: a hint without its row is skipped on read; a row without its hint would be unlisted.
     await this.db.run(`INSERT INTO ${this.ks}.webhooks_by_creator (created_by, id) VALUES (?, ?)`, [webhook.createdBy, webhook.id]);
     await this.db.run(`INSERT INTO ${this.ks}.webhooks_by_org (org_id, id) VALUES (?, ?)`, [webhook.orgId, webhook.id]);
-    await this.db.run(`INSERT INTO ${this.ks}.webhooks (id, doc) VALUES (?, ?)`, [webhook.id, JSON.stringify(webhook)]);
+    const doc = JSON.stringify(webhook);
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
+      if ((await this.db.lwt(`INSERT INTO ${this.ks}.webhooks (id, doc) VALUES (?, ?) IF NOT EXISTS`, [webhook.id, doc])).applied) return;
+      if (await this.update(webhook)) return;
+    }
+    throw new Error(`webhook ${webhook.id} kept appearing and disappearing while being written`);
   }
 
   /** A lightweight transaction: a row deleted meanwhile (its tombstone) is not written again. */
@@ -34,8 +42,8 @@ export class CassandraWebhookStore implements WebhookStore {
 
   /** Compare-and-set on the stored document: a write that lands between the read and the set makes it read again. */
   async deactivate(id: string): Promise<boolean> {
-    for (let attempt = 0; attempt < DEACTIVATE_ATTEMPTS; attempt += 1) {
-      const row = await this.db.first(`SELECT doc FROM ${this.ks}.webhooks WHERE id = ?`, [id]);
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
+      const row = await this.db.serialRead(`SELECT doc FROM ${this.ks}.webhooks WHERE id = ?`, [id]);
       const current = parseDoc<WebhookRecord>(row);
       if (current?.status !== 'active') return false;
       const next = JSON.stringify({ ...current, status: 'inactive' });
@@ -50,7 +58,7 @@ export class CassandraWebhookStore implements WebhookStore {
 
   async remove(id: string): Promise<void> {
     const webhook = await this.get(id);
-    await this.db.run(`DELETE FROM ${this.ks}.webhooks WHERE id = ?`, [id]);
+    await this.db.lwt(`DELETE FROM ${this.ks}.webhooks WHERE id = ? IF EXISTS`, [id]);
     await this.db.run(`DELETE FROM ${this.ks}.webhook_failures WHERE id = ?`, [id]);
     if (!webhook) return;
     await this.db.run(`DELETE FROM ${this.ks}.webhooks_by_creator WHERE created_by = ? AND id = ?`, [webhook.createdBy, id]);
