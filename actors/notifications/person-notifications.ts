@@ -9,8 +9,12 @@ import type { WorkQueue } from '../../storage/interfaces.ts';
 import type { PushStore } from '../../storage/push-store.ts';
 import type { Activity } from '../../storage/records.ts';
 import { inDoNotDisturb } from './do-not-disturb.ts';
+import { inBatches } from './in-batches.ts';
 import { deliverLive } from './live-notifications.ts';
 import type { PushJob } from './web-push-delivery.ts';
+
+/** People whose push jobs are queued at once. */
+const PUSH_CONCURRENCY = 32;
 
 export interface PersonNotification {
   personId: string;
@@ -62,12 +66,12 @@ export async function notifyPeople({ broker, push, queue, queueName, log }: Pers
   const quiet = await inDoNotDisturb(broker, notifications.map((n) => n.personId), log);
   for (const n of notifications) if (quiet.has(n.personId)) n.frame.silent = true;
   const reached = await deliverLive(broker, notifications, log);
-  for (const { personId, frame } of notifications) {
-    if (reached.has(personId) || quiet.has(personId)) continue;
+  const offline = notifications.filter(({ personId }) => !reached.has(personId) && !quiet.has(personId));
+  // PUSH_CONCURRENCY people at a time: an `@all` in a large room is many people, and each one's
+  // read and publishes wait on an engine; one at a time made the last wait for all the others.
+  await inBatches(offline, (slice) => Promise.all(slice.map(async ({ personId, frame }) => {
     const { preview: _, ...notification } = frame;
-    for (const subscription of await push.ofPerson(personId)) {
-      const job: PushJob = { subscriptionId: subscription.id, notification };
-      await queue.publish(queueName, job);
-    }
-  }
+    const subscriptions = await push.ofPerson(personId);
+    await Promise.all(subscriptions.map((subscription) => queue.publish(queueName, { subscriptionId: subscription.id, notification } satisfies PushJob)));
+  })), PUSH_CONCURRENCY);
 }
