@@ -53,9 +53,10 @@ export async function describeFile(root: string, relative: string, kind: BackupF
   return { path: relative, kind, bytes: fs.statSync(file).size, sha256: await sha256Of(file) };
 }
 
-const checksumOf = (body: BackupManifest) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
+const checksumOf = (body: object) => createHash('sha256').update(JSON.stringify(body)).digest('hex');
 
-export function writeManifest(dir: string, manifest: BackupManifest): void {
+/** Writes manifest.json (with its own checksum) through a rename: it is there whole or not at all. */
+export function writeManifest(dir: string, manifest: object): void {
   const file = path.join(dir, MANIFEST_FILE);
   fs.writeFileSync(`${file}.tmp`, `${JSON.stringify({ ...manifest, manifestSha256: checksumOf(manifest) }, null, 2)}\n`, { mode: 0o600 });
   fs.renameSync(`${file}.tmp`, file);
@@ -81,20 +82,42 @@ export function listFiles(dir: string, under = ''): string[] {
   return found.sort();
 }
 
-function readManifest(dir: string): BackupManifest {
+/**
+ * The manifest in `dir`, checked against its own checksum and its format (both backup kinds
+ * use this: the embedded one here, the cluster one in cluster/cluster-backup/).
+ */
+export function readSignedManifest<T extends { format: string; formatVersion: number }>(dir: string, format: string, formatVersion: number, what: string): T {
   const file = path.join(dir, MANIFEST_FILE);
   if (!fs.existsSync(file)) throw new BackupRefusedError(`${dir} is not a complete backup: it has no ${MANIFEST_FILE} (a backup writes it last).`);
-  let parsed: BackupManifest & { manifestSha256?: unknown };
+  let parsed: T & { manifestSha256?: unknown };
   try {
     parsed = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch {
     throw new BackupRefusedError(`${file} is not valid JSON: the manifest is damaged or cut short.`);
   }
   const { manifestSha256, ...body } = parsed;
-  if (body.format !== BACKUP_FORMAT) throw new BackupRefusedError(`${file} is not the manifest of a Squared embedded backup.`);
-  if (body.formatVersion !== BACKUP_FORMAT_VERSION) throw new BackupRefusedError(`${file} has format version ${body.formatVersion}; this Squared restores version ${BACKUP_FORMAT_VERSION}.`);
-  if (manifestSha256 !== checksumOf(body as BackupManifest)) throw new BackupRefusedError(`${file} was altered: its checksum does not match its content.`);
-  return body as BackupManifest;
+  if (body.format !== format) throw new BackupRefusedError(`${file} is not the manifest of ${what}.`);
+  if (body.formatVersion !== formatVersion) throw new BackupRefusedError(`${file} has format version ${body.formatVersion}; this Squared restores version ${formatVersion}.`);
+  if (manifestSha256 !== checksumOf(body)) throw new BackupRefusedError(`${file} was altered: its checksum does not match its content.`);
+  return body as unknown as T;
+}
+
+/** Every file the manifest lists is in `dir` with its size and SHA-256, and no other file is. */
+export async function verifyListedFiles(dir: string, files: { path: string; bytes: number; sha256: string }[]): Promise<void> {
+  const listed = new Set(files.map((file) => file.path));
+  for (const present of listFiles(dir)) {
+    if (present !== MANIFEST_FILE && !listed.has(present)) throw new BackupRefusedError(`${present} is in the backup but not in its manifest: the backup was altered.`);
+  }
+  for (const expected of files) {
+    if (expected.path.split('/').includes('..') || path.isAbsolute(expected.path)) throw new BackupRefusedError(`the manifest names ${expected.path}, outside the backup.`);
+    const file = path.join(dir, expected.path);
+    if (!fs.existsSync(file)) throw new BackupRefusedError(`${expected.path} is missing from the backup.`);
+    const bytes = fs.statSync(file).size;
+    if (bytes !== expected.bytes) {
+      throw new BackupRefusedError(`${expected.path} is ${bytes} bytes, the manifest says ${expected.bytes}: the backup is ${bytes < expected.bytes ? 'truncated' : 'altered'}.`);
+    }
+    if ((await sha256Of(file)) !== expected.sha256) throw new BackupRefusedError(`${expected.path} was altered: its SHA-256 does not match the manifest.`);
+  }
 }
 
 function integrityOf(file: string): string {
@@ -112,21 +135,9 @@ function integrityOf(file: string): string {
  */
 export async function verifyBackup(dir: string): Promise<BackupManifest> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new BackupRefusedError(`${dir} is not a directory.`);
-  const manifest = readManifest(dir);
+  const manifest = readSignedManifest<BackupManifest>(dir, BACKUP_FORMAT, BACKUP_FORMAT_VERSION, 'a Squared embedded backup');
+  await verifyListedFiles(dir, manifest.files);
   const listed = new Set(manifest.files.map((file) => file.path));
-  for (const present of listFiles(dir)) {
-    if (present !== MANIFEST_FILE && !listed.has(present)) throw new BackupRefusedError(`${present} is in the backup but not in its manifest: the backup was altered.`);
-  }
-  for (const expected of manifest.files) {
-    if (expected.path.split('/').includes('..') || path.isAbsolute(expected.path)) throw new BackupRefusedError(`the manifest names ${expected.path}, outside the backup.`);
-    const file = path.join(dir, expected.path);
-    if (!fs.existsSync(file)) throw new BackupRefusedError(`${expected.path} is missing from the backup.`);
-    const bytes = fs.statSync(file).size;
-    if (bytes !== expected.bytes) {
-      throw new BackupRefusedError(`${expected.path} is ${bytes} bytes, the manifest says ${expected.bytes}: the backup is ${bytes < expected.bytes ? 'truncated' : 'altered'}.`);
-    }
-    if ((await sha256Of(file)) !== expected.sha256) throw new BackupRefusedError(`${expected.path} was altered: its SHA-256 does not match the manifest.`);
-  }
   for (const expected of manifest.files.filter((file) => file.kind === 'sqlite')) {
     const integrity = integrityOf(path.join(dir, expected.path));
     if (integrity !== 'ok') throw new BackupRefusedError(`${expected.path} fails SQLite's integrity check: ${integrity}`);
