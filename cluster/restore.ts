@@ -12,7 +12,8 @@ import { restoreBackup } from '../storage/embedded/restore.ts';
 import { engineToolsFrom } from './cluster-backup/engine-tools.ts';
 import { restoreClusterBackup } from './cluster-backup/restore.ts';
 
-const USAGE = 'usage: npm run restore -- <backup dir> [--data-dir <empty dir>] (default data directory: SQUARED_DATA_DIR or ./data)';
+const USAGE = 'usage: npm run restore -- <backup dir> [--data-dir <empty dir>] (default data directory: SQUARED_DATA_DIR or ./data)\n'
+  + '       with SQUARED_CASSANDRA (a cluster): npm run restore -- <backup dir>, into the empty keyspace SQUARED_CASSANDRA_KEYSPACE';
 
 function fail(message: string): never {
   process.stderr.write(`restore refused: ${message}\n`);
