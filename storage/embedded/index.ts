@@ -5,6 +5,7 @@ import { SqliteConferenceStore, conferencesSchema } from './conference-store.ts'
 import { MemoryRateLimitStore } from './memory-rate-limits.ts';
 import { SqlitePeopleStore, peopleSchema } from './people-store.ts';
 import { SqliteRoomStore, roomsSchema } from './room-store.ts';
+import { groupCommitOf } from './group-commit.ts';
 import { openDatabase } from './sqlite.ts';
 import { SqliteTeamStore, teamsSchema } from './team-store.ts';
 import { SqliteWebhookStore, webhooksSchema } from './webhook-store.ts';
@@ -52,7 +53,10 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
     rateLimits: new MemoryRateLimitStore(),
     async close() {
       await blobs.close();
-      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb, pushDb, presenceDb, filesDb]) db.close();
+      for (const db of [peopleDb, roomsDb, teamsDb, conferencesDb, webhooksDb, attachmentActionsDb, pushDb, presenceDb, filesDb]) {
+        groupCommitOf(db).flushNow(); // writes queued for the next group transaction still commit
+        db.close();
+      }
     },
   };
 }

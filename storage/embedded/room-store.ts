@@ -4,7 +4,8 @@ import { IdempotencyKeyTakenError, SequenceConflictError } from '../interfaces.t
 import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite, UnappliedWrite } from '../interfaces.ts';
 import { ALL_MENTIONED, mentionKeys, type Activity, type IdempotencyRecord, type MembershipRecord, type MessageRecord, type ReadPosition, type RoomRecord, type RoomTabRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
-import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
+import { groupCommitOf } from './group-commit.ts';
+import { parseDoc, statementCache } from './sqlite.ts';
 
 export const roomsSchema = `
 CREATE TABLE IF NOT EXISTS room_heads (room_id TEXT PRIMARY KEY, head INTEGER NOT NULL) WITHOUT ROWID;
@@ -46,14 +47,17 @@ export class SqliteRoomStore implements RoomStore {
 
   private readonly db: DatabaseSync;
 
-  constructor(db: DatabaseSync) {
+  /** Writes of every room share transactions (group-commit.ts). */
+  private readonly commits;
 
+  constructor(db: DatabaseSync) {
     this.db = db;
     this.sql = statementCache(db);
+    this.commits = groupCommitOf(db);
   }
 
   async commit(write: RoomWrite): Promise<void> {
-    inTransaction(this.db, () => {
+    await this.commits.run(() => {
       const row = this.sql('SELECT head FROM room_heads WHERE room_id = ?').get(write.roomId) as { head: number } | undefined;
       let head = row ? Number(row.head) : 0;
       for (const activity of write.activities) {
@@ -185,7 +189,7 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async claimDirectRoom(directKey: string, roomId: string, replacing?: string): Promise<string> {
-    return inTransaction(this.db, () => {
+    return this.commits.run(() => {
       if (replacing) this.sql('UPDATE direct_claims SET room_id = ? WHERE direct_key = ? AND room_id = ?').run(roomId, directKey, replacing);
       else this.sql('INSERT OR IGNORE INTO direct_claims (direct_key, room_id) VALUES (?, ?)').run(directKey, roomId);
       return String((this.sql('SELECT room_id FROM direct_claims WHERE direct_key = ?').get(directKey) as { room_id: string }).room_id);
@@ -302,7 +306,7 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async putReadPositions(positions: ReadPosition[]): Promise<void> {
-    inTransaction(this.db, () => {
+    await this.commits.run(() => {
       for (const p of positions) {
         this.sql('INSERT OR REPLACE INTO read_positions (room_id, person_id, doc) VALUES (?, ?, ?)').run(p.roomId, p.personId, JSON.stringify(p));
       }

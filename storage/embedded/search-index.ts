@@ -15,7 +15,8 @@ import fs from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
 import { InvalidSearchPositionError, type IndexedMessage, type SearchHit, type SearchIndex, type SearchQuery } from '../interfaces.ts';
 import { ALL_MENTIONED } from '../records.ts';
-import { inTransaction, openDatabase, statementCache } from './sqlite.ts';
+import { groupCommitOf } from './group-commit.ts';
+import { openDatabase, statementCache } from './sqlite.ts';
 
 export const searchSchema = `
 CREATE TABLE IF NOT EXISTS search_docs (
@@ -55,6 +56,8 @@ export function ftsTerms(text: string): string[] {
 export class SqliteSearchIndex implements SearchIndex {
   private readonly db: DatabaseSync;
   private readonly sql;
+  /** Index writes share transactions, as the rooms' commits do (group-commit.ts). */
+  private readonly commits;
   readonly wantsRebuild: boolean;
 
   /** The index owns `db` (opened with `searchSchema`): `close()` closes it. `created`: its file is new. */
@@ -68,6 +71,7 @@ export class SqliteSearchIndex implements SearchIndex {
     if (!columns.includes('has_files')) db.exec('ALTER TABLE search_docs ADD COLUMN has_files INTEGER NOT NULL DEFAULT 0');
     this.wantsRebuild = created || !columns.includes('mentioned');
     this.sql = statementCache(db);
+    this.commits = groupCommitOf(db);
   }
 
   /** Opens (creating when missing) the index in its own file, e.g. `<dataDir>/search.db`. */
@@ -78,7 +82,7 @@ export class SqliteSearchIndex implements SearchIndex {
 
   async indexMessages(messages: IndexedMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    inTransaction(this.db, () => {
+    await this.commits.run(() => {
       for (const m of messages) {
         const existing = this.sql('SELECT rowid, version FROM search_docs WHERE id = ?').get(m.id) as { rowid: number; version: number } | undefined;
         let rowid: number;
@@ -102,7 +106,7 @@ export class SqliteSearchIndex implements SearchIndex {
    * which applies a room's events and rebuilds one at a time, so no older write follows it.
    */
   async removeMessage(id: string, version: number): Promise<void> {
-    inTransaction(this.db, () => {
+    await this.commits.run(() => {
       const row = this.sql('SELECT rowid FROM search_docs WHERE id = ? AND version <= ?').get(id, version) as { rowid: number } | undefined;
       if (!row) return;
       this.sql('DELETE FROM search_fts WHERE rowid = ?').run(row.rowid);
@@ -111,7 +115,7 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async removeRoom(roomId: string, version: number): Promise<void> {
-    inTransaction(this.db, () => {
+    await this.commits.run(() => {
       this.sql('DELETE FROM search_fts WHERE rowid IN (SELECT rowid FROM search_docs WHERE room_id = ? AND version <= ?)').run(roomId, version);
       this.sql('DELETE FROM search_docs WHERE room_id = ? AND version <= ?').run(roomId, version);
     });
@@ -153,6 +157,8 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async close(): Promise<void> {
-    if (this.db.isOpen) this.db.close();
+    if (!this.db.isOpen) return;
+    this.commits.flushNow();
+    this.db.close();
   }
 }
