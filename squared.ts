@@ -47,9 +47,9 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue, presence, blobs, files } = wiring.actors;
+  const { people, audit, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue, presence, blobs, files } = wiring.actors;
   broker.createService(createPeopleService({
-    store: people, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
+    store: people, audit, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
   }));
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));

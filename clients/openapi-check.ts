@@ -44,7 +44,32 @@ export const extensions = new Set<string>([
   '/avatars/default/{file}', '/people/{personId}/avatar', '/avatars/{version}/{rendition}',
   // A message's file, as Webex serves it at that path (docs/files.md); its body is the file.
   '/contents/{contentId}',
+  // Webex's Admin Audit Events API, which is not in the messaging spec copied here: held to
+  // the shape of Webex's reference, written below (docs/admin.md).
+  '/adminAudit/events', '/adminAudit/eventCategories',
 ]);
+
+// An administrator's audit event, in Webex's shape (docs/admin.md).
+const auditEventSchema = {
+  type: 'object',
+  required: ['id', 'orgId', 'actorId', 'actorOrgId', 'created', 'data'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' }, orgId: { type: 'string' }, actorId: { type: 'string' }, actorOrgId: { type: 'string' }, created: { type: 'string', format: 'date-time' },
+    data: {
+      type: 'object',
+      required: ['actorName', 'actorEmail', 'adminRoles', 'eventCategory', 'eventDescription', 'actionText', 'targetId', 'targetType', 'targetName', 'trackingId'],
+      additionalProperties: false,
+      properties: {
+        actorName: { type: 'string' }, actorEmail: { type: 'string' }, actorOrgName: { type: 'string' },
+        adminRoles: { type: 'array', items: { type: 'string', enum: ['Full_Admin', 'Compliance_Officer', 'User'] } },
+        eventCategory: { type: 'string' }, eventDescription: { type: 'string' }, actionText: { type: 'string' },
+        targetId: { type: 'string' }, targetType: { type: 'string' }, targetName: { type: 'string' }, targetOrgId: { type: 'string' },
+        trackingId: { type: 'string' }, actorIp: { type: 'string' }, actorUserAgent: { type: 'string' },
+      },
+    },
+  },
+};
 
 // A Web Push subscription of the caller, as Squared answers it (docs/notifications.md).
 const pushSubscriptionSchema = {
@@ -98,6 +123,12 @@ const extensionDoc: OpenApiDoc = {
           }),
         },
       },
+    },
+    '/adminAudit/events': {
+      get: { responses: { '200': json({ type: 'object', required: ['items'], additionalProperties: false, properties: { items: { type: 'array', items: auditEventSchema } } }) } },
+    },
+    '/adminAudit/eventCategories': {
+      get: { responses: { '200': json({ type: 'object', required: ['eventCategories'], additionalProperties: false, properties: { eventCategories: { type: 'array', items: { type: 'string' } } } }) } },
     },
     // A person's avatar replaced by an uploaded image (docs/previews.md): the person as now.
     '/people/{personId}/avatar': {

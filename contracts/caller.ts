@@ -16,10 +16,17 @@ export interface Caller {
   type: PersonType;
 }
 
+/** Where a client's request came from, as the gateway saw it (for audit events). */
+export interface CallClient {
+  address: string;
+  userAgent?: string;
+}
+
 export interface CallMeta {
   caller?: Caller;
   system?: boolean;
   trackingId?: string;
+  client?: CallClient;
 }
 
 /** The Webex id of the full administrator role. */

@@ -3,7 +3,7 @@
 // edge; decoding is only needed to check that an id names the right kind of resource.
 import { randomUUID } from 'node:crypto';
 
-export type IdKind = 'PEOPLE' | 'ROOM' | 'MEMBERSHIP' | 'MESSAGE' | 'TEAM' | 'TEAM_MEMBERSHIP' | 'ORGANIZATION' | 'WEBHOOK' | 'ATTACHMENT_ACTION' | 'ROOM_TAB' | 'PUSH_SUBSCRIPTION' | 'CONTENT';
+export type IdKind = 'AUDIT_EVENT' | 'PEOPLE' | 'ROOM' | 'MEMBERSHIP' | 'MESSAGE' | 'TEAM' | 'TEAM_MEMBERSHIP' | 'ORGANIZATION' | 'WEBHOOK' | 'ATTACHMENT_ACTION' | 'ROOM_TAB' | 'PUSH_SUBSCRIPTION' | 'CONTENT';
 
 export function newId(kind: IdKind, uuid: string = randomUUID()): string {
   return Buffer.from(`ciscospark://us/${kind}/${uuid}`).toString('base64url');

@@ -4,7 +4,7 @@
 import uws, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import type { Context, ServiceSchema } from 'moleculer';
 import type { Readable } from 'node:stream';
-import type { Caller } from '../contracts/caller.ts';
+import type { CallClient, Caller } from '../contracts/caller.ts';
 import type { Fanout } from '../routing/fanout/fanout.ts';
 import type { Config } from '../contracts/config.ts';
 import type { EngineName, MetricSink } from '../contracts/metrics.ts';
@@ -124,7 +124,7 @@ export function createGatewayService({ config, fanout, rateLimits, blobs, missin
         if (count > 0) inFlight.connectionOpened();
       });
 
-      const call = <T>(action: string, params: object, meta: { caller?: Caller; trackingId?: string }, stream?: Readable) => broker.call(action, params, { meta, stream }) as Promise<T>;
+      const call = <T>(action: string, params: object, meta: { caller?: Caller; trackingId?: string; client?: CallClient }, stream?: Readable) => broker.call(action, params, { meta, stream }) as Promise<T>;
       const authenticate = (token: string, trackingId?: string) => call<Caller>('people.authenticate', { token }, { trackingId });
 
       const health: Route[] = [

@@ -4,6 +4,7 @@
 import type {
   Activity, IdempotencyRecord, MeetingRecord, MeetingState, MembershipRecord, ParticipantRecord, MessageRecord, PersonRecord, ReadPosition, RoomRecord, RoomTabRecord, TeamMembershipRecord, TeamRecord, TokenRecord,
 } from './records.ts';
+import type { AuditRecord } from '../contracts/audit-events.ts';
 
 export interface Page<T> {
   items: T[];
@@ -11,12 +12,18 @@ export interface Page<T> {
   next?: string;
 }
 
-/** People and their credentials. Owned by the `people` actor. */
+/**
+ * People and their credentials. Owned by the `people` actor.
+ *
+ * A change made by an administrator carries its `audit` event (storage/audit-store.ts), written
+ * in the same commit as the change: embedded, in its transaction; on Cassandra, in the logged
+ * batch of its rows. A change that fails (a taken email) writes no event.
+ */
 export interface PeopleStore {
-  createPerson(person: PersonRecord, passwordHash?: string): Promise<void>;
+  createPerson(person: PersonRecord, passwordHash?: string, audit?: AuditRecord): Promise<void>;
   /** Replaces the person; emails stay unique across people (throws DuplicateEmailError). */
-  updatePerson(person: PersonRecord): Promise<void>;
-  deletePerson(id: string): Promise<void>;
+  updatePerson(person: PersonRecord, audit?: AuditRecord): Promise<void>;
+  deletePerson(id: string, audit?: AuditRecord): Promise<void>;
   getPerson(id: string): Promise<PersonRecord | undefined>;
   getPersonByEmail(email: string): Promise<PersonRecord | undefined>;
   listPeople(query: { orgId: string; email?: string; displayName?: string; ids?: string[]; max: number; after?: string }): Promise<Page<PersonRecord>>;
@@ -36,7 +43,7 @@ export interface PeopleStore {
   /** Deletes every token of the family (access and refresh, used or not). */
   deleteTokenFamily(familyId: string): Promise<void>;
   /** Deletes every token of the person (bots' and families alike). */
-  deletePersonTokens(personId: string): Promise<void>;
+  deletePersonTokens(personId: string, audit?: AuditRecord): Promise<void>;
 }
 
 export class DuplicateEmailError extends Error {

@@ -1,6 +1,7 @@
 // Creating people and setting their passwords, shared by the people actor's actions and the
 // operator command (cluster/admin.ts), so that both keep the same rules: unique emails, a
 // hashed password, and a password change that ends every session of the person.
+import type { AuditRecord } from '../../contracts/audit-events.ts';
 import { conflict } from '../../contracts/errors.ts';
 import { newId } from '../../contracts/ids.ts';
 import { DuplicateEmailError, type PeopleStore } from '../../storage/interfaces.ts';
@@ -14,8 +15,11 @@ export type PersonInput = { emails?: string[]; displayName?: string; firstName?:
 const displayNameOf = (input: PersonInput) =>
   input.displayName ?? ([input.firstName, input.lastName].filter(Boolean).join(' ') || input.emails?.[0]?.split('@')[0]);
 
-/** Creates the person (409 when an email is taken), with a password when one is given. */
-export async function createPerson(store: PeopleStore, input: PersonInput & { emails: string[] }, orgId: string, type: PersonType): Promise<PersonRecord> {
+/**
+ * Creates the person (409 when an email is taken), with a password when one is given, and
+ * with the audit event `audit` makes of it when an administrator does it (same commit).
+ */
+export async function createPerson(store: PeopleStore, input: PersonInput & { emails: string[] }, orgId: string, type: PersonType, audit?: (person: PersonRecord) => AuditRecord): Promise<PersonRecord> {
   const now = new Date().toISOString();
   const person: PersonRecord = {
     id: newId('PEOPLE'),
@@ -32,7 +36,7 @@ export async function createPerson(store: PeopleStore, input: PersonInput & { em
     lastModified: now,
   };
   try {
-    await store.createPerson(person, input.password ? await hashPassword(input.password) : undefined);
+    await store.createPerson(person, input.password ? await hashPassword(input.password) : undefined, audit?.(person));
   } catch (err) {
     if (err instanceof DuplicateEmailError || String((err as Error).message).includes('UNIQUE')) throw conflict(`A person with email ${input.emails[0]} already exists.`);
     throw err;

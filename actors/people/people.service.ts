@@ -17,10 +17,14 @@ import { passwordThrottle } from './password-throttle.ts';
 import { presentPerson } from './presenter.ts';
 import { withPresence } from './presence-fields.ts';
 import { tokenActions } from './token-actions.ts';
+import { adminRoleNames, auditActions, auditEventOf, describeUpdate, personTarget } from './audit-trail.ts';
+import type { AuditStore } from '../../storage/audit-store.ts';
 import { tokenKeeper } from './token-keeper.ts';
 
 export interface PeopleServiceOptions {
   store: PeopleStore;
+  /** Administrators' audit events: the people store writes its changes' events with them (docs/admin.md). */
+  audit: AuditStore;
   /** Resolved tokens, so that most requests need no read of the people store. */
   sessions: SessionCache;
   /** Counted password attempts, shared by every actor node. */
@@ -81,6 +85,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
 
     actions: {
       ...tokenActions({ store, sessions, tokens, passwords, logger: () => logger! }),
+      ...auditActions(options.audit),
 
       /** Internal: a person record by id or email, for other actors' rules. */
       resolve: {
@@ -172,7 +177,11 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
         params: { ...personFields, emails: { ...personFields.emails, optional: false }, query: writeOptions },
         async handler(ctx: Context<PersonInput & { emails: string[] }>) {
           const caller = requireAdmin(ctx);
-          return presentPerson(await createPerson(store, ctx.params, caller.orgId, 'person'));
+          const audit = (person: PersonRecord) => auditEventOf(ctx, {
+            category: 'USERS', eventDescription: 'User created', target: personTarget(person),
+            actionText: `${caller.displayName} created the user ${person.displayName} (${person.emails.join(', ')})${person.roles.length ? ` with the roles ${adminRoleNames(person.roles).join(', ')}` : ''}.`,
+          });
+          return presentPerson(await createPerson(store, ctx.params, caller.orgId, 'person', audit));
         },
       },
 
@@ -183,7 +192,10 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
         async handler(ctx: Context<{ displayName: string; email?: string }>) {
           const caller = requireAdmin(ctx);
           const email = ctx.params.email ?? `${ctx.params.displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'bot'}-${randomBytes(3).toString('hex')}@bots.squared.local`;
-          const bot = await createPerson(store, { displayName: ctx.params.displayName, emails: [email] }, caller.orgId, 'bot');
+          const audit = (person: PersonRecord) => auditEventOf(ctx, {
+            category: 'BOTS', eventDescription: 'Bot created', target: personTarget(person), actionText: `${caller.displayName} created the bot ${person.displayName} (${email}).`,
+          });
+          const bot = await createPerson(store, { displayName: ctx.params.displayName, emails: [email] }, caller.orgId, 'bot', audit);
           const { token } = await tokens.issueStandalone(bot.id, null);
           return { ...presentPerson(bot), token };
         },
@@ -204,14 +216,16 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
           const changes = Object.fromEntries(UPDATABLE.map((key) => [key, ctx.params[key]]).filter(([, v]) => v !== undefined));
           const updated: PersonRecord = { ...person, ...changes, lastModified: new Date().toISOString() };
           if (updated.id === caller.id && !updated.roles.includes(ADMIN_ROLE)) throw badRequest('An administrator cannot remove their own administrator role.');
+          const losesAdmin = person.roles.includes(ADMIN_ROLE) && !updated.roles.includes(ADMIN_ROLE);
+          const audit = auditEventOf(ctx, { category: 'USERS', target: personTarget(updated), ...describeUpdate(caller, person, updated, password !== undefined, password !== undefined || losesAdmin) });
           try {
-            await store.updatePerson(updated);
+            await store.updatePerson(updated, audit);
           } catch (err) {
             if (err instanceof DuplicateEmailError) throw conflict(err.message);
             throw err;
           }
           if (password) await changePassword({ store, tokens, passwords }, updated, password);
-          else if (person.roles.includes(ADMIN_ROLE) && !updated.roles.includes(ADMIN_ROLE)) await tokens.revokeAllOf(updated.id);
+          else if (losesAdmin) await tokens.revokeAllOf(updated.id);
           else await sessions.dropPerson(updated.id);
           return presentPerson(updated);
         },
@@ -224,7 +238,10 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
           const caller = requireAdmin(ctx);
           const person = await loadPerson(ctx.params.personId);
           if (person.id === caller.id) throw badRequest('An administrator cannot delete themselves.');
-          await store.deletePerson(person.id);
+          await store.deletePerson(person.id, auditEventOf(ctx, {
+            category: person.type === 'bot' ? 'BOTS' : 'USERS', eventDescription: person.type === 'bot' ? 'Bot deleted' : 'User deleted', target: personTarget(person),
+            actionText: `${caller.displayName} deleted the ${person.type === 'bot' ? 'bot' : 'user'} ${person.displayName} (${person.emails.join(', ')}).`,
+          }));
           await sessions.dropPerson(person.id);
           // For what other actors keep of the person (the avatars actor: their picture's blobs).
           void ctx.emit('people.removed', { personId: person.id, avatar: person.avatar ?? null });

@@ -2,6 +2,7 @@
 // only valid during the synchronous handler, so headers and parameters are copied there;
 // the body is collected with a hard size limit (body-parser.ts parses it).
 import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import type { CallClient } from '../../contracts/caller.ts';
 import { HttpError } from './http-errors.ts';
 
 export interface ApiRequest {
@@ -85,4 +86,17 @@ export function readBody(res: HttpResponse, request: ApiRequest, maxBytes: numbe
       if (isLast) resolve(Buffer.concat(chunks));
     });
   });
+}
+
+/** uWS writes an IPv4 peer as an IPv4-mapped IPv6 address in full (0000:…:ffff:7f00:0001). */
+const MAPPED_V4 = /^(?:0{1,4}:){5}ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i;
+
+/** The client's address and user agent, as actions record them (audit events). */
+export function clientOf(request: ApiRequest): CallClient {
+  const mapped = MAPPED_V4.exec(request.remoteAddress);
+  const address = mapped
+    ? [parseInt(mapped[1], 16) >> 8, parseInt(mapped[1], 16) & 255, parseInt(mapped[2], 16) >> 8, parseInt(mapped[2], 16) & 255].join('.')
+    : request.remoteAddress;
+  const userAgent = request.headers['user-agent']?.slice(0, 512);
+  return userAgent ? { address, userAgent } : { address };
 }

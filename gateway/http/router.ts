@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
 import type { Logger } from 'moleculer';
-import type { Caller } from '../../contracts/caller.ts';
+import type { CallClient, Caller } from '../../contracts/caller.ts';
 import { METRIC, type MetricSink, type RateLimitName } from '../../contracts/metrics.ts';
 import { withTrackingId } from '../../contracts/request-tracking.ts';
 import type { RateLimitStore } from '../../storage/interfaces.ts';
 import type { AnonymousLimit } from '../anonymous-limit.ts';
-import { readBody, readRequest, type ApiRequest } from './api-request.ts';
+import { clientOf, readBody, readRequest, type ApiRequest } from './api-request.ts';
 import { parseBody } from './body-parser.ts';
 import { FramingGuard } from './framing-guard.ts';
 import { HttpError, toErrorReply, webexError } from './http-errors.ts';
@@ -76,7 +76,7 @@ export interface RouterOptions {
   /** Requests without a usable token, or with one refused, per address. */
   anonymous: AnonymousLimit;
   authenticate(token: string, trackingId: string): Promise<Caller>;
-  call<T>(action: string, params: object, meta: { caller?: Caller; trackingId: string }, stream?: Readable): Promise<T>;
+  call<T>(action: string, params: object, meta: { caller?: Caller; trackingId: string; client?: CallClient }, stream?: Readable): Promise<T>;
   /** The requests being answered, for a graceful drain. */
   inFlight: InFlightRequests;
   metrics: MetricSink;
@@ -188,7 +188,7 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
         rawBody: route.rawBody ? raw : Buffer.alloc(0),
         upload,
         caller,
-        call: (action, params, stream) => options.call(action, params, { caller, trackingId: request.trackingId }, stream),
+        call: (action, params, stream) => options.call(action, params, { caller, trackingId: request.trackingId, client: clientOf(request) }, stream),
         url: (path, query) => absoluteUrl(request, path, query),
       });
     } catch (err) {

@@ -54,6 +54,9 @@ export function apiRoutes(options: { avatarMaxBytes: number; blobs?: BlobStore; 
     createRoute('/v1/attachment/actions', 'attachmentActions.create', 202),
     getRoute('/v1/attachment/actions/:id', 'attachmentActions.get'),
     ...meetingRoutes(),
+    // Webex's Admin Audit Events API (docs/admin.md): administrators only.
+    listRoute('/v1/adminAudit/events', 'people.auditEvents'),
+    getRoute('/v1/adminAudit/eventCategories', 'people.auditEventCategories'),
   ];
   return routes.map((route) => (route.method === 'post' && IDEMPOTENT_CREATES.has(route.path) ? idempotent(route) : route));
 }

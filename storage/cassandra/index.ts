@@ -6,6 +6,8 @@ import { CassandraAttachmentActionStore } from './attachment-action-store.ts';
 import { CassandraConferenceStore } from './conference-store.ts';
 import { Db } from './db.ts';
 import { CassandraPeopleStore, type PeopleStoreOptions } from './people-store.ts';
+import { CassandraAuditStore } from './audit-store.ts';
+import type { AuditStore } from '../audit-store.ts';
 import { CassandraRoomStore, type RoomStoreOptions } from './room-store.ts';
 import { assertKeyspaceName, migrate, type Replication } from './schema.ts';
 import { CassandraTeamStore } from './team-store.ts';
@@ -50,6 +52,7 @@ export interface CassandraStorageOptions {
 
 export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   people: PeopleStore;
+  audit: AuditStore;
   rooms: RoomStore;
   teams: TeamStore;
   conferences: ConferenceStore;
@@ -95,6 +98,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
   });
   return {
     people: new CassandraPeopleStore(db, options.people),
+    audit: new CassandraAuditStore(db),
     rooms: new CassandraRoomStore(db, options.rooms),
     teams: new CassandraTeamStore(db),
     conferences: new CassandraConferenceStore(db),

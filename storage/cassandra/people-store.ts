@@ -15,6 +15,8 @@ import { DuplicateEmailError, type Page, type PeopleStore } from '../interfaces.
 import type { PersonRecord, TokenRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { type Db, MutationSet, mapLimit, parseDoc, remove, upsert } from './db.ts';
+import type { AuditRecord } from '../../contracts/audit-events.ts';
+import { auditMutation } from './audit-store.ts';
 
 /** Cassandra's largest TTL: 20 years. */
 const MAX_TTL_SECONDS = 630_720_000;
@@ -41,15 +43,16 @@ export class CassandraPeopleStore implements PeopleStore {
     this.maxNameMatches = options.maxNameMatches ?? 10_000;
   }
 
-  async createPerson(person: PersonRecord, passwordHash?: string): Promise<void> {
+  async createPerson(person: PersonRecord, passwordHash?: string, audit?: AuditRecord): Promise<void> {
     await this.claimEmails(person.id, person.emails);
     const set = new MutationSet();
     this.personRows(person, set);
+    if (audit) set.add(auditMutation(audit));
     if (passwordHash) set.add(upsert('passwords', { person_id: person.id }, { hash: passwordHash }));
     await this.db.mutate(set.list);
   }
 
-  async updatePerson(person: PersonRecord): Promise<void> {
+  async updatePerson(person: PersonRecord, audit?: AuditRecord): Promise<void> {
     const old = await this.getPerson(person.id);
     if (!old) return;
     const before = lower(old.emails);
@@ -61,6 +64,7 @@ export class CassandraPeopleStore implements PeopleStore {
       set.add(remove('people_by_name', { org_id: old.orgId, name: old.displayName.toLowerCase(), id: old.id }));
     }
     this.personRows(person, set);
+    if (audit) set.add(auditMutation(audit));
     await this.db.mutate(set.list);
     await this.releaseEmails(person.id, before.filter((e) => !after.includes(e)));
   }
@@ -110,11 +114,14 @@ export class CassandraPeopleStore implements PeopleStore {
     await mapLimit(emails, 8, (email) => this.db.lwt(`DELETE FROM ${this.ks}.person_emails WHERE email = ? IF person_id = ?`, [email, personId]));
   }
 
-  async deletePerson(id: string): Promise<void> {
+  async deletePerson(id: string, audit?: AuditRecord): Promise<void> {
     const old = await this.getPerson(id);
     const hashes = (await this.db.rows(`SELECT hash FROM ${this.ks}.tokens_by_person WHERE person_id = ?`, [id])).map((row) => row.hash as string);
     const set = new MutationSet();
+    // The person's row and the event first: a person with many tokens needs several batches
+    // (Db.mutate), and these two are then in the first, together.
     set.add(remove('people', { id }));
+    if (audit) set.add(auditMutation(audit));
     set.add(remove('passwords', { person_id: id }));
     for (const hash of hashes) set.add(remove('tokens', { hash }));
     set.add(remove('tokens_by_person', { person_id: id }));
@@ -247,16 +254,22 @@ export class CassandraPeopleStore implements PeopleStore {
     if (hashes.length > 0) await this.db.mutate(hashes.map((hash) => remove('tokens_by_family', { family_id: familyId, hash })));
   }
 
-  async deletePersonTokens(personId: string): Promise<void> {
+  /**
+   * With `audit`, the event is in the logged batch of the tokens' rows when they fit in one
+   * (a person holds a handful); with more (Db.mutate's size budget), in the batch of the
+   * first of them.
+   */
+  async deletePersonTokens(personId: string, audit?: AuditRecord): Promise<void> {
     const hashes = (await this.db.rows(`SELECT hash FROM ${this.ks}.tokens_by_person WHERE person_id = ?`, [personId])).map((row) => row.hash as string);
-    await this.deleteTokens(hashes);
+    await this.deleteTokens(hashes, audit);
     await this.db.mutate([remove('tokens_by_person', { person_id: personId })]);
   }
 
   /** The tokens and their index rows (the families' rows are found from each token). */
-  private async deleteTokens(hashes: string[]): Promise<void> {
+  private async deleteTokens(hashes: string[], audit?: AuditRecord): Promise<void> {
     const rows = await mapLimit(hashes, 16, (hash) => this.db.first(`SELECT hash, person_id, family_id FROM ${this.ks}.tokens WHERE hash = ?`, [hash]));
     const set = new MutationSet();
+    if (audit) set.add(auditMutation(audit));
     for (const hash of hashes) set.add(remove('tokens', { hash }));
     for (const row of rows) {
       if (!row) continue;

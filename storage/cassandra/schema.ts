@@ -227,6 +227,14 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.files_by_message (message_id text, id text, PRIMARY KEY ((message_id), id))`,
     ],
   },
+  {
+    version: 16,
+    description: 'administrators\' audit events, by org and month, newest first (the people actor, storage/cassandra/audit-store.ts)',
+    statements: (ks) => [
+      `CREATE TABLE IF NOT EXISTS ${ks}.audit_events (org_id text, month text, created timestamp, id text, actor_id text, category text, doc text,
+        PRIMARY KEY ((org_id, month), created, id)) WITH CLUSTERING ORDER BY (created DESC, id DESC)`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

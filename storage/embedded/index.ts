@@ -4,6 +4,8 @@ import { SqliteAttachmentActionStore, attachmentActionsSchema } from './attachme
 import { SqliteConferenceStore, conferencesSchema } from './conference-store.ts';
 import { MemoryRateLimitStore } from './memory-rate-limits.ts';
 import { SqlitePeopleStore, peopleSchema } from './people-store.ts';
+import { SqliteAuditStore } from './audit-store.ts';
+import type { AuditStore } from '../audit-store.ts';
 import { SqliteRoomStore, roomsSchema } from './room-store.ts';
 import { groupCommitOf } from './group-commit.ts';
 import { openDatabase } from './sqlite.ts';
@@ -21,13 +23,13 @@ import type { FileStore } from '../file-store.ts';
 import { SqliteFileStore, filesSchema } from './file-store.ts';
 
 /** The people store of a data directory alone (the operator command's). */
-export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; close(): void } {
+export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): { people: PeopleStore; audit: AuditStore; close(): void } {
   const db = openDatabase({ file: path.join(dataDir, 'people.db'), durableSync, schema: peopleSchema });
-  return { people: new SqlitePeopleStore(db), close: () => db.close() };
+  return { people: new SqlitePeopleStore(db), audit: new SqliteAuditStore(db), close: () => db.close() };
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore; files: FileStore } {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { audit: AuditStore; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore; files: FileStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
@@ -41,6 +43,8 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
   const blobs = DiskBlobStore.open(path.join(dataDir, 'blobs'), path.join(dataDir, 'blobs.db'), durableSync);
   return {
     people: new SqlitePeopleStore(peopleDb),
+    // In the people database: the people store writes its changes' events in their transaction.
+    audit: new SqliteAuditStore(peopleDb),
     rooms: new SqliteRoomStore(roomsDb),
     teams: new SqliteTeamStore(teamsDb),
     conferences: new SqliteConferenceStore(conferencesDb),

@@ -3,6 +3,8 @@ import { DuplicateEmailError, type Page, type PeopleStore } from '../interfaces.
 import type { PersonRecord, TokenRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { inTransaction, parseDoc, statementCache } from './sqlite.ts';
+import type { AuditRecord } from '../../contracts/audit-events.ts';
+import { auditSchema, insertAuditEvent } from './audit-store.ts';
 
 export const peopleSchema = `
 CREATE TABLE IF NOT EXISTS people (
@@ -15,7 +17,7 @@ CREATE TABLE IF NOT EXISTS tokens (
   hash TEXT PRIMARY KEY, person_id TEXT NOT NULL, kind TEXT NOT NULL, expires_at TEXT, created TEXT NOT NULL,
   family_id TEXT, used_at TEXT);
 CREATE INDEX IF NOT EXISTS tokens_by_person ON tokens (person_id);
-`;
+${auditSchema}`;
 
 /** Columns added to `tokens` after its first release, for databases made before them. */
 const LATER_TOKEN_COLUMNS = ['family_id', 'used_at'];
@@ -36,8 +38,9 @@ export class SqlitePeopleStore implements PeopleStore {
     this.sql = statementCache(db);
   }
 
-  async createPerson(person: PersonRecord, passwordHash?: string): Promise<void> {
+  async createPerson(person: PersonRecord, passwordHash?: string, audit?: AuditRecord): Promise<void> {
     inTransaction(this.db, () => {
+      if (audit) insertAuditEvent(this.sql, audit);
       this.sql('INSERT INTO people (id, org_id, display_name, doc) VALUES (?, ?, ?, ?)')
         .run(person.id, person.orgId, person.displayName, JSON.stringify(person));
       this.claimEmails(person);
@@ -45,8 +48,9 @@ export class SqlitePeopleStore implements PeopleStore {
     });
   }
 
-  async updatePerson(person: PersonRecord): Promise<void> {
+  async updatePerson(person: PersonRecord, audit?: AuditRecord): Promise<void> {
     inTransaction(this.db, () => {
+      if (audit) insertAuditEvent(this.sql, audit);
       this.sql('UPDATE people SET org_id = ?, display_name = ?, doc = ? WHERE id = ?')
         .run(person.orgId, person.displayName, JSON.stringify(person), person.id);
       this.sql('DELETE FROM person_emails WHERE person_id = ?').run(person.id);
@@ -62,8 +66,9 @@ export class SqlitePeopleStore implements PeopleStore {
     }
   }
 
-  async deletePerson(id: string): Promise<void> {
+  async deletePerson(id: string, audit?: AuditRecord): Promise<void> {
     inTransaction(this.db, () => {
+      if (audit) insertAuditEvent(this.sql, audit);
       for (const table of ['person_emails', 'passwords', 'tokens']) this.sql(`DELETE FROM ${table} WHERE person_id = ?`).run(id);
       this.sql('DELETE FROM people WHERE id = ?').run(id);
     });
@@ -148,7 +153,10 @@ export class SqlitePeopleStore implements PeopleStore {
     this.sql('DELETE FROM tokens WHERE family_id = ?').run(familyId);
   }
 
-  async deletePersonTokens(personId: string): Promise<void> {
-    this.sql('DELETE FROM tokens WHERE person_id = ?').run(personId);
+  async deletePersonTokens(personId: string, audit?: AuditRecord): Promise<void> {
+    inTransaction(this.db, () => {
+      if (audit) insertAuditEvent(this.sql, audit);
+      this.sql('DELETE FROM tokens WHERE person_id = ?').run(personId);
+    });
   }
 }

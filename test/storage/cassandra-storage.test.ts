@@ -30,6 +30,7 @@ import { pushStoreConformance } from './push-store.conformance.ts';
 import { manualStatusConformance } from './presence-store.conformance.ts';
 import { blobStoreConformance } from './blob-store.conformance.ts';
 import { fileStoreConformance } from './file-store.conformance.ts';
+import { auditStoreConformance } from './audit-store.conformance.ts';
 import { CHUNK_BYTES } from '../../storage/cassandra/blob-store.ts';
 import { engineAddress } from '../harness/engine.ts';
 
@@ -76,6 +77,7 @@ if (contactPoint) {
   manualStatusConformance('Cassandra', async () => (await shared()).manualStatuses);
   blobStoreConformance('Cassandra chunks', async () => (await shared()).blobs, CHUNK_BYTES);
   fileStoreConformance('Cassandra', async () => (await shared()).files);
+  auditStoreConformance('Cassandra', async () => shared());
 
   const now = () => new Date().toISOString();
   const room = (extra: Partial<RoomRecord> = {}): RoomRecord => ({

@@ -19,6 +19,7 @@ import { webhookStoreConformance } from '../storage/webhook-store.conformance.ts
 import { pushStoreConformance } from '../storage/push-store.conformance.ts';
 import { deviceLeaseConformance, manualStatusConformance } from '../storage/presence-store.conformance.ts';
 import { MemoryDeviceLeases } from '../../storage/embedded/memory-device-leases.ts';
+import { auditStoreConformance } from '../storage/audit-store.conformance.ts';
 
 const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'squared-store-')), false);
 
@@ -39,3 +40,4 @@ deviceLeaseConformance('memory', async () => new MemoryDeviceLeases());
 manualStatusConformance('embedded SQLite', async () => openFresh().manualStatuses);
 blobStoreConformance('embedded files on disk', async () => openFresh().blobs);
 fileStoreConformance('embedded SQLite', async () => openFresh().files);
+auditStoreConformance('embedded SQLite', async () => openFresh());
