@@ -47,7 +47,27 @@ export const extensions = new Set<string>([
   // Webex's Admin Audit Events API, which is not in the messaging spec copied here: held to
   // the shape of Webex's reference, written below (docs/admin.md).
   '/adminAudit/events', '/adminAudit/eventCategories',
+  // The organization's usage figures, for its administrators (docs/admin.md).
+  '/organizations/{orgId}/usage',
 ]);
+
+const count = { type: 'integer', minimum: 0 };
+// GET /v1/organizations/{orgId}/usage (docs/admin.md).
+const orgUsageSchema = {
+  type: 'object',
+  required: ['orgId', 'generated', 'days', 'people', 'activePeople', 'rooms', 'messagesPerDay', 'live', 'meetings', 'complete'],
+  additionalProperties: false,
+  properties: {
+    orgId: { type: 'string' }, generated: { type: 'string', format: 'date-time' }, days: { type: 'integer', minimum: 1, maximum: 30 },
+    people: { type: 'object', required: ['total', 'persons', 'bots'], additionalProperties: false, properties: { total: count, persons: count, bots: count } },
+    activePeople: { type: 'object', required: ['lastDay', 'last7Days', 'last30Days'], additionalProperties: false, properties: { lastDay: count, last7Days: count, last30Days: count } },
+    rooms: { type: 'object', required: ['total', 'group', 'direct'], additionalProperties: false, properties: { total: count, group: count, direct: count } },
+    messagesPerDay: { type: 'array', items: { type: 'object', required: ['date', 'messages'], additionalProperties: false, properties: { date: { type: 'string', format: 'date' }, messages: count } } },
+    live: { type: 'object', required: ['sockets', 'people'], additionalProperties: false, properties: { sockets: count, people: count } },
+    meetings: { type: 'object', required: ['held', 'minutes', 'participantMinutes'], additionalProperties: false, properties: { held: count, minutes: count, participantMinutes: count } },
+    complete: { type: 'boolean' },
+  },
+};
 
 // An administrator's audit event, in Webex's shape (docs/admin.md).
 const auditEventSchema = {
@@ -127,6 +147,7 @@ const extensionDoc: OpenApiDoc = {
     '/adminAudit/events': {
       get: { responses: { '200': json({ type: 'object', required: ['items'], additionalProperties: false, properties: { items: { type: 'array', items: auditEventSchema } } }) } },
     },
+    '/organizations/{orgId}/usage': { get: { responses: { '200': json(orgUsageSchema) } } },
     '/adminAudit/eventCategories': {
       get: { responses: { '200': json({ type: 'object', required: ['eventCategories'], additionalProperties: false, properties: { eventCategories: { type: 'array', items: { type: 'string' } } } }) } },
     },

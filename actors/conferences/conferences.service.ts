@@ -12,6 +12,7 @@ import { ConferencesContext } from './conferences-context.ts';
 import type { LiveMeeting } from './live-meeting.ts';
 import { meetingActions } from './meeting-actions.ts';
 import { operatorActions } from './operator-actions.ts';
+import { usageActions } from './usage-actions.ts';
 import { roomMeetingInfoActions } from './room-meeting-info.ts';
 import { participantActions } from './participant-actions.ts';
 import { depart, detach, relocate } from './roster.ts';
@@ -60,6 +61,7 @@ export function createConferencesService({ store, fanout, participantsPerNode = 
       ...participantActions(cc),
       ...signalingActions(cc),
       ...operatorActions(cc),
+      ...usageActions(cc),
       ...roomMeetingInfoActions(cc),
       /**
        * A node went away, told by an actor that ran the meeting (it may not own it any more:

@@ -19,6 +19,7 @@ import { withPresence } from './presence-fields.ts';
 import { tokenActions } from './token-actions.ts';
 import { adminRoleNames, auditActions, auditEventOf, describeUpdate, personTarget } from './audit-trail.ts';
 import type { AuditStore } from '../../storage/audit-store.ts';
+import { usageActions } from './org-usage.ts';
 import { tokenKeeper } from './token-keeper.ts';
 
 export interface PeopleServiceOptions {
@@ -86,6 +87,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
     actions: {
       ...tokenActions({ store, sessions, tokens, passwords, logger: () => logger! }),
       ...auditActions(options.audit),
+      ...usageActions(store),
 
       /** Internal: a person record by id or email, for other actors' rules. */
       resolve: {

@@ -14,6 +14,7 @@ import { presenceOwnerOf } from '../../routing/owner-strategy.ts';
 import { MANUAL_STATUSES, type DeviceLeaseStore, type DeviceReport, type ManualStatusName, type ManualStatusStore } from '../../storage/presence-store.ts';
 import * as p from '../params.ts';
 import { operatorActions } from './operator-actions.ts';
+import { usageActions } from './usage-actions.ts';
 import { PresenceOwner } from './presence-owner.ts';
 
 export interface PresenceServiceOptions {
@@ -53,6 +54,7 @@ export function createPresenceService({ leases, statuses, fanout, settings }: Pr
 
     actions: {
       ...operatorActions(leases, statuses, () => owner!),
+      ...usageActions(leases),
       /** From a gateway, to the owner of every device's person (the gateway groups them by owner): the devices' leases renewed. */
       heartbeat: {
         visibility: 'public',

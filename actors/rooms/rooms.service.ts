@@ -14,6 +14,7 @@ import { memberCheckActions } from './member-check-actions.ts';
 import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
 import { operatorActions } from './operator-actions.ts';
+import { usageActions } from './usage-actions.ts';
 import { roomActions } from './room-actions.ts';
 import { tabActions } from './tab-actions.ts';
 import { RoomLog, type RoomLogFaults } from './room-log.ts';
@@ -42,6 +43,7 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
       ...liveActions(rc),
       ...readActions(rc),
       ...operatorActions(rc),
+      ...usageActions(rc),
       ...memberCheckActions(rc),
     },
   };

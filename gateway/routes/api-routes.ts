@@ -57,6 +57,8 @@ export function apiRoutes(options: { avatarMaxBytes: number; blobs?: BlobStore; 
     // Webex's Admin Audit Events API (docs/admin.md): administrators only.
     listRoute('/v1/adminAudit/events', 'people.auditEvents'),
     getRoute('/v1/adminAudit/eventCategories', 'people.auditEventCategories'),
+    // Squared extension: the organization's usage figures, for its administrators (docs/admin.md).
+    getRoute('/v1/organizations/:orgId/usage', 'people.orgUsage'),
   ];
   return routes.map((route) => (route.method === 'post' && IDEMPOTENT_CREATES.has(route.path) ? idempotent(route) : route));
 }
