@@ -49,6 +49,8 @@ export const extensions = new Set<string>([
   '/adminAudit/events', '/adminAudit/eventCategories',
   // The organization's usage figures, for its administrators (docs/admin.md).
   '/organizations/{orgId}/usage',
+  // An administrator revokes every token of a person (docs/admin.md): 204.
+  '/people/{personId}/tokens',
 ]);
 
 const count = { type: 'integer', minimum: 0 };
@@ -148,6 +150,7 @@ const extensionDoc: OpenApiDoc = {
       get: { responses: { '200': json({ type: 'object', required: ['items'], additionalProperties: false, properties: { items: { type: 'array', items: auditEventSchema } } }) } },
     },
     '/organizations/{orgId}/usage': { get: { responses: { '200': json(orgUsageSchema) } } },
+    '/people/{personId}/tokens': { delete: { responses: { '204': {} } } },
     '/adminAudit/eventCategories': {
       get: { responses: { '200': json({ type: 'object', required: ['eventCategories'], additionalProperties: false, properties: { eventCategories: { type: 'array', items: { type: 'string' } } } }) } },
     },

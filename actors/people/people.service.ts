@@ -233,6 +233,27 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
         },
       },
 
+      /**
+       * Squared extension: an administrator ends every session of a person of their org (every
+       * token revoked, at once on every gateway), as after a lost device. Recorded as an audit
+       * event in the commit of the revocation.
+       */
+      revokeTokensByAdmin: {
+        visibility: 'published',
+        params: { personId: p.id },
+        async handler(ctx: Context<{ personId: string }>) {
+          const caller = requireAdmin(ctx);
+          const person = await loadPerson(ctx.params.personId);
+          if (person.orgId !== caller.orgId) throw notFound('Person not found.');
+          if (person.id === caller.id) throw badRequest('An administrator cannot revoke their own tokens this way; use POST /v1/access_token/revoke.');
+          await tokens.revokeAllOf(person.id, auditEventOf(ctx, {
+            category: person.type === 'bot' ? 'BOTS' : 'USERS', eventDescription: 'Sessions revoked', target: personTarget(person),
+            actionText: `${caller.displayName} revoked every token of the ${person.type === 'bot' ? 'bot' : 'user'} ${person.displayName}.`,
+          }));
+          return null;
+        },
+      },
+
       remove: {
         visibility: 'published',
         params: { personId: p.id },

@@ -3,6 +3,7 @@
 // token within the family; a revocation deletes the tokens from the store, then drops the
 // person's cached sessions, so no actor node or gateway accepts them from the next request on.
 import { randomUUID } from 'node:crypto';
+import type { AuditRecord } from '../../contracts/audit-events.ts';
 import type { PeopleStore, SessionCache } from '../../storage/interfaces.ts';
 import type { TokenRecord } from '../../storage/records.ts';
 import { ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, newToken, tokenHash } from './tokens.ts';
@@ -29,8 +30,11 @@ export interface TokenKeeper {
   revokeFamilyOf(record: TokenRecord): Promise<void>;
   /** This token only. */
   revokeOne(record: TokenRecord): Promise<void>;
-  /** Every token of the person: a password change, the loss of the administrator role, an operator's revoke. */
-  revokeAllOf(personId: string): Promise<void>;
+  /**
+   * Every token of the person: a password change, the loss of the administrator role, an
+   * operator's revoke, an administrator's (with its `audit` event, in the commit of the revocation).
+   */
+  revokeAllOf(personId: string, audit?: AuditRecord): Promise<void>;
 }
 
 const isoIn = (now: number, seconds: number) => new Date(now + seconds * 1000).toISOString();
@@ -90,8 +94,8 @@ export function tokenKeeper(store: PeopleStore, sessions: SessionCache, allRevok
       await sessions.dropPerson(record.personId);
     },
 
-    async revokeAllOf(personId) {
-      await store.deletePersonTokens(personId);
+    async revokeAllOf(personId, audit) {
+      await store.deletePersonTokens(personId, audit);
       await sessions.dropPerson(personId);
       allRevoked(personId);
     },

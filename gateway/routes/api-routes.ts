@@ -33,6 +33,8 @@ export function apiRoutes(options: { avatarMaxBytes: number; blobs?: BlobStore; 
     updateRoute('/v1/people/me/status', 'presence.setStatus'),
     deleteRoute('/v1/people/me/status', 'presence.clearStatus'),
     ...resourceRoutes('/v1/people', 'personId', 'people', crud).map(withAvatars),
+    // Squared extension: an administrator revokes every token of a person (docs/admin.md).
+    deleteRoute('/v1/people/:personId/tokens', 'people.revokeTokensByAdmin'),
     // Squared extension: an administrator creates a bot and receives its token.
     withAvatars(createRoute('/v1/bots', 'people.createBot')),
     ...avatarRoutes(options.avatarMaxBytes).map(withAvatars),

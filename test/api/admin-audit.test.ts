@@ -98,6 +98,19 @@ describe('each administrative action yields exactly one audit event', () => {
     assert.equal(JSON.stringify(events[0]).includes(bot.body.token), false, 'the bot\'s token is not in its event');
   });
 
+  test('revoking every token of a person (DELETE /v1/people/{id}/tokens): their token stops working, one event', async () => {
+    const person = await createPerson(target.admin, 'Audited Revoked');
+    expectStatus(await person.api.get('/v1/people/me'), 200, 'before');
+    expectStatus(await person.api.delete(`/v1/people/${admin.id}/tokens`), 403, 'not an administrator');
+    expectStatus(await target.admin.delete(`/v1/people/${admin.id}/tokens`), 400, 'their own');
+    expectStatus(await target.admin.delete(`/v1/people/${person.id}/tokens`), 204, 'revoke');
+    expectStatus(await person.api.get('/v1/people/me'), 401, 'after');
+    const events = (await about(person.id)).filter((e) => e.data.eventDescription === 'Sessions revoked');
+    assert.equal(events.length, 1);
+    assert.equal(events[0].data.eventCategory, 'USERS');
+    assert.equal(events[0].actorId, admin.id);
+  });
+
   test('a refused action writes no event', async () => {
     const person = await createPerson(target.admin, 'Audited Taken');
     const before = (await allEvents()).length;
