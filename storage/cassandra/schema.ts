@@ -270,6 +270,13 @@ function fixedTableId(keyspace: string, table: string): string {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * A schema change waits for every node to apply it, behind every other keyspace's changes:
+ * on a busy cluster that is far longer than the driver's 12 s read timeout (CI saw CREATE
+ * TABLE time out while other clusters migrated), and the statements are idempotent anyway.
+ */
+const SCHEMA_CHANGE = { readTimeout: 120_000 };
+
 async function waitForSchemaAgreement(client: Client, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   // checkSchemaAgreement() is public API of cassandra-driver 4.x, missing from its typings.
@@ -292,11 +299,11 @@ export async function migrate(client: Client, options: MigrateOptions): Promise<
   const lwt = { prepare: true, consistency: consistencies.localQuorum, serialConsistency: consistencies.serial };
   const serialRead = { prepare: true, consistency: consistencies.serial };
 
-  await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = ${replicationCql(options.replication ?? DEFAULT_REPLICATION)}`);
+  await client.execute(`CREATE KEYSPACE IF NOT EXISTS ${ks} WITH replication = ${replicationCql(options.replication ?? DEFAULT_REPLICATION)}`, [], SCHEMA_CHANGE);
   await waitForSchemaAgreement(client, timeoutMs);
   await client.execute(`CREATE TABLE IF NOT EXISTS ${ks}.schema_migrations (
       version int PRIMARY KEY, description text, owner uuid, state text, started_at timestamp, finished_at timestamp)
-    WITH ID = ${fixedTableId(ks, 'schema_migrations')}`);
+    WITH ID = ${fixedTableId(ks, 'schema_migrations')}`, [], SCHEMA_CHANGE);
   await waitForSchemaAgreement(client, timeoutMs);
 
   const deadline = Date.now() + timeoutMs;
@@ -323,7 +330,7 @@ export async function migrate(client: Client, options: MigrateOptions): Promise<
       }
       log(`cassandra: migrating ${ks} to version ${migration.version} (${migration.description})`);
       for (const statement of migration.statements(ks)) {
-        await client.execute(statement);
+        await client.execute(statement, [], SCHEMA_CHANGE);
         // The driver already waited up to maxSchemaAgreementWaitSeconds; make sure.
         await waitForSchemaAgreement(client, timeoutMs);
       }
