@@ -54,7 +54,7 @@ if (wiring.actors) {
   }));
   broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));
   broker.createService(createTeamsService({ store: teams }));
-  broker.createService(createSearchService({ index: search }));
+  broker.createService(createSearchService({ index: search, settings: config.search }));
   broker.createService(createFilesService({ store: files, blobs, settings: {
     maxFileBytes: config.files.maxFileBytes, fetchTimeoutMs: config.files.fetchTimeoutMs, connectTimeoutMs: config.webhooks.connectTimeoutMs, policy: outboundPolicyOf(config.webhooks),
   } }));

@@ -16,6 +16,8 @@ export async function dropClusterData(env: Record<string, string>): Promise<void
     await client.shutdown();
   }
   if (env.SQUARED_ELASTICSEARCH && env.SQUARED_ES_INDEX) {
-    await fetch(`${env.SQUARED_ELASTICSEARCH}/${env.SQUARED_ES_INDEX}`, { method: 'DELETE' }).catch(() => undefined);
+    for (const index of [env.SQUARED_ES_INDEX, `${env.SQUARED_ES_INDEX}-checkpoints`]) {
+      await fetch(`${env.SQUARED_ELASTICSEARCH}/${index}`, { method: 'DELETE' }).catch(() => undefined);
+    }
   }
 }

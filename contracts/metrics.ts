@@ -32,6 +32,7 @@ export const METRIC = {
   engineErrors: 'squared_engine_errors_total',
   engineUp: 'squared_engine_up',
   webhookUnqueued: 'squared_webhook_deliveries_unqueued_total',
+  searchRoomsBehind: 'squared_search_rooms_behind',
 } as const;
 
 /**
@@ -67,6 +68,7 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
   { name: METRIC.engineErrors, type: 'counter', description: 'Errors from a cluster engine seen by this node\'s adapters (failed commands, lost connections), by engine.', labelNames: ['engine'] },
   { name: METRIC.engineUp, type: 'gauge', description: 'Whether this node reaches an engine it needs (1) or not (0), by engine; the engines of /ready.', labelNames: ['engine'] },
   { name: METRIC.webhookUnqueued, type: 'counter', description: 'Webhook deliveries of committed events that could not be queued (a lookup or the queue failed).' },
+  { name: METRIC.searchRoomsBehind, type: 'gauge', description: 'Rooms whose indexing failed on this node and wait to be caught up from their logs (the index engine was unreachable).' },
 ];
 
 /**

@@ -395,6 +395,13 @@ export interface SearchIndex {
   removeRoom(roomId: string, version: number): Promise<void>;
   /** Best matches first, only among `roomIds` (the rooms the searcher may read), narrowed by the optional filters. */
   search(query: SearchQuery): Promise<SearchHit[]>;
+  /**
+   * Each room's checkpoint: every activity of the room up to this seq is applied to the index
+   * (0 for a room never checkpointed). The search actor's cursor on the room's log.
+   */
+  checkpoints(roomIds: string[]): Promise<Map<string, number>>;
+  /** Raises each room's checkpoint to the seq given; one lower than the stored one changes nothing. */
+  raiseCheckpoints(checkpoints: Map<string, number>): Promise<void>;
   /** Makes everything indexed so far searchable (tests; a no-op where search is immediate). */
   refresh(): Promise<void>;
   close(): Promise<void>;

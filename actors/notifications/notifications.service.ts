@@ -26,7 +26,7 @@ import { notifyPeople } from './person-notifications.ts';
 import { pushSubscriptionActions } from './push-subscriptions.ts';
 import { WebPushDelivery, type PushJob } from './web-push-delivery.ts';
 import { RoomOutbox } from './room-outbox.ts';
-import { roomLogReader } from './room-log-reader.ts';
+import { roomLogReader } from '../room-log-reader.ts';
 import { WebhookAudience } from './webhook-audience.ts';
 import { WebhookDelivery, type DeliveryJob } from './webhook-delivery.ts';
 import { createDispatcher, type FilterRefused, type Unqueued } from './webhook-dispatch.ts';

@@ -26,16 +26,9 @@ import type { ResourceEvent } from '../../contracts/resource-events.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { WebhookRecord, WebhookStore } from '../../storage/webhook-store.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
+import type { RoomLogReader } from '../room-log-reader.ts';
 import { resourceEventOf } from './room-activity-events.ts';
 import type { Dispatcher } from './webhook-dispatch.ts';
-
-/** What the outbox reads of the rooms actor (its operator actions, through the broker). */
-export interface RoomLogReader {
-  roomIds(page: { max: number; after?: string }): Promise<{ items: string[]; next?: string }>;
-  heads(roomIds: string[]): Promise<Map<string, number>>;
-  /** afterSeq < seq <= uptoSeq, in order, possibly fewer than `max`; `upTo` is the last seq answered. */
-  activities(roomId: string, afterSeq: number, uptoSeq: number, max: number): Promise<{ activities: Activity[]; upTo: number }>;
-}
 
 export interface RoomOutboxOptions {
   store: WebhookStore;

@@ -39,7 +39,10 @@ interface SearchParams {
   before?: string; after?: string; max: number; cursor?: string;
 }
 
-export function searchActions(index: SearchIndex): NonNullable<ServiceSchema['actions']> {
+/** How far the index is behind the logs of some rooms (index-follower.ts). */
+export type IndexLag = (roomIds: string[]) => Promise<{ rooms: number; activities: number }>;
+
+export function searchActions(index: SearchIndex, lagOf: IndexLag): NonNullable<ServiceSchema['actions']> {
   return {
     messages: {
       visibility: 'published',
@@ -65,7 +68,10 @@ export function searchActions(index: SearchIndex): NonNullable<ServiceSchema['ac
           if (!author || (personId !== undefined && personId !== author.id)) return { items: [] };
           personId = author.id;
         }
-        if (roomIds.length === 0) return { items: [] };
+        if (roomIds.length === 0) return { items: [], extra: { indexBehind: { rooms: 0, activities: 0 } } };
+        // Read beside the search (the heads from the rooms actor, the checkpoints from the index).
+        const lag = lagOf(roomIds);
+        lag.catch(() => undefined);
         const hits = await index.search({ text: q, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter }).catch((err: unknown) => {
           if (err instanceof InvalidSearchPositionError) throw badRequest('Invalid cursor.');
           throw err;
@@ -80,7 +86,9 @@ export function searchActions(index: SearchIndex): NonNullable<ServiceSchema['ac
           return marked === undefined ? message : { ...message, highlight: marked };
         });
         // A full page from the index may have more after it (even when some of its hits were dropped).
-        return { items, ...(hits.length === max ? { next: encodeCursor(hits[hits.length - 1].position) } : {}) };
+        // How much of the caller's rooms the index has not applied yet: a hit may be missing for it.
+        const indexBehind = await lag;
+        return { items, extra: { indexBehind }, ...(hits.length === max ? { next: encodeCursor(hits[hits.length - 1].position) } : {}) };
       },
     },
   };

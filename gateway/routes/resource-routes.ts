@@ -6,6 +6,8 @@ import type { Reply, Route, RouteContext } from '../http/router.ts';
 interface Page {
   items: unknown[];
   next?: string;
+  /** Fields of the answer beside `items` (a Squared extension's, e.g. search's `indexBehind`). */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -50,7 +52,7 @@ export function listRoute(path: string, action: string, { method = 'get', presen
       const headers: Record<string, string> = {};
       if (page.next) headers.Link = `<${ctx.url(ctx.request.path, { ...ctx.request.query, cursor: page.next })}>; rel="next"`;
       const items = present ? page.items.map((item) => present(ctx, item as never)) : page.items;
-      return { status: 200, body: { items }, headers };
+      return { status: 200, body: { items, ...page.extra }, headers };
     },
   };
 }

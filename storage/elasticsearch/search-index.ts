@@ -31,6 +31,9 @@ import { Client, errors } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
 import { InvalidSearchPositionError, type IndexedMessage, type SearchHit, type SearchIndex, type SearchPosition, type SearchQuery } from '../interfaces.ts';
 import { ALL_MENTIONED } from '../records.ts';
+import { bulkFailure, describe, ElasticsearchError, wrap } from './errors.ts';
+
+export { ElasticsearchError } from './errors.ts';
 
 export interface ElasticsearchSearchIndexOptions {
   /** e.g. http://127.0.0.1:9200 */
@@ -49,17 +52,6 @@ export interface ElasticsearchSearchIndexOptions {
   pingIntervalMs?: number;
   /** Hears every failed request (and ping), e.g. to count it. */
   onError?: () => void;
-}
-
-/** An Elasticsearch failure, with its HTTP status when the server answered. */
-export class ElasticsearchError extends Error {
-  readonly statusCode: number | undefined;
-
-  constructor(message: string, statusCode: number | undefined, cause: unknown) {
-    super(message, { cause });
-    this.name = 'ElasticsearchError';
-    this.statusCode = statusCode;
-  }
 }
 
 interface MessageDoc {
@@ -94,36 +86,6 @@ const GC_DELETES = '5m';
 /** Largest `size` Elasticsearch accepts by default (index.max_result_window). */
 const MAX_RESULT_WINDOW = 10_000;
 
-function describe(err: unknown): { text: string; status: number | undefined } {
-  if (err instanceof errors.ResponseError) {
-    const body = err.body as { error?: { type?: string; reason?: string; root_cause?: { reason?: string }[] } | string } | undefined;
-    const error = body?.error;
-    const detail = typeof error === 'string' ? error : error ? `${error.type ?? 'error'}: ${error.reason ?? error.root_cause?.[0]?.reason ?? ''}` : err.message;
-    return { text: `HTTP ${err.statusCode}: ${detail}`, status: err.statusCode };
-  }
-  if (err instanceof Error) return { text: `${err.name}: ${err.message}`, status: undefined };
-  return { text: String(err), status: undefined };
-}
-
-function wrap(what: string, err: unknown): ElasticsearchError {
-  if (err instanceof ElasticsearchError) return err;
-  const { text, status } = describe(err);
-  return new ElasticsearchError(`elasticsearch ${what} failed: ${text}`, status, err);
-}
-
-/** The first failed item of a bulk request; a version conflict (a newer document is there) and, when asked, a 404 are not failures. */
-function bulkFailure(what: string, response: estypes.BulkResponse, ignoreNotFound: boolean): ElasticsearchError | undefined {
-  if (!response.errors) return undefined;
-  const failed = response.items
-    .map((item) => Object.values(item)[0])
-    .filter((item): item is estypes.BulkResponseItem => item !== undefined && item.error !== undefined && item.status !== 409 && !(ignoreNotFound && item.status === 404));
-  if (failed.length === 0) return undefined;
-  const first = failed[0];
-  return new ElasticsearchError(
-    `elasticsearch ${what} failed for ${failed.length} of ${response.items.length} documents; first: ${first._id}: HTTP ${first.status} ${first.error?.type}: ${first.error?.reason}`,
-    first.status, undefined);
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ElasticsearchSearchIndex implements SearchIndex {
@@ -135,6 +97,8 @@ export class ElasticsearchSearchIndex implements SearchIndex {
   private answered = true;
   private pinger: NodeJS.Timeout | undefined;
   readonly wantsRebuild: boolean;
+  /** Where the rooms' checkpoints are kept: one empty document per room whose external version is the seq. */
+  private readonly checkpointIndex: string;
 
   /** Use `create`, which does the I/O (waits for the cluster, creates the index). */
   constructor(client: Client, index: string, pageSize: number, onError: () => void = () => undefined, created = false) {
@@ -143,6 +107,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     this.index = index;
     this.pageSize = pageSize;
     this.onError = onError;
+    this.checkpointIndex = checkpointIndexOf(index);
   }
 
   static async create(options: ElasticsearchSearchIndexOptions): Promise<ElasticsearchSearchIndex> {
@@ -152,6 +117,8 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     try {
       await waitForYellow(client, options.node, options.readyTimeoutMs ?? 30_000);
       const created = await ensureIndex(client, index, options.shards ?? 1);
+      // Checkpoints of an index made anew would claim what it no longer holds: they go with it.
+      await ensureCheckpointIndex(client, checkpointIndexOf(index), created);
       const opened = new ElasticsearchSearchIndex(client, index, options.pageSize ?? 1000, options.onError, created);
       opened.startPinging(options.pingIntervalMs ?? 2000);
       return opened;
@@ -266,10 +233,38 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     }
   }
 
-  /** Deletes the whole index (rebuilds, tests). */
+  async checkpoints(roomIds: string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>(roomIds.map((roomId) => [roomId, 0]));
+    if (roomIds.length === 0) return found;
+    try {
+      const response = await this.client.mget({ index: this.checkpointIndex, ids: roomIds, _source: false });
+      for (const doc of response.docs) {
+        if ('found' in doc && doc.found && doc._version !== undefined) found.set(doc._id, doc._version);
+      }
+    } catch (err) {
+      throw this.heard(wrap(`read of checkpoints from ${this.checkpointIndex}`, err));
+    }
+    return found;
+  }
+
+  async raiseCheckpoints(checkpoints: Map<string, number>): Promise<void> {
+    if (checkpoints.size === 0) return;
+    // External versions only ever grow: a lower seq is a 409, which bulkFailure does not count.
+    const operations = [...checkpoints].flatMap(([roomId, seq]) => [{ index: { _index: this.checkpointIndex, _id: roomId, version: seq, version_type: 'external' as const } }, {}]);
+    let response: estypes.BulkResponse;
+    try {
+      response = await this.client.bulk({ operations });
+    } catch (err) {
+      throw this.heard(wrap(`checkpoints into ${this.checkpointIndex}`, err));
+    }
+    const failure = bulkFailure(`checkpoints into ${this.checkpointIndex}`, response, false);
+    if (failure) throw this.heard(failure);
+  }
+
+  /** Deletes the whole index and its checkpoints (rebuilds, tests). */
   async deleteIndex(): Promise<void> {
     try {
-      await this.client.indices.delete({ index: this.index }, { ignore: [404] });
+      await this.client.indices.delete({ index: [this.index, this.checkpointIndex] }, { ignore: [404] });
     } catch (err) {
       throw this.heard(wrap(`deletion of index ${this.index}`, err));
     }
@@ -312,6 +307,19 @@ export class ElasticsearchSearchIndex implements SearchIndex {
 }
 
 /** Waits until the cluster answers and is at least yellow, retrying while it is unreachable. */
+const checkpointIndexOf = (index: string) => `${index}-checkpoints`;
+
+/** The checkpoints' index: documents without fields (their version is the datum), made empty with `reset`. */
+async function ensureCheckpointIndex(client: Client, index: string, reset: boolean): Promise<void> {
+  if (reset) await client.indices.delete({ index }, { ignore: [404] });
+  try {
+    await client.indices.create({ index, settings: { number_of_shards: 1, auto_expand_replicas: '0-1' }, mappings: { dynamic: false, properties: {} } });
+  } catch (err) {
+    // Made by another node a moment before: as good as ours.
+    if (!(err instanceof errors.ResponseError && JSON.stringify(err.body).includes('resource_already_exists_exception'))) throw wrap(`creation of index ${index}`, err);
+  }
+}
+
 async function waitForYellow(client: Client, node: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';

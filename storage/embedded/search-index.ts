@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS search_docs (
   rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL, person_id TEXT NOT NULL, created TEXT NOT NULL,
   version INTEGER NOT NULL DEFAULT 0, mentioned TEXT NOT NULL DEFAULT '[]', has_files INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS search_docs_by_room ON search_docs (room_id);
+CREATE TABLE IF NOT EXISTS search_checkpoints (room_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(text, room, tokenize = 'unicode61 remove_diacritics 2');
 `;
 
@@ -150,6 +151,23 @@ export class SqliteSearchIndex implements SearchIndex {
         FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid ${matched})
       ${page} ORDER BY score, created DESC, id LIMIT ?5`).all(...args.filters, match, limit, JSON.stringify(rooms), ...args.more);
     return (rows as { id: string; room_id: string; created: string; score: number }[]).map((r) => ({ id: r.id, roomId: r.room_id, position: [r.score, r.created, r.id] }));
+  }
+
+  async checkpoints(roomIds: string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>(roomIds.map((roomId) => [roomId, 0]));
+    for (const row of this.sql('SELECT room_id, seq FROM search_checkpoints WHERE room_id IN (SELECT value FROM json_each(?))').all(JSON.stringify(roomIds)) as { room_id: string; seq: number }[]) {
+      found.set(row.room_id, Number(row.seq));
+    }
+    return found;
+  }
+
+  async raiseCheckpoints(checkpoints: Map<string, number>): Promise<void> {
+    if (checkpoints.size === 0) return;
+    await this.commits.run(() => {
+      for (const [roomId, seq] of checkpoints) {
+        this.sql('INSERT INTO search_checkpoints (room_id, seq) VALUES (?, ?) ON CONFLICT (room_id) DO UPDATE SET seq = MAX(seq, excluded.seq)').run(roomId, seq);
+      }
+    });
   }
 
   async refresh(): Promise<void> {

@@ -239,6 +239,19 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       }
     }));
 
+    test('checkpoints: 0 for a room never checkpointed, raised only upwards, per room', () => withIndex(async (index) => {
+      const [a, b, c] = [newId('ROOM'), newId('ROOM'), newId('ROOM')];
+      assert.deepEqual([...await index.checkpoints([a, b])], [[a, 0], [b, 0]]);
+      await index.raiseCheckpoints(new Map([[a, 5], [b, 2]]));
+      await index.raiseCheckpoints(new Map([[a, 3], [c, 1]])); // a lower seq for a changes nothing
+      await index.raiseCheckpoints(new Map([[b, 9]]));
+      assert.deepEqual([...await index.checkpoints([a, b, c])], [[a, 5], [b, 9], [c, 1]]);
+      assert.deepEqual([...await index.checkpoints([])], []);
+      // Raising to the same seq again is harmless (a redone catch-up).
+      await index.raiseCheckpoints(new Map([[a, 5]]));
+      assert.equal((await index.checkpoints([a])).get(a), 5);
+    }));
+
     test('query syntax and special characters are plain text: no errors, no escaping the room filter', () => withIndex(async (index) => {
       const room = newId('ROOM');
       const secretRoom = newId('ROOM');
