@@ -3,7 +3,7 @@
 // engines in SQUARED_CASSANDRA / SQUARED_REDIS), or with --cluster on the engines of
 // `npm run cluster`, through the people actor's own account and token code.
 //
-//   create          --email E [--name N] [--org-of E2] [--password-stdin]   a new administrator
+//   create          --email E [--name N] [--org-of E2 | --new-org] [--password-stdin]   a new administrator (of a new organization with --new-org)
 //   reset-password  --email E [--password-stdin]   a new password; every token of E stops working
 //   revoke          --email E | --token T          every token of E, or one token (a refresh token with its sign-in)
 //
@@ -16,7 +16,7 @@ import { tokenKeeper } from '../actors/people/token-keeper.ts';
 import { localEngineEnv } from './local-cluster.ts';
 import { wirePeople } from './wiring.ts';
 
-const USAGE = `usage: npm run admin -- create --email E [--name N] [--org-of E2] [--password-stdin]
+const USAGE = `usage: npm run admin -- create --email E [--name N] [--org-of E2 | --new-org] [--password-stdin]
        npm run admin -- reset-password --email E [--password-stdin]
        npm run admin -- revoke --email E | --token T
 options: --data-dir D (embedded: the data directory, default ./data)  --cluster (the engines of npm run cluster)`;
@@ -27,6 +27,7 @@ const { values, positionals } = parseArgs({
     email: { type: 'string' },
     name: { type: 'string' },
     'org-of': { type: 'string' },
+    'new-org': { type: 'boolean', default: false },
     token: { type: 'string' },
     'password-stdin': { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
@@ -70,7 +71,7 @@ try {
   let result: object;
   if (command === 'create') {
     const password = await readPassword();
-    const admin = await createAdministrator(deps, { email: values.email!, displayName: values.name, password, orgOf: values['org-of'], fallbackAdminEmail: config.adminEmail });
+    const admin = await createAdministrator(deps, { email: values.email!, displayName: values.name, password, orgOf: values['org-of'], newOrg: values['new-org'], fallbackAdminEmail: config.adminEmail });
     result = { created: admin.id, email: admin.emails[0], orgId: admin.orgId, ...(values['password-stdin'] ? {} : { password }) };
   } else if (command === 'reset-password') {
     const password = await readPassword();

@@ -34,6 +34,15 @@ export const ADMIN_ROLE = Buffer.from('ciscospark://us/ROLE/id_full_admin').toSt
 
 export const isAdmin = (caller: Caller) => caller.roles.includes(ADMIN_ROLE);
 
+/**
+ * The Webex id of the compliance officer role, granted by an administrator (`roles` on
+ * PUT /v1/people/{id}): its holder reads every room, membership, message and event of rooms
+ * their organization owns (actors/rooms/policy.ts), without being a member of them.
+ */
+export const COMPLIANCE_OFFICER_ROLE = Buffer.from('ciscospark://us/ROLE/id_compliance_officer').toString('base64url');
+
+export const isComplianceOfficer = (caller: Caller) => caller.roles.includes(COMPLIANCE_OFFICER_ROLE);
+
 export function callerOf(ctx: Context): Caller {
   const caller = (ctx.meta as CallMeta).caller;
   if (!caller) throw unauthorized();

@@ -67,7 +67,22 @@ export type RoomChange =
   | { op: 'putTab'; tab: RoomTabRecord }
   | { op: 'deleteTab'; id: string; roomId: string }
   /** The answer to a keyed request, committed with the write it answers (never deleted with the room). */
-  | { op: 'putIdempotency'; record: IdempotencyRecord };
+  | { op: 'putIdempotency'; record: IdempotencyRecord }
+  /**
+   * The org's activity index (RoomStore.orgActiveHours): the room, owned by `orgId`, wrote
+   * activities up to `lastSeq` (the write's own last seq) in `hour` (orgHourOf their `created`). Added by the room log
+   * to every write of a room with an org; never deleted with the room (its log stays).
+   */
+  | { op: 'indexOrgActivity'; orgId: string; roomId: string; hour: string; lastSeq: number };
+
+/** The org activity index's hour of an ISO time: `2026-12-03T07` (sorts as time does). */
+export const orgHourOf = (iso: string) => iso.slice(0, 13);
+
+/** One room of an org's active hour: the last seq it wrote in that hour. */
+export interface OrgRoomHour {
+  roomId: string;
+  lastSeq: number;
+}
 
 /** One accepted change to a room: the activities that describe it and the state it leaves. */
 export interface RoomWrite {
@@ -119,6 +134,14 @@ export interface RoomStore {
    * room's log is exactly the spans between a join and the next departure.
    */
   membershipHistory(roomId: string, personId: string): Promise<{ seq: number; event: 'membership.created' | 'membership.deleted' | 'room.deleted' }[]>;
+  /**
+   * The org's hours (orgHourOf) in which a room it owns wrote anything, newest first, with
+   * fromHour <= hour <= uptoHour, at most `max`: what GET /v1/events reads instead of every
+   * room of the org. An hour without writes costs nothing.
+   */
+  orgActiveHours(orgId: string, query: { fromHour: string; uptoHour: string; max: number }): Promise<string[]>;
+  /** The org's rooms that wrote in the hour, each with the last seq it wrote then (any order). */
+  orgRoomsInHour(orgId: string, hour: string): Promise<OrgRoomHour[]>;
 
   getRoom(id: string): Promise<RoomRecord | undefined>;
   findDirectRoom(directKey: string): Promise<RoomRecord | undefined>;

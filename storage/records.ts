@@ -56,6 +56,12 @@ export interface RoomRecord {
   teamId?: string;
   classificationId?: string;
   creatorId: string;
+  /**
+   * The organization that owns the room: its creator's when it was created. Its compliance
+   * officers read it (actors/rooms/policy.ts) and its events (GET /v1/events). Absent in
+   * rooms from before it was kept: those belong to no organization's compliance.
+   */
+  orgId?: string;
   created: string;
   lastActivity: string;
   /**

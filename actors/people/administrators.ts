@@ -56,16 +56,18 @@ async function personByEmail(store: PeopleStore, email: string): Promise<PersonR
 }
 
 /**
- * Creates an administrator. Their organization is that of `orgOf` (an email) when given;
- * on an empty store a new one; otherwise that of `fallbackAdminEmail` (the configured
+ * Creates an administrator. Their organization is a new one with `newOrg`; that of `orgOf`
+ * (an email) when given; on an empty store a new one; otherwise that of `fallbackAdminEmail` (the configured
  * first administrator), if that person exists.
  */
 export async function createAdministrator(
   deps: AdministratorDeps,
-  options: { email: string; displayName?: string; password: string; orgOf?: string; fallbackAdminEmail: string },
+  options: { email: string; displayName?: string; password: string; orgOf?: string; newOrg?: boolean; fallbackAdminEmail: string },
 ): Promise<PersonRecord> {
   let orgId: string;
-  if (options.orgOf) orgId = (await personByEmail(deps.store, options.orgOf)).orgId;
+  if (options.newOrg && options.orgOf) throw new OperatorError('Give --org-of or --new-org, not both.');
+  if (options.newOrg) orgId = newId('ORGANIZATION');
+  else if (options.orgOf) orgId = (await personByEmail(deps.store, options.orgOf)).orgId;
   else if ((await deps.store.countPeople()) === 0) orgId = newId('ORGANIZATION');
   else {
     const fallback = await deps.store.getPersonByEmail(options.fallbackAdminEmail);

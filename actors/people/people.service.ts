@@ -214,6 +214,8 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
           const caller = callerOf(ctx);
           const person = await loadPerson(ctx.params.personId);
           if (!isAdmin(caller)) throw forbidden('Only an administrator may update people.');
+          // An administrator manages their own organization's people (and grants its roles) only.
+          if (person.orgId !== caller.orgId) throw notFound('Person not found.');
           const { password } = ctx.params;
           const changes = Object.fromEntries(UPDATABLE.map((key) => [key, ctx.params[key]]).filter(([, v]) => v !== undefined));
           const updated: PersonRecord = { ...person, ...changes, lastModified: new Date().toISOString() };
@@ -260,6 +262,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
         async handler(ctx: Context<{ personId: string }>) {
           const caller = requireAdmin(ctx);
           const person = await loadPerson(ctx.params.personId);
+          if (person.orgId !== caller.orgId) throw notFound('Person not found.');
           if (person.id === caller.id) throw badRequest('An administrator cannot delete themselves.');
           await store.deletePerson(person.id, auditEventOf(ctx, {
             category: person.type === 'bot' ? 'BOTS' : 'USERS', eventDescription: person.type === 'bot' ? 'Bot deleted' : 'User deleted', target: personTarget(person),

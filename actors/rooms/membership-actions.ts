@@ -1,12 +1,12 @@
 import type { Context } from 'moleculer';
-import { callerOf } from '../../contracts/caller.ts';
+import { callerOf, isComplianceOfficer } from '../../contracts/caller.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../contracts/errors.ts';
 import { idKind, newId } from '../../contracts/ids.ts';
 import type { IdempotentRequest } from '../../contracts/idempotency.ts';
 import { idempotencyParam, keyedRequest } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
 import type { MembershipRecord } from '../../storage/records.ts';
-import { mustBeAbleToAssignModerators, mustBeAbleToManageMembers, mustBeAbleToRemoveMember } from './policy.ts';
+import { mayInspect, mustBeAbleToAssignModerators, mustBeAbleToManageMembers, mustBeAbleToRemoveMember } from './policy.ts';
 import { presentMembership } from './presenters.ts';
 import type { RoomsActions, RoomsContext } from './rooms-context.ts';
 
@@ -17,6 +17,21 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
     const membership = idKind(membershipId) === 'MEMBERSHIP' ? await store.getMembership(membershipId) : undefined;
     if (!membership) throw notFound('Membership not found.');
     return membership;
+  };
+
+  /**
+   * A compliance officer's listing by person without a room (Webex: "ALL memberships for the
+   * user where a space is owned by an org to which the user belongs" — the officer's org):
+   * the person's memberships a page at a time, those of other orgs' rooms left out, so a page
+   * may hold fewer than `max` (its `next` still goes on). One room read per membership.
+   */
+  const personMembershipsInOrg = async (ctx: Context, personId: string, max: number, cursor?: string) => {
+    const caller = callerOf(ctx);
+    const page = await store.listMemberships({ personId, max, after: cursor });
+    const rooms = await Promise.all(page.items.map((m) => store.getRoom(m.roomId)));
+    const items = page.items.filter((_m, i) => rooms[i] !== undefined && mayInspect(caller, rooms[i]));
+    rc.reportComplianceRead(ctx, { resource: 'memberships', query: { personId } });
+    return { items: items.map(presentMembership), next: page.next };
   };
 
   return {
@@ -55,19 +70,21 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
         const caller = callerOf(ctx);
         const { roomId, personEmail, max, cursor } = ctx.params;
         let { personId } = ctx.params;
-        if (!roomId) {
-          if (personId || personEmail) throw badRequest('roomId is required when filtering by person.');
+        if (!roomId && !personId && !personEmail) {
           const page = await store.listMemberships({ personId: caller.id, max, after: cursor });
           return { items: page.items.map(presentMembership), next: page.next };
         }
-        const room = await rc.loadRoom(roomId);
-        if (!(await store.findMembership(roomId, caller.id)) && !(room.teamId && (await rc.isTeamMember(ctx, room.teamId, caller.id)))) {
-          throw notFound('Room not found.');
-        }
+        if (!roomId && !isComplianceOfficer(caller)) throw badRequest('roomId is required when filtering by person.');
         if (personEmail && !personId) {
           const person = await ctx.call<{ id: string } | null, { email: string }>('people.resolve', { email: personEmail });
           if (!person) return { items: [] };
           personId = person.id;
+        }
+        if (!roomId) return personMembershipsInOrg(ctx, personId!, max, cursor);
+        const room = await rc.loadRoom(roomId);
+        if (!(await store.findMembership(roomId, caller.id)) && !(room.teamId && (await rc.isTeamMember(ctx, room.teamId, caller.id)))) {
+          if (!mayInspect(caller, room)) throw notFound('Room not found.');
+          rc.reportComplianceRead(ctx, { resource: 'memberships', roomId, query: { roomId, personId, personEmail } });
         }
         const page = await store.listMemberships({ roomId, personId, max, after: cursor });
         return { items: page.items.map(presentMembership), next: page.next };
@@ -79,7 +96,7 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
       params: { membershipId: p.id },
       async handler(ctx: Context<{ membershipId: string }>) {
         const membership = await loadMembership(ctx.params.membershipId);
-        await rc.loadRoomAsMember(ctx, membership.roomId).catch(() => {
+        await rc.loadRoomAsReader(ctx, membership.roomId, 'memberships', { membershipId: membership.id }).catch(() => {
           throw notFound('Membership not found.');
         });
         return presentMembership(membership);

@@ -93,7 +93,7 @@ export function messageActions(rc: RoomsContext): RoomsActions {
       return log.append(roomId, async (firstSeq, now) => {
         const room: RoomRecord = {
           id: roomId, title: `${caller.displayName} & ${other.displayName}`, type: 'direct', isLocked: false, isAnnouncementOnly: false,
-          isReadOnly: false, isPublic: false, creatorId: caller.id, created: now, lastActivity: now, directKey,
+          isReadOnly: false, isPublic: false, creatorId: caller.id, orgId: caller.orgId, created: now, lastActivity: now, directKey,
           directNames: { [caller.id]: caller.displayName, [other.id]: other.displayName },
         };
         const members: MembershipRecord[] = [
@@ -192,7 +192,7 @@ export function messageActions(rc: RoomsContext): RoomsActions {
       async handler(ctx: Context<{ roomId: string; parentId?: string; mentionedPeople?: string; before?: string; beforeMessage?: string; max: number; cursor?: string }>) {
         const caller = callerOf(ctx);
         const { roomId, parentId, mentionedPeople, before, beforeMessage, max, cursor } = ctx.params;
-        await rc.loadRoomAsMember(ctx, roomId);
+        await rc.loadRoomAsReader(ctx, roomId, 'messages', { roomId, parentId, mentionedPeople, before, beforeMessage });
         if (before !== undefined && Number.isNaN(Date.parse(before))) throw badRequest('before must be an ISO 8601 date.');
         let beforeSeq = cursorSeq(cursor);
         if (beforeMessage) {
@@ -224,7 +224,7 @@ export function messageActions(rc: RoomsContext): RoomsActions {
       params: { messageId: p.id },
       async handler(ctx: Context<{ messageId: string }>) {
         const message = await loadMessage(ctx.params.messageId);
-        await rc.loadRoomAsMember(ctx, message.roomId).catch(() => {
+        await rc.loadRoomAsReader(ctx, message.roomId, 'messages', { messageId: message.id }).catch(() => {
           throw notFound('Message not found.');
         });
         return presentMessage(message);

@@ -1,5 +1,6 @@
 // Who may do what in a room, as Webex decides it. Pure functions over the room and the
 // caller's membership; the actions look the records up and raise the error these name.
+import { isComplianceOfficer, type Caller } from '../../contracts/caller.ts';
 import { forbidden, locked, notFound } from '../../contracts/errors.ts';
 import type { MembershipRecord, MessageRecord, RoomRecord } from '../../storage/records.ts';
 
@@ -9,6 +10,20 @@ export function mustBeMember(membership: MembershipRecord | undefined): asserts 
 }
 
 const isModerator = (membership: MembershipRecord) => membership.isModerator;
+
+/**
+ * A compliance officer inspects every room their organization owns: reads it, its
+ * memberships and its messages as a member would, without being one. Never another org's
+ * rooms, nor rooms of no org (from before rooms kept one), and never to act in them.
+ */
+export function mayInspect(caller: Caller, room: RoomRecord): boolean {
+  return isComplianceOfficer(caller) && room.orgId !== undefined && room.orgId === caller.orgId;
+}
+
+/** A compliance officer who is no member may read the room but not act in it: 403, not 404. */
+export function mustNotActAsInspector(caller: Caller, room: RoomRecord): void {
+  if (mayInspect(caller, room)) throw forbidden('A compliance officer may read this room but not act in it.');
+}
 
 export function mustBeAbleToPost(room: RoomRecord, membership: MembershipRecord): void {
   if (room.isReadOnly) throw locked('The room is read-only.');

@@ -7,7 +7,7 @@ import { idempotencyParam, keyedRequest } from '../idempotent-writes.ts';
 import * as p from '../params.ts';
 import type { RoomChange, RoomSort } from '../../storage/interfaces.ts';
 import type { MembershipRecord, RoomRecord } from '../../storage/records.ts';
-import { mustBeAbleToDeleteRoom, mustBeAbleToManageRoom } from './policy.ts';
+import { mayInspect, mustBeAbleToDeleteRoom, mustBeAbleToManageRoom } from './policy.ts';
 import { presentMembership, presentRoom } from './presenters.ts';
 import { readStatusOf } from './read-status.ts';
 import type { ActivityDraft } from './room-log.ts';
@@ -28,12 +28,16 @@ type RoomInput = { title?: string; description?: string; teamId?: string; classi
 export function roomActions(rc: RoomsContext): RoomsActions {
   const { store, log } = rc;
 
-  /** A room is visible to its members, and a team's rooms to the team's members. */
+  /** A room is visible to its members, a team's rooms to the team's members, an org's rooms to its compliance officers. */
   const loadVisibleRoom = async (ctx: Context, roomId: string) => {
     const room = await rc.loadRoom(roomId);
     const caller = callerOf(ctx);
     if (await store.findMembership(roomId, caller.id)) return room;
     if (room.teamId && (await rc.isTeamMember(ctx, room.teamId, caller.id))) return room;
+    if (mayInspect(caller, room)) {
+      rc.reportComplianceRead(ctx, { resource: 'rooms', roomId, query: { roomId } });
+      return room;
+    }
     throw notFound('Room not found.');
   };
 
@@ -57,7 +61,7 @@ export function roomActions(rc: RoomsContext): RoomsActions {
             id: roomId, title: input.title, type: 'group', isLocked: input.isLocked ?? false,
             isAnnouncementOnly: input.isAnnouncementOnly ?? false, isReadOnly: false, isPublic: input.isPublic ?? false,
             description: input.description, teamId: input.teamId, classificationId: input.classificationId,
-            creatorId: caller.id, created: now, lastActivity: now,
+            creatorId: caller.id, orgId: caller.orgId, created: now, lastActivity: now,
           };
           const membership: MembershipRecord = {
             id: newId('MEMBERSHIP'), roomId, roomType: 'group', personId: caller.id, personEmail: caller.email,

@@ -7,7 +7,7 @@ import { recordOf, replayOf, type KeyedRequest } from '../idempotent-writes.ts';
 import { KeyedQueue } from '../keyed-queue.ts';
 import { METRIC, NO_METRICS, type MetricSink } from '../../contracts/metrics.ts';
 import { personTopic, roomTopic, type Fanout, type ReadReceipt } from '../../routing/fanout/fanout.ts';
-import type { RoomChange, RoomStore } from '../../storage/interfaces.ts';
+import { orgHourOf, type RoomChange, type RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 
 export type ActivityDraft = Omit<Activity, 'roomId' | 'seq' | 'created'>;
@@ -39,6 +39,8 @@ export interface RoomLogFaults {
 export class RoomLog {
   private readonly queue: KeyedQueue;
   private readonly heads = new Map<string, number>();
+  /** Each room's owning org (null: none), which never changes once the room exists. */
+  private readonly orgs = new Map<string, string | null>();
 
   private readonly store: RoomStore;
   private readonly fanout: Fanout;
@@ -101,6 +103,9 @@ export class RoomLog {
         const activities: Activity[] = drafts.map((draft, i) => ({ ...draft, roomId, seq: head + 1 + i, created: now }));
         if (activities.length === 0) return result;
         if (keyed) changes.push({ op: 'putIdempotency', record: recordOf(keyed, result, now) });
+        // The org's activity index (GET /v1/events), in the same commit as the activities it points to.
+        const orgId = await this.orgOf(roomId, changes);
+        if (orgId) changes.push({ op: 'indexOrgActivity', orgId, roomId, hour: orgHourOf(now), lastSeq: activities[activities.length - 1].seq });
         try {
           await this.store.commit({ roomId, activities, changes });
         } catch (err) {
@@ -125,6 +130,17 @@ export class RoomLog {
   private publish(activity: Activity): void {
     this.fanout.publish(roomTopic(activity.roomId), activity);
     if (activity.subjectId) this.fanout.publish(personTopic(activity.subjectId), activity);
+  }
+
+  /** The room's org: from the write itself when it puts the room, else from the store (once per room). */
+  private async orgOf(roomId: string, changes: RoomChange[]): Promise<string | undefined> {
+    const put = changes.find((change) => change.op === 'putRoom');
+    let orgId = put ? (put.room.orgId ?? null) : this.orgs.get(roomId);
+    if (orgId === undefined) orgId = (await this.store.getRoom(roomId))?.orgId ?? null;
+    this.orgs.delete(roomId);
+    this.orgs.set(roomId, orgId);
+    if (this.orgs.size > MAX_CACHED_HEADS) this.orgs.delete(this.orgs.keys().next().value!);
+    return orgId ?? undefined;
   }
 
   private async head(roomId: string): Promise<number> {

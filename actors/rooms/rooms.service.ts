@@ -20,19 +20,24 @@ import { tabActions } from './tab-actions.ts';
 import { RoomLog, type RoomLogFaults } from './room-log.ts';
 import { ReadTracker, type Warn } from './read-tracker.ts';
 import { readActions } from './read-actions.ts';
-import { createRoomsContext } from './rooms-context.ts';
+import { createRoomsContext, type ComplianceReporter } from './rooms-context.ts';
+import { eventActions } from './event-actions.ts';
+import { COMPLIANCE_READ } from '../../contracts/compliance-events.ts';
 
 export function createRoomsService({ store, fanout, faults, metrics }: { store: RoomStore; fanout: Fanout; faults?: RoomLogFaults; metrics?: MetricSink }): ServiceSchema {
   let announce: (activities: Activity[]) => void = () => undefined;
   let warn: Warn = () => undefined;
+  let report: ComplianceReporter = () => undefined;
   const log = new RoomLog(store, fanout, (activities) => announce(activities), faults, metrics);
-  const rc = createRoomsContext(store, log, new ReadTracker(store, log, (err, message) => warn(err, message)));
+  const rc = createRoomsContext(store, log, new ReadTracker(store, log, (err, message) => warn(err, message)), (ctx, read) => report(ctx, read));
   return {
     name: 'rooms',
     created() {
       // One `search` and one `notifications` instance (balanced) hear each committed write; its log lines name the
       // request that made the write.
       warn = (err, message) => this.logger.warn({ err }, message);
+      // Compliance reads, for whoever records admin actions (contracts/compliance-events.ts).
+      report = (ctx, read) => void this.broker.emit(COMPLIANCE_READ, { ...read, trackingId: currentTrackingId() }, { meta: { trackingId: currentTrackingId() } });
       announce = (activities) => void this.broker.emit('rooms.activities', { activities }, { meta: { trackingId: currentTrackingId() } });
     },
     actions: {
@@ -45,6 +50,7 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
       ...operatorActions(rc),
       ...usageActions(rc),
       ...memberCheckActions(rc),
+      ...eventActions(rc),
     },
   };
 }

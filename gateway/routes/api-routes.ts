@@ -53,6 +53,9 @@ export function apiRoutes(options: { avatarMaxBytes: number; blobs?: BlobStore; 
     ...resourceRoutes('/v1/team/memberships', 'membershipId', 'teams', membershipCrud),
     ...resourceRoutes('/v1/webhooks', 'webhookId', 'notifications', crud),
     ...resourceRoutes('/v1/room/tabs', 'tabId', 'rooms', { list: 'listTabs', create: 'createTab', get: 'getTab', update: 'updateTab', remove: 'removeTab' }),
+    // The org's events, for compliance officers (docs/compliance.md).
+    listRoute('/v1/events', 'rooms.listEvents'),
+    getRoute('/v1/events/:eventId', 'rooms.getEvent'),
     createRoute('/v1/attachment/actions', 'attachmentActions.create', 202),
     getRoute('/v1/attachment/actions/:id', 'attachmentActions.get'),
     ...meetingRoutes(),

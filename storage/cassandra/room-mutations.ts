@@ -106,6 +106,10 @@ memberships: Map<string, MembershipFact | null>, deletedRooms: string[]): void {
       clocked.add(upsert('idempotency_keys', { scope: 'rooms', person_id: r.personId, key: r.key }, { doc: JSON.stringify(r) }));
       return;
     }
+    case 'indexOrgActivity':
+      set.add(upsert('org_hours', { org_id: change.orgId, hour: change.hour }));
+      set.add(upsert('org_room_hours', { org_id: change.orgId, hour: change.hour, room_id: change.roomId }, { last_seq: change.lastSeq }));
+      return;
     default: {
       const unknown: never = change;
       throw new Error(`unknown room change ${JSON.stringify(unknown)}`);

@@ -2,7 +2,7 @@
 // from the table laid out for its query (see README.md next to this file). Nothing here
 // writes; a head that needs repairing first is the write path's (room-write-path.ts).
 import { idempotencyCutoff } from '../../contracts/idempotency.ts';
-import type { Page, RoomSort } from '../interfaces.ts';
+import type { OrgRoomHour, Page, RoomSort } from '../interfaces.ts';
 import type { Activity, IdempotencyRecord, MembershipRecord, MessageRecord, RoomRecord, RoomTabRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { type Db, mapLimit, num, parseDoc } from './db.ts';
@@ -46,6 +46,17 @@ export class CassandraRoomReads {
       for (const row of result.rows) out.push(parseDoc<Activity>(row)!);
     }
     return out;
+  }
+
+  async orgActiveHours(orgId: string, query: { fromHour: string; uptoHour: string; max: number }): Promise<string[]> {
+    const rows = await this.db.rows(`SELECT hour FROM ${this.ks}.org_hours WHERE org_id = ? AND hour >= ? AND hour <= ? LIMIT ?`,
+      [orgId, query.fromHour, query.uptoHour, query.max]);
+    return rows.map((row) => row.hour as string);
+  }
+
+  async orgRoomsInHour(orgId: string, hour: string): Promise<OrgRoomHour[]> {
+    const rows = await this.db.rows(`SELECT room_id, last_seq FROM ${this.ks}.org_room_hours WHERE org_id = ? AND hour = ?`, [orgId, hour]);
+    return rows.map((row) => ({ roomId: row.room_id as string, lastSeq: num(row.last_seq) }));
   }
 
   async membershipHistory(roomId: string, personId: string): Promise<ActivityRow[]> {

@@ -235,6 +235,17 @@ export const MIGRATIONS: Migration[] = [
         PRIMARY KEY ((org_id, month), created, id)) WITH CLUSTERING ORDER BY (created DESC, id DESC)`,
     ],
   },
+  {
+    version: 17,
+    description: 'the org activity index: the hours in which an org\'s rooms wrote, and which rooms up to which seq (GET /v1/events)',
+    statements: (ks) => [
+      // Both written by the fenced room writes, at the write's seq timestamp, and never deleted
+      // (the activity log they point into outlives its room). One row per org and active hour.
+      `CREATE TABLE IF NOT EXISTS ${ks}.org_hours (org_id text, hour text, PRIMARY KEY ((org_id), hour)) WITH CLUSTERING ORDER BY (hour DESC)`,
+      // One row per room and hour it wrote in; the write of the higher seq wins (seq timestamps).
+      `CREATE TABLE IF NOT EXISTS ${ks}.org_room_hours (org_id text, hour text, room_id text, last_seq bigint, PRIMARY KEY ((org_id, hour), room_id))`,
+    ],
+  },
 ];
 
 export interface MigrateOptions {

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { idempotencyCutoff } from '../../contracts/idempotency.ts';
 import { IdempotencyKeyTakenError, SequenceConflictError } from '../interfaces.ts';
-import type { Page, RoomChange, RoomSort, RoomStore, RoomWrite, UnappliedWrite } from '../interfaces.ts';
+import type { OrgRoomHour, Page, RoomChange, RoomSort, RoomStore, RoomWrite, UnappliedWrite } from '../interfaces.ts';
 import { ALL_MENTIONED, mentionKeys, type Activity, type IdempotencyRecord, type MembershipRecord, type MessageRecord, type ReadPosition, type RoomRecord, type RoomTabRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { groupCommitOf } from './group-commit.ts';
@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   person_id TEXT NOT NULL, key TEXT NOT NULL, created TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (person_id, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created);
+CREATE TABLE IF NOT EXISTS org_room_hours (
+  org_id TEXT NOT NULL, hour TEXT NOT NULL, room_id TEXT NOT NULL, last_seq INTEGER NOT NULL,
+  PRIMARY KEY (org_id, hour, room_id)) WITHOUT ROWID;
 `;
 
 const SORT_COLUMN: Record<RoomSort, string> = { id: 'r.id', lastactivity: 'r.last_activity', created: 'r.created' };
@@ -129,6 +132,11 @@ export class SqliteRoomStore implements RoomStore {
         if (Number(changes) === 0) throw new IdempotencyKeyTakenError(r.key);
         return;
       }
+      case 'indexOrgActivity':
+        this.sql(`INSERT INTO org_room_hours (org_id, hour, room_id, last_seq) VALUES (?, ?, ?, ?)
+          ON CONFLICT (org_id, hour, room_id) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq)`)
+          .run(change.orgId, change.hour, change.roomId, change.lastSeq);
+        return;
       default: {
         const unknown: never = change;
         throw new Error(`unknown room change ${JSON.stringify(unknown)}`);
@@ -169,6 +177,16 @@ export class SqliteRoomStore implements RoomStore {
   async activities(roomId: string, afterSeq: number, uptoSeq: number, limit: number): Promise<Activity[]> {
     return this.sql('SELECT doc FROM activities WHERE room_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?')
       .all(roomId, afterSeq, uptoSeq, limit).map((row) => parseDoc<Activity>(row));
+  }
+
+  async orgActiveHours(orgId: string, query: { fromHour: string; uptoHour: string; max: number }): Promise<string[]> {
+    return (this.sql('SELECT DISTINCT hour FROM org_room_hours WHERE org_id = ? AND hour >= ? AND hour <= ? ORDER BY hour DESC LIMIT ?')
+      .all(orgId, query.fromHour, query.uptoHour, query.max) as { hour: string }[]).map((row) => row.hour);
+  }
+
+  async orgRoomsInHour(orgId: string, hour: string): Promise<OrgRoomHour[]> {
+    return (this.sql('SELECT room_id, last_seq FROM org_room_hours WHERE org_id = ? AND hour = ?').all(orgId, hour) as { room_id: string; last_seq: number }[])
+      .map((row) => ({ roomId: row.room_id, lastSeq: Number(row.last_seq) }));
   }
 
   async membershipHistory(roomId: string, personId: string): Promise<{ seq: number; event: 'membership.created' | 'membership.deleted' | 'room.deleted' }[]> {

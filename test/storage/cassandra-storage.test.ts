@@ -23,6 +23,7 @@ import { readPositionsConformance } from './read-positions.conformance.ts';
 import { roomStoreMoreConformance } from './room-store-more.conformance.ts';
 import { roomStoreConformance } from './room-store.conformance.ts';
 import { roomTabsConformance } from './room-tabs.conformance.ts';
+import { orgActivityConformance } from './org-activity.conformance.ts';
 import { teamIdempotencyConformance } from './team-idempotency.conformance.ts';
 import { teamStoreConformance } from './team-store.conformance.ts';
 import { webhookStoreConformance } from './webhook-store.conformance.ts';
@@ -62,6 +63,7 @@ if (contactPoint) {
   roomStoreMoreConformance('Cassandra', async () => (await shared()).rooms);
   readPositionsConformance('Cassandra', async () => (await shared()).rooms);
   roomTabsConformance('Cassandra', async () => (await shared()).rooms);
+  orgActivityConformance('Cassandra', async () => (await shared()).rooms);
   roomIdempotencyConformance('Cassandra', async () => (await shared()).rooms, 'later wins', async () => (await open({ migrate: false, rooms: { afterFence: async () => {
     throw new Error('simulated crash after the fence');
   } } })).rooms);

@@ -11,6 +11,7 @@ import { readPositionsConformance } from '../storage/read-positions.conformance.
 import { roomStoreMoreConformance } from '../storage/room-store-more.conformance.ts';
 import { roomStoreConformance } from '../storage/room-store.conformance.ts';
 import { roomTabsConformance } from '../storage/room-tabs.conformance.ts';
+import { orgActivityConformance } from '../storage/org-activity.conformance.ts';
 import { teamIdempotencyConformance } from '../storage/team-idempotency.conformance.ts';
 import { teamStoreConformance } from '../storage/team-store.conformance.ts';
 import { blobStoreConformance } from '../storage/blob-store.conformance.ts';
@@ -27,6 +28,7 @@ roomStoreConformance('embedded SQLite', async () => openFresh().rooms);
 roomStoreMoreConformance('embedded SQLite', async () => openFresh().rooms);
 readPositionsConformance('embedded SQLite', async () => openFresh().rooms);
 roomTabsConformance('embedded SQLite', async () => openFresh().rooms);
+orgActivityConformance('embedded SQLite', async () => openFresh().rooms);
 roomIdempotencyConformance('embedded SQLite', async () => openFresh().rooms, 'refused');
 peopleStoreConformance('embedded SQLite', async () => openFresh().people);
 teamStoreConformance('embedded SQLite', async () => openFresh().teams);
