@@ -1,7 +1,7 @@
 // `GET /v1/events` and `GET /v1/events/{eventId}`: the org's events, for its compliance
 // officers only (403 for anyone else, as Webex answers), read from the rooms' activity logs
 // through the org activity index (org-events.ts, which says what a page costs). Each read is
-// reported as a compliance read (contracts/compliance-events.ts) for the audit record.
+// recorded as a compliance read in the admin audit events (compliance-audit.ts).
 import type { Context } from 'moleculer';
 import { callerOf, isComplianceOfficer, type Caller } from '../../contracts/caller.ts';
 import { badRequest, forbidden, notFound } from '../../contracts/errors.ts';

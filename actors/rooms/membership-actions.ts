@@ -84,7 +84,7 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
         const room = await rc.loadRoom(roomId);
         if (!(await store.findMembership(roomId, caller.id)) && !(room.teamId && (await rc.isTeamMember(ctx, room.teamId, caller.id)))) {
           if (!mayInspect(caller, room)) throw notFound('Room not found.');
-          rc.reportComplianceRead(ctx, { resource: 'memberships', roomId, query: { roomId, personId, personEmail } });
+          rc.reportComplianceRead(ctx, { resource: 'memberships', roomId, roomTitle: room.title, query: { roomId, personId, personEmail } });
         }
         const page = await store.listMemberships({ roomId, personId, max, after: cursor });
         return { items: page.items.map(presentMembership), next: page.next };

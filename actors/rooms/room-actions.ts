@@ -35,7 +35,7 @@ export function roomActions(rc: RoomsContext): RoomsActions {
     if (await store.findMembership(roomId, caller.id)) return room;
     if (room.teamId && (await rc.isTeamMember(ctx, room.teamId, caller.id))) return room;
     if (mayInspect(caller, room)) {
-      rc.reportComplianceRead(ctx, { resource: 'rooms', roomId, query: { roomId } });
+      rc.reportComplianceRead(ctx, { resource: 'rooms', roomId, roomTitle: room.title, query: { roomId } });
       return room;
     }
     throw notFound('Room not found.');

@@ -30,13 +30,13 @@ export interface RoomsContext {
    * as a compliance read of `resource`); 404 for anyone else.
    */
   loadRoomAsReader(ctx: Context, roomId: string, resource: ComplianceRead['resource'], query?: Record<string, unknown>): Promise<{ room: RoomRecord; membership?: MembershipRecord }>;
-  /** Tells whoever records admin actions that a compliance officer read something (contracts/compliance-events.ts). */
-  reportComplianceRead(ctx: Context, read: Pick<ComplianceRead, 'resource' | 'roomId' | 'query'>): void;
+  /** Records that a compliance officer read something (an admin audit event, compliance-audit.ts). */
+  reportComplianceRead(ctx: Context, read: Pick<ComplianceRead, 'resource' | 'roomId' | 'roomTitle' | 'query'>): void;
   resolvePerson(ctx: Context, who: { personId?: string; email?: string }): Promise<PersonRecord>;
   isTeamMember(ctx: Context, teamId: string, personId: string): Promise<boolean>;
 }
 
-/** Emits a compliance read (the service wires it to its broker). */
+/** Records a compliance read (the service wires it to the audit events). */
 export type ComplianceReporter = (ctx: Context, read: ComplianceRead) => void;
 
 export function createRoomsContext(store: RoomStore, log: RoomLog, reads: ReadTracker, report: ComplianceReporter): RoomsContext {
@@ -71,7 +71,7 @@ export function createRoomsContext(store: RoomStore, log: RoomLog, reads: ReadTr
       const membership = await store.findMembership(roomId, caller.id);
       if (membership || isSystemCall(ctx)) return { room, membership };
       if (!mayInspect(caller, room)) throw notFound('Room not found.');
-      reportComplianceRead(ctx, { resource, roomId, query });
+      reportComplianceRead(ctx, { resource, roomId, roomTitle: room.title, query });
       return { room };
     },
     reportComplianceRead,

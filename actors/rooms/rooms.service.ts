@@ -22,7 +22,7 @@ import { ReadTracker, type Warn } from './read-tracker.ts';
 import { readActions } from './read-actions.ts';
 import { createRoomsContext, type ComplianceReporter } from './rooms-context.ts';
 import { eventActions } from './event-actions.ts';
-import { COMPLIANCE_READ } from '../../contracts/compliance-events.ts';
+import { recordComplianceRead } from './compliance-audit.ts';
 
 export function createRoomsService({ store, fanout, faults, metrics }: { store: RoomStore; fanout: Fanout; faults?: RoomLogFaults; metrics?: MetricSink }): ServiceSchema {
   let announce: (activities: Activity[]) => void = () => undefined;
@@ -36,8 +36,8 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
       // One `search` and one `notifications` instance (balanced) hear each committed write; its log lines name the
       // request that made the write.
       warn = (err, message) => this.logger.warn({ err }, message);
-      // Compliance reads, for whoever records admin actions (contracts/compliance-events.ts).
-      report = (ctx, read) => void this.broker.emit(COMPLIANCE_READ, { ...read, trackingId: currentTrackingId() }, { meta: { trackingId: currentTrackingId() } });
+      // Compliance reads are admin audit events (compliance-audit.ts).
+      report = (ctx, read) => recordComplianceRead(ctx, read, (err) => this.logger.warn({ err }, 'could not record a compliance read in the audit events'));
       announce = (activities) => void this.broker.emit('rooms.activities', { activities }, { meta: { trackingId: currentTrackingId() } });
     },
     actions: {

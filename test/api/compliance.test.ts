@@ -12,6 +12,7 @@ import { createPeople, createPerson, type TestPerson } from '../harness/people.t
 import { post } from '../harness/messages.ts';
 import { addMember, allPages, expectStatus, nextLink, roomWith } from '../harness/rooms.ts';
 import { startTarget, type Target } from './target.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 interface Event { id: string; resource: string; type: string; actorId: string; orgId: string; created: string; data: { id: string; roomId?: string; text?: string } }
 
@@ -92,6 +93,30 @@ describe('the compliance officer through the ordinary endpoints', () => {
     expectStatus(await officer.api.get(`/v1/messages?roomId=${outsidersRoom.id}`), 404, 'messages');
     expectStatus(await officer.api.get(`/v1/messages/${outsidersMessage.id}`), 404, 'message');
     expectStatus(await officer.api.post('/v1/messages', { roomId: outsidersRoom.id, text: 'hi' }), 404, 'post');
+  });
+
+  test('each compliance read is an admin audit event of the COMPLIANCE category; a member\'s own read is none', async () => {
+    const from = new Date().toISOString();
+    const [mia] = await createPeople(target.admin, 'Mia Audited');
+    const room = await roomWith(mia, [], { title: 'Audited room' });
+    expectStatus(await officer.api.get(`/v1/messages?roomId=${room.id}`), 200);
+    expectStatus(await mia.api.get(`/v1/messages?roomId=${room.id}`), 200);
+    expectStatus(await officer.api.get(`/v1/events?from=${from}`), 200);
+    const orgId = (await officer.api.get('/v1/people/me')).body.orgId;
+    // Recorded after the answer: waited for.
+    let found: { actorId: string; data: { eventCategory: string; targetId: string; eventDescription: string; targetName: string } }[] = [];
+    for (let tries = 0; tries < 50; tries++) {
+      const answer = await target.admin.get(`/v1/adminAudit/events?${q({ orgId, from, to: new Date().toISOString(), eventCategories: 'COMPLIANCE', max: 1000 })}`);
+      expectStatus(answer, 200, 'audit events');
+      found = answer.body.items;
+      if (found.length >= 2) break;
+      await sleep(100);
+    }
+    assert.deepEqual(found.map((e) => [e.actorId, e.data.eventCategory, e.data.eventDescription, e.data.targetId]).sort(), [
+      [officer.id, 'COMPLIANCE', 'Compliance officer read events', orgId],
+      [officer.id, 'COMPLIANCE', 'Compliance officer read messages', room.id],
+    ].sort());
+    assert.equal(found.find((e) => e.data.targetId === room.id)!.data.targetName, 'Audited room');
   });
 
   test('an administrator grants the role; another org\'s administrator cannot touch our people', async () => {
