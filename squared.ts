@@ -7,7 +7,7 @@ import { registerMetrics } from './contracts/metrics.ts';
 import { wire } from './cluster/wiring.ts';
 import { openConsoleSocket, type ConsoleSocket } from './cluster/console-socket.ts';
 import { createNodeOperatorService } from './cluster/node-operator.service.ts';
-import { roomLogFaults } from './cluster/fault-injection.ts';
+import { retentionClock, roomLogFaults } from './cluster/fault-injection.ts';
 import { brokerOptions } from './moleculer.config.ts';
 import { NodeLiveness } from './routing/node-liveness.ts';
 import { createPeopleService } from './actors/people/people.service.ts';
@@ -47,12 +47,12 @@ try {
 }
 
 if (wiring.actors) {
-  const { people, audit, sessions, attempts, rooms, teams, conferences, search, webhooks, attachmentActions, push, queue, presence, blobs, files } = wiring.actors;
+  const { people, audit, sessions, attempts, rooms, retention, teams, conferences, search, webhooks, attachmentActions, push, queue, presence, blobs, files } = wiring.actors;
   broker.createService(createPeopleService({
     store: people, audit, sessions, attempts, passwordLimits: config.passwordAttempts, dataDir: config.dataDir, adminEmail: config.adminEmail, adminPassword: config.adminPassword,
     onFirstAdministrator: (file) => (adminCredentials = file),
   }));
-  broker.createService(createRoomsService({ store: rooms, fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));
+  broker.createService(createRoomsService({ store: rooms, retention, retentionSweepSeconds: config.retention.sweepSeconds, retentionNow: retentionClock(), fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search, settings: config.search }));
   broker.createService(createFilesService({ store: files, blobs, settings: {

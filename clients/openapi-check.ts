@@ -51,6 +51,8 @@ export const extensions = new Set<string>([
   '/organizations/{orgId}/usage',
   // An administrator revokes every token of a person (docs/admin.md): 204.
   '/people/{personId}/tokens',
+  // The organization's message retention policy, for its administrators (docs/admin.md).
+  '/organizations/{orgId}/retention',
 ]);
 
 const count = { type: 'integer', minimum: 0 };
@@ -69,6 +71,15 @@ const orgUsageSchema = {
     meetings: { type: 'object', required: ['held', 'minutes', 'participantMinutes'], additionalProperties: false, properties: { held: count, minutes: count, participantMinutes: count } },
     complete: { type: 'boolean' },
   },
+};
+
+// GET/PUT /v1/organizations/{orgId}/retention (docs/admin.md): days per room type, null for forever.
+const retentionDays = { type: ['integer', 'null'], minimum: 1, maximum: 36_500 };
+const retentionSchema = {
+  type: 'object',
+  required: ['orgId', 'directDays', 'groupDays'],
+  additionalProperties: false,
+  properties: { orgId: { type: 'string' }, directDays: retentionDays, groupDays: retentionDays, updated: { type: 'string', format: 'date-time' }, updatedBy: { type: 'string' } },
 };
 
 // An administrator's audit event, in Webex's shape (docs/admin.md).
@@ -127,8 +138,10 @@ const extensionDoc: OpenApiDoc = {
         responses: {
           '200': json({
             type: 'object',
-            required: ['items'],
+            required: ['items', 'indexBehind'],
             properties: {
+              // How far the index is behind the logs of the rooms searched (docs/search.md).
+              indexBehind: { type: 'object', required: ['rooms', 'activities'], additionalProperties: false, properties: { rooms: count, activities: count } },
               items: {
                 type: 'array',
                 items: {
@@ -150,6 +163,7 @@ const extensionDoc: OpenApiDoc = {
       get: { responses: { '200': json({ type: 'object', required: ['items'], additionalProperties: false, properties: { items: { type: 'array', items: auditEventSchema } } }) } },
     },
     '/organizations/{orgId}/usage': { get: { responses: { '200': json(orgUsageSchema) } } },
+    '/organizations/{orgId}/retention': { get: { responses: { '200': json(retentionSchema) } }, put: { responses: { '200': json(retentionSchema) } } },
     '/people/{personId}/tokens': { delete: { responses: { '204': {} } } },
     '/adminAudit/eventCategories': {
       get: { responses: { '200': json({ type: 'object', required: ['eventCategories'], additionalProperties: false, properties: { eventCategories: { type: 'array', items: { type: 'string' } } } }) } },

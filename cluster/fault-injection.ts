@@ -17,3 +17,13 @@ export function roomLogFaults(env: NodeJS.ProcessEnv = process.env): RoomLogFaul
     },
   };
 }
+
+/**
+ * SQUARED_TEST_RETENTION_CLOCK_AHEAD_DAYS=<n>: the retention sweep judges messages' age as if
+ * it were n days later, so a test can see today's messages expire (test/api/retention.test.ts).
+ */
+export function retentionClock(env: NodeJS.ProcessEnv = process.env): (() => number) | undefined {
+  const ahead = Number(env.SQUARED_TEST_RETENTION_CLOCK_AHEAD_DAYS);
+  if (!Number.isFinite(ahead) || ahead <= 0) return undefined;
+  return () => Date.now() + ahead * 86_400_000;
+}

@@ -9,6 +9,7 @@ import type { Fanout } from '../routing/fanout/fanout.ts';
 import { LocalFanout } from '../routing/fanout/local-fanout.ts';
 import type { AttemptThrottle, ConferenceStore, PeopleStore, RateLimitStore, RoomStore, SearchIndex, SessionCache, TeamStore, WorkQueue } from '../storage/interfaces.ts';
 import type { AuditStore } from '../storage/audit-store.ts';
+import type { RetentionStore } from '../storage/retention-store.ts';
 import type { WebhookStore } from '../storage/webhook-store.ts';
 import type { BlobStore } from '../storage/blob-store.ts';
 import type { FileStore } from '../storage/file-store.ts';
@@ -18,7 +19,7 @@ import type { DeviceLeaseStore, ManualStatusStore } from '../storage/presence-st
 
 export interface Wiring {
   /** Present on nodes with the `actors` role. */
-  actors?: { people: PeopleStore; audit: AuditStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; queue: WorkQueue; presence: { leases: DeviceLeaseStore; statuses: ManualStatusStore }; blobs: BlobStore; files: FileStore };
+  actors?: { people: PeopleStore; audit: AuditStore; sessions: SessionCache; attempts: AttemptThrottle; rooms: RoomStore; retention: RetentionStore; teams: TeamStore; conferences: ConferenceStore; search: SearchIndex; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; queue: WorkQueue; presence: { leases: DeviceLeaseStore; statuses: ManualStatusStore }; blobs: BlobStore; files: FileStore };
   /**
    * The file bytes, on nodes with the `gateway` or `actors` role: a gateway streams uploads
    * into it and downloads out of it, under the files actor's authority (actors/files/files.service.ts).
@@ -66,12 +67,12 @@ export async function wire(config: Config, logger: Logger, metrics: MetricSink =
       const cassandra = await openCassandraStorage({ ...engines.cassandra, log: (message) => logger.info(message), onError: signals.errorsOf('cassandra') });
       closers.push(() => cassandra.close());
       signals.probes.push({ engine: 'cassandra', required: true, reachable: () => cassandra.reachable() });
-      actors = { people: cassandra.people, audit: cassandra.audit, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals), webhooks: cassandra.webhooks, attachmentActions: cassandra.attachmentActions, push: cassandra.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: cassandra.manualStatuses }, blobs: cassandra.blobs, files: cassandra.files };
+      actors = { people: cassandra.people, audit: cassandra.audit, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, retention: cassandra.retention, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals), webhooks: cassandra.webhooks, attachmentActions: cassandra.attachmentActions, push: cassandra.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: cassandra.manualStatuses }, blobs: cassandra.blobs, files: cassandra.files };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
       const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
       closers.push(() => embedded.close());
-      actors = { people: embedded.people, audit: embedded.audit, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals), webhooks: embedded.webhooks, attachmentActions: embedded.attachmentActions, push: embedded.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: embedded.manualStatuses }, blobs: embedded.blobs, files: embedded.files };
+      actors = { people: embedded.people, audit: embedded.audit, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, retention: embedded.retention, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals), webhooks: embedded.webhooks, attachmentActions: embedded.attachmentActions, push: embedded.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: embedded.manualStatuses }, blobs: embedded.blobs, files: embedded.files };
     }
   }
 

@@ -125,6 +125,8 @@ export interface Config {
   /** Files on messages (docs/files.md). `files` URLs are fetched under the webhooks' outbound policy. */
   files: { maxFileBytes: number; uploadIdleMs: number; fetchTimeoutMs: number };
   passwordAttempts: PasswordAttemptLimits;
+  /** Message retention (docs/admin.md): how often each actors node deletes the messages its rooms keep past their org's policy. */
+  retention: { sweepSeconds: number };
   /** The search index (docs/search.md): how often each node compares its rooms' heads with the index's checkpoints. */
   search: { sweepSeconds: number };
   /** The preview sandbox (docs/previews.md): its child processes per actor node, and the largest avatar upload. */
@@ -220,6 +222,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       replayWindowMinutes: Math.max(1, int(env, 'SQUARED_WEBHOOK_REPLAY_WINDOW_MINUTES', 1440)),
     },
     search: { sweepSeconds: Math.max(1, int(env, 'SQUARED_SEARCH_SWEEP_SECONDS', 60)) },
+    retention: { sweepSeconds: Math.max(1, int(env, 'SQUARED_RETENTION_SWEEP_SECONDS', 3600)) },
     push: {
       subject: env.SQUARED_PUSH_SUBJECT ?? `mailto:${env.SQUARED_ADMIN_EMAIL ?? 'admin@squared.local'}`,
       ttlSeconds: Math.max(0, int(env, 'SQUARED_PUSH_TTL_SECONDS', 86_400)),

@@ -23,13 +23,31 @@ import { readActions } from './read-actions.ts';
 import { createRoomsContext, type ComplianceReporter } from './rooms-context.ts';
 import { eventActions } from './event-actions.ts';
 import { recordComplianceRead } from './compliance-audit.ts';
+import { retentionActions, sweepRetention } from './retention.ts';
+import type { RetentionStore } from '../../storage/retention-store.ts';
+import { ownerOf } from '../../routing/owner-strategy.ts';
 
-export function createRoomsService({ store, fanout, faults, metrics }: { store: RoomStore; fanout: Fanout; faults?: RoomLogFaults; metrics?: MetricSink }): ServiceSchema {
+export interface RoomsServiceOptions {
+  store: RoomStore;
+  /** Organizations' message retention policies (retention.ts). */
+  retention: RetentionStore;
+  fanout: Fanout;
+  faults?: RoomLogFaults;
+  metrics?: MetricSink;
+  /** Seconds between two retention sweeps of the rooms this node owns. */
+  retentionSweepSeconds?: number;
+  /** The retention sweep's clock (tests move it ahead: cluster/fault-injection.ts). */
+  retentionNow?: () => number;
+}
+
+export function createRoomsService({ store, retention, fanout, faults, metrics, retentionSweepSeconds = 3600, retentionNow }: RoomsServiceOptions): ServiceSchema {
   let announce: (activities: Activity[]) => void = () => undefined;
   let warn: Warn = () => undefined;
   let report: ComplianceReporter = () => undefined;
   const log = new RoomLog(store, fanout, (activities) => announce(activities), faults, metrics);
   const rc = createRoomsContext(store, log, new ReadTracker(store, log, (err, message) => warn(err, message)), (ctx, read) => report(ctx, read));
+  let retentionTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> | undefined;
   return {
     name: 'rooms',
     created() {
@@ -51,6 +69,25 @@ export function createRoomsService({ store, fanout, faults, metrics }: { store: 
       ...usageActions(rc),
       ...memberCheckActions(rc),
       ...eventActions(rc),
+      ...retentionActions(retention),
+    },
+    started() {
+      const sweep = () => {
+        if (sweeping) return;
+        sweeping = sweepRetention({
+          rc, retention, broker: this.broker,
+          owns: (roomId) => ownerOf(this.broker, 'rooms.createMessage', { roomId }) === this.broker.nodeID,
+          warn: (err, message) => this.logger.warn({ err }, message), now: retentionNow,
+        }).then((deleted) => {
+          if (deleted.size > 0) this.logger.info({ deleted: Object.fromEntries(deleted) }, 'messages deleted by retention policies');
+        }, (err: unknown) => this.logger.warn({ err }, 'the retention sweep stopped; the next one goes on')).finally(() => (sweeping = undefined));
+      };
+      retentionTimer = setInterval(sweep, retentionSweepSeconds * 1000);
+      retentionTimer.unref();
+    },
+    async stopped() {
+      clearInterval(retentionTimer);
+      await sweeping;
     },
   };
 }

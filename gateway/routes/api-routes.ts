@@ -64,6 +64,9 @@ export function apiRoutes(options: { avatarMaxBytes: number; blobs?: BlobStore; 
     getRoute('/v1/adminAudit/eventCategories', 'people.auditEventCategories'),
     // Squared extension: the organization's usage figures, for its administrators (docs/admin.md).
     getRoute('/v1/organizations/:orgId/usage', 'people.orgUsage'),
+    // Squared extension: the organization's message retention policy (docs/admin.md, Retention).
+    getRoute('/v1/organizations/:orgId/retention', 'rooms.retentionPolicy'),
+    updateRoute('/v1/organizations/:orgId/retention', 'rooms.setRetentionPolicy'),
   ];
   return routes.map((route) => (route.method === 'post' && IDEMPOTENT_CREATES.has(route.path) ? idempotent(route) : route));
 }

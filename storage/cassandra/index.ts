@@ -7,6 +7,8 @@ import { CassandraConferenceStore } from './conference-store.ts';
 import { Db } from './db.ts';
 import { CassandraPeopleStore, type PeopleStoreOptions } from './people-store.ts';
 import { CassandraAuditStore } from './audit-store.ts';
+import { CassandraRetentionStore } from './retention-store.ts';
+import type { RetentionStore } from '../retention-store.ts';
 import type { AuditStore } from '../audit-store.ts';
 import { CassandraRoomStore, type RoomStoreOptions } from './room-store.ts';
 import { assertKeyspaceName, migrate, type Replication } from './schema.ts';
@@ -53,6 +55,7 @@ export interface CassandraStorageOptions {
 export type CassandraStorage = Omit<Storage, 'rateLimits'> & {
   people: PeopleStore;
   audit: AuditStore;
+  retention: RetentionStore;
   rooms: RoomStore;
   teams: TeamStore;
   conferences: ConferenceStore;
@@ -99,6 +102,7 @@ export async function openCassandraStorage(options: CassandraStorageOptions): Pr
   return {
     people: new CassandraPeopleStore(db, options.people),
     audit: new CassandraAuditStore(db),
+    retention: new CassandraRetentionStore(db),
     rooms: new CassandraRoomStore(db, options.rooms),
     teams: new CassandraTeamStore(db),
     conferences: new CassandraConferenceStore(db),

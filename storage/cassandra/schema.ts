@@ -246,6 +246,11 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.org_room_hours (org_id text, hour text, room_id text, last_seq bigint, PRIMARY KEY ((org_id, hour), room_id))`,
     ],
   },
+  {
+    version: 18,
+    description: 'organizations\' message retention policies (the rooms actor, storage/cassandra/retention-store.ts)',
+    statements: (ks) => [`CREATE TABLE IF NOT EXISTS ${ks}.retention_policies (org_id text PRIMARY KEY, doc text)`],
+  },
 ];
 
 export interface MigrateOptions {

@@ -5,6 +5,8 @@ import { SqliteConferenceStore, conferencesSchema } from './conference-store.ts'
 import { MemoryRateLimitStore } from './memory-rate-limits.ts';
 import { SqlitePeopleStore, peopleSchema } from './people-store.ts';
 import { SqliteAuditStore } from './audit-store.ts';
+import { SqliteRetentionStore } from './retention-store.ts';
+import type { RetentionStore } from '../retention-store.ts';
 import type { AuditStore } from '../audit-store.ts';
 import { SqliteRoomStore, roomsSchema } from './room-store.ts';
 import { groupCommitOf } from './group-commit.ts';
@@ -29,7 +31,7 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { audit: AuditStore; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore; files: FileStore } {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { audit: AuditStore; retention: RetentionStore; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore; files: FileStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   const roomsDb = open('rooms', roomsSchema);
@@ -45,6 +47,7 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
     people: new SqlitePeopleStore(peopleDb),
     // In the people database: the people store writes its changes' events in their transaction.
     audit: new SqliteAuditStore(peopleDb),
+    retention: new SqliteRetentionStore(roomsDb),
     rooms: new SqliteRoomStore(roomsDb),
     teams: new SqliteTeamStore(teamsDb),
     conferences: new SqliteConferenceStore(conferencesDb),

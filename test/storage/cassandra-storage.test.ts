@@ -31,6 +31,7 @@ import { pushStoreConformance } from './push-store.conformance.ts';
 import { manualStatusConformance } from './presence-store.conformance.ts';
 import { blobStoreConformance } from './blob-store.conformance.ts';
 import { fileStoreConformance } from './file-store.conformance.ts';
+import { retentionStoreConformance } from './retention-store.conformance.ts';
 import { auditStoreConformance } from './audit-store.conformance.ts';
 import { CHUNK_BYTES } from '../../storage/cassandra/blob-store.ts';
 import { engineAddress } from '../harness/engine.ts';
@@ -79,6 +80,7 @@ if (contactPoint) {
   manualStatusConformance('Cassandra', async () => (await shared()).manualStatuses);
   blobStoreConformance('Cassandra chunks', async () => (await shared()).blobs, CHUNK_BYTES);
   fileStoreConformance('Cassandra', async () => (await shared()).files);
+  retentionStoreConformance('Cassandra', async () => shared());
   auditStoreConformance('Cassandra', async () => shared());
 
   const now = () => new Date().toISOString();

@@ -28,7 +28,7 @@ const unused = {} as never;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'visibility-'));
 const schemas: ServiceSchema[] = [
   createPeopleService({ store: unused, sessions: unused, dataDir, adminEmail: 'admin@example.com', adminPassword: undefined } as never),
-  createRoomsService({ store: unused, fanout: unused }),
+  createRoomsService({ store: unused, retention: unused, fanout: unused }),
   createTeamsService({ store: unused }),
   createSearchService({ index: unused }),
   createConferencesService({ store: unused, fanout: unused } as never),

@@ -20,6 +20,7 @@ import { webhookStoreConformance } from '../storage/webhook-store.conformance.ts
 import { pushStoreConformance } from '../storage/push-store.conformance.ts';
 import { deviceLeaseConformance, manualStatusConformance } from '../storage/presence-store.conformance.ts';
 import { MemoryDeviceLeases } from '../../storage/embedded/memory-device-leases.ts';
+import { retentionStoreConformance } from '../storage/retention-store.conformance.ts';
 import { auditStoreConformance } from '../storage/audit-store.conformance.ts';
 
 const openFresh = () => openEmbeddedStorage(fs.mkdtempSync(path.join(os.tmpdir(), 'squared-store-')), false);
@@ -42,4 +43,5 @@ deviceLeaseConformance('memory', async () => new MemoryDeviceLeases());
 manualStatusConformance('embedded SQLite', async () => openFresh().manualStatuses);
 blobStoreConformance('embedded files on disk', async () => openFresh().blobs);
 fileStoreConformance('embedded SQLite', async () => openFresh().files);
+retentionStoreConformance('embedded SQLite', async () => openFresh());
 auditStoreConformance('embedded SQLite', async () => openFresh());
