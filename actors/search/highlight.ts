@@ -3,25 +3,22 @@
 // `<mark>…</mark>` around the matched words. Made here from the message as the caller reads
 // it (not by the index), so both indexes highlight alike and no text of the index is shown.
 //
-// Words are compared as the indexes compare them: runs of letters and digits, case and
-// diacritics folded (FTS5's unicode61 with remove_diacritics, Elasticsearch's standard
-// analyzer are close to this; a word one of them splits differently may go unmarked, never
-// marked wrongly: a mark is always a word equal to a query word).
+// Words are compared as the indexes compare them (storage/search-terms.ts): by their terms,
+// case and diacritics folded and stemmed, so "Reports" is marked for a query of "report" —
+// exactly the words the index matched.
+
+import { termsOf, wordsOf } from '../../storage/search-terms.ts';
 
 /** How much text a highlight shows at most, around its first mark. */
 const WINDOW = 240;
-const WORD = /[\p{L}\p{N}]+/gu;
-
-const fold = (word: string) => word.normalize('NFKD').replace(/\p{M}/gu, '').toLocaleLowerCase('und');
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 /** The highlight of `text` for `query`, or undefined when no word of it matches (a hit on markdown-only text, say). */
 export function highlight(text: string, query: string): string | undefined {
-  const wanted = new Set([...query.matchAll(WORD)].map((m) => fold(m[0])));
-  const marks: { start: number; end: number }[] = [];
-  for (const m of text.matchAll(WORD)) if (wanted.has(fold(m[0]))) marks.push({ start: m.index, end: m.index + m[0].length });
+  const wanted = new Set(termsOf(query));
+  const marks = wordsOf(text).filter((word) => wanted.has(word.term));
   if (marks.length === 0) return undefined;
   // A window that starts a little before the first mark, cut at word boundaries where it can be.
   let from = Math.max(0, marks[0].start - WINDOW / 4);

@@ -39,6 +39,9 @@ interface SearchParams {
   before?: string; after?: string; max: number; cursor?: string;
 }
 
+/** The lag of an answer that searched no room. */
+const NOTHING_SEARCHED = { rooms: 0, activities: 0 };
+
 /** How far the index is behind the logs of some rooms (index-follower.ts). */
 export type IndexLag = (roomIds: string[]) => Promise<{ rooms: number; activities: number }>;
 
@@ -65,10 +68,10 @@ export function searchActions(index: SearchIndex, lagOf: IndexLag): NonNullable<
         let personId = ctx.params.personId;
         if (ctx.params.from !== undefined) {
           const author = await ctx.call<{ id: string } | null, object>('people.resolve', ctx.params.from.includes('@') ? { email: ctx.params.from.toLowerCase() } : { personId: ctx.params.from });
-          if (!author || (personId !== undefined && personId !== author.id)) return { items: [] };
+          if (!author || (personId !== undefined && personId !== author.id)) return { items: [], extra: { indexBehind: NOTHING_SEARCHED } };
           personId = author.id;
         }
-        if (roomIds.length === 0) return { items: [], extra: { indexBehind: { rooms: 0, activities: 0 } } };
+        if (roomIds.length === 0) return { items: [], extra: { indexBehind: NOTHING_SEARCHED } };
         // Read beside the search (the heads from the rooms actor, the checkpoints from the index).
         const lag = lagOf(roomIds);
         lag.catch(() => undefined);

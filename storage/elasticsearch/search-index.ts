@@ -24,7 +24,8 @@
 // ranking exact; the index is rebuildable, so grow it by rebuilding into a new index), replicas
 // auto-expanded 0-1 (green on one node, one replica as soon as there is a second).
 //
-// Query semantics (the same as the embedded FTS5 index): `match` on text with operator `and`
+// Query semantics (the same as the embedded FTS5 index): the text is indexed as its terms
+// (storage/search-terms.ts: folded, stemmed), and a query's terms are `match`ed with operator `and`
 // (every word must appear), filtered by `terms` on roomId, best first (score, then newest).
 // `match` never parses query syntax, so any characters are safe.
 import { Client, errors } from '@elastic/elasticsearch';
@@ -32,6 +33,7 @@ import type { estypes } from '@elastic/elasticsearch';
 import { InvalidSearchPositionError, type IndexedMessage, type SearchHit, type SearchIndex, type SearchPosition, type SearchQuery } from '../interfaces.ts';
 import { ALL_MENTIONED } from '../records.ts';
 import { bulkFailure, describe, ElasticsearchError, wrap } from './errors.ts';
+import { termsOf } from '../search-terms.ts';
 
 export { ElasticsearchError } from './errors.ts';
 
@@ -77,8 +79,15 @@ const MAPPING: estypes.MappingTypeMapping = {
   },
 };
 
-/** What the index's mapping says of its format: documents versioned by room seq. */
-const FORMAT = { squared: { versioning: 'room-seq' } };
+/**
+ * What the index's mapping says of its format: documents versioned by room seq, text held as
+ * folded, stemmed terms. An index of another format is Squared's older one: dropped and filled
+ * again (it is derived).
+ */
+const FORMAT = { squared: { versioning: 'room-seq', terms: 'folded-porter-1' } };
+/** Longest query text considered, and most terms kept from it (as the FTS5 index does). */
+const MAX_QUERY_CHARS = 1024;
+const MAX_TERMS = 32;
 
 /** How long a removed message's version is remembered (longer than any rebuild page takes to write). */
 const GC_DELETES = '5m';
@@ -133,7 +142,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
       const operations: (estypes.BulkOperationContainer | MessageDoc)[] = [];
       for (const m of messages.slice(start, start + this.pageSize)) {
         operations.push({ index: { _index: this.index, _id: m.id, version: m.version, version_type: 'external_gte' } });
-        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? '', created: m.created, mentioned: m.mentioned, hasFiles: m.hasFiles });
+        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: termsOf(m.text ?? '').join(' '), created: m.created, mentioned: m.mentioned, hasFiles: m.hasFiles });
       }
       let response: estypes.BulkResponse;
       try {
@@ -199,13 +208,14 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     if (startAfter && !(startAfter.length === 3 && typeof startAfter[0] === 'number' && Number.isSafeInteger(startAfter[1]) && typeof startAfter[2] === 'string')) {
       throw new InvalidSearchPositionError('not a position of this index');
     }
-    if (text.trim() === '' || roomIds.length === 0 || size === 0) return [];
+    const terms = termsOf(text.slice(0, MAX_QUERY_CHARS)).slice(0, MAX_TERMS);
+    if (terms.length === 0 || roomIds.length === 0 || size === 0) return [];
     try {
       const response = await this.client.search<{ roomId: string }>({
         index: this.index, size, track_total_hits: false, _source: ['roomId'],
         query: {
           bool: {
-            must: [{ match: { text: { query: text, operator: 'and' } } }],
+            must: [{ match: { text: { query: terms.join(' '), operator: 'and' } } }],
             filter: [
               { terms: { roomId: [...new Set(roomIds)] } },
               ...(personId === undefined ? [] : [{ term: { personId } }]),
@@ -375,7 +385,7 @@ async function ensureIndex(client: Client, index: string, shards: number): Promi
     refuseIncompatible(index, mapping.properties, LEGACY_FIELDS);
     // Squared's own index of an older format (its fields, no format): dropped, it is derived.
     // An index of anything else is never touched: refused above.
-    if (mapping.meta?.squared?.versioning !== FORMAT.squared.versioning) {
+    if (mapping.meta?.squared?.versioning !== FORMAT.squared.versioning || mapping.meta?.squared?.terms !== FORMAT.squared.terms) {
       try {
         await client.indices.delete({ index }, { ignore: [404] });
       } catch (err) {

@@ -7,9 +7,9 @@
 // among a few rooms can be restricted inside the full-text index itself rather than by scoring
 // every match in every room.
 //
-// Query semantics (the same as the Elasticsearch adapter): the user's text is split on
-// whitespace and every chunk must appear (AND); a chunk is quoted into an FTS5 string, so it is
-// tokenized exactly like the documents and can never be read as FTS5 syntax (AND, OR, NOT, NEAR,
+// Query semantics (the same as the Elasticsearch adapter): documents hold their text's terms
+// (storage/search-terms.ts: folded, stemmed), and every term of the query must appear (AND); a
+// term is quoted into an FTS5 string, so it can never be read as FTS5 syntax (AND, OR, NOT, NEAR,
 // column filters, `*`, `^`, parentheses, quotes). Ranked by bm25 on the text, best first.
 import fs from 'node:fs';
 import type { DatabaseSync } from 'node:sqlite';
@@ -17,6 +17,7 @@ import { InvalidSearchPositionError, type IndexedMessage, type SearchHit, type S
 import { ALL_MENTIONED } from '../records.ts';
 import { groupCommitOf } from './group-commit.ts';
 import { openDatabase, statementCache } from './sqlite.ts';
+import { termsOf } from '../search-terms.ts';
 
 export const searchSchema = `
 CREATE TABLE IF NOT EXISTS search_docs (
@@ -42,17 +43,16 @@ function roomToken(roomId: string): string {
   return `r${Buffer.from(roomId, 'utf8').toString('hex')}`;
 }
 
-/** The user's text as FTS5 strings, one per whitespace-separated chunk, ANDed (implicitly). */
+/**
+ * The user's text as FTS5 strings, one per term (storage/search-terms.ts), ANDed (implicitly).
+ * Terms are letters and digits only; quoted anyway, so nothing can ever be read as FTS5 syntax.
+ */
 export function ftsTerms(text: string): string[] {
-  return text
-    .slice(0, MAX_QUERY_CHARS)
-    // control characters are never part of a token, and NUL would end FTS5's query string
-    .replace(/\p{Cc}/gu, ' ')
-    .split(/\s+/u)
-    .filter((chunk) => chunk.length > 0)
-    .slice(0, MAX_TERMS)
-    .map((chunk) => `"${chunk.replaceAll('"', '""')}"`);
+  return termsOf(text.slice(0, MAX_QUERY_CHARS)).slice(0, MAX_TERMS).map((term) => `"${term}"`);
 }
+
+/** The layout of this file's documents: 2 = text held as folded, stemmed terms. An older file is emptied and filled again. */
+const FORMAT_VERSION = 2;
 
 export class SqliteSearchIndex implements SearchIndex {
   private readonly db: DatabaseSync;
@@ -70,7 +70,13 @@ export class SqliteSearchIndex implements SearchIndex {
     if (!columns.includes('version')) db.exec('ALTER TABLE search_docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0');
     if (!columns.includes('mentioned')) db.exec("ALTER TABLE search_docs ADD COLUMN mentioned TEXT NOT NULL DEFAULT '[]'");
     if (!columns.includes('has_files')) db.exec('ALTER TABLE search_docs ADD COLUMN has_files INTEGER NOT NULL DEFAULT 0');
-    this.wantsRebuild = created || !columns.includes('mentioned');
+    // An older layout's documents hold raw text, which the stemmed queries would not find: the
+    // index is derived, so it is emptied (checkpoints too) and filled again from the rooms.
+    const format = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+    const outdated = format < FORMAT_VERSION;
+    if (outdated && !created) db.exec('DELETE FROM search_fts; DELETE FROM search_docs; DELETE FROM search_checkpoints;');
+    if (outdated) db.exec(`PRAGMA user_version = ${FORMAT_VERSION}`);
+    this.wantsRebuild = created || outdated || !columns.includes('mentioned');
     this.sql = statementCache(db);
     this.commits = groupCommitOf(db);
   }
@@ -97,7 +103,7 @@ export class SqliteSearchIndex implements SearchIndex {
           rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created, version, mentioned, has_files) VALUES (?, ?, ?, ?, ?, ?, ?)')
             .run(m.id, m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0).lastInsertRowid);
         }
-        this.sql('INSERT INTO search_fts (rowid, text, room) VALUES (?, ?, ?)').run(rowid, m.text ?? '', roomToken(m.roomId));
+        this.sql('INSERT INTO search_fts (rowid, text, room) VALUES (?, ?, ?)').run(rowid, termsOf(m.text ?? '').join(' '), roomToken(m.roomId));
       }
     });
   }

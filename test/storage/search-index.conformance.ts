@@ -239,6 +239,24 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       }
     }));
 
+    test('stems and folded diacritics: reports/reporting/REPORTED find each other, café finds cafe and Café', () => withIndex(async (index) => {
+      const room = newId('ROOM');
+      const stemmed = msg(room, 'The quarterly reports were reporting growth');
+      const accented = msg(room, 'Lunch at the Café tomorrow');
+      const plain = msg(room, 'the cafe downstairs is closed');
+      const other = msg(room, 'nothing to see here');
+      await index.indexMessages([stemmed, accented, plain, other]);
+      await index.refresh();
+      for (const q of ['report', 'REPORTED', 'reporting quarterly', 'Reports']) {
+        assert.deepEqual(ids(await index.search({ text: q, roomIds: [room], max: 10 })), [stemmed.id], q);
+      }
+      for (const q of ['cafe', 'café', 'CAFÉ']) {
+        assert.deepEqual(sorted(ids(await index.search({ text: q, roomIds: [room], max: 10 }))), sorted([accented.id, plain.id]), q);
+      }
+      assert.deepEqual(await index.search({ text: 'reportage', roomIds: [room], max: 10 }), [], 'a stem is not a prefix');
+      assert.deepEqual(await index.search({ text: '?!', roomIds: [room], max: 10 }), [], 'no words, no hits');
+    }));
+
     test('checkpoints: 0 for a room never checkpointed, raised only upwards, per room', () => withIndex(async (index) => {
       const [a, b, c] = [newId('ROOM'), newId('ROOM'), newId('ROOM')];
       assert.deepEqual([...await index.checkpoints([a, b])], [[a, 0], [b, 0]]);

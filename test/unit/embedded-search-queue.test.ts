@@ -23,8 +23,8 @@ searchIndexConformance('embedded SQLite FTS5', { open: async () => SqliteSearchI
 workQueueConformance('embedded SQLite', { open: async () => SqliteWorkQueue.open(freshFile('queues'), false, { pollMs: 50 }) });
 
 describe('embedded SQLite FTS5 index', () => {
-  test('user text becomes quoted FTS5 strings', () => {
-    assert.deepEqual(ftsTerms(' a  "b" NEAR(c) '), ['"a"', '"""b"""', '"NEAR(c)"']);
+  test('user text becomes quoted FTS5 strings of its terms (folded, stemmed), never FTS5 syntax', () => {
+    assert.deepEqual(ftsTerms(' a  "b" NEAR(c) Reports Café '), ['"a"', '"b"', '"near"', '"c"', '"report"', '"cafe"']);
     assert.deepEqual(ftsTerms(''), []);
   });
 
