@@ -19,6 +19,7 @@ const scenarios: Record<string, { description: string; load?: () => Promise<Scen
   previews: { description: 'preview latency of a 10 MB image: the sandboxed renderer vs sharp alone in-process', load: () => import('./previews/previews.ts') },
   presence: { description: 'N sockets heartbeating and changing status, W watchers each: Squared vs raw uWS pub/sub', load: () => import('./presence/presence.ts') },
   files: { description: 'upload MB/s of one file (multipart POST /v1/messages) vs cp + sync of the same file', load: () => import('./files/files.ts') },
+  search: { description: 'search p50/p99 on 1M messages: Squared\'s SearchIndex vs a bare FTS5 / Elasticsearch query of the same terms', load: () => import('./search/search.ts') },
   roster: { description: 'one meeting of N live sockets: bytes and time per roster change vs the full state', load: () => import('./roster/roster.ts') },
 };
 
