@@ -11,19 +11,9 @@ import { LiveClient } from '../../clients/live-client.ts';
 import { SERVER_FRAME_TYPES } from '../../contracts/live-frames.ts';
 import { createPeople, type TestPerson } from '../harness/people.ts';
 import { createRoom, expectStatus } from '../harness/rooms.ts';
+import { seededRandom as random } from '../harness/seeded-random.ts';
 import { startTarget, type Target } from './target.ts';
 
-/** mulberry32: small, seedable, good enough to pick frames. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seed = Number(process.env.SQUARED_FUZZ_SEED ?? Date.now() % 1_000_000);
 const rand = random(seed);

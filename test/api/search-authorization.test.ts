@@ -12,6 +12,7 @@ import { createPeople, type TestPerson } from '../harness/people.ts';
 import { post } from '../harness/messages.ts';
 import { addMember, createRoom, expectStatus, nextLink } from '../harness/rooms.ts';
 import { until } from '../harness/wait.ts';
+import { seededRandom as random } from '../harness/seeded-random.ts';
 import { startTarget, type Target } from './target.ts';
 
 const PEOPLE = 4;
@@ -26,17 +27,6 @@ before(async () => {
 });
 after(() => target.stop());
 
-/** mulberry32: a small seeded generator, so a failing combination can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Posted { id: string; roomId: string; personId: string; email: string; text: string; created: string }
 
