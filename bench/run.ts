@@ -1,6 +1,7 @@
 // The bench driver: `npm run bench [-- <scenario>] [flags]` (default scenario: fanout).
 // Servers under test run as child processes of this driver; the load generator runs here.
 // Every child is stopped on exit, on an error and on Ctrl-C; a failure exits non-zero.
+import path from 'node:path';
 import { installCleanup, stopAll } from './lib/children.ts';
 import { UsageError } from './lib/cli.ts';
 
@@ -32,6 +33,7 @@ function help(): string {
     ...Object.entries(scenarios).map(([name, s]) => `  ${name.padEnd(8)} ${s.description}`),
     '',
     'npm run bench -- fanout --help   lists the flags of a scenario',
+    'npm run bench -- <scenario> --profile [dir]   also writes each server\'s V8 CPU profile (default bench/results/profiles-…)',
   ].join('\n');
 }
 
@@ -39,6 +41,15 @@ async function main(): Promise<number> {
   installCleanup();
   const args = process.argv.slice(2);
   const name = args[0] && !args[0].startsWith('--') ? args.shift()! : 'fanout';
+  // `--profile [dir]`, for every scenario: each server under test writes a V8 CPU profile
+  // there when it exits (Node refuses --cpu-prof in NODE_OPTIONS; lib/server-process.ts adds it).
+  const at = args.indexOf('--profile');
+  if (at !== -1) {
+    const given = args[at + 1] && !args[at + 1].startsWith('--') ? args[at + 1] : undefined;
+    args.splice(at, given ? 2 : 1);
+    process.env.BENCH_PROFILE_DIR = path.resolve(given ?? path.join(import.meta.dirname, 'results', `profiles-${name}-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+    process.stderr.write(`bench: CPU profiles of the servers under test go to ${process.env.BENCH_PROFILE_DIR}\n`);
+  }
   if (name === 'help') {
     process.stdout.write(`${help()}\n`);
     return 0;

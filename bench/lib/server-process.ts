@@ -1,6 +1,7 @@
 // Spawns a server under test as its own Node process (the same Node as the driver), waits
 // for its ready line, and keeps the tail of its output and a count of warnings/errors.
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { stopChild, track } from './children.ts';
 
 export interface ServerProcess {
@@ -33,7 +34,10 @@ export interface SpawnOptions {
 const WARNING = /"level":\s*(4\d|5\d|6\d)\b|"level":\s*"(warn|error|fatal)"|\b(WARN|ERROR|FATAL)\b/;
 
 export async function spawnServer(options: SpawnOptions): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', options.script, ...(options.args ?? [])], {
+  // `--profile` (bench/run.ts): a CPU profile per server, in a folder named after it, written when it exits.
+  const profileDir = process.env.BENCH_PROFILE_DIR;
+  const profiling = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, options.name.replace(/[^A-Za-z0-9_-]+/g, '-'))}`] : [];
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', ...profiling, options.script, ...(options.args ?? [])], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: [options.stdinPipe ? 'pipe' : 'ignore', 'pipe', 'pipe'],
