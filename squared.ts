@@ -55,8 +55,9 @@ if (wiring.actors) {
   broker.createService(createRoomsService({ store: rooms, retention, retentionSweepSeconds: config.retention.sweepSeconds, retentionNow: retentionClock(), fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search, settings: config.search }));
-  broker.createService(createFilesService({ store: files, blobs, settings: {
+  broker.createService(createFilesService({ store: files, blobs, queue, queueName: `${config.namespace}.file-deletions`, settings: {
     maxFileBytes: config.files.maxFileBytes, fetchTimeoutMs: config.files.fetchTimeoutMs, connectTimeoutMs: config.webhooks.connectTimeoutMs, policy: outboundPolicyOf(config.webhooks),
+    uploadGraceMs: config.files.uploadGraceMs,
   } }));
   broker.createService(createNotificationsService({ store: webhooks, queue, queueName: `${config.namespace}.webhook-deliveries`, settings: config.webhooks,
     push, pushQueueName: `${config.namespace}.push-deliveries`, pushSettings: config.push,

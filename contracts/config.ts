@@ -123,7 +123,7 @@ export interface Config {
   push: PushSettings;
   presence: PresenceSettings;
   /** Files on messages (docs/files.md). `files` URLs are fetched under the webhooks' outbound policy. */
-  files: { maxFileBytes: number; uploadIdleMs: number; fetchTimeoutMs: number };
+  files: { maxFileBytes: number; uploadIdleMs: number; fetchTimeoutMs: number; uploadGraceMs: number };
   passwordAttempts: PasswordAttemptLimits;
   /** Message retention (docs/admin.md): how often each actors node deletes the messages its rooms keep past their org's policy. */
   retention: { sweepSeconds: number };
@@ -237,6 +237,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFileBytes: Math.max(1, int(env, 'SQUARED_MAX_FILE_BYTES', 100 * 1000 * 1000)),
       uploadIdleMs: Math.max(100, int(env, 'SQUARED_UPLOAD_IDLE_MS', 30_000)),
       fetchTimeoutMs: Math.max(100, int(env, 'SQUARED_FILE_FETCH_TIMEOUT_MS', 60_000)),
+      // An upload on no message this long after it began is swept (docs/files.md): 24 h.
+      uploadGraceMs: Math.max(1000, int(env, 'SQUARED_UPLOAD_GRACE_MS', 86_400_000)),
     },
     passwordAttempts: {
       accountFailures: Math.max(1, int(env, 'SQUARED_PASSWORD_ACCOUNT_FAILURES', 5)),

@@ -4,6 +4,7 @@
 import uws, { type TemplatedApp, type us_listen_socket } from 'uWebSockets.js';
 import type { Context, ServiceSchema } from 'moleculer';
 import type { Readable } from 'node:stream';
+import path from 'node:path';
 import type { CallClient, Caller } from '../contracts/caller.ts';
 import type { Fanout } from '../routing/fanout/fanout.ts';
 import type { Config } from '../contracts/config.ts';
@@ -146,6 +147,7 @@ export function createGatewayService({ config, fanout, rateLimits, blobs, missin
         call,
         inFlight,
         metrics,
+        spoolDir: path.join(config.dataDir, 'spool'),
       });
 
       const reporter = new PresenceReporter({

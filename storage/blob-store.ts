@@ -37,6 +37,13 @@ export interface BlobStore {
   release(owner: string, key: string): Promise<void>;
   /** The blob's owners, in no particular order (an empty list for no blob). */
   owners(key: string): Promise<string[]>;
+  /**
+   * Removes every reference `owner` holds, whatever blobs it is (its key need not be known),
+   * and whatever a put of `owner` left unfinished: for a sweep of uploads whose process died.
+   * A put of `owner` still under way fails (BlobPutRevokedError) instead of committing after
+   * it. Idempotent.
+   */
+  releaseAll(owner: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +53,14 @@ export class BlobTooLargeError extends Error {
     super(`The blob is larger than ${maxBytes} bytes.`);
     this.name = 'BlobTooLargeError';
     this.maxBytes = maxBytes;
+  }
+}
+
+/** A put whose owner was released whole (`releaseAll`) while its bytes were arriving. */
+export class BlobPutRevokedError extends Error {
+  constructor(owner: string) {
+    super(`The put of ${owner} was revoked while it ran.`);
+    this.name = 'BlobPutRevokedError';
   }
 }
 

@@ -11,17 +11,24 @@
 // the first bytes back from the store to sniff the type); `attach` binds it to the committed
 // message; `content` is the check before a gateway streams a file out. The gateway touches only
 // the blobs this actor's answers name.
+//
+// What goes without a message's deletion (file-cleanup.ts): the files of a deleted room, through
+// a durable queue, and uploads whose message never came, by a periodic sweep. So that the sweep
+// finds those whatever the point a process died at, `beginUpload` records the upload before a
+// byte is stored, and `stored` takes an upload only within half the grace period.
 import type { Context, ServiceSchema } from 'moleculer';
 import { callerOf } from '../../contracts/caller.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
 import { newId } from '../../contracts/ids.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
 import type { FileRecord, FileStore } from '../../storage/file-store.ts';
+import type { WorkQueue } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { LookupFunction } from '../outbound-fetch.ts';
 import type { OutboundPolicy } from '../outbound-policy.ts';
 import * as p from '../params.ts';
 import { contentTypeOf, SNIFF_BYTES } from './content-type.ts';
+import { FileCleanup, type RoomFilesJob } from './file-cleanup.ts';
 import { readAll } from './read-all.ts';
 import { UrlFetcher } from './url-fetch.ts';
 
@@ -33,6 +40,8 @@ export interface FilesSettings {
   fetchTimeoutMs: number;
   connectTimeoutMs: number;
   lookup?: LookupFunction;
+  /** An upload on no message this long after it began is deleted (SQUARED_UPLOAD_GRACE_MS). */
+  uploadGraceMs: number;
 }
 
 /** The event after a file's message is committed: the previews' hook (docs/files.md). */
@@ -40,8 +49,13 @@ export const FILE_STORED_EVENT = 'files.stored';
 
 const name = { type: 'string', min: 1, max: 1024 } as const;
 
-export function createFilesService({ store, blobs, settings }: { store: FileStore; blobs: BlobStore; settings: FilesSettings }): ServiceSchema {
+/** Deliveries of a deleted room's job before it is dead-lettered, and the wait before a retry. */
+const ROOM_JOB_RETRIES = { maxAttempts: 10, backoffMs: 2000, concurrency: 2 };
+
+export function createFilesService({ store, blobs, queue, queueName, settings }: { store: FileStore; blobs: BlobStore; queue: WorkQueue; queueName: string; settings: FilesSettings }): ServiceSchema {
   let fetcher: UrlFetcher | undefined;
+  let cleanup: FileCleanup;
+  let stopConsumer: (() => Promise<void>) | undefined;
 
   /** The caller is a member of the room now (the rooms policy, asked of the rooms actor). */
   async function isMember(ctx: Context, roomId: string, personId: string): Promise<boolean> {
@@ -54,15 +68,26 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
     if (roomId && !(await isMember(ctx, roomId, callerOf(ctx).id))) throw notFound('Room not found.');
   }
 
+  /** The record of an upload that begins: what a sweep finds if its message never comes. */
+  async function begin(ctx: Context): Promise<string> {
+    const id = newId('CONTENT');
+    await store.put({ id, name: '', size: 0, type: 'application/octet-stream', disposition: 'attachment', blobKey: '', uploaderId: callerOf(ctx).id, created: new Date().toISOString(), state: 'uploading' });
+    return id;
+  }
+
   /** The record of a blob just put as `fileId`, its type sniffed from the stored bytes. */
   async function record(ctx: Context, fileId: string, blobKey: string, size: number, fileName: string): Promise<FileRecord> {
+    const upload = await store.get(fileId);
+    if (!upload || upload.uploaderId !== callerOf(ctx).id || upload.state !== 'uploading') throw badRequest('No such upload.');
+    // Late past half the grace period: the sweep may take it any time now (file-cleanup.ts).
+    if (Date.now() - Date.parse(upload.created) > cleanup.storeDeadlineMs) throw badRequest('The upload took too long.');
     const owners = await blobs.owners(blobKey);
     if (!owners.includes(fileId)) throw badRequest('No such upload.');
     const sniffed = size === 0 ? undefined : await blobs.read(blobKey, { start: 0, end: Math.min(size, SNIFF_BYTES) - 1 });
     if (size > 0 && !sniffed) throw notFound('File not found.');
     const head = sniffed ? await readAll(sniffed, SNIFF_BYTES) : Buffer.alloc(0);
     const file: FileRecord = {
-      id: fileId, name: fileName, size, blobKey, ...(await contentTypeOf(head, fileName)), uploaderId: callerOf(ctx).id, created: new Date().toISOString(),
+      id: fileId, name: fileName, size, blobKey, ...(await contentTypeOf(head, fileName)), uploaderId: upload.uploaderId, created: upload.created, state: 'stored',
     };
     await store.put(file);
     return file;
@@ -75,12 +100,6 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
     return file;
   }
 
-  async function remove(file: FileRecord): Promise<void> {
-    // The record last: a failure between the two leaves a record to retry from, never an owner without its record.
-    await blobs.release(file.id, file.blobKey);
-    await store.remove(file.id);
-  }
-
   return {
     name: 'files',
     actions: {
@@ -89,7 +108,7 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
         params: { roomId: p.optionalId },
         async handler(ctx: Context<{ roomId?: string }>) {
           await mustBeMember(ctx, ctx.params.roomId);
-          return { fileId: newId('CONTENT'), maxBytes: settings.maxFileBytes };
+          return { fileId: await begin(ctx), maxBytes: settings.maxFileBytes };
         },
       },
       stored: {
@@ -102,18 +121,31 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
         params: { url: { type: 'string', max: 2048 }, roomId: p.optionalId },
         async handler(ctx: Context<{ url: string; roomId?: string }>) {
           await mustBeMember(ctx, ctx.params.roomId);
-          const fileId = newId('CONTENT');
+          const fileId = await begin(ctx);
           fetcher ??= new UrlFetcher(settings);
-          const fetched = await fetcher.fetchInto(blobs, fileId, ctx.params.url);
-          return record(ctx, fileId, fetched.key, fetched.size, fetched.name);
+          try {
+            const fetched = await fetcher.fetchInto(blobs, fileId, ctx.params.url);
+            return await record(ctx, fileId, fetched.key, fetched.size, fetched.name);
+          } catch (err) {
+            await blobs.releaseAll(fileId).then(() => store.remove(fileId)).catch(() => undefined);
+            throw err;
+          }
         },
       },
       attach: {
         visibility: 'published',
         params: { fileId: p.id, messageId: p.id, roomId: p.id },
         async handler(ctx: Context<{ fileId: string; messageId: string; roomId: string }>) {
-          const file = { ...(await pendingOf(ctx, ctx.params.fileId)), messageId: ctx.params.messageId, roomId: ctx.params.roomId };
+          const pending = await pendingOf(ctx, ctx.params.fileId);
+          if (pending.state === 'uploading') throw badRequest('No such upload.');
+          const file: FileRecord = { ...pending, messageId: ctx.params.messageId, roomId: ctx.params.roomId, state: 'attached' };
           await store.put(file);
+          // The room deleted between the message's commit and now: its job may have listed the
+          // room's files already, without this one, so it goes here (a member is one while the room is).
+          if (!(await isMember(ctx, file.roomId!, file.uploaderId))) {
+            await cleanup.remove(file);
+            return file;
+          }
           ctx.emit(FILE_STORED_EVENT, { file });
           return file;
         },
@@ -122,7 +154,9 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
         visibility: 'published',
         params: { fileId: p.id },
         async handler(ctx: Context<{ fileId: string }>) {
-          await remove(await pendingOf(ctx, ctx.params.fileId));
+          const file = await pendingOf(ctx, ctx.params.fileId);
+          await blobs.releaseAll(file.id);
+          await store.remove(file.id);
           return null;
         },
       },
@@ -141,10 +175,13 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
       'rooms.activities': {
         async handler(ctx: Context<{ activities: Activity[] }>) {
           for (const activity of ctx.params.activities) {
+            if (activity.event === 'room.deleted') {
+              await cleanup.roomDeleted(activity.roomId).catch((err: unknown) => this.logger.error({ err, roomId: activity.roomId }, 'queueing the deletion of a deleted room\'s files failed'));
+            }
             if (activity.event !== 'message.deleted') continue;
             const messageId = (activity.data as { id: string }).id;
             try {
-              for (const file of await store.listByMessage(messageId)) await remove(file);
+              for (const file of await store.listByMessage(messageId)) await cleanup.remove(file);
             } catch (err) {
               this.logger.error({ err, messageId }, 'deleting the files of a deleted message failed');
             }
@@ -152,7 +189,14 @@ export function createFilesService({ store, blobs, settings }: { store: FileStor
         },
       },
     },
+    async started() {
+      cleanup = new FileCleanup({ store, blobs, queue, queueName, graceMs: settings.uploadGraceMs, log: this.logger });
+      stopConsumer = await queue.consume(queueName, (job) => cleanup.handleRoomJob(job as RoomFilesJob), ROOM_JOB_RETRIES);
+      cleanup.start();
+    },
     async stopped() {
+      await stopConsumer?.();
+      await cleanup?.stop();
       await fetcher?.close();
     },
   };

@@ -1,16 +1,34 @@
 // A request body as a Readable, for the routes that stream it (uploads) instead of collecting
-// it: uWS's chunks are copied out (uWS reuses their memory) and pushed; when the consumer falls
-// behind, the socket is paused (res.pause) until it reads again. That pause is a request, not
-// a guarantee: with uWebSockets.js 20.51 most of a fast upload still arrives while paused, so
-// what a slow consumer has not taken yet waits here, bounded only by `maxBytes` (413 past it,
-// counted as the bytes arrive). A client that stops sending for `idleMs` is cut off with a 408
-// (the timer does not run while the consumer is the one waiting).
+// it, with the gateway's memory bounded whatever the pace of the body's consumer.
+//
+// Why a spool: uWebSockets.js 20.51's res.pause() does not hold a request body back (measured:
+// 114 of 115 MB of a fast upload arrived while paused), so a consumer slower than the client
+// (Cassandra taking a 50 MB file) had what it had not taken yet wait in this process's memory.
+// So the body is not paused at all: it is taken at once, as uWS hands it over. While the
+// consumer keeps up, chunks go to it from memory (up to BUFFERED_BYTES waiting); once that much
+// waits, the rest of the body is appended to a spool file under the data directory, at disk
+// speed, and the consumer reads it back from there at its own pace. The spool file is unlinked
+// as soon as it is opened: only its descriptor names it, so no failure path (a refusal, the
+// client gone, this process killed) can leave it behind, and closing the descriptor frees it.
+//
+// A chunk is appended with a synchronous write of uWS's own memory (no copy of it; uWS reuses
+// that memory after the callback, which an asynchronous write would have to copy around): a
+// write into the page cache costs what the copy would, and when the kernel throttles a writer
+// (the disk is behind), the wait is the back-pressure uWS's pause fails to give.
+//
+// A client that stops sending for `idleMs` is cut off with a 408; more than `maxBytes` is a
+// 413, counted as the bytes arrive.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { HttpResponse } from 'uWebSockets.js';
 import { HttpError } from './http-errors.ts';
 
-/** How much of a body waits for its consumer before the socket is paused. */
+/** How much of a body waits for its consumer in memory before the rest goes to the spool. */
 const BUFFERED_BYTES = 1024 * 1024;
+/** Bytes read back from the spool at a time. */
+const READ_BYTES = 256 * 1024;
 
 export interface RequestStream {
   body: Readable;
@@ -18,70 +36,110 @@ export interface RequestStream {
   abort(): void;
 }
 
-export function requestStream(res: HttpResponse, idleMs: number, maxBytes: number): RequestStream {
+/** A spool file, open for appending and reading back, its name already gone. */
+class Spool {
+  readonly fd: number;
+  /** Bytes appended so far. */
+  written = 0;
+
+  constructor(dir: string) {
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${process.pid}-${randomUUID()}`);
+    this.fd = fs.openSync(file, 'wx+', 0o600);
+    fs.unlinkSync(file);
+  }
+
+  append(chunk: ArrayBuffer): void {
+    const bytes = new Uint8Array(chunk);
+    for (let done = 0; done < bytes.length;) done += fs.writeSync(this.fd, bytes, done, bytes.length - done, this.written + done);
+    this.written += bytes.length;
+  }
+
+  close(): void {
+    fs.close(this.fd, () => undefined);
+  }
+}
+
+/** `spoolDir`: where a body its consumer lags behind goes (created when first needed). */
+export function requestStream(res: HttpResponse, idleMs: number, maxBytes: number, spoolDir: string): RequestStream {
   let received = 0;
-  let paused = false;
   let ended = false;
-  /** The client went away: `res` must not be touched. */
-  let gone = false;
-  const idle = () => body.destroy(new HttpError(408, `The request body stopped arriving for ${Math.round(idleMs / 1000)} s.`));
-  let timer: NodeJS.Timeout | undefined = setTimeout(idle, idleMs);
-  const stopTimer = () => {
-    clearTimeout(timer);
-    timer = undefined;
-  };
+  let spool: Spool | undefined;
+  /** Where the consumer reads the spool next, and whether a read is under way. */
+  let readAt = 0;
+  let reading = false;
+  /** The consumer asked for more and none was there: the next append (or the end) reads on. */
+  let wanted = false;
+  const timer = setTimeout(() => body.destroy(new HttpError(408, `The request body stopped arriving for ${Math.round(idleMs / 1000)} s.`)), idleMs);
+
+  /** Reads the spool on from `readAt` while the consumer wants more and there is more. */
+  function readSpool(): void {
+    if (!spool || reading || body.destroyed) return;
+    const available = spool.written - readAt;
+    if (available === 0) {
+      if (ended) body.push(null);
+      else wanted = true;
+      return;
+    }
+    wanted = false;
+    reading = true;
+    const buffer = Buffer.allocUnsafe(Math.min(available, READ_BYTES));
+    const source = spool;
+    fs.read(source.fd, buffer, 0, buffer.length, readAt, (err, bytes) => {
+      reading = false;
+      // Destroyed meanwhile: the descriptor was left open for this read, and closes now.
+      if (body.destroyed) return source.close();
+      if (err) return void body.destroy(err);
+      readAt += bytes;
+      if (body.push(buffer.subarray(0, bytes))) readSpool();
+    });
+  }
+
   const body = new Readable({
     highWaterMark: BUFFERED_BYTES,
     read() {
-      if (!paused) return;
-      paused = false;
-      res.resume();
-      if (!ended) timer = setTimeout(idle, idleMs);
+      readSpool();
     },
     destroy(err, callback) {
-      stopTimer();
-      // Refused (413, 408) before the answer is written: a paused socket would hold the answer back.
-      if (paused && !gone) {
-        paused = false;
-        res.resume();
-      }
+      clearTimeout(timer);
+      // A read under way closes it when it returns: the descriptor's number must not be reused under it.
+      if (!reading) spool?.close();
       callback(err);
     },
   });
+
   res.onData((chunk, isLast) => {
-    if (ended) return;
-    if (body.destroyed) return;
-    // Counted as it arrives, not as it is consumed: uWS's pause() does not hold a body back
-    // (measured: most of a fast upload arrives while paused), so the consumer may lag far
-    // behind, and a limit checked only there would read on long past it.
+    if (ended || body.destroyed) return;
     received += chunk.byteLength;
     if (received > maxBytes) {
       body.destroy(new HttpError(413, `The request body exceeds ${maxBytes} bytes.`));
       return;
     }
-    if (timer) timer.refresh();
-    // One copy (ArrayBuffer.slice); Buffer.from of an ArrayBuffer is a view.
-    if (!body.push(Buffer.from(chunk.slice(0))) && !isLast) {
-      paused = true;
-      stopTimer();
-      res.pause();
+    timer.refresh();
+    try {
+      if (!spool && body.readableLength + chunk.byteLength <= BUFFERED_BYTES) {
+        // One copy (ArrayBuffer.slice); Buffer.from of an ArrayBuffer is a view, and uWS reuses the memory.
+        if (chunk.byteLength > 0) body.push(Buffer.from(chunk.slice(0)));
+      } else {
+        // From here on the whole rest goes through the spool, so that the order is kept.
+        spool ??= new Spool(spoolDir);
+        spool.append(chunk);
+      }
+    } catch (err) {
+      // The spool cannot be written (disk full): the upload fails as any failed body does.
+      body.destroy(err as Error);
+      return;
     }
     if (isLast) {
       ended = true;
-      stopTimer();
-      body.push(null);
-      // uWS may hand over what it had read before a pause took effect, the end included: the
-      // socket must not stay paused, or the next request on the connection is never read.
-      if (paused) {
-        paused = false;
-        res.resume();
-      }
+      clearTimeout(timer);
+      if (!spool) body.push(null);
     }
+    if (spool && (wanted || isLast)) readSpool();
   });
   return {
     body,
     abort: () => {
-      gone = true;
       if (!ended) body.destroy(new Error('The client went away.'));
     },
   };

@@ -79,6 +79,8 @@ export interface RouterOptions {
   call<T>(action: string, params: object, meta: { caller?: Caller; trackingId: string; client?: CallClient }, stream?: Readable): Promise<T>;
   /** The requests being answered, for a graceful drain. */
   inFlight: InFlightRequests;
+  /** Where an upload's body waits when its consumer lags behind (request-stream.ts), under the data directory. */
+  spoolDir: string;
   metrics: MetricSink;
 }
 
@@ -171,7 +173,7 @@ export function registerRoutes(app: TemplatedApp, routes: Route[], options: Rout
   /** A multipart body streamed to an upload route, or refused at once when it declares more than the route takes. */
   function startUpload(res: HttpResponse, request: ApiRequest, limits: { maxBytes: number; idleMs: number }) {
     const declared = Number(request.headers['content-length'] ?? 0);
-    const upload = requestStream(res, limits.idleMs, limits.maxBytes);
+    const upload = requestStream(res, limits.idleMs, limits.maxBytes, options.spoolDir);
     // Refused at once when its declared length is too much (the connection then closes, see above).
     if (declared > limits.maxBytes) return { body: Promise.reject(new HttpError(413, `The request body exceeds ${limits.maxBytes} bytes.`)), upload };
     return { body: Promise.resolve(Buffer.alloc(0)), upload };

@@ -73,13 +73,16 @@ export function messageCreateRoute(blobs: BlobStore | undefined, limits: UploadL
         stored = await store.put(fileId, part.stream, { maxBytes });
       } catch (err) {
         part.stream.resume();
+        // The upload's record goes (in the background: the answer is not held up by it).
+        void ctx.call('files.discard', { fileId }).catch(() => undefined);
         if (err instanceof BlobTooLargeError) throw new HttpError(413, `The file is larger than ${maxBytes} bytes.`);
         throw err;
       }
       try {
         return await ctx.call<FileRecord>('files.stored', { fileId, blobKey: stored.key, size: stored.size, name: part.name.slice(0, 1024) });
       } catch (err) {
-        await store.release(fileId, stored.key).catch(() => undefined);
+        // Refused (e.g. too late): the record and what it owns go, or else the sweep takes them.
+        await ctx.call('files.discard', { fileId }).catch(() => store.release(fileId, stored.key)).catch(() => undefined);
         throw err;
       }
     }

@@ -11,10 +11,17 @@
 // = null`, then its chunks. Every step on a `blobs` row is a lightweight transaction, so a put
 // racing the last release either joined before the delete (which then does not apply) or finds
 // no row and stores its own generation: it never answers a key whose chunks are going away.
+//
+// Finding what an owner holds (migration 19), for the files actor's sweep of uploads whose
+// process died: `blob_puts` names each put under way (owner → generation) from before its first
+// chunk until it commits, and `blob_owner_keys` each key an owner was added to. `releaseAll`
+// claims an unfinished put by deleting its `blob_puts` row (`IF EXISTS`) and then drops its
+// chunks; the put itself deletes that row the same way just before it commits, and fails if a
+// sweep had claimed it. One of the two wins, so a sweep never drops chunks a commit then names.
 import { types } from 'cassandra-driver';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobTooLargeError, isBlobKey, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.ts';
+import { BlobPutRevokedError, BlobTooLargeError, isBlobKey, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -26,6 +33,11 @@ export const CHUNK_BYTES = 256 * 1024;
 
 /** Chunk writes of one put in flight at once: the upload's memory is about this many chunks. */
 const WRITES_IN_FLIGHT = 4;
+/**
+ * An unfinished put's chunks are found by reading them in order: a put has at most
+ * WRITES_IN_FLIGHT writes out at once, so past this many missing in a row there are no more.
+ */
+const MISSING_IN_A_ROW = WRITES_IN_FLIGHT + 1;
 
 export class CassandraBlobStore implements BlobStore {
   private readonly db: Db;
@@ -42,41 +54,58 @@ export class CassandraBlobStore implements BlobStore {
     let failed: unknown;
     let chunks = 0;
     let size = 0;
-    const write = async (data: Buffer) => {
+    // Named before any chunk is written, so that a crash from here on leaves chunks a sweep can find.
+    await this.db.run(`INSERT INTO ${this.db.ks}.blob_puts (owner, generation) VALUES (?, ?)`, [owner, generation], { isIdempotent: true });
+    // The chunks are assembled in a few buffers of CHUNK_BYTES used in turn: a buffer is filled
+    // again once its write succeeded (the driver is done with it then), so a put allocates
+    // WRITES_IN_FLIGHT + 1 chunks, not one per chunk of the file: the garbage of a large upload
+    // would otherwise grow the process's memory until V8 collects it.
+    const free: Buffer[] = [];
+    const write = async (data: Buffer, buffer: Buffer) => {
       const done = this.db.run(`INSERT INTO ${this.db.ks}.blob_chunks (generation, chunk, data) VALUES (?, ?, ?)`, [generation, chunks++, data], { isIdempotent: true })
-        .then(() => undefined, (err: unknown) => { failed ??= err; });
+        .then(() => void free.push(buffer), (err: unknown) => { failed ??= err; });
       writes.add(done);
       void done.finally(() => writes.delete(done));
       if (writes.size >= WRITES_IN_FLIGHT) await Promise.race(writes);
       if (failed) throw failed;
     };
     try {
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
+      let current: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+      let filled = 0;
       for await (const part of body) {
         size += part.byteLength;
         if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
         hash.update(part);
-        pending.push(Buffer.from(part.buffer, part.byteOffset, part.byteLength));
-        pendingBytes += part.byteLength;
-        while (pendingBytes >= CHUNK_BYTES) {
-          const joined = Buffer.concat(pending, pendingBytes);
-          // Buffer.concat made `joined` afresh: its chunk needs no copy of its own
-          await write(joined.subarray(0, CHUNK_BYTES));
-          pending = [joined.subarray(CHUNK_BYTES)];
-          pendingBytes -= CHUNK_BYTES;
+        for (let at = 0; at < part.byteLength;) {
+          const taken = Math.min(CHUNK_BYTES - filled, part.byteLength - at);
+          current.set(part.subarray(at, at + taken), filled);
+          filled += taken;
+          at += taken;
+          if (filled === CHUNK_BYTES) {
+            await write(current, current);
+            current = free.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
+            filled = 0;
+          }
         }
       }
-      if (pendingBytes > 0) await write(Buffer.concat(pending, pendingBytes));
+      if (filled > 0) await write(current.subarray(0, filled), current);
       await Promise.all(writes);
       if (failed) throw failed;
     } catch (err) {
       await Promise.all(writes);
       await this.dropChunks(generation, chunks).catch(() => undefined);
+      await this.unclaim(owner, generation).catch(() => undefined);
       throw err;
     }
     const key = `sha256-${hash.digest('hex')}`;
+    // Ours to commit only if no sweep claimed it meanwhile (then it drops the chunks).
+    if (!(await this.unclaim(owner, generation))) {
+      // The sweep dropped the chunks it found; those of writes that landed after its reads go here.
+      await this.dropChunks(generation, chunks).catch(() => undefined);
+      throw new BlobPutRevokedError(owner);
+    }
     try {
+      await this.db.run(`INSERT INTO ${this.db.ks}.blob_owner_keys (owner, key) VALUES (?, ?)`, [owner, key], { isIdempotent: true });
       await this.commit(key, owner, generation, size);
     } catch (err) {
       await this.dropChunks(generation, chunks).catch(() => undefined);
@@ -97,6 +126,34 @@ export class CassandraBlobStore implements BlobStore {
       if (created.applied) return;
     }
     throw new Error(`the blob ${key} kept changing under its put`);
+  }
+
+  /** Deletes the put's `blob_puts` row; false when someone else (a sweep) had already. */
+  private async unclaim(owner: string, generation: types.Uuid): Promise<boolean> {
+    return (await this.db.lwt(`DELETE FROM ${this.db.ks}.blob_puts WHERE owner = ? AND generation = ? IF EXISTS`, [owner, generation])).applied;
+  }
+
+  async releaseAll(owner: string): Promise<void> {
+    for (const row of await this.db.rows(`SELECT generation FROM ${this.db.ks}.blob_puts WHERE owner = ?`, [owner])) {
+      const generation = row.generation as types.Uuid;
+      if (await this.unclaim(owner, generation)) await this.dropUnfinished(generation);
+    }
+    for (const row of await this.db.rows(`SELECT key FROM ${this.db.ks}.blob_owner_keys WHERE owner = ?`, [owner])) await this.release(owner, String(row.key));
+  }
+
+  /** The chunks of a put that never committed: how many it wrote is unknown, so they are read in order. */
+  private async dropUnfinished(generation: types.Uuid): Promise<void> {
+    let found: number[] = [];
+    for (let chunk = 0, missing = 0; missing < MISSING_IN_A_ROW; chunk++) {
+      const row = await this.db.first(`SELECT chunk FROM ${this.db.ks}.blob_chunks WHERE generation = ? AND chunk = ?`, [generation, chunk]);
+      missing = row ? 0 : missing + 1;
+      if (row) found.push(chunk);
+      if (found.length >= 100) {
+        await this.db.mutate(found.map((c) => ({ kind: 'delete' as const, table: 'blob_chunks', key: { generation, chunk: c } })));
+        found = [];
+      }
+    }
+    if (found.length > 0) await this.db.mutate(found.map((c) => ({ kind: 'delete' as const, table: 'blob_chunks', key: { generation, chunk: c } })));
   }
 
   private async dropChunks(generation: types.Uuid, count: number): Promise<void> {
@@ -140,6 +197,12 @@ export class CassandraBlobStore implements BlobStore {
 
   async release(owner: string, key: string): Promise<void> {
     if (!isBlobKey(key)) return;
+    await this.removeOwner(owner, key);
+    // The hint last: a hint without its owner is skipped by releaseAll; an owner without its hint would be missed.
+    await this.db.run(`DELETE FROM ${this.db.ks}.blob_owner_keys WHERE owner = ? AND key = ?`, [owner, key], { isIdempotent: true });
+  }
+
+  private async removeOwner(owner: string, key: string): Promise<void> {
     const removed = await this.db.lwt(`UPDATE ${this.db.ks}.blobs SET owners = owners - ? WHERE key = ? IF EXISTS`, [[owner], key]);
     if (!removed.applied) return;
     const row = await this.db.serialRead(`SELECT generation, size, owners FROM ${this.db.ks}.blobs WHERE key = ?`, [key]);

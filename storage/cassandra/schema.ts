@@ -251,7 +251,22 @@ export const MIGRATIONS: Migration[] = [
     description: 'organizations\' message retention policies (the rooms actor, storage/cassandra/retention-store.ts)',
     statements: (ks) => [`CREATE TABLE IF NOT EXISTS ${ks}.retention_policies (org_id text PRIMARY KEY, doc text)`],
   },
+  {
+    version: 19,
+    description: 'what a blob owner holds (blob_puts, blob_owner_keys), the files of each room, and uploads not on a message yet by hour (the files actor\'s sweeps)',
+    statements: (ks) => [
+      `CREATE TABLE IF NOT EXISTS ${ks}.blob_puts (owner text, generation uuid, PRIMARY KEY ((owner), generation))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.blob_owner_keys (owner text, key text, PRIMARY KEY ((owner), key))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.files_by_room (room_id text, id text, PRIMARY KEY ((room_id), id))`,
+      // A hint per upload, by the hour it began; the sweep reads the hours past the grace period.
+      // The TTL bounds what a sweep that never ran leaves; tombstones are gone after an hour.
+      `CREATE TABLE IF NOT EXISTS ${ks}.files_unattached (hour bigint, id text, PRIMARY KEY ((hour), id)) WITH default_time_to_live = ${UNATTACHED_TTL_SECONDS} AND gc_grace_seconds = 3600`,
+    ],
+  },
 ];
+
+/** How long a hint of an upload not on a message is kept (storage/cassandra/file-store.ts): 7 days. */
+export const UNATTACHED_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface MigrateOptions {
   keyspace: string;

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobTooLargeError, isBlobKey, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.ts';
+import { BlobPutRevokedError, BlobTooLargeError, isBlobKey, type BlobInfo, type BlobStore, type ByteRange } from '../blob-store.ts';
 import { openDatabase, statementCache } from './sqlite.ts';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 
@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS blob_owners (
   owner TEXT NOT NULL,
   PRIMARY KEY (key, owner)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blob_owners_by_owner ON blob_owners (owner);
 `;
 
 export class DiskBlobStore implements BlobStore {
@@ -31,6 +32,8 @@ export class DiskBlobStore implements BlobStore {
   private readonly durable: boolean;
   private readonly db: DatabaseSync;
   private readonly sql: (text: string) => StatementSync;
+  /** The puts under way, by owner: releaseAll revokes them (a put only ever runs in this process). */
+  private readonly running = new Map<string, Set<{ revoked: boolean }>>();
 
   private constructor(root: string, durable: boolean, db: DatabaseSync) {
     this.root = root;
@@ -62,6 +65,9 @@ export class DiskBlobStore implements BlobStore {
     const temp = path.join(this.tmp, randomUUID());
     const hash = createHash('sha256');
     let size = 0;
+    const run = { revoked: false };
+    const runs = this.running.get(owner) ?? new Set();
+    this.running.set(owner, runs.add(run));
     const counted = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         size += chunk.byteLength;
@@ -74,11 +80,16 @@ export class DiskBlobStore implements BlobStore {
       // A write stream gathers the queued chunks into one writev (a write per uploaded chunk was
       // the bottleneck); `flush` fsyncs the file before it is closed.
       await pipeline(body, counted, fs.createWriteStream(temp, { flags: 'wx', highWaterMark: 1024 * 1024, flush: this.durable }));
+      if (run.revoked) throw new BlobPutRevokedError(owner);
     } catch (err) {
       await fs.promises.rm(temp, { force: true });
       throw err;
+    } finally {
+      runs.delete(run);
+      if (runs.size === 0 && this.running.get(owner) === runs) this.running.delete(owner);
     }
     const key = `sha256-${hash.digest('hex')}`;
+    // Synchronous from the revocation check on: a releaseAll cannot come between it and the owner row.
     this.commit(key, owner, temp);
     return { key, size };
   }
@@ -130,6 +141,12 @@ export class DiskBlobStore implements BlobStore {
     this.sql('DELETE FROM blob_owners WHERE key = ? AND owner = ?').run(key, owner);
     const left = this.sql('SELECT 1 FROM blob_owners WHERE key = ? LIMIT 1').get(key);
     if (!left) fs.rmSync(this.fileOf(key), { force: true });
+  }
+
+  async releaseAll(owner: string): Promise<void> {
+    for (const run of this.running.get(owner) ?? []) run.revoked = true;
+    const keys = this.sql('SELECT key FROM blob_owners WHERE owner = ?').all(owner).map((row) => String(row.key));
+    for (const key of keys) await this.release(owner, key);
   }
 
   async owners(key: string): Promise<string[]> {

@@ -7,6 +7,8 @@ import { parseDoc, statementCache } from './sqlite.ts';
 export const filesSchema = `
 CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, message_id TEXT, doc TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS files_by_message ON files (message_id, id);
+CREATE INDEX IF NOT EXISTS files_by_room ON files (json_extract(doc, '$.roomId'), id) WHERE message_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS files_unattached ON files (json_extract(doc, '$.created')) WHERE message_id IS NULL;
 `;
 
 export class SqliteFileStore implements FileStore {
@@ -31,6 +33,16 @@ export class SqliteFileStore implements FileStore {
 
   async listByMessage(messageId: string): Promise<FileRecord[]> {
     return this.sql('SELECT doc FROM files WHERE message_id = ? ORDER BY id').all(messageId).map((row) => parseDoc<FileRecord>(row));
+  }
+
+  async listByRoom(roomId: string, page: { max: number; after?: string }): Promise<FileRecord[]> {
+    return this.sql(`SELECT doc FROM files WHERE message_id IS NOT NULL AND json_extract(doc, '$.roomId') = ? AND id > ? ORDER BY id LIMIT ?`)
+      .all(roomId, page.after ?? '', page.max).map((row) => parseDoc<FileRecord>(row));
+  }
+
+  async listUnattached(createdBefore: string, max: number): Promise<FileRecord[]> {
+    return this.sql(`SELECT doc FROM files WHERE message_id IS NULL AND json_extract(doc, '$.created') < ? ORDER BY json_extract(doc, '$.created') LIMIT ?`)
+      .all(createdBefore, max).map((row) => parseDoc<FileRecord>(row));
   }
 
   async remove(id: string): Promise<void> {

@@ -69,7 +69,7 @@ export async function startTarget(overrides: Record<string, string> = {}): Promi
 async function startClusterTarget(env: Record<string, string>): Promise<Target> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-cluster-'));
   const cluster = await startLocalCluster({
-    gateways: 2, actors: 2, dataDir, isolated: true,
+    gateways: 2, actors: 2, dataDir, isolated: true, log: process.env.SQUARED_TEST_NODE_LOG ? (line) => process.stderr.write(`${line}\n`) : undefined,
     env: { SQUARED_LOG_LEVEL: process.env.SQUARED_TEST_LOG_LEVEL ?? 'warn', ...env },
   });
   const [first, last] = [cluster.gateways()[0], cluster.gateways().at(-1)!];

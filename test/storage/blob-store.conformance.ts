@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { Readable } from 'node:stream';
-import { BlobTooLargeError, type BlobStore } from '../../storage/blob-store.ts';
+import { BlobPutRevokedError, BlobTooLargeError, type BlobStore } from '../../storage/blob-store.ts';
 
 async function* chunksOf(bytes: Buffer, size = 64 * 1024): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
@@ -87,6 +87,45 @@ export function blobStoreConformance(name: string, open: () => Promise<BlobStore
       assert.equal(await store.stat(keyOf(bytes)), undefined);
       const exact = await store.put(randomUUID(), chunksOf(bytes), { maxBytes: bytes.length });
       assert.equal(exact.size, bytes.length);
+    });
+
+    test('releaseAll removes every reference of an owner, keys unknown; bytes another owner holds stay', async () => {
+      const store = await open();
+      const [owner, other] = [randomUUID(), randomUUID()];
+      const mine = [randomBytes(chunkSize + 1), randomBytes(10)];
+      const shared = randomBytes(1000);
+      for (const bytes of mine) await store.put(owner, chunksOf(bytes));
+      await store.put(owner, chunksOf(shared));
+      await store.put(other, chunksOf(shared));
+      await store.releaseAll(owner);
+      await store.releaseAll(owner);
+      for (const bytes of mine) assert.equal(await store.stat(keyOf(bytes)), undefined);
+      assert.deepEqual(await store.owners(keyOf(shared)), [other]);
+      await store.releaseAll(randomUUID());
+    });
+
+    test('a put under way when its owner is released whole fails and leaves nothing', async () => {
+      const store = await open();
+      const owner = randomUUID();
+      const bytes = randomBytes(chunkSize * 2 + 7);
+      let reached!: () => void;
+      const halfway = new Promise<void>((resolve) => (reached = resolve));
+      let go!: () => void;
+      const gate = new Promise<void>((resolve) => (go = resolve));
+      async function* body(): AsyncGenerator<Uint8Array> {
+        yield bytes.subarray(0, chunkSize + 10);
+        reached();
+        await gate;
+        yield bytes.subarray(chunkSize + 10);
+      }
+      const put = store.put(owner, body());
+      put.catch(() => undefined);
+      await halfway;
+      await store.releaseAll(owner);
+      go();
+      await assert.rejects(put, BlobPutRevokedError);
+      assert.equal(await store.stat(keyOf(bytes)), undefined);
+      assert.deepEqual(await store.owners(keyOf(bytes)), []);
     });
 
     test('a body that fails midway leaves nothing', async () => {

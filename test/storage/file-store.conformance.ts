@@ -30,5 +30,37 @@ export function fileStoreConformance(name: string, open: () => Promise<FileStore
       assert.deepEqual((await store.listByMessage(messageId)).map((f) => f.id), [other.id]);
       assert.deepEqual(await store.listByMessage(newId('MESSAGE')), []);
     });
+
+    test('list by room in id order, a page at a time; files on no message are not listed', async () => {
+      const store = await open();
+      const roomId = newId('ROOM');
+      const files = [1, 2, 3].map(() => file({ roomId, messageId: newId('MESSAGE') })).sort((a, b) => (a.id < b.id ? -1 : 1));
+      for (const f of files) await store.put(f);
+      await store.put(file({ roomId: newId('ROOM'), messageId: newId('MESSAGE') }));
+      await store.put(file());
+      const first = await store.listByRoom(roomId, { max: 2 });
+      assert.deepEqual(first.map((f) => f.id), files.slice(0, 2).map((f) => f.id));
+      assert.deepEqual((await store.listByRoom(roomId, { max: 2, after: first[1].id })).map((f) => f.id), [files[2].id]);
+      await store.remove(files[0].id);
+      assert.deepEqual((await store.listByRoom(roomId, { max: 10 })).map((f) => f.id), files.slice(1).map((f) => f.id));
+      assert.deepEqual(await store.listByRoom(newId('ROOM'), { max: 10 }), []);
+    });
+
+    test('unattached records created before a time are listed until attached or removed', async () => {
+      const store = await open();
+      const twoHoursAgo = new Date(Date.now() - 2 * 3600_000).toISOString();
+      const old = file({ created: twoHoursAgo, state: 'uploading', blobKey: '' });
+      const young = file({ state: 'stored' });
+      const attachedLater = file({ created: twoHoursAgo, state: 'stored' });
+      for (const f of [old, young, attachedLater]) await store.put(f);
+      const ours = new Set([old.id, young.id, attachedLater.id]);
+      const listed = async () => (await store.listUnattached(new Date(Date.now() - 3600_000).toISOString(), 1000)).filter((f) => ours.has(f.id)).map((f) => f.id).sort();
+      assert.deepEqual(await listed(), [old.id, attachedLater.id].sort());
+      await store.put({ ...attachedLater, roomId: newId('ROOM'), messageId: newId('MESSAGE'), state: 'attached' });
+      assert.deepEqual(await listed(), [old.id]);
+      await store.remove(old.id);
+      assert.deepEqual(await listed(), []);
+      assert.equal((await store.listUnattached(new Date(Date.now() + 60_000).toISOString(), 1000)).some((f) => f.id === young.id), true);
+    });
   });
 }
