@@ -7,7 +7,7 @@ import { registerMetrics } from './contracts/metrics.ts';
 import { wire } from './cluster/wiring.ts';
 import { openConsoleSocket, type ConsoleSocket } from './cluster/console-socket.ts';
 import { createNodeOperatorService } from './cluster/node-operator.service.ts';
-import { retentionClock, roomLogFaults } from './cluster/fault-injection.ts';
+import { previewFaults, retentionClock, roomLogFaults } from './cluster/fault-injection.ts';
 import { brokerOptions } from './moleculer.config.ts';
 import { NodeLiveness } from './routing/node-liveness.ts';
 import { createPeopleService } from './actors/people/people.service.ts';
@@ -23,6 +23,7 @@ import { RenderSandbox } from './actors/files/preview/sandbox.ts';
 import { DEFAULT_RENDER_LIMITS } from './actors/files/preview/render-types.ts';
 import { createGatewayService } from './gateway/gateway.service.ts';
 import { createFilesService } from './actors/files/files.service.ts';
+import { FilePreviews } from './actors/files/file-previews.ts';
 import { outboundPolicyOf } from './actors/notifications/notifications.service.ts';
 import { createMediaService } from './media/media.service.ts';
 
@@ -55,7 +56,12 @@ if (wiring.actors) {
   broker.createService(createRoomsService({ store: rooms, retention, retentionSweepSeconds: config.retention.sweepSeconds, retentionNow: retentionClock(), fanout: wiring.fanout, faults: roomLogFaults(), metrics: broker.metrics }));
   broker.createService(createTeamsService({ store: teams }));
   broker.createService(createSearchService({ index: search, settings: config.search }));
-  broker.createService(createFilesService({ store: files, blobs, queue, queueName: `${config.namespace}.file-deletions`, settings: {
+  previewSandbox = new RenderSandbox(DEFAULT_RENDER_LIMITS, config.previews.workers);
+  const previews = new FilePreviews({
+    store: files, blobs, sandbox: previewSandbox, limits: DEFAULT_RENDER_LIMITS, queue, faults: previewFaults(),
+    settings: { queueName: `${config.namespace}.previews`, concurrency: config.previews.workers },
+  });
+  broker.createService(createFilesService({ store: files, blobs, queue, queueName: `${config.namespace}.file-deletions`, previews, settings: {
     maxFileBytes: config.files.maxFileBytes, fetchTimeoutMs: config.files.fetchTimeoutMs, connectTimeoutMs: config.webhooks.connectTimeoutMs, policy: outboundPolicyOf(config.webhooks),
     uploadGraceMs: config.files.uploadGraceMs,
   } }));
@@ -65,7 +71,6 @@ if (wiring.actors) {
   broker.createService(createAttachmentActionsService({ store: attachmentActions }));
   broker.createService(createPresenceService({ ...presence, fanout: wiring.fanout, settings: config.presence }));
   broker.createService(createConferencesService({ store: conferences, fanout: wiring.fanout, participantsPerNode: config.media.meetingParticipantsPerNode, reconnectGraceMs: config.media.meetingReconnectGraceMs }));
-  previewSandbox = new RenderSandbox(DEFAULT_RENDER_LIMITS, config.previews.workers);
   broker.createService(createAvatarsService({ blobs, sandbox: previewSandbox, maxBytes: config.previews.avatarMaxBytes }));
 }
 if (config.roles.includes('media')) {

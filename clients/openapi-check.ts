@@ -53,6 +53,8 @@ export const extensions = new Set<string>([
   '/people/{personId}/tokens',
   // The organization's message retention policy, for its administrators (docs/admin.md).
   '/organizations/{orgId}/retention',
+  // The preview image of a message's file (docs/previews.md): its body is a WebP or PNG.
+  '/contents/{contentId}/preview',
 ]);
 
 const count = { type: 'integer', minimum: 0 };

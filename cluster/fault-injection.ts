@@ -1,6 +1,8 @@
 // Fault injection for tests, and only for them: hooks armed by environment variables that
 // only the test harness sets. Nothing a request carries can arm one; without the variable
 // every hook is absent. Kept here, at the entry points, so no actor reads the environment.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { PreviewFaults } from '../actors/files/file-previews.ts';
 import type { RoomLogFaults } from '../actors/rooms/room-log.ts';
 
 /**
@@ -26,4 +28,21 @@ export function retentionClock(env: NodeJS.ProcessEnv = process.env): (() => num
   const ahead = Number(env.SQUARED_TEST_RETENTION_CLOCK_AHEAD_DAYS);
   if (!Number.isFinite(ahead) || ahead <= 0) return undefined;
   return () => Date.now() + ahead * 86_400_000;
+}
+
+/**
+ * SQUARED_TEST_FAULT_PREVIEW_HOLD_MS=<ms>: every preview job, its blob stored, waits that long
+ * before recording it, having first written `SQUARED_TEST_PREVIEW_HELD <fileId>` to stderr, so
+ * that a test knows which node holds the job and can kill it mid-job
+ * (test/cluster/preview-faults.test.ts).
+ */
+export function previewFaults(env: NodeJS.ProcessEnv = process.env): PreviewFaults {
+  const ms = Number(env.SQUARED_TEST_FAULT_PREVIEW_HOLD_MS);
+  if (!Number.isFinite(ms) || ms <= 0) return {};
+  return {
+    async beforeRecord(fileId) {
+      process.stderr.write(`SQUARED_TEST_PREVIEW_HELD ${fileId}\n`);
+      await sleep(ms);
+    },
+  };
 }

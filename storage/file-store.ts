@@ -24,11 +24,43 @@ export interface FileRecord {
   /** Set once the message carrying the file is committed; until then nobody may read it. */
   roomId?: string;
   messageId?: string;
+  /**
+   * The outcome of the file's preview job (docs/previews.md), once it ran: written only by
+   * `setPreview`, never by `put`. Absent while the job is pending.
+   */
+  preview?: FilePreview;
 }
 
-/** File records by id and by message. `put` creates or replaces; `remove` is idempotent. */
+/** A preview: an image (of an image, or of a PDF's first page) stored as a blob, a text snippet, or none and why. */
+export type FilePreview =
+  | { state: 'ready'; kind: 'image' | 'pdf'; sourceType: string; blobKey: string; mime: string; width: number; height: number; pages?: number }
+  | { state: 'ready'; kind: 'text'; sourceType: string; snippet: string; truncated: boolean }
+  | { state: 'none'; reason: string };
+
+/** The blob a preview holds, if any (its owner is `preview:<fileId>`). */
+export function previewBlobOf(preview: FilePreview | undefined): string | undefined {
+  return preview?.state === 'ready' && preview.kind !== 'text' ? preview.blobKey : undefined;
+}
+
+/**
+ * File records by id and by message. `put` creates or replaces (keeping a recorded preview);
+ * `remove` is idempotent.
+ *
+ * A preview job and the deletion of the file's message may run at once, on two nodes: the
+ * preview is recorded only on a record that still exists (`setPreview`), and a record is
+ * removed only if the preview blob its remover released is still the one recorded
+ * (`removeReleased`), so that whichever comes second releases the preview's blob.
+ */
 export interface FileStore {
   put(file: FileRecord): Promise<void>;
+  /** Records the preview on the file; false if the record is gone (the caller then releases what it stored). */
+  setPreview(id: string, preview: FilePreview): Promise<boolean>;
+  /**
+   * Removes the record if the blob of its recorded preview is `releasedPreviewBlob` (undefined:
+   * none); true once the record is gone (or was). False, leaving the record, when another
+   * preview blob was recorded meanwhile: the caller releases that one too and tries again.
+   */
+  removeReleased(id: string, releasedPreviewBlob: string | undefined): Promise<boolean>;
   get(id: string): Promise<FileRecord | undefined>;
   /** The files of a message, in id order. */
   listByMessage(messageId: string): Promise<FileRecord[]>;

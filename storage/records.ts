@@ -116,6 +116,29 @@ export interface MessageRecord {
   created: string;
   updated?: string;
   editCount: number;
+  /**
+   * The previews of the message's files (a Squared extension, docs/previews.md), one per file
+   * whose preview job ran, recorded by the rooms actor from the files actor's outcome.
+   */
+  filePreviews?: MessageFilePreview[];
+}
+
+/** A file's preview as the message shows it: no blob key (the image is served at the file's `/preview`). */
+export interface MessageFilePreview {
+  /** The file's content id (its URL in `files` ends with it). */
+  contentId: string;
+  state: 'ready' | 'none';
+  /** `image`, `pdf` (its first page as an image) or `text` (a snippet). */
+  kind?: 'image' | 'pdf' | 'text';
+  /** The preview image's type, size and (PDF) the document's page count. */
+  mimeType?: string;
+  width?: number;
+  height?: number;
+  pages?: number;
+  snippet?: string;
+  truncated?: boolean;
+  /** Why there is none: unsupported, too-large, unreadable, timeout, memory, crashed, missing. */
+  reason?: string;
 }
 
 /** A message's card: Webex's `{contentType: 'application/vnd.microsoft.card.adaptive', content}`. */

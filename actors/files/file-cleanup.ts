@@ -14,14 +14,17 @@
 // it) and removed. Every step is idempotent, so two nodes sweeping the same record at once do
 // the same work twice and no harm; the passes are spread with jitter so they seldom do.
 import type { BlobStore } from '../../storage/blob-store.ts';
-import type { FileRecord, FileStore } from '../../storage/file-store.ts';
+import { previewBlobOf, type FileRecord, type FileStore } from '../../storage/file-store.ts';
 import type { WorkQueue } from '../../storage/interfaces.ts';
+import { previewOwner } from './preview/preview-job.ts';
 
 /** Files deleted per page, and pages per job before the job is queued again for the rest. */
 const PAGE = 100;
 const PAGES_PER_JOB = 10;
 /** Uploads released per sweep pass. */
 const SWEEP_PAGE = 100;
+/** A deletion retried past this many previews recorded under it is a bug, not a race. */
+const REMOVE_ROUNDS = 5;
 
 export interface RoomFilesJob {
   roomId: string;
@@ -51,10 +54,22 @@ export class FileCleanup {
     this.log = options.log;
   }
 
-  /** Deletes a file: its blob reference first, the record last (a failure between leaves a record to retry from). */
+  /**
+   * Deletes a file: its blob reference, its preview's, then the record last (a failure between
+   * leaves a record to retry from). A preview job may record a preview while this runs, on
+   * another node: the record goes only once the preview blob recorded on it is released
+   * (FileStore.removeReleased; file-previews.ts releases what it could not record).
+   */
   async remove(file: FileRecord): Promise<void> {
     await this.blobs.release(file.id, file.blobKey);
-    await this.store.remove(file.id);
+    let preview = file.preview;
+    for (let round = 0; round < REMOVE_ROUNDS; round++) {
+      const blob = previewBlobOf(preview);
+      if (blob) await this.blobs.release(previewOwner(file.id), blob);
+      if (await this.store.removeReleased(file.id, blob)) return;
+      preview = (await this.store.get(file.id))?.preview;
+    }
+    throw new Error(`the record of file ${file.id} kept changing while it was deleted`);
   }
 
   /** A room was deleted: its files go, through the queue. */

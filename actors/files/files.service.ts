@@ -16,19 +16,24 @@
 // a durable queue, and uploads whose message never came, by a periodic sweep. So that the sweep
 // finds those whatever the point a process died at, `beginUpload` records the upload before a
 // byte is stored, and `stored` takes an upload only within half the grace period.
+//
+// Previews (file-previews.ts): `attach` queues one durable job per file; this actor's
+// consumer, on any node, renders it and has the rooms actor show it on the message.
 import type { Context, ServiceSchema } from 'moleculer';
 import { callerOf } from '../../contracts/caller.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
 import { newId } from '../../contracts/ids.ts';
 import type { BlobStore } from '../../storage/blob-store.ts';
-import type { FileRecord, FileStore } from '../../storage/file-store.ts';
+import { previewBlobOf, type FileRecord, type FileStore } from '../../storage/file-store.ts';
 import type { WorkQueue } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 import type { LookupFunction } from '../outbound-fetch.ts';
 import type { OutboundPolicy } from '../outbound-policy.ts';
 import * as p from '../params.ts';
+import { queueOperatorActions } from '../queue-operator-actions.ts';
 import { contentTypeOf, SNIFF_BYTES } from './content-type.ts';
 import { FileCleanup, type RoomFilesJob } from './file-cleanup.ts';
+import type { FilePreviews } from './file-previews.ts';
 import { readAll } from './read-all.ts';
 import { UrlFetcher } from './url-fetch.ts';
 
@@ -52,7 +57,7 @@ const name = { type: 'string', min: 1, max: 1024 } as const;
 /** Deliveries of a deleted room's job before it is dead-lettered, and the wait before a retry. */
 const ROOM_JOB_RETRIES = { maxAttempts: 10, backoffMs: 2000, concurrency: 2 };
 
-export function createFilesService({ store, blobs, queue, queueName, settings }: { store: FileStore; blobs: BlobStore; queue: WorkQueue; queueName: string; settings: FilesSettings }): ServiceSchema {
+export function createFilesService({ store, blobs, queue, queueName, settings, previews }: { store: FileStore; blobs: BlobStore; queue: WorkQueue; queueName: string; settings: FilesSettings; previews: FilePreviews }): ServiceSchema {
   let fetcher: UrlFetcher | undefined;
   let cleanup: FileCleanup;
   let stopConsumer: (() => Promise<void>) | undefined;
@@ -103,6 +108,7 @@ export function createFilesService({ store, blobs, queue, queueName, settings }:
   return {
     name: 'files',
     actions: {
+      ...queueOperatorActions(queue, [{ name: queueName, purpose: 'file deletions' }, { name: previews.queueName, purpose: 'previews' }]),
       beginUpload: {
         visibility: 'published',
         params: { roomId: p.optionalId },
@@ -146,6 +152,8 @@ export function createFilesService({ store, blobs, queue, queueName, settings }:
             await cleanup.remove(file);
             return file;
           }
+          // Durable before the answer (a publish, never the render): a node dying now loses no preview.
+          await previews.queue(file).catch((err: unknown) => this.logger.error({ err, fileId: file.id }, 'queueing the preview of a file failed: it gets none'));
           ctx.emit(FILE_STORED_EVENT, { file });
           return file;
         },
@@ -168,6 +176,17 @@ export function createFilesService({ store, blobs, queue, queueName, settings }:
           // One answer for "no such file", "not on a message yet" and "not yours to read": nothing is learnt.
           if (!file?.roomId || !(await isMember(ctx, file.roomId, callerOf(ctx).id))) throw notFound('File not found.');
           return file;
+        },
+      },
+      preview: {
+        visibility: 'published',
+        params: { contentId: p.id },
+        async handler(ctx: Context<{ contentId: string }>) {
+          const file = await store.get(ctx.params.contentId);
+          if (!file?.roomId || !(await isMember(ctx, file.roomId, callerOf(ctx).id))) throw notFound('File not found.');
+          // A text snippet, none, or not yet: the message says which; there is no image to serve.
+          if (!previewBlobOf(file.preview) || file.preview?.state !== 'ready' || file.preview.kind === 'text') throw notFound('The file has no preview image.');
+          return { blobKey: file.preview.blobKey, mime: file.preview.mime };
         },
       },
     },
@@ -193,8 +212,10 @@ export function createFilesService({ store, blobs, queue, queueName, settings }:
       cleanup = new FileCleanup({ store, blobs, queue, queueName, graceMs: settings.uploadGraceMs, log: this.logger });
       stopConsumer = await queue.consume(queueName, (job) => cleanup.handleRoomJob(job as RoomFilesJob), ROOM_JOB_RETRIES);
       cleanup.start();
+      await previews.start(this.broker, this.logger);
     },
     async stopped() {
+      await previews.stop();
       await stopConsumer?.();
       await cleanup?.stop();
       await fetcher?.close();

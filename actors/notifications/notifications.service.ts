@@ -21,7 +21,7 @@ import { ownerOf } from '../../routing/owner-strategy.ts';
 import { OutboundClient, type LookupFunction } from '../outbound-fetch.ts';
 import { parseAllowList, type OutboundPolicy } from '../outbound-policy.ts';
 import { webhookActions } from './webhook-actions.ts';
-import { operatorActions } from './operator-actions.ts';
+import { queueOperatorActions } from '../queue-operator-actions.ts';
 import { notifyPeople } from './person-notifications.ts';
 import { pushSubscriptionActions } from './push-subscriptions.ts';
 import { WebPushDelivery, type PushJob } from './web-push-delivery.ts';
@@ -85,7 +85,7 @@ export function createNotificationsService({ store, queue, queueName, settings, 
     actions: {
       ...webhookActions(store, policy),
       ...pushSubscriptionActions(push, policy, pushSettings.maxSubscriptionsPerPerson, () => vapid!.publicKey),
-      ...operatorActions(queue, [{ name: queueName, purpose: 'webhook deliveries' }, { name: pushQueueName, purpose: 'web push' }]),
+      ...queueOperatorActions(queue, [{ name: queueName, purpose: 'webhook deliveries' }, { name: pushQueueName, purpose: 'web push' }]),
       /** A room's announcement, handed over by a node that does not own the room (internal). */
       roomCommitted: {
         visibility: 'public',

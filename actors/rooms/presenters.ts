@@ -58,6 +58,22 @@ export function presentMessage(m: MessageRecord): Record<string, unknown> {
     mentionedGroups: m.mentionedGroups,
     created: m.created,
     updated: m.updated,
+    filePreviews: presentFilePreviews(m),
+  });
+}
+
+/**
+ * The Squared extension `filePreviews` (docs/previews.md): per file whose preview job ran, its
+ * `file` (the URL in `files`), the state, and for an image the URL of the preview image
+ * beside the file's own (`…/v1/contents/{id}/preview`, members only, as the file is).
+ */
+function presentFilePreviews(m: MessageRecord): Record<string, unknown>[] | undefined {
+  if (!m.filePreviews?.length) return undefined;
+  return m.filePreviews.flatMap(({ contentId, ...preview }) => {
+    const file = m.files?.find((url) => url.endsWith(`/contents/${contentId}`));
+    if (!file) return [];
+    const image = preview.state === 'ready' && preview.kind !== 'text';
+    return [withValues({ file, ...preview, url: image ? `${file}/preview` : undefined })];
   });
 }
 

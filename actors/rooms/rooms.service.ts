@@ -15,6 +15,7 @@ import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
 import { operatorActions } from './operator-actions.ts';
 import { usageActions } from './usage-actions.ts';
+import { previewActions } from './preview-actions.ts';
 import { roomActions } from './room-actions.ts';
 import { tabActions } from './tab-actions.ts';
 import { RoomLog, type RoomLogFaults } from './room-log.ts';
@@ -68,6 +69,7 @@ export function createRoomsService({ store, retention, fanout, faults, metrics, 
       ...operatorActions(rc),
       ...usageActions(rc),
       ...memberCheckActions(rc),
+      ...previewActions(rc),
       ...eventActions(rc),
       ...retentionActions(retention),
     },

@@ -36,9 +36,31 @@ export function contentRoutes(blobs: BlobStore | undefined): Route[] {
       stream: { length: range.end - range.start + 1, open },
     };
   };
+  /** The preview image of a file (docs/previews.md): to the same members, immutable for its ETag (its content hash). */
+  const preview = async (ctx: RouteContext): Promise<Reply> => {
+    const image = await ctx.call<{ blobKey: string; mime: string }>('files.preview', { contentId: ctx.request.params.contentId });
+    if (!blobs) throw new HttpError(503, 'This node cannot serve files.');
+    const store = blobs;
+    const info = await store.stat(image.blobKey);
+    if (!info) throw new HttpError(404, 'The file has no preview image.');
+    const etag = `"${image.blobKey.slice('sha256-'.length)}"`;
+    const headers: Record<string, string> = {
+      // Only what the sandbox writes (image/webp, image/png) is ever here: never a type a browser would run.
+      'Content-Type': image.mime,
+      'Content-Disposition': 'inline',
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'Cache-Control': 'private, max-age=0, must-revalidate',
+      ETag: etag,
+    };
+    if (matchesEtag(ctx.request.headers['if-none-match'], etag)) return { status: 304, headers };
+    return { status: 200, headers, stream: { length: info.size, open: () => store.read(image.blobKey) } };
+  };
   return [
     { method: 'get', path: '/v1/contents/:contentId', handle },
     { method: 'head', path: '/v1/contents/:contentId', handle },
+    { method: 'get', path: '/v1/contents/:contentId/preview', handle: preview },
+    { method: 'head', path: '/v1/contents/:contentId/preview', handle: preview },
   ];
 }
 

@@ -3,7 +3,14 @@
 // Uploads not on a message yet are hinted in `files_unattached` by the hour they began: the
 // sweep reads the hours past its grace period, and drops the hints of files that were attached
 // or removed meanwhile as it meets them (their rows TTL out anyway, UNATTACHED_TTL_SECONDS).
-import type { FileRecord, FileStore } from '../file-store.ts';
+//
+// The preview (migration 20) has columns of its own, `preview` and `preview_blob`. The preview
+// job and the deletion of the file may run at once on two nodes: both touch those columns only
+// through Paxos (the record's own `doc` keeps its plain writes, which no preview write races),
+// so one of them comes second and sees the other — the job's `UPDATE … IF EXISTS` fails on a
+// deleted record, and the deletion's `DELETE … IF preview_blob = ?` fails when a preview blob
+// it has not released was recorded.
+import { previewBlobOf, type FilePreview, type FileRecord, type FileStore } from '../file-store.ts';
 import { type Db, parseDoc } from './db.ts';
 import { UNATTACHED_TTL_SECONDS } from './schema.ts';
 
@@ -26,11 +33,29 @@ export class CassandraFileStore implements FileStore {
     if (file.messageId) await this.db.run(`INSERT INTO ${this.ks}.files_by_message (message_id, id) VALUES (?, ?)`, [file.messageId, file.id]);
     if (file.roomId) await this.db.run(`INSERT INTO ${this.ks}.files_by_room (room_id, id) VALUES (?, ?)`, [file.roomId, file.id]);
     else await this.db.run(`INSERT INTO ${this.ks}.files_unattached (hour, id) VALUES (?, ?)`, [hourOf(file.created), file.id]);
-    await this.db.run(`INSERT INTO ${this.ks}.files (id, doc) VALUES (?, ?)`, [file.id, JSON.stringify(file)]);
+    const { preview: _recordedApart, ...doc } = file;
+    await this.db.run(`INSERT INTO ${this.ks}.files (id, doc) VALUES (?, ?)`, [file.id, JSON.stringify(doc)]);
+  }
+
+  async setPreview(id: string, preview: FilePreview): Promise<boolean> {
+    const { applied } = await this.db.lwt(`UPDATE ${this.ks}.files SET preview = ?, preview_blob = ? WHERE id = ? IF EXISTS`, [JSON.stringify(preview), previewBlobOf(preview) ?? null, id]);
+    return applied;
+  }
+
+  async removeReleased(id: string, releasedPreviewBlob: string | undefined): Promise<boolean> {
+    const file = await this.get(id);
+    const { applied } = await this.db.lwt(`DELETE FROM ${this.ks}.files WHERE id = ? IF preview_blob = ?`, [id, releasedPreviewBlob ?? null]);
+    // Not applied: another preview blob is recorded, or the row is gone (a serial read tells which).
+    if (!applied && (await this.db.serialRead(`SELECT id FROM ${this.ks}.files WHERE id = ?`, [id]))) return false;
+    if (file) await this.removeHints(file);
+    return true;
   }
 
   async get(id: string): Promise<FileRecord | undefined> {
-    return parseDoc<FileRecord>(await this.db.first(`SELECT doc FROM ${this.ks}.files WHERE id = ?`, [id]));
+    const row = await this.db.first(`SELECT doc, preview FROM ${this.ks}.files WHERE id = ?`, [id]);
+    const file = parseDoc<FileRecord>(row);
+    if (file && row?.preview) file.preview = JSON.parse(String(row.preview)) as FilePreview;
+    return file;
   }
 
   async listByMessage(messageId: string): Promise<FileRecord[]> {
@@ -71,9 +96,14 @@ export class CassandraFileStore implements FileStore {
   async remove(id: string): Promise<void> {
     const file = await this.get(id);
     await this.db.run(`DELETE FROM ${this.ks}.files WHERE id = ?`, [id]);
-    if (file?.messageId) await this.db.run(`DELETE FROM ${this.ks}.files_by_message WHERE message_id = ? AND id = ?`, [file.messageId, id]);
-    if (file?.roomId) await this.db.run(`DELETE FROM ${this.ks}.files_by_room WHERE room_id = ? AND id = ?`, [file.roomId, id]);
-    else if (file) await this.db.run(`DELETE FROM ${this.ks}.files_unattached WHERE hour = ? AND id = ?`, [hourOf(file.created), id]);
+    if (file) await this.removeHints(file);
+  }
+
+  /** The listings' keys of a removed record. */
+  private async removeHints(file: FileRecord): Promise<void> {
+    if (file.messageId) await this.db.run(`DELETE FROM ${this.ks}.files_by_message WHERE message_id = ? AND id = ?`, [file.messageId, file.id]);
+    if (file.roomId) await this.db.run(`DELETE FROM ${this.ks}.files_by_room WHERE room_id = ? AND id = ?`, [file.roomId, file.id]);
+    else await this.db.run(`DELETE FROM ${this.ks}.files_unattached WHERE hour = ? AND id = ?`, [hourOf(file.created), file.id]);
   }
 
   async close(): Promise<void> {

@@ -263,6 +263,12 @@ export const MIGRATIONS: Migration[] = [
       `CREATE TABLE IF NOT EXISTS ${ks}.files_unattached (hour bigint, id text, PRIMARY KEY ((hour), id)) WITH default_time_to_live = ${UNATTACHED_TTL_SECONDS} AND gc_grace_seconds = 3600`,
     ],
   },
+  {
+    version: 20,
+    description: 'the preview of each file (its JSON, and the blob it holds), beside the record',
+    // Written only by lightweight transactions (UPDATE … IF EXISTS; the record's deletion is DELETE … IF preview_blob = ?).
+    statements: (ks) => [`ALTER TABLE ${ks}.files ADD IF NOT EXISTS (preview text, preview_blob text)`],
+  },
 ];
 
 /** How long a hint of an upload not on a message is kept (storage/cassandra/file-store.ts): 7 days. */

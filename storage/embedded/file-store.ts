@@ -1,7 +1,9 @@
 // FileStore on node:sqlite (its own file, <dataDir>/files.db): one row per file with its JSON
-// and the message it is on.
+// and the message it is on. The preview is part of the JSON: this process is the store's only
+// writer, and each method below reads and writes within one synchronous step, so a preview
+// job and a deletion cannot interleave inside one.
 import type { DatabaseSync } from 'node:sqlite';
-import type { FileRecord, FileStore } from '../file-store.ts';
+import { previewBlobOf, type FilePreview, type FileRecord, type FileStore } from '../file-store.ts';
 import { parseDoc, statementCache } from './sqlite.ts';
 
 export const filesSchema = `
@@ -22,11 +24,35 @@ export class SqliteFileStore implements FileStore {
   }
 
   async put(file: FileRecord): Promise<void> {
+    const { preview: _ignored, ...fields } = file;
+    const recorded = this.getNow(file.id)?.preview;
+    this.write({ ...fields, ...(recorded ? { preview: recorded } : {}) });
+  }
+
+  async setPreview(id: string, preview: FilePreview): Promise<boolean> {
+    const file = this.getNow(id);
+    if (!file) return false;
+    this.write({ ...file, preview });
+    return true;
+  }
+
+  async removeReleased(id: string, releasedPreviewBlob: string | undefined): Promise<boolean> {
+    const file = this.getNow(id);
+    if (file && previewBlobOf(file.preview) !== releasedPreviewBlob) return false;
+    this.sql('DELETE FROM files WHERE id = ?').run(id);
+    return true;
+  }
+
+  private write(file: FileRecord): void {
     this.sql('INSERT INTO files (id, message_id, doc) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET message_id = excluded.message_id, doc = excluded.doc')
       .run(file.id, file.messageId ?? null, JSON.stringify(file));
   }
 
   async get(id: string): Promise<FileRecord | undefined> {
+    return this.getNow(id);
+  }
+
+  private getNow(id: string): FileRecord | undefined {
     const row = this.sql('SELECT doc FROM files WHERE id = ?').get(id);
     return row ? parseDoc<FileRecord>(row) : undefined;
   }

@@ -205,6 +205,9 @@ test('queues and requeue <queue>: a delivery to a target that is down is a dead 
   }
   const [queue, , ready] = queueRow(answer)!;
   assert.equal(ready, '0');
+  // The files actor's queue is listed beside the notifications actor's (nothing in it).
+  assert.deepEqual(linesOf(answer).find((line) => / previews /.test(line))?.split(/ {2,}/).slice(1), ['previews', '0', '0']);
+  assert.match(await operator.ask(`requeue ${linesOf(answer).find((line) => / previews /.test(line))!.split(/ {2,}/)[0]}`, /requeue/), /0 dead letters of .*previews requeued/);
   assert.equal(receiver.received('/operated').length, 2, 'two attempts, then the dead letter');
   down = false;
   assert.match(await operator.ask(`requeue ${queue}`, /requeue/), new RegExp(`1 dead letters of ${queue} requeued`));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newId } from '../../contracts/ids.ts';
-import type { FileRecord, FileStore } from '../../storage/file-store.ts';
+import type { FilePreview, FileRecord, FileStore } from '../../storage/file-store.ts';
 
 const file = (extra: Partial<FileRecord> = {}): FileRecord => ({
   id: newId('CONTENT'), name: 'a b é.txt', size: 3, type: 'text/plain', blobKey: `sha256-${'0'.repeat(64)}`,
@@ -61,6 +61,56 @@ export function fileStoreConformance(name: string, open: () => Promise<FileStore
       await store.remove(old.id);
       assert.deepEqual(await listed(), []);
       assert.equal((await store.listUnattached(new Date(Date.now() + 60_000).toISOString(), 1000)).some((f) => f.id === young.id), true);
+    });
+
+    test('a preview is recorded only on a record that exists, and put keeps it', async () => {
+      const store = await open();
+      const image: FilePreview = { state: 'ready', kind: 'image', sourceType: 'image/png', blobKey: `sha256-${'1'.repeat(64)}`, mime: 'image/webp', width: 640, height: 427 };
+      assert.equal(await store.setPreview(newId('CONTENT'), image), false);
+      const messageId = newId('MESSAGE');
+      const attached = file({ messageId, roomId: newId('ROOM') });
+      await store.put(attached);
+      assert.equal(await store.setPreview(attached.id, image), true);
+      assert.deepEqual(await store.get(attached.id), { ...attached, preview: image });
+      // Written again (a redone job) with the same outcome, and the record put again without one: the preview stays.
+      assert.equal(await store.setPreview(attached.id, image), true);
+      await store.put(attached);
+      assert.deepEqual((await store.get(attached.id))?.preview, image);
+      assert.deepEqual((await store.listByMessage(messageId)).map((f) => f.preview), [image]);
+      const none: FilePreview = { state: 'none', reason: 'unreadable' };
+      const other = file({ messageId: newId('MESSAGE') });
+      await store.put(other);
+      assert.equal(await store.setPreview(other.id, none), true);
+      assert.deepEqual((await store.get(other.id))?.preview, none);
+    });
+
+    test('removeReleased removes only when the released preview blob is the one recorded', async () => {
+      const store = await open();
+      const messageId = newId('MESSAGE');
+      const attached = file({ messageId, roomId: newId('ROOM') });
+      await store.put(attached);
+      // Nothing recorded, nothing released: removed.
+      assert.equal(await store.removeReleased(attached.id, undefined), true);
+      assert.equal(await store.get(attached.id), undefined);
+      assert.deepEqual(await store.listByMessage(messageId), []);
+      assert.deepEqual(await store.listByRoom(attached.roomId!, { max: 10 }), []);
+      assert.equal(await store.removeReleased(attached.id, undefined), true);
+      // A preview blob recorded after the remover looked: it must release that one first.
+      const raced = file({ messageId, roomId: newId('ROOM') });
+      await store.put(raced);
+      const blobKey = `sha256-${'2'.repeat(64)}`;
+      assert.equal(await store.setPreview(raced.id, { state: 'ready', kind: 'pdf', sourceType: 'application/pdf', blobKey, mime: 'image/png', width: 495, height: 640, pages: 3 }), true);
+      assert.equal(await store.removeReleased(raced.id, undefined), false);
+      assert.equal((await store.get(raced.id))?.id, raced.id);
+      assert.equal(await store.removeReleased(raced.id, blobKey), true);
+      assert.equal(await store.get(raced.id), undefined);
+      assert.equal(await store.setPreview(raced.id, { state: 'none', reason: 'timeout' }), false);
+      assert.equal(await store.get(raced.id), undefined);
+      // A text preview holds no blob.
+      const text = file();
+      await store.put(text);
+      assert.equal(await store.setPreview(text.id, { state: 'ready', kind: 'text', sourceType: 'text/plain', snippet: 'hi', truncated: false }), true);
+      assert.equal(await store.removeReleased(text.id, undefined), true);
     });
   });
 }

@@ -36,7 +36,7 @@ const schemas: ServiceSchema[] = [
   createAttachmentActionsService({ store: unused }),
   createPresenceService({ leases: unused, statuses: unused, fanout: unused, settings: unused }),
   createAvatarsService({ blobs: unused, sandbox: unused, maxBytes: 1 }),
-  createFilesService({ store: unused, blobs: unused, queue: unused, queueName: unused, settings: unused }),
+  createFilesService({ store: unused, blobs: unused, queue: unused, queueName: unused, settings: unused, previews: unused }),
   createMediaService({ pool: { size: 1, rtcMinPort: 40000, rtcMaxPort: 40001 }, listen: { ip: '127.0.0.1' } } as never),
 ];
 fs.rmSync(dataDir, { recursive: true, force: true });

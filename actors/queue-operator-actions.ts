@@ -1,15 +1,16 @@
 // What the operators' console (`queues`, `requeue <queue>`, cluster/repl-commands/) does with
-// the notifications actor's work queues (webhook deliveries, Web Push): counts of ready jobs and dead letters, and moving the
-// dead letters back once their cause (a target down, a bad certificate) is fixed. Internal
-// (visibility 'public'): no client route names them.
+// an actor's work queues (the notifications actor's webhook deliveries and Web Push, the files
+// actor's previews): counts of ready jobs and dead letters, and moving the dead letters back
+// once their cause (a target down, an engine that failed) is fixed. Internal (visibility
+// 'public'): no client route names them.
 import type { Context, ServiceSchema } from 'moleculer';
-import { notFound } from '../../contracts/errors.ts';
-import type { WorkQueue } from '../../storage/interfaces.ts';
+import { notFound } from '../contracts/errors.ts';
+import type { WorkQueue } from '../storage/interfaces.ts';
 
 /** Dead letters moved per queue call: each batch stays well inside one broker round trip's bound. */
 const REQUEUE_BATCH = 200;
 
-export function operatorActions(queue: WorkQueue, queues: { name: string; purpose: string }[]): NonNullable<ServiceSchema['actions']> {
+export function queueOperatorActions(queue: WorkQueue, queues: { name: string; purpose: string }[]): NonNullable<ServiceSchema['actions']> {
   return {
     operatorQueues: {
       visibility: 'public',
