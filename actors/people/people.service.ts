@@ -74,6 +74,15 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
     return person;
   };
 
+  /** The caller, an administrator, and another person of their org (404 for one of another org, 400 for themselves). */
+  const otherPersonOfOrg = async (ctx: Context, personId: string, selfRefusal: string) => {
+    const caller = requireAdmin(ctx);
+    const person = await loadPerson(personId);
+    if (person.orgId !== caller.orgId) throw notFound('Person not found.');
+    if (person.id === caller.id) throw badRequest(selfRefusal);
+    return { caller, person };
+  };
+
   return {
     name: 'people',
 
@@ -244,10 +253,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
         visibility: 'published',
         params: { personId: p.id },
         async handler(ctx: Context<{ personId: string }>) {
-          const caller = requireAdmin(ctx);
-          const person = await loadPerson(ctx.params.personId);
-          if (person.orgId !== caller.orgId) throw notFound('Person not found.');
-          if (person.id === caller.id) throw badRequest('An administrator cannot revoke their own tokens this way; use POST /v1/access_token/revoke.');
+          const { caller, person } = await otherPersonOfOrg(ctx, ctx.params.personId, 'An administrator cannot revoke their own tokens this way; use POST /v1/access_token/revoke.');
           await tokens.revokeAllOf(person.id, auditEventOf(ctx, {
             category: person.type === 'bot' ? 'BOTS' : 'USERS', eventDescription: 'Sessions revoked', target: personTarget(person),
             actionText: `${caller.displayName} revoked every token of the ${person.type === 'bot' ? 'bot' : 'user'} ${person.displayName}.`,
@@ -260,10 +266,7 @@ export function createPeopleService(options: PeopleServiceOptions): ServiceSchem
         visibility: 'published',
         params: { personId: p.id },
         async handler(ctx: Context<{ personId: string }>) {
-          const caller = requireAdmin(ctx);
-          const person = await loadPerson(ctx.params.personId);
-          if (person.orgId !== caller.orgId) throw notFound('Person not found.');
-          if (person.id === caller.id) throw badRequest('An administrator cannot delete themselves.');
+          const { caller, person } = await otherPersonOfOrg(ctx, ctx.params.personId, 'An administrator cannot delete themselves.');
           await store.deletePerson(person.id, auditEventOf(ctx, {
             category: person.type === 'bot' ? 'BOTS' : 'USERS', eventDescription: person.type === 'bot' ? 'Bot deleted' : 'User deleted', target: personTarget(person),
             actionText: `${caller.displayName} deleted the ${person.type === 'bot' ? 'bot' : 'user'} ${person.displayName} (${person.emails.join(', ')}).`,

@@ -3,8 +3,8 @@
 // password works) and revokes tokens, on the embedded store of a data directory (with the
 // process stopped: a running embedded process keeps what it checked in memory for up to a
 // minute) and on a cluster's engines while the cluster runs. And what the first start writes.
+import { cleanEnv, runAdmin, type AdminRun as Run } from '../harness/admin-command.ts';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,6 @@ import { personWithPassword } from '../harness/people.ts';
 import { startSquared, type SquaredProcess } from '../harness/squared-process.ts';
 import { startTarget, testMode, type Target } from './target.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 
 let target: Target;
 /** Embedded processes started again on the target's data directory: the target does not know them. */
@@ -27,32 +26,6 @@ after(async () => {
   for (const proc of restarted) await proc.stop();
 });
 
-interface Run { code: number | null; stdout: string; stderr: string; json: Record<string, any> }
-
-/** The process environment without Squared's settings, so that only what a test gives counts. */
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('SQUARED_'))) as Record<string, string>;
-
-function runAdmin(args: string[], env: Record<string, string>): Promise<Run> {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'cluster/admin.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      let json = {};
-      try {
-        json = stdout.trim() ? JSON.parse(stdout.trim().split('\n').at(-1)!) : {};
-      } catch {
-        // asserted on by the caller
-      }
-      resolve({ code, stdout, stderr, json });
-    });
-  });
-}
 
 /**
  * Runs `work` with the command pointed at the target's store: a cluster's engines as its

@@ -2,32 +2,10 @@
 // command (`npm run admin -- create --new-org`, cluster/admin.ts), so this runs it on the
 // target's store — a cluster's engines while it runs, or an embedded data directory with its
 // process stopped for the while (then started again, on a new port, and `target` follows it).
-import { spawn } from 'node:child_process';
-import path from 'node:path';
+import { cleanEnv, runAdmin } from './admin-command.ts';
 import { ApiClient } from '../../clients/api-client.ts';
 import { startSquared } from './squared-process.ts';
 import type { Target } from '../api/target.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-/** The process environment without Squared's settings, so that only what is given counts. */
-const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('SQUARED_'))) as Record<string, string>;
-
-function runAdmin(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', path.join(ROOT, 'cluster/admin.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 /** The administrator of a new organization, signed in: their client, id and org. */
 export async function anotherOrgAdministrator(target: Target): Promise<{ api: ApiClient; id: string; orgId: string }> {
