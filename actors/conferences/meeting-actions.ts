@@ -51,6 +51,31 @@ interface Editable {
 
 const newPassword = () => randomUUID().replaceAll('-', '').slice(0, 10);
 
+/** A new meeting of the caller's, placed on a media node, not yet stored. */
+export async function newMeeting(ctx: Context, id: string, input: Editable & { title: string; roomId?: string }, times = givenTimes(input)): Promise<MeetingRecord> {
+  const caller = callerOf(ctx);
+  const now = new Date().toISOString();
+  return {
+    id,
+    meetingNumber: String(randomInt(1e9, 1e10)),
+    title: input.title,
+    agenda: input.agenda,
+    password: input.password ?? newPassword(),
+    ...schedule(times),
+    hostUserId: caller.id,
+    hostEmail: caller.email,
+    hostDisplayName: caller.displayName,
+    roomId: input.roomId,
+    enabledJoinBeforeHost: input.enabledJoinBeforeHost ?? false,
+    state: 'active',
+    locked: false,
+    mediaNodeId: await placeMeeting(ctx.broker),
+    created: now,
+    lastModified: now,
+    version: 1,
+  };
+}
+
 export function meetingActions(cc: ConferencesContext) {
   const update = async (ctx: Context<Editable & { meetingId: string }>) => {
     const { meetingId: _, ...input } = ctx.params;
@@ -88,29 +113,10 @@ export function meetingActions(cc: ConferencesContext) {
         }
         const times = givenTimes(ctx.params);
         if (ctx.params.roomId && !(await cc.seesRoom(ctx, ctx.params.roomId))) throw notFound('Room not found.');
-        const now = new Date().toISOString();
-        const meeting: MeetingRecord = {
-          id,
-          meetingNumber: String(randomInt(1e9, 1e10)),
-          title: ctx.params.title,
-          agenda: ctx.params.agenda,
-          password: ctx.params.password ?? newPassword(),
-          ...schedule(times),
-          hostUserId: caller.id,
-          hostEmail: caller.email,
-          hostDisplayName: caller.displayName,
-          roomId: ctx.params.roomId,
-          enabledJoinBeforeHost: ctx.params.enabledJoinBeforeHost ?? false,
-          state: 'active',
-          locked: false,
-          mediaNodeId: await placeMeeting(ctx.broker),
-          created: now,
-          lastModified: now,
-          version: 1,
-        };
+        const meeting = await newMeeting(ctx, id, ctx.params, times);
         const answer = presentMeeting(meeting);
         try {
-          await cc.store.createMeeting(meeting, keyed && recordOf(keyed, answer, now));
+          await cc.store.createMeeting(meeting, keyed && recordOf(keyed, answer, meeting.created));
         } catch (err) {
           if (!(err instanceof DuplicateMeetingError)) throw err;
           // A keyed retry that raced its original: the original's answer (or a 422).

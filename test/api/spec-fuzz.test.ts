@@ -62,6 +62,21 @@ function schemathesis(args: string[], cwd: string, env: Record<string, string>):
 /** The failures and summary of a run: what a reader needs, without the progress lines. */
 const report = (output: string) => output.slice(Math.max(0, output.indexOf('=== FAILURES') - 40)) || output;
 
+/**
+ * The failures in one line (the failure reporter keeps an error's first lines only, and the
+ * end of a CI log is often all that is kept): each check that failed and on what operations.
+ */
+function failureLine(output: string): string {
+  const start = output.indexOf('=== FAILURES');
+  if (start < 0) return output.trim().split('\n').slice(-3).join(' / ');
+  const end = output.indexOf('=== WARNINGS', start);
+  const section = output.slice(start, end < 0 ? undefined : end);
+  return section.split('\n').map((line) => line.trim())
+    .filter((line) => /^(- |Created with|Not available with|\[\d{3}\]|_{3,})/.test(line))
+    .map((line) => line.replace(/^_+\s*|\s*_+$/g, ''))
+    .join(' / ').slice(0, 900);
+}
+
 if (missing) {
   if (process.env.CI) test('spec fuzz', () => assert.fail(`CI is set but ${missing}. A missing fuzzer in CI is a failure, not a skip.`));
   else test('spec fuzz', { skip: missing }, () => {});
@@ -101,7 +116,7 @@ if (missing) {
         // The token goes through the environment (the config's headers), not argv, where `ps` shows it.
         const run = await schemathesis(args, workDir, { SQUARED_FUZZ_TOKEN: target.admin.token! });
         for (const line of run.output.split('\n')) if (/\(in [\d.]+s\)|Scenarios:|API Links:|generated,|={3,} .* in [\d.]+s/.test(line)) t.diagnostic(line.trim());
-        assert.equal(run.status, 0, `Schemathesis found problems in ${name} (${target.mode} mode):\n${report(run.output)}`);
+        assert.equal(run.status, 0, `Schemathesis found problems in ${name} (${target.mode} mode): ${failureLine(run.output)}\n${report(run.output)}`);
       });
     }
   });

@@ -27,6 +27,6 @@ export default async function* failureReporter(source: AsyncIterable<{ type: str
     // An assertion's first line says only what kind it is; the next ones say what differed.
     const why = (error?.cause?.message ?? error?.message ?? 'failed').split('\n').map((line) => line.trim()).filter(Boolean).slice(0, 3).join(' / ') || 'failed';
     const file = fail.file ? path.relative(process.cwd(), fail.file) : '?';
-    yield `${file}: ${fail.name}: ${why.trim().slice(0, 300)}\n`;
+    yield `${file}: ${fail.name}: ${why.trim().slice(0, 1000)}\n`;
   }
 }
