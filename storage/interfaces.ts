@@ -62,6 +62,12 @@ export type RoomChange =
   | { op: 'deleteRoom'; roomId: string }
   | { op: 'putMembership'; membership: MembershipRecord }
   | { op: 'deleteMembership'; id: string }
+  /**
+   * The person left the room (or was removed): they keep their reach into its history up to
+   * `lastSeq`, the last activity before their departure (search, docs/search.md). A later
+   * departure replaces it; deleted with the room.
+   */
+  | { op: 'putDeparture'; roomId: string; personId: string; lastSeq: number }
   | { op: 'putMessage'; message: MessageRecord }
   | { op: 'deleteMessage'; id: string }
   | { op: 'putTab'; tab: RoomTabRecord }
@@ -165,6 +171,8 @@ export interface RoomStore {
   listMemberships(query: { roomId?: string; personId?: string; max: number; after?: string }): Promise<Page<MembershipRecord>>;
   /** Every room the person is a member of, with the joined position (for live sync). */
   roomIdsOf(personId: string): Promise<string[]>;
+  /** Every room the person has left (whether a member again or not), with the last seq before they last left. */
+  departuresOf(personId: string): Promise<Map<string, number>>;
 
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /**
@@ -363,6 +371,8 @@ export interface IndexedMessage {
    * (one applying an edit, one rebuilding the room from older reads) cannot put old text back.
    */
   version: number;
+  /** The room seq of the message's creation: a former member reaches the messages up to their departure. */
+  seq: number;
 }
 
 /**
@@ -374,7 +384,10 @@ export interface IndexedMessage {
 /** A search of the index: every filter is part of the index query, never applied to a page read. */
 export interface SearchQuery {
   text: string;
+  /** The rooms searched whole (those the searcher is a member of). */
   roomIds: string[];
+  /** Rooms searched up to a seq: roomId → the last seq (messages created after it are not found). */
+  roomsUpTo?: Record<string, number>;
   max: number;
   /** Only messages posted by this person. */
   personId?: string;

@@ -171,15 +171,17 @@ export function mentionKeys(m: Pick<MessageRecord, 'mentionedPeople' | 'mentione
 
 /**
  * A message as the search index holds it, from its record or its REST shape (an activity's
- * `data`): the text searched (markdown when there is no text), who it mentions, whether it has files.
+ * `data`): the text searched (markdown when there is no text), who it mentions, whether it has
+ * files; `seq` is the seq of its creation (the REST shape has none: the activity says it).
  */
 export function indexedMessageOf(
   m: Pick<MessageRecord, 'id' | 'roomId' | 'personId' | 'text' | 'markdown' | 'created' | 'files' | 'mentionedPeople' | 'mentionedGroups'>,
   version: number,
+  seq: number,
 ): IndexedMessage {
   return {
     id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? m.markdown ?? '', created: m.created,
-    mentioned: mentionKeys(m), hasFiles: (m.files?.length ?? 0) > 0, version,
+    mentioned: mentionKeys(m), hasFiles: (m.files?.length ?? 0) > 0, version, seq,
   };
 }
 
@@ -209,6 +211,11 @@ export interface ReadPosition {
 export interface Activity extends LiveEvent {
   /** For membership events: the person whose membership changed. */
   subjectId?: string;
+  /**
+   * For `message.updated`: the seq of the message's creation (its place in the room's
+   * history, which the search index keeps to bound a former member's reach).
+   */
+  messageSeq?: number;
 }
 
 export interface TeamRecord {

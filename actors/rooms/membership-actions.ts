@@ -131,13 +131,18 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
       async handler(ctx: Context<{ membershipId: string }>) {
         const caller = callerOf(ctx);
         const target = await loadMembership(ctx.params.membershipId);
-        await log.append(target.roomId, async (_firstSeq, now) => {
+        await log.append(target.roomId, async (firstSeq, now) => {
           const { room, membership: callerMembership } = await rc.loadRoomAsMember(ctx, target.roomId);
           const current = await loadMembership(ctx.params.membershipId);
           mustBeAbleToRemoveMember(room, callerMembership, current);
           return {
             activities: [{ event: 'membership.deleted', actorId: caller.id, subjectId: current.personId, data: presentMembership(current) }],
-            changes: [{ op: 'deleteMembership', id: current.id }, { op: 'putRoom', room: { ...room, lastActivity: now } }],
+            changes: [
+              { op: 'deleteMembership', id: current.id },
+              // What they saw stays theirs to find (search-reach-actions.ts); nothing from this seq on.
+              { op: 'putDeparture', roomId: current.roomId, personId: current.personId, lastSeq: firstSeq - 1 },
+              { op: 'putRoom', room: { ...room, lastActivity: now } },
+            ],
             result: null,
             after: rc.reads.left(current.roomId, current.personId),
           };

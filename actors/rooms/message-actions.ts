@@ -256,7 +256,7 @@ export function messageActions(rc: RoomsContext): RoomsActions {
             ...content, updated: now, editCount: message.editCount + 1,
           };
           return {
-            activities: [{ event: 'message.updated', actorId: caller.id, data: presentMessage(updated) }],
+            activities: [{ event: 'message.updated', actorId: caller.id, messageSeq: updated.seq, data: presentMessage(updated) }],
             changes: [{ op: 'putMessage', message: updated }],
             result: presentMessage(updated),
           };

@@ -61,7 +61,7 @@ export function operatorActions(rc: RoomsContext): RoomsActions {
         const messages = await store.listMessages({ roomId: ctx.params.roomId, beforeSeq: ctx.params.beforeSeq, max: ctx.params.max });
         return {
           head,
-          items: messages.map((m) => indexedMessageOf(m, head)),
+          items: messages.map((m) => indexedMessageOf(m, head, m.seq)),
           beforeSeq: messages.length === ctx.params.max ? messages[messages.length - 1].seq : undefined,
         };
       },

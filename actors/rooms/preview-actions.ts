@@ -31,7 +31,7 @@ export function previewActions(rc: RoomsContext): RoomsActions {
           if (known && isDeepStrictEqual(known, preview)) return { ...nothing, result: true };
           const updated = { ...message, filePreviews: [...others, preview] };
           return {
-            activities: [{ event: 'message.updated' as const, actorId: message.personId, data: presentMessage(updated) }],
+            activities: [{ event: 'message.updated' as const, actorId: message.personId, messageSeq: updated.seq, data: presentMessage(updated) }],
             changes: [{ op: 'putMessage' as const, message: updated }],
             result: true,
           };

@@ -11,6 +11,7 @@ import type { RoomStore } from '../../storage/interfaces.ts';
 import type { Activity } from '../../storage/records.ts';
 import { liveActions } from './live-actions.ts';
 import { memberCheckActions } from './member-check-actions.ts';
+import { searchReachActions } from './search-reach-actions.ts';
 import { membershipActions } from './membership-actions.ts';
 import { messageActions } from './message-actions.ts';
 import { operatorActions } from './operator-actions.ts';
@@ -69,6 +70,7 @@ export function createRoomsService({ store, retention, fanout, faults, metrics, 
       ...operatorActions(rc),
       ...usageActions(rc),
       ...memberCheckActions(rc),
+      ...searchReachActions(rc),
       ...previewActions(rc),
       ...eventActions(rc),
       ...retentionActions(retention),

@@ -1,12 +1,14 @@
 // `GET /v1/messages/search` (a Squared extension, docs/search.md): the caller's messages that
-// match, best first, among the rooms the caller is a member of now — those rooms are part
-// of the index query itself, so no hit, count or snippet of another room is ever read.
-// Each hit is then read through the rooms actor as the caller (`rooms.getMessage`): the
-// answer is Webex's message, and a hit the index still holds for a message deleted since is
-// dropped rather than shown. Each hit carries its `highlight` (highlight.ts); pages go on
+// match, best first, among the rooms the caller is a member of now and, up to their
+// departure, those they left (contracts/search-reach.ts) — that reach is part of the index
+// query itself, so no hit, count or snippet beyond it is ever read. The hits are then read
+// through the rooms actor for the caller (`rooms.searchHits`, which applies the same reach):
+// the answer is Webex's message, and a hit the index still holds for a message deleted since
+// is dropped rather than shown. Each hit carries its `highlight` (highlight.ts); pages go on
 // through `cursor` (the index's position of the page's last hit, Webex-style `Link`).
 import type { Context, ServiceSchema } from 'moleculer';
 import { callerOf } from '../../contracts/caller.ts';
+import type { SearchReach } from '../../contracts/search-reach.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
 import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';
 import * as p from '../params.ts';
@@ -61,9 +63,15 @@ export function searchActions(index: SearchIndex, lagOf: IndexLag): NonNullable<
         const after = isoInstant(ctx.params.after, 'after');
         const startAfter = positionOf(ctx.params.cursor);
         const mentioning = ctx.params.mentionedPeople === 'me' ? caller.id : ctx.params.mentionedPeople;
-        const memberOf = await ctx.call<string[], object>('rooms.roomIdsOf', { personId: caller.id });
-        if (roomId && !memberOf.includes(roomId)) throw notFound('Room not found.');
-        const roomIds = roomId ? [roomId] : memberOf;
+        const reach = await ctx.call<SearchReach, object>('rooms.searchReachOf', { personId: caller.id });
+        let roomIds = reach.rooms;
+        let roomsUpTo = reach.departed;
+        if (roomId !== undefined) {
+          if (reach.rooms.includes(roomId)) [roomIds, roomsUpTo] = [[roomId], {}];
+          else if (reach.departed[roomId] !== undefined) [roomIds, roomsUpTo] = [[], { [roomId]: reach.departed[roomId] }];
+          else throw notFound('Room not found.');
+        }
+        const searched = [...roomIds, ...Object.keys(roomsUpTo)];
         // `from`: the author by id or email, like `personId` (an unknown one finds nothing).
         let personId = ctx.params.personId;
         if (ctx.params.from !== undefined) {
@@ -71,20 +79,17 @@ export function searchActions(index: SearchIndex, lagOf: IndexLag): NonNullable<
           if (!author || (personId !== undefined && personId !== author.id)) return { items: [], extra: { indexBehind: NOTHING_SEARCHED } };
           personId = author.id;
         }
-        if (roomIds.length === 0) return { items: [], extra: { indexBehind: NOTHING_SEARCHED } };
+        if (searched.length === 0) return { items: [], extra: { indexBehind: NOTHING_SEARCHED } };
         // Read beside the search (the heads from the rooms actor, the checkpoints from the index).
-        const lag = lagOf(roomIds);
+        const lag = lagOf(searched);
         lag.catch(() => undefined);
-        const hits = await index.search({ text: q, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter }).catch((err: unknown) => {
+        const hits = await index.search({ text: q, roomIds, roomsUpTo, max, personId, before, after, mentioning, hasFiles, startAfter }).catch((err: unknown) => {
           if (err instanceof InvalidSearchPositionError) throw badRequest('Invalid cursor.');
           throw err;
         });
-        const messages = await Promise.all(hits.map((hit) => ctx.call<{ text?: string; markdown?: string }, object>('rooms.getMessage', { messageId: hit.id }).catch((err: unknown) => {
-          // Deleted since it was indexed (the error may come from another node: by its code).
-          if ((err as { code?: unknown }).code === 404) return undefined;
-          throw err;
-        })));
-        const items = messages.filter((message) => message !== undefined).map((message) => {
+        // Those deleted since they were indexed (or beyond a reach that shrank meanwhile) are left out.
+        const messages = hits.length === 0 ? [] : await ctx.call<{ text?: string; markdown?: string }[], object>('rooms.searchHits', { personId: caller.id, messageIds: hits.map((hit) => hit.id) });
+        const items = messages.map((message) => {
           const marked = highlight(message.text ?? message.markdown ?? '', q);
           return marked === undefined ? message : { ...message, highlight: marked };
         });

@@ -39,8 +39,12 @@ export function createSearchService({ index, settings = { sweepSeconds: 60 } }: 
       const data = activity.data as unknown as MessageRecord;
       switch (activity.event) {
         case 'message.created':
+          indexed.push(indexedMessageOf(data, activity.seq, activity.seq));
+          break;
         case 'message.updated':
-          indexed.push(indexedMessageOf(data, activity.seq));
+          // Logs written before activities said it: the edit's seq, later than the true one,
+          // so a former member finds less rather than more.
+          indexed.push(indexedMessageOf(data, activity.seq, activity.messageSeq ?? activity.seq));
           break;
         case 'message.deleted':
           await index.removeMessage(data.id, activity.seq);

@@ -61,7 +61,7 @@ function* messagesOf(count: number, rooms: number): Generator<IndexedMessage[]> 
       const words = Array.from({ length: 8 + Math.floor(rand() * 8) }, () => word(zipf(rand)));
       batch.push({
         id: `m${i}`, roomId: `r${i % rooms}`, personId: `p${i % 50}`, text: words.join(' '),
-        created: new Date(start + i * 1000).toISOString(), version: 1, mentioned: [], hasFiles: false,
+        created: new Date(start + i * 1000).toISOString(), version: 1, seq: i + 1, mentioned: [], hasFiles: false,
       });
     }
     yield batch;

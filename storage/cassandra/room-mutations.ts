@@ -106,6 +106,10 @@ memberships: Map<string, MembershipFact | null>, deletedRooms: string[]): void {
       clocked.add(upsert('idempotency_keys', { scope: 'rooms', person_id: r.personId, key: r.key }, { doc: JSON.stringify(r) }));
       return;
     }
+    case 'putDeparture':
+      set.add(upsert('departures_by_person', { person_id: change.personId, room_id: change.roomId }, { last_seq: change.lastSeq }));
+      set.add(upsert('departures_by_room', { room_id: change.roomId, person_id: change.personId }));
+      return;
     case 'indexOrgActivity':
       set.add(upsert('org_hours', { org_id: change.orgId, hour: change.hour }));
       set.add(upsert('org_room_hours', { org_id: change.orgId, hour: change.hour, room_id: change.roomId }, { last_seq: change.lastSeq }));

@@ -181,6 +181,11 @@ export class CassandraRoomReads {
     return (await this.db.rows(`SELECT room_id FROM ${this.ks}.rooms_of_person WHERE person_id = ?`, [personId])).map((row) => row.room_id as string);
   }
 
+  async departuresOf(personId: string): Promise<Map<string, number>> {
+    const rows = await this.db.rows(`SELECT room_id, last_seq FROM ${this.ks}.departures_by_person WHERE person_id = ?`, [personId]);
+    return new Map(rows.map((row) => [row.room_id as string, num(row.last_seq)]));
+  }
+
   // ---- messages ----------------------------------------------------------------------------
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {

@@ -186,6 +186,9 @@ export class FencedRoomWriter {
       membershipRemovals(row.id as string, { roomId, personId: row.person_id as string }, items);
     }
     if (room?.teamId) items.add(remove('rooms_by_team', { team_id: room.teamId, room_id: roomId }));
+    for (const row of await this.db.rows(`SELECT person_id FROM ${this.ks}.departures_by_room WHERE room_id = ?`, [roomId])) {
+      items.add(remove('departures_by_person', { person_id: row.person_id as string, room_id: roomId }));
+    }
     for (const row of await this.db.rows(`SELECT id FROM ${this.ks}.room_tabs_by_room WHERE room_id = ?`, [roomId])) items.add(remove('room_tabs', { id: row.id as string }));
     await this.db.mutate(items.list, ts);
 
@@ -213,6 +216,7 @@ export class FencedRoomWriter {
     for (const bucket of buckets) listings.add(remove('messages_by_room', { room_id: roomId, bucket }));
     listings.add(remove('message_buckets', { room_id: roomId }));
     listings.add(remove('message_deletions', { room_id: roomId }));
+    listings.add(remove('departures_by_room', { room_id: roomId }));
     listings.add(remove('rooms', { id: roomId }));
     await this.db.mutate(listings.list, ts);
   }

@@ -269,6 +269,15 @@ export const MIGRATIONS: Migration[] = [
     // Written only by lightweight transactions (UPDATE … IF EXISTS; the record's deletion is DELETE … IF preview_blob = ?).
     statements: (ks) => [`ALTER TABLE ${ks}.files ADD IF NOT EXISTS (preview text, preview_blob text)`],
   },
+  {
+    version: 21,
+    description: 'the rooms each person left, with the last seq before they left (search reach of former members), and who left each room (its deletion)',
+    // Written by the room's own writes with its seq timestamps (room-mutations.ts), purged with the room.
+    statements: (ks) => [
+      `CREATE TABLE IF NOT EXISTS ${ks}.departures_by_person (person_id text, room_id text, last_seq bigint, PRIMARY KEY ((person_id), room_id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.departures_by_room (room_id text, person_id text, PRIMARY KEY ((room_id), person_id))`,
+    ],
+  },
 ];
 
 /** How long a hint of an upload not on a message is kept (storage/cassandra/file-store.ts): 7 days. */

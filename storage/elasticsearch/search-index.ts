@@ -18,6 +18,7 @@
 //   created   date
 //   mentioned keyword (people ids, and `*` for @all: mentionKeys)
 //   hasFiles  boolean
+//   seq       long    (the message's creation seq: SearchQuery.roomsUpTo)
 // Fields added later are added to an existing index's mapping at start (documents indexed
 // before have none until a rebuild, `npm run reindex`).
 // Settings: 1 primary shard by default (bm25 statistics are per shard, so one shard keeps the
@@ -64,6 +65,7 @@ interface MessageDoc {
   created: string;
   mentioned: string[];
   hasFiles: boolean;
+  seq: number;
 }
 
 const MAPPING: estypes.MappingTypeMapping = {
@@ -76,15 +78,16 @@ const MAPPING: estypes.MappingTypeMapping = {
     created: { type: 'date' },
     mentioned: { type: 'keyword' },
     hasFiles: { type: 'boolean' },
+    seq: { type: 'long' },
   },
 };
 
 /**
  * What the index's mapping says of its format: documents versioned by room seq, text held as
- * folded, stemmed terms. An index of another format is Squared's older one: dropped and filled
- * again (it is derived).
+ * folded, stemmed terms, each with its message's seq. An index of another format is Squared's
+ * older one: dropped and filled again (it is derived).
  */
-const FORMAT = { squared: { versioning: 'room-seq', terms: 'folded-porter-1' } };
+const FORMAT = { squared: { versioning: 'room-seq', terms: 'folded-porter-1', fields: 'seq-1' } };
 /** Longest query text considered, and most terms kept from it (as the FTS5 index does). */
 const MAX_QUERY_CHARS = 1024;
 const MAX_TERMS = 32;
@@ -142,7 +145,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
       const operations: (estypes.BulkOperationContainer | MessageDoc)[] = [];
       for (const m of messages.slice(start, start + this.pageSize)) {
         operations.push({ index: { _index: this.index, _id: m.id, version: m.version, version_type: 'external_gte' } });
-        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: termsOf(m.text ?? '').join(' '), created: m.created, mentioned: m.mentioned, hasFiles: m.hasFiles });
+        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: termsOf(m.text ?? '').join(' '), created: m.created, mentioned: m.mentioned, hasFiles: m.hasFiles, seq: m.seq });
       }
       let response: estypes.BulkResponse;
       try {
@@ -202,14 +205,21 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     }
   }
 
-  async search({ text, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
+  async search({ text, roomIds, roomsUpTo = {}, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
     const size = Math.min(MAX_RESULT_WINDOW, Math.max(0, Math.floor(max)));
     // [score, created as epoch ms, id], as this index's sort answers them: anything else would be the engine's 400
     if (startAfter && !(startAfter.length === 3 && typeof startAfter[0] === 'number' && Number.isSafeInteger(startAfter[1]) && typeof startAfter[2] === 'string')) {
       throw new InvalidSearchPositionError('not a position of this index');
     }
     const terms = termsOf(text.slice(0, MAX_QUERY_CHARS)).slice(0, MAX_TERMS);
-    if (terms.length === 0 || roomIds.length === 0 || size === 0) return [];
+    // The rooms searched whole, and those up to a seq (a room also searched whole is whole).
+    const whole = [...new Set(roomIds)];
+    const upTo = Object.entries(roomsUpTo).filter(([roomId]) => !whole.includes(roomId));
+    if (terms.length === 0 || whole.length + upTo.length === 0 || size === 0) return [];
+    const reach: estypes.QueryDslQueryContainer[] = [
+      ...(whole.length > 0 ? [{ terms: { roomId: whole } }] : []),
+      ...upTo.map(([roomId, seq]) => ({ bool: { filter: [{ term: { roomId } }, { range: { seq: { lte: seq } } }] } })),
+    ];
     try {
       const response = await this.client.search<{ roomId: string }>({
         index: this.index, size, track_total_hits: false, _source: ['roomId'],
@@ -217,7 +227,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
           bool: {
             must: [{ match: { text: { query: terms.join(' '), operator: 'and' } } }],
             filter: [
-              { terms: { roomId: [...new Set(roomIds)] } },
+              reach.length === 1 ? reach[0] : { bool: { should: reach, minimum_should_match: 1 } },
               ...(personId === undefined ? [] : [{ term: { personId } }]),
               ...(before === undefined && after === undefined ? [] : [{ range: { created: { ...(before === undefined ? {} : { lt: before }), ...(after === undefined ? {} : { gt: after }) } } }]),
               ...(mentioning === undefined ? [] : [{ terms: { mentioned: [mentioning, ALL_MENTIONED] } }]),
@@ -385,7 +395,8 @@ async function ensureIndex(client: Client, index: string, shards: number): Promi
     refuseIncompatible(index, mapping.properties, LEGACY_FIELDS);
     // Squared's own index of an older format (its fields, no format): dropped, it is derived.
     // An index of anything else is never touched: refused above.
-    if (mapping.meta?.squared?.versioning !== FORMAT.squared.versioning || mapping.meta?.squared?.terms !== FORMAT.squared.terms) {
+    const format = mapping.meta?.squared;
+    if (format?.versioning !== FORMAT.squared.versioning || format?.terms !== FORMAT.squared.terms || format?.fields !== FORMAT.squared.fields) {
       try {
         await client.indices.delete({ index }, { ignore: [404] });
       } catch (err) {

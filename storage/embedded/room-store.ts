@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   person_id TEXT NOT NULL, key TEXT NOT NULL, created TEXT NOT NULL, doc TEXT NOT NULL,
   PRIMARY KEY (person_id, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created);
+CREATE TABLE IF NOT EXISTS departures (
+  person_id TEXT NOT NULL, room_id TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (person_id, room_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS departures_by_room ON departures (room_id);
 CREATE TABLE IF NOT EXISTS org_room_hours (
   org_id TEXT NOT NULL, hour TEXT NOT NULL, room_id TEXT NOT NULL, last_seq INTEGER NOT NULL,
   PRIMARY KEY (org_id, hour, room_id)) WITHOUT ROWID;
@@ -84,7 +87,7 @@ export class SqliteRoomStore implements RoomStore {
         return;
       }
       case 'deleteRoom':
-        for (const table of ['memberships', 'messages', 'mentions', 'message_deletions', 'room_tabs']) this.sql(`DELETE FROM ${table} WHERE room_id = ?`).run(change.roomId);
+        for (const table of ['memberships', 'messages', 'mentions', 'message_deletions', 'room_tabs', 'departures']) this.sql(`DELETE FROM ${table} WHERE room_id = ?`).run(change.roomId);
         this.sql('DELETE FROM rooms WHERE id = ?').run(change.roomId);
         return;
       case 'putMembership': {
@@ -95,6 +98,9 @@ export class SqliteRoomStore implements RoomStore {
       }
       case 'deleteMembership':
         this.sql('DELETE FROM memberships WHERE id = ?').run(change.id);
+        return;
+      case 'putDeparture':
+        this.sql('INSERT OR REPLACE INTO departures (person_id, room_id, last_seq) VALUES (?, ?, ?)').run(change.personId, change.roomId, change.lastSeq);
         return;
       case 'putMessage': {
         const m = change.message;
@@ -279,6 +285,11 @@ export class SqliteRoomStore implements RoomStore {
 
   async roomIdsOf(personId: string): Promise<string[]> {
     return this.sql('SELECT room_id FROM memberships WHERE person_id = ?').all(personId).map((row) => String((row as { room_id: string }).room_id));
+  }
+
+  async departuresOf(personId: string): Promise<Map<string, number>> {
+    const rows = this.sql('SELECT room_id, last_seq FROM departures WHERE person_id = ?').all(personId) as { room_id: string; last_seq: number }[];
+    return new Map(rows.map((row) => [String(row.room_id), Number(row.last_seq)]));
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {

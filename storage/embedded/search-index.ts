@@ -7,6 +7,9 @@
 // among a few rooms can be restricted inside the full-text index itself rather than by scoring
 // every match in every room.
 //
+// A room searched up to a seq (a former member's, SearchQuery.roomsUpTo) is one more room of the
+// restriction, and a filter on `search_docs.seq` leaves out what was created after that seq.
+//
 // Query semantics (the same as the Elasticsearch adapter): documents hold their text's terms
 // (storage/search-terms.ts: folded, stemmed), and every term of the query must appear (AND); a
 // term is quoted into an FTS5 string, so it can never be read as FTS5 syntax (AND, OR, NOT, NEAR,
@@ -22,7 +25,8 @@ import { termsOf } from '../search-terms.ts';
 export const searchSchema = `
 CREATE TABLE IF NOT EXISTS search_docs (
   rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL, person_id TEXT NOT NULL, created TEXT NOT NULL,
-  version INTEGER NOT NULL DEFAULT 0, mentioned TEXT NOT NULL DEFAULT '[]', has_files INTEGER NOT NULL DEFAULT 0);
+  version INTEGER NOT NULL DEFAULT 0, mentioned TEXT NOT NULL DEFAULT '[]', has_files INTEGER NOT NULL DEFAULT 0,
+  seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS search_docs_by_room ON search_docs (room_id);
 CREATE TABLE IF NOT EXISTS search_checkpoints (room_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(text, room, tokenize = 'unicode61 remove_diacritics 2');
@@ -51,8 +55,11 @@ export function ftsTerms(text: string): string[] {
   return termsOf(text.slice(0, MAX_QUERY_CHARS)).slice(0, MAX_TERMS).map((term) => `"${term}"`);
 }
 
-/** The layout of this file's documents: 2 = text held as folded, stemmed terms. An older file is emptied and filled again. */
-const FORMAT_VERSION = 2;
+/**
+ * The layout of this file's documents: 2 = text held as folded, stemmed terms; 3 = each with
+ * its message's seq. An older file is emptied and filled again.
+ */
+const FORMAT_VERSION = 3;
 
 export class SqliteSearchIndex implements SearchIndex {
   private readonly db: DatabaseSync;
@@ -70,6 +77,7 @@ export class SqliteSearchIndex implements SearchIndex {
     if (!columns.includes('version')) db.exec('ALTER TABLE search_docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0');
     if (!columns.includes('mentioned')) db.exec("ALTER TABLE search_docs ADD COLUMN mentioned TEXT NOT NULL DEFAULT '[]'");
     if (!columns.includes('has_files')) db.exec('ALTER TABLE search_docs ADD COLUMN has_files INTEGER NOT NULL DEFAULT 0');
+    if (!columns.includes('seq')) db.exec('ALTER TABLE search_docs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0');
     // An older layout's documents hold raw text, which the stemmed queries would not find: the
     // index is derived, so it is emptied (checkpoints too) and filled again from the rooms.
     const format = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
@@ -97,11 +105,11 @@ export class SqliteSearchIndex implements SearchIndex {
           if (Number(existing.version) > m.version) continue;
           rowid = Number(existing.rowid);
           this.sql('DELETE FROM search_fts WHERE rowid = ?').run(rowid);
-          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ?, version = ?, mentioned = ?, has_files = ? WHERE rowid = ?')
-            .run(m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0, rowid);
+          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ?, version = ?, mentioned = ?, has_files = ?, seq = ? WHERE rowid = ?')
+            .run(m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0, m.seq, rowid);
         } else {
-          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created, version, mentioned, has_files) VALUES (?, ?, ?, ?, ?, ?, ?)')
-            .run(m.id, m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0).lastInsertRowid);
+          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created, version, mentioned, has_files, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+            .run(m.id, m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0, m.seq).lastInsertRowid);
         }
         this.sql('INSERT INTO search_fts (rowid, text, room) VALUES (?, ?, ?)').run(rowid, termsOf(m.text ?? '').join(' '), roomToken(m.roomId));
       }
@@ -128,16 +136,20 @@ export class SqliteSearchIndex implements SearchIndex {
     });
   }
 
-  async search({ text, roomIds, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
+  async search({ text, roomIds, roomsUpTo = {}, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
     const terms = ftsTerms(text);
     const limit = Math.max(0, Math.floor(max));
-    if (terms.length === 0 || roomIds.length === 0 || limit === 0) return [];
+    // The rooms reached up to a seq (those also searched whole are whole), then every room.
+    const whole = new Set(roomIds);
+    const upTo = Object.fromEntries(Object.entries(roomsUpTo).filter(([roomId]) => !whole.has(roomId)));
+    const rooms = [...whole, ...Object.keys(upTo)];
+    if (terms.length === 0 || rooms.length === 0 || limit === 0) return [];
     const textMatch = `text : (${terms.join(' ')})`;
-    const rooms = [...new Set(roomIds)];
     // The optional filters as SQL on search_docs; a missing one is NULL and lets every row by,
     // so each query shape is one cached statement.
     const filters = `AND (?1 IS NULL OR d.person_id = ?1) AND (?2 IS NULL OR d.created < ?2) AND (?3 IS NULL OR d.created > ?3)
-      AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(d.mentioned) WHERE value IN (?7, '${ALL_MENTIONED}'))) AND (?8 IS NULL OR d.has_files = ?8)`;
+      AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(d.mentioned) WHERE value IN (?7, '${ALL_MENTIONED}'))) AND (?8 IS NULL OR d.has_files = ?8)
+      AND (?12 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?12) j WHERE j.key = d.room_id AND d.seq > j.value))`;
     // The next page: after the last hit in the order score, newest, id (bm25 is lower for better).
     if (startAfter && !(startAfter.length === 3 && typeof startAfter[0] === 'number' && typeof startAfter[1] === 'string' && typeof startAfter[2] === 'string')) {
       throw new InvalidSearchPositionError('not a position of this index');
@@ -146,7 +158,7 @@ export class SqliteSearchIndex implements SearchIndex {
     const page = `WHERE ?9 IS NULL OR score > ?9 OR (score = ?9 AND (created < ?10 OR (created = ?10 AND id > ?11)))`;
     const args = {
       filters: [personId ?? null, before ?? null, after ?? null],
-      more: [mentioning ?? null, hasFiles === undefined ? null : hasFiles ? 1 : 0, score, created, id],
+      more: [mentioning ?? null, hasFiles === undefined ? null : hasFiles ? 1 : 0, score, created, id, Object.keys(upTo).length > 0 ? JSON.stringify(upTo) : null],
     };
     const matched = rooms.length <= MAX_ROOMS_IN_MATCH
       ? `WHERE search_fts MATCH ?4 ${filters}`

@@ -1,7 +1,7 @@
 // Message search (GET /v1/messages/search, a Squared extension): the caller's matching
-// messages among the rooms they are a member of now, never beyond — with a room the caller
-// is not in, with people added and removed, with edits and deletions — read back as Webex
-// messages. The index lags its commits a moment (Elasticsearch refreshes each second), so
+// messages among the rooms they are a member of now, and of the rooms they left what came
+// before they left, never beyond — with a room the caller is not in, with people added and
+// removed, with edits and deletions — read back as Webex messages. The index lags its commits a moment (Elasticsearch refreshes each second), so
 // each expectation is waited for, and each refusal is checked after a hit proves the index
 // has caught up.
 import assert from 'node:assert/strict';
@@ -55,17 +55,26 @@ describe('message search', () => {
     assert.equal((await search(alice, 'q=lighthouse&max=1')).length, 1);
   });
 
-  test('a person removed from a room no longer finds its messages; one added finds them', async () => {
+  test('a person removed from a room keeps finding what was posted before, nothing after; one added finds it all', async () => {
     const [alice, bob, dave] = await createPeople(target.admin, 'Alice Leaves', 'Bob Leaves', 'Dave Joins');
     const room = await roomWith(alice, [bob]);
-    const message = await post(alice, { roomId: room.id, text: 'quarterly walrus report' });
-    await searchUntil(bob, 'q=walrus', [message.id]);
+    const before = await post(alice, { roomId: room.id, text: 'quarterly walrus report' });
+    await searchUntil(bob, 'q=walrus', [before.id]);
     const membership = (await alice.api.get(`/v1/memberships?roomId=${room.id}&personId=${bob.id}`)).body.items[0];
     expectStatus(await alice.api.delete(`/v1/memberships/${membership.id}`), 204);
-    assert.deepEqual(await search(bob, 'q=walrus'), []);
+    const afterLeaving = await post(alice, { roomId: room.id, text: 'walrus plans bob must not see' });
+    await searchUntil(alice, 'q=walrus', [before.id, afterLeaving.id]);
+    // What they saw stays theirs to find, with the room as a filter too; what came after does not.
+    await searchUntil(bob, 'q=walrus', [before.id]);
+    await searchUntil(bob, `q=walrus&roomId=${room.id}`, [before.id]);
+    assert.deepEqual(await search(bob, 'q=plans'), []);
+    expectStatus(await bob.api.get(`/v1/messages/${before.id}`), 404, 'the room itself is not theirs any more');
     await searchUntil(dave, 'q=walrus', []);
     expectStatus(await alice.api.post('/v1/memberships', { roomId: room.id, personId: dave.id }), 200);
-    await searchUntil(dave, 'q=walrus', [message.id]);
+    await searchUntil(dave, 'q=walrus', [before.id, afterLeaving.id]);
+    // Back in the room: its whole history, as a new member's.
+    expectStatus(await alice.api.post('/v1/memberships', { roomId: room.id, personId: bob.id }), 200);
+    await searchUntil(bob, 'q=walrus', [before.id, afterLeaving.id]);
   });
 
   test('edits are found by their new text only; a deleted message is never found again', async () => {

@@ -1,8 +1,9 @@
 // Message search's authorization as a property (issue 13): over random memberships (one of
-// them ended after its room had messages), random messages and random combinations of every
-// parameter — words, roomId, personId, from, before, after, max, and the pages a Link leads
-// to — each person finds exactly the matching messages of the rooms they are a member of
-// now: never a hit, a page or a highlight of another room, never a room they were refused.
+// them ended after its room had messages, and more were posted after it), random messages and
+// random combinations of every parameter — words, roomId, personId, from, before, after, max,
+// and the pages a Link leads to — each person finds exactly the matching messages of the
+// rooms they are a member of now, and of the room they left those posted before they left:
+// never a hit, a page or a highlight beyond that, never a room they were refused.
 // The expected answer is computed from what the test posted. Seeded: SQUARED_TEST_SEED
 // replays a failing run (the seed is in the failure message).
 import assert from 'node:assert/strict';
@@ -18,6 +19,8 @@ import { startTarget, type Target } from './target.ts';
 const PEOPLE = 4;
 const ROOMS = 6;
 const MESSAGES = 40;
+/** Posted after the membership ended, at least two of them in its room. */
+const MESSAGES_AFTER_LEAVING = 8;
 const QUERIES_PER_PERSON = 20;
 const WORDS = ['osprey', 'ospreys', 'gannet', 'tern', 'terns', 'skua', 'petrel'];
 
@@ -30,7 +33,7 @@ after(() => target.stop());
 
 interface Posted { id: string; roomId: string; personId: string; email: string; text: string; created: string }
 
-test('each person finds exactly the matching messages of their rooms, in every parameter combination', { timeout: 300_000 }, async () => {
+test('each person finds exactly the matching messages within their reach, in every parameter combination', { timeout: 300_000 }, async () => {
   const seed = Number(process.env.SQUARED_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const rand = random(seed);
   const pick = <T>(items: T[]): T => items[Math.floor(rand() * items.length)];
@@ -66,12 +69,25 @@ test('each person finds exactly the matching messages of their rooms, in every p
   // One membership ends after its room had messages: those are out of that person's reach now.
   const leaving = rooms.map((roomId) => ({ roomId, creatorId: [...members.get(roomId)!][0], other: [...members.get(roomId)!][1] }))
     .find((candidate) => candidate.other !== undefined && posted.some((m) => m.roomId === candidate.roomId));
+  /** How many of `posted` the person who left could see of their room: those before they left. */
+  const postedBeforeLeaving = posted.length;
   if (leaving) {
     const owner = byId.get(leaving.creatorId)!;
     const membership = (await owner.api.get(`/v1/memberships?roomId=${leaving.roomId}&personId=${leaving.other}`)).body.items[0];
     expectStatus(await owner.api.delete(`/v1/memberships/${membership.id}`), 204, 'a member leaves');
     members.get(leaving.roomId)!.delete(leaving.other!);
+    for (let i = 0; i < MESSAGES_AFTER_LEAVING; i++) {
+      const roomId = i < 2 ? leaving.roomId : pick(rooms);
+      const author = byId.get(pick([...members.get(roomId)!]))!;
+      const words = Array.from({ length: 1 + Math.floor(rand() * 3) }, () => pick(WORDS));
+      const n = posted.length;
+      const message = await post(author, { roomId, text: `${words.join(' ')} note${n}` });
+      posted.push({ id: message.id, roomId, personId: author.id, email: emails.get(author.id)!, text: message.text!, created: message.created });
+    }
   }
+  /** Whether the person may find the message: a member of its room now, or the one who left it, for what came before. */
+  const reaches = (personId: string, m: Posted) => members.get(m.roomId)!.has(personId)
+    || (leaving !== undefined && personId === leaving.other && m.roomId === leaving.roomId && posted.indexOf(m) < postedBeforeLeaving);
 
   // The index has applied everything (and Elasticsearch refreshed) before any expectation.
   for (const person of people) {
@@ -87,7 +103,7 @@ test('each person finds exactly the matching messages of their rooms, in every p
 
   const times = posted.map((m) => m.created).sort();
   for (const person of people) {
-    const mine = new Set(rooms.filter((roomId) => members.get(roomId)!.has(person.id)));
+    const mine = new Set(rooms.filter((roomId) => members.get(roomId)!.has(person.id) || (leaving?.other === person.id && leaving.roomId === roomId)));
     for (let q = 0; q < QUERIES_PER_PERSON; q++) {
       const words = Array.from({ length: 1 + Math.floor(rand() * 2) }, () => pick(WORDS));
       const params = new URLSearchParams({ q: words.join(' '), max: String(1 + Math.floor(rand() * 7)) });
@@ -121,13 +137,13 @@ test('each person finds exactly the matching messages of their rooms, in every p
         url = nextLink(answer, person.api.baseUrl);
       }
       const wanted = new Set(termsOf(words.join(' ')));
-      const expected = posted.filter((m) => mine.has(m.roomId) && (!roomId || m.roomId === roomId)
+      const expected = posted.filter((m) => reaches(person.id, m) && (!roomId || m.roomId === roomId)
         && (!author || m.personId === author.id) && (!beforeTime || m.created < beforeTime) && (!afterTime || m.created > afterTime)
         && [...wanted].every((term) => termsOf(m.text).includes(term)));
       for (const hit of found) {
-        assert.ok(mine.has(hit.roomId), `${what}: a hit of a room not theirs (${hit.roomId})`);
         const source = posted.find((m) => m.id === hit.id);
         assert.ok(source, `${what}: a hit the test never posted`);
+        assert.ok(reaches(person.id, source!), `${what}: a hit beyond their reach (${hit.roomId}${mine.has(hit.roomId) ? ', after they left' : ''})`);
         if (hit.highlight) {
           const shown = hit.highlight.replace(/<\/?mark>/g, '').replace(/^…|…$/g, '')
             .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
@@ -135,7 +151,7 @@ test('each person finds exactly the matching messages of their rooms, in every p
         }
       }
       assert.equal(new Set(found.map((m) => m.id)).size, found.length, `${what}: no hit twice`);
-      assert.deepEqual(found.map((m) => m.id).sort(), expected.map((m) => m.id).sort(), `${what}: exactly the matching messages of their rooms`);
+      assert.deepEqual(found.map((m) => m.id).sort(), expected.map((m) => m.id).sort(), `${what}: exactly the matching messages within their reach`);
     }
   }
 });

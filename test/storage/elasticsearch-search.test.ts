@@ -31,7 +31,7 @@ if (node) {
       const name = freshName();
       const first = await ElasticsearchSearchIndex.create({ node: url, index: name });
       try {
-        await first.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p1', text: 'still here', created: new Date().toISOString(), version: 1, mentioned: [], hasFiles: false }]);
+        await first.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p1', text: 'still here', created: new Date().toISOString(), version: 1, mentioned: [], hasFiles: false, seq: 1 }]);
         await first.refresh();
         const second = await ElasticsearchSearchIndex.create({ node: url, index: name });
         assert.deepEqual((await second.search({ text: 'still', roomIds: ['r1'], max: 5 })).map(({ id, roomId }) => ({ id, roomId })), [{ id: 'm1', roomId: 'r1' }]);
@@ -86,7 +86,7 @@ if (node) {
         assert.equal(remade.wantsRebuild, true);
         assert.deepEqual(await remade.search({ text: 'legacy', roomIds: ['r1'], max: 5 }), []);
         // a version below the old document's counter (3) is accepted: the counters are gone
-        await remade.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p1', text: 'legacy text again', created: new Date().toISOString(), version: 2, mentioned: [], hasFiles: false }]);
+        await remade.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p1', text: 'legacy text again', created: new Date().toISOString(), version: 2, mentioned: [], hasFiles: false, seq: 1 }]);
         await remade.refresh();
         assert.equal((await remade.search({ text: 'again', roomIds: ['r1'], max: 5 })).length, 1);
         await remade.close();
@@ -116,7 +116,7 @@ if (node) {
     test('a removal is remembered: an older write after it is refused (a rebuild read before a delete)', async () => {
       const index = await ElasticsearchSearchIndex.create({ node: url, index: freshName() });
       try {
-        const doc = { id: 'm1', roomId: 'r1', personId: 'p1', text: 'tombstoned words', created: new Date().toISOString(), mentioned: [], hasFiles: false };
+        const doc = { id: 'm1', roomId: 'r1', personId: 'p1', text: 'tombstoned words', created: new Date().toISOString(), mentioned: [], hasFiles: false, seq: 1 };
         await index.indexMessages([{ ...doc, version: 3 }]);
         await index.removeMessage('m1', 7);
         await index.indexMessages([{ ...doc, version: 6 }]);
@@ -124,7 +124,7 @@ if (node) {
         await index.refresh();
         assert.deepEqual(await index.search({ text: 'tombstoned', roomIds: ['r1'], max: 5 }), []);
         await index.removeMessage('m2', 4);
-        await index.indexMessages([{ ...doc, id: 'm2', version: 3 }, { ...doc, id: 'm3', version: 1, mentioned: [], hasFiles: false }]);
+        await index.indexMessages([{ ...doc, id: 'm2', version: 3 }, { ...doc, id: 'm3', version: 1, mentioned: [], hasFiles: false, seq: 1 }]);
         await index.refresh();
         assert.deepEqual((await index.search({ text: 'tombstoned', roomIds: ['r1'], max: 5 })).map(({ id, roomId }) => ({ id, roomId })), [{ id: 'm3', roomId: 'r1' }], 'even a message never indexed');
         await index.indexMessages([{ ...doc, version: 7 }]);
@@ -139,7 +139,7 @@ if (node) {
     test('bulk item failures are reported', async () => {
       const index = await ElasticsearchSearchIndex.create({ node: url, index: freshName() });
       try {
-        await assert.rejects(index.indexMessages([{ id: 'bad', roomId: 'r', personId: 'p', text: 't', created: 'not a date', version: 1, mentioned: [], hasFiles: false }]), (err: Error) => {
+        await assert.rejects(index.indexMessages([{ id: 'bad', roomId: 'r', personId: 'p', text: 't', created: 'not a date', version: 1, mentioned: [], hasFiles: false, seq: 1 }]), (err: Error) => {
           assert.ok(err instanceof ElasticsearchError);
           assert.match(err.message, /bulk index into .* failed for 1 of 1 documents; first: bad: HTTP 400 document_parsing_exception/);
           return true;

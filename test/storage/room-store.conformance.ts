@@ -92,6 +92,20 @@ export function roomStoreConformance(name: string, open: () => Promise<RoomStore
       ]);
     });
 
+    test('departures: the last seq before each room a person left, replaced by a later departure, deleted with the room', async () => {
+      const store = await open();
+      const [r, other] = [room(), room()];
+      const [bob, carol] = [newId('PEOPLE'), newId('PEOPLE')];
+      assert.deepEqual(await store.departuresOf(bob), new Map());
+      await store.commit({ roomId: r.id, activities: [activity(r.id, 1)], changes: [{ op: 'putRoom', room: r }, { op: 'putDeparture', roomId: r.id, personId: bob, lastSeq: 0 }] });
+      await store.commit({ roomId: r.id, activities: [activity(r.id, 2)], changes: [{ op: 'putDeparture', roomId: r.id, personId: bob, lastSeq: 1 }, { op: 'putDeparture', roomId: r.id, personId: carol, lastSeq: 1 }] });
+      await store.commit({ roomId: other.id, activities: [activity(other.id, 1)], changes: [{ op: 'putRoom', room: other }, { op: 'putDeparture', roomId: other.id, personId: bob, lastSeq: 0 }] });
+      assert.deepEqual(await store.departuresOf(bob), new Map([[r.id, 1], [other.id, 0]]));
+      await store.commit({ roomId: r.id, activities: [activity(r.id, 3, 'room.deleted')], changes: [{ op: 'deleteRoom', roomId: r.id }] });
+      assert.deepEqual(await store.departuresOf(bob), new Map([[other.id, 0]]));
+      assert.deepEqual(await store.departuresOf(carol), new Map());
+    });
+
     test('rooms of a person, filtered and paged in each sort order', async () => {
       const store = await open();
       const person = newId('PEOPLE');

@@ -21,7 +21,8 @@ let clock = Date.UTC(2026, 0, 1);
 
 function msg(roomId: string, text: string, extra: Partial<IndexedMessage> = {}): IndexedMessage {
   clock += 1000;
-  return { id: newId('MESSAGE'), roomId, personId: newId('PEOPLE'), text, created: new Date(clock).toISOString(), version: 1, mentioned: [], hasFiles: false, ...extra };
+  // The clock's seconds serve as seqs: increasing, as a room's are.
+  return { id: newId('MESSAGE'), roomId, personId: newId('PEOPLE'), text, created: new Date(clock).toISOString(), version: 1, seq: clock / 1000, mentioned: [], hasFiles: false, ...extra };
 }
 
 const ids = (hits: { id: string }[]) => hits.map((h) => h.id);
@@ -124,6 +125,27 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
         assert.deepEqual(await search({ after: a1.created, before: b2.created }), sorted([b1.id, a2.id]));
         assert.deepEqual(await search({ personId: ben, after: a1.created, before: b2.created }), [b1.id]);
         assert.deepEqual(await search({ personId: ann }, 1), [a2.id], 'max counts only the filtered hits (newest first among equals)');
+      }
+    }));
+
+    test('roomsUpTo: a room searched up to a seq finds nothing created after it, beside whole rooms, in both room strategies', () => withIndex(async (index) => {
+      const left = newId('ROOM');
+      const member = newId('ROOM');
+      const early = msg(left, 'lantern festival early');
+      const edge = msg(left, 'lantern festival edge');
+      const late = msg(left, 'lantern festival late');
+      const mine = msg(member, 'lantern festival mine');
+      await index.indexMessages([early, edge, late, mine]);
+      await index.refresh();
+      const many = Array.from({ length: 100 }, () => newId('ROOM'));
+      for (const roomIds of [[member], [...many, member]]) {
+        const search = (roomsUpTo: Record<string, number>, rooms = roomIds, max = 10) =>
+          index.search({ text: 'lantern festival', roomIds: rooms, roomsUpTo, max }).then((hits) => sorted(ids(hits)));
+        assert.deepEqual(await search({ [left]: edge.seq }), sorted([early.id, edge.id, mine.id]), 'up to the seq, inclusive');
+        assert.deepEqual(await search({ [left]: early.seq - 1 }), [mine.id], 'before its first message: nothing of it');
+        assert.deepEqual(await search({ [left]: edge.seq }, [], 1), [edge.id], 'alone, newest first, max counts only what is reached');
+        assert.deepEqual(await search({}, []), [], 'no room at all');
+        assert.deepEqual(await search({ [newId('ROOM')]: 1_000_000 }, []), [], 'another room reached finds nothing of this one');
       }
     }));
 

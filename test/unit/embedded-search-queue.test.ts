@@ -32,7 +32,7 @@ describe('embedded SQLite FTS5 index', () => {
     const file = freshFile('search');
     const first = SqliteSearchIndex.open(file);
     assert.equal(first.wantsRebuild, true, 'a new file is filled from the rooms');
-    await first.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p', text: 'persistent words', created: new Date().toISOString(), version: 1, mentioned: [], hasFiles: false }]);
+    await first.indexMessages([{ id: 'm1', roomId: 'r1', personId: 'p', text: 'persistent words', created: new Date().toISOString(), version: 1, mentioned: [], hasFiles: false, seq: 1 }]);
     await first.close();
     const second = SqliteSearchIndex.open(file);
     assert.equal(second.wantsRebuild, false);

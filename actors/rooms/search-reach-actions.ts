@@ -1,0 +1,42 @@
+// What of the rooms a person may search, and the hits they may read: the rooms policy as the
+// search actor asks it. A member reaches the whole of a room's history (as Webex shows a new
+// member the room's past); a person who left keeps what they could see, up to their
+// departure, and nothing after it (Webex's rule for left rooms, and Matrix's and Zulip's).
+// Internal: it trusts the person it is given.
+import type { Context } from 'moleculer';
+import type { SearchReach } from '../../contracts/search-reach.ts';
+import * as p from '../params.ts';
+import { presentMessage } from './presenters.ts';
+import type { RoomsActions, RoomsContext } from './rooms-context.ts';
+
+export function searchReachActions(rc: RoomsContext): RoomsActions {
+  const { store } = rc;
+  const reachOf = async (personId: string): Promise<SearchReach> => {
+    const [rooms, departures] = await Promise.all([store.roomIdsOf(personId), store.departuresOf(personId)]);
+    for (const roomId of rooms) departures.delete(roomId);
+    return { rooms, departed: Object.fromEntries(departures) };
+  };
+  return {
+    searchReachOf: {
+      visibility: 'public',
+      params: { personId: p.id },
+      handler: (ctx: Context<{ personId: string }>): Promise<SearchReach> => reachOf(ctx.params.personId),
+    },
+    /**
+     * The messages of `messageIds` the person may read now, in Webex's shape and in the order
+     * given: the index may hold a message deleted since, or a room the person has left since
+     * the search read their reach. Whatever they may not read is left out.
+     */
+    searchHits: {
+      visibility: 'public',
+      params: { personId: p.id, messageIds: { type: 'array', items: p.id, max: 100 } },
+      async handler(ctx: Context<{ personId: string; messageIds: string[] }>) {
+        const [reach, messages] = await Promise.all([reachOf(ctx.params.personId), Promise.all(ctx.params.messageIds.map((id) => store.getMessage(id)))]);
+        const member = new Set(reach.rooms);
+        return messages
+          .filter((m) => m !== undefined && (member.has(m.roomId) || m.seq <= (reach.departed[m.roomId] ?? 0)))
+          .map((m) => presentMessage(m!));
+      },
+    },
+  };
+}
