@@ -373,6 +373,8 @@ export interface IndexedMessage {
   version: number;
   /** The room seq of the message's creation: a former member reaches the messages up to their departure. */
   seq: number;
+  /** The organization that owns the message's room (RoomRecord.orgId), whose compliance officers search it. */
+  orgId?: string;
 }
 
 /**
@@ -388,6 +390,8 @@ export interface SearchQuery {
   roomIds: string[];
   /** Rooms searched up to a seq: roomId → the last seq (messages created after it are not found). */
   roomsUpTo?: Record<string, number>;
+  /** Also every room this organization owns, whole (a compliance officer's search). */
+  orgId?: string;
   max: number;
   /** Only messages posted by this person. */
   personId?: string;

@@ -172,16 +172,18 @@ export function mentionKeys(m: Pick<MessageRecord, 'mentionedPeople' | 'mentione
 /**
  * A message as the search index holds it, from its record or its REST shape (an activity's
  * `data`): the text searched (markdown when there is no text), who it mentions, whether it has
- * files; `seq` is the seq of its creation (the REST shape has none: the activity says it).
+ * files; `seq` is the seq of its creation (the REST shape has none: the activity says it);
+ * `orgId` the organization owning its room.
  */
 export function indexedMessageOf(
   m: Pick<MessageRecord, 'id' | 'roomId' | 'personId' | 'text' | 'markdown' | 'created' | 'files' | 'mentionedPeople' | 'mentionedGroups'>,
   version: number,
   seq: number,
+  orgId: string | undefined,
 ): IndexedMessage {
   return {
     id: m.id, roomId: m.roomId, personId: m.personId, text: m.text ?? m.markdown ?? '', created: m.created,
-    mentioned: mentionKeys(m), hasFiles: (m.files?.length ?? 0) > 0, version, seq,
+    mentioned: mentionKeys(m), hasFiles: (m.files?.length ?? 0) > 0, version, seq, ...(orgId ? { orgId } : {}),
   };
 }
 

@@ -58,13 +58,19 @@ export function operatorActions(rc: RoomsContext): RoomsActions {
       async handler(ctx: Context<{ roomId: string; max: number; beforeSeq?: number }>) {
         // Read first: every message listed after it is at least as new as this seq (the search index's version).
         const head = await store.head(ctx.params.roomId);
-        const messages = await store.listMessages({ roomId: ctx.params.roomId, beforeSeq: ctx.params.beforeSeq, max: ctx.params.max });
+        const [room, messages] = await Promise.all([store.getRoom(ctx.params.roomId), store.listMessages({ roomId: ctx.params.roomId, beforeSeq: ctx.params.beforeSeq, max: ctx.params.max })]);
         return {
           head,
-          items: messages.map((m) => indexedMessageOf(m, head, m.seq)),
+          items: messages.map((m) => indexedMessageOf(m, head, m.seq, room?.orgId)),
           beforeSeq: messages.length === ctx.params.max ? messages[messages.length - 1].seq : undefined,
         };
       },
+    },
+    /** The organization that owns the room (null for none, or no such room): the search index files its messages under it. */
+    orgOfRoom: {
+      visibility: 'public',
+      params: { roomId: p.id },
+      handler: async (ctx: Context<{ roomId: string }>) => (await store.getRoom(ctx.params.roomId))?.orgId ?? null,
     },
     operatorRoom: {
       visibility: 'public',

@@ -2,9 +2,14 @@
 // search actor asks it. A member reaches the whole of a room's history (as Webex shows a new
 // member the room's past); a person who left keeps what they could see, up to their
 // departure, and nothing after it (Webex's rule for left rooms, and Matrix's and Zulip's).
+// A compliance officer also reaches every room their organization owns (policy.ts,
+// mayInspect); each such room a search answers from is a compliance read, audited.
 // Internal: it trusts the person it is given.
 import type { Context } from 'moleculer';
+import { callerOf } from '../../contracts/caller.ts';
 import type { SearchReach } from '../../contracts/search-reach.ts';
+import type { RoomRecord } from '../../storage/records.ts';
+import { mayInspect } from './policy.ts';
 import * as p from '../params.ts';
 import { presentMessage } from './presenters.ts';
 import type { RoomsActions, RoomsContext } from './rooms-context.ts';
@@ -29,13 +34,30 @@ export function searchReachActions(rc: RoomsContext): RoomsActions {
      */
     searchHits: {
       visibility: 'public',
-      params: { personId: p.id, messageIds: { type: 'array', items: p.id, max: 100 } },
-      async handler(ctx: Context<{ personId: string; messageIds: string[] }>) {
+      params: { personId: p.id, messageIds: { type: 'array', items: p.id, max: 100 }, q: { type: 'string', max: 200, optional: true } },
+      async handler(ctx: Context<{ personId: string; messageIds: string[]; q?: string }>) {
         const [reach, messages] = await Promise.all([reachOf(ctx.params.personId), Promise.all(ctx.params.messageIds.map((id) => store.getMessage(id)))]);
         const member = new Set(reach.rooms);
-        return messages
-          .filter((m) => m !== undefined && (member.has(m.roomId) || m.seq <= (reach.departed[m.roomId] ?? 0)))
-          .map((m) => presentMessage(m!));
+        // Rooms reached only as a compliance officer: read once each, and each read audited.
+        const inspected = new Map<string, RoomRecord | undefined>();
+        const caller = callerOf(ctx);
+        const reached = [];
+        for (const m of messages) {
+          if (m === undefined) continue;
+          if (member.has(m.roomId) || m.seq <= (reach.departed[m.roomId] ?? 0)) {
+            reached.push(m);
+            continue;
+          }
+          if (!inspected.has(m.roomId)) {
+            const room = await store.getRoom(m.roomId);
+            inspected.set(m.roomId, room && caller.id === ctx.params.personId && mayInspect(caller, room) ? room : undefined);
+          }
+          if (inspected.get(m.roomId)) reached.push(m);
+        }
+        for (const room of inspected.values()) {
+          if (room) rc.reportComplianceRead(ctx, { resource: 'messages', roomId: room.id, roomTitle: room.title, query: { search: ctx.params.q ?? '' } });
+        }
+        return reached.map((m) => presentMessage(m));
       },
     },
   };

@@ -7,7 +7,7 @@
 // is dropped rather than shown. Each hit carries its `highlight` (highlight.ts); pages go on
 // through `cursor` (the index's position of the page's last hit, Webex-style `Link`).
 import type { Context, ServiceSchema } from 'moleculer';
-import { callerOf } from '../../contracts/caller.ts';
+import { callerOf, isComplianceOfficer } from '../../contracts/caller.ts';
 import type { SearchReach } from '../../contracts/search-reach.ts';
 import { badRequest, notFound } from '../../contracts/errors.ts';
 import { decodeCursor, encodeCursor } from '../../storage/cursor.ts';
@@ -64,12 +64,17 @@ export function searchActions(index: SearchIndex, lagOf: IndexLag): NonNullable<
         const startAfter = positionOf(ctx.params.cursor);
         const mentioning = ctx.params.mentionedPeople === 'me' ? caller.id : ctx.params.mentionedPeople;
         const reach = await ctx.call<SearchReach, object>('rooms.searchReachOf', { personId: caller.id });
+        // A compliance officer searches every room of their organization too (docs/compliance.md).
+        const officer = isComplianceOfficer(caller);
         let roomIds = reach.rooms;
         let roomsUpTo = reach.departed;
+        let orgId = officer ? caller.orgId : undefined;
         if (roomId !== undefined) {
           if (reach.rooms.includes(roomId)) [roomIds, roomsUpTo] = [[roomId], {}];
+          else if (officer && (await ctx.call<string | null, object>('rooms.orgOfRoom', { roomId })) === caller.orgId) [roomIds, roomsUpTo] = [[roomId], {}];
           else if (reach.departed[roomId] !== undefined) [roomIds, roomsUpTo] = [[], { [roomId]: reach.departed[roomId] }];
           else throw notFound('Room not found.');
+          orgId = undefined;
         }
         const searched = [...roomIds, ...Object.keys(roomsUpTo)];
         // `from`: the author by id or email, like `personId` (an unknown one finds nothing).
@@ -79,16 +84,16 @@ export function searchActions(index: SearchIndex, lagOf: IndexLag): NonNullable<
           if (!author || (personId !== undefined && personId !== author.id)) return { items: [], extra: { indexBehind: NOTHING_SEARCHED } };
           personId = author.id;
         }
-        if (searched.length === 0) return { items: [], extra: { indexBehind: NOTHING_SEARCHED } };
+        if (searched.length === 0 && orgId === undefined) return { items: [], extra: { indexBehind: NOTHING_SEARCHED } };
         // Read beside the search (the heads from the rooms actor, the checkpoints from the index).
         const lag = lagOf(searched);
         lag.catch(() => undefined);
-        const hits = await index.search({ text: q, roomIds, roomsUpTo, max, personId, before, after, mentioning, hasFiles, startAfter }).catch((err: unknown) => {
+        const hits = await index.search({ text: q, roomIds, roomsUpTo, orgId, max, personId, before, after, mentioning, hasFiles, startAfter }).catch((err: unknown) => {
           if (err instanceof InvalidSearchPositionError) throw badRequest('Invalid cursor.');
           throw err;
         });
         // Those deleted since they were indexed (or beyond a reach that shrank meanwhile) are left out.
-        const messages = hits.length === 0 ? [] : await ctx.call<{ text?: string; markdown?: string }[], object>('rooms.searchHits', { personId: caller.id, messageIds: hits.map((hit) => hit.id) });
+        const messages = hits.length === 0 ? [] : await ctx.call<{ text?: string; markdown?: string }[], object>('rooms.searchHits', { personId: caller.id, messageIds: hits.map((hit) => hit.id), q });
         const items = messages.map((message) => {
           const marked = highlight(message.text ?? message.markdown ?? '', q);
           return marked === undefined ? message : { ...message, highlight: marked };

@@ -18,6 +18,8 @@ type Caller = Pick<ServiceBroker, 'call'>;
 
 /** Rooms and messages read per call to the rooms actor during a rebuild. */
 const PAGE = 500;
+/** Rooms whose organization the search actor remembers. */
+const MAX_ORGS_CACHED = 10_000;
 /** Any rooms action routes to the room's owner: the node that sweeps its index too. */
 const ROOM_OWNER_ACTION = 'rooms.createMessage';
 
@@ -31,20 +33,32 @@ export function createSearchService({ index, settings = { sweepSeconds: 60 } }: 
   // interleave here. Across search nodes (an event heard by one while another rebuilds) the
   // index's versions order the writes instead: every write carries the room seq it is as new as.
   const rooms = new KeyedQueue();
+  /** This node's broker, once started. */
+  let node: ServiceBroker | undefined;
+  /** Each room's organization, asked once (a room never changes hands); bounded, oldest dropped first. */
+  const orgs = new Map<string, string | undefined>();
+  async function orgOfRoom(roomId: string): Promise<string | undefined> {
+    if (orgs.has(roomId)) return orgs.get(roomId);
+    const orgId = (await node!.call<string | null, object>('rooms.orgOfRoom', { roomId })) ?? undefined;
+    if (orgs.size >= MAX_ORGS_CACHED) orgs.delete(orgs.keys().next().value!);
+    orgs.set(roomId, orgId);
+    return orgId;
+  }
 
   /** One room's activities into the index, in order; throws when the index refused them (the follower catches up later). */
   async function apply(activities: Activity[]): Promise<void> {
     const indexed: IndexedMessage[] = [];
+    const orgId = activities.some((a) => a.event === 'message.created' || a.event === 'message.updated') ? await orgOfRoom(activities[0].roomId) : undefined;
     for (const activity of activities) {
       const data = activity.data as unknown as MessageRecord;
       switch (activity.event) {
         case 'message.created':
-          indexed.push(indexedMessageOf(data, activity.seq, activity.seq));
+          indexed.push(indexedMessageOf(data, activity.seq, activity.seq, orgId));
           break;
         case 'message.updated':
           // Logs written before activities said it: the edit's seq, later than the true one,
           // so a former member finds less rather than more.
-          indexed.push(indexedMessageOf(data, activity.seq, activity.messageSeq ?? activity.seq));
+          indexed.push(indexedMessageOf(data, activity.seq, activity.messageSeq ?? activity.seq, orgId));
           break;
         case 'message.deleted':
           await index.removeMessage(data.id, activity.seq);
@@ -113,6 +127,7 @@ export function createSearchService({ index, settings = { sweepSeconds: 60 } }: 
     },
     started() {
       const broker = this.broker;
+      node = broker;
       const logger = this.logger;
       const metrics: MetricSink = broker.metrics;
       follower = new IndexFollower({

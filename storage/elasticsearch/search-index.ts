@@ -19,6 +19,7 @@
 //   mentioned keyword (people ids, and `*` for @all: mentionKeys)
 //   hasFiles  boolean
 //   seq       long    (the message's creation seq: SearchQuery.roomsUpTo)
+//   orgId     keyword (the organization owning the room: SearchQuery.orgId)
 // Fields added later are added to an existing index's mapping at start (documents indexed
 // before have none until a rebuild, `npm run reindex`).
 // Settings: 1 primary shard by default (bm25 statistics are per shard, so one shard keeps the
@@ -66,6 +67,7 @@ interface MessageDoc {
   mentioned: string[];
   hasFiles: boolean;
   seq: number;
+  orgId?: string;
 }
 
 const MAPPING: estypes.MappingTypeMapping = {
@@ -79,15 +81,16 @@ const MAPPING: estypes.MappingTypeMapping = {
     mentioned: { type: 'keyword' },
     hasFiles: { type: 'boolean' },
     seq: { type: 'long' },
+    orgId: { type: 'keyword' },
   },
 };
 
 /**
  * What the index's mapping says of its format: documents versioned by room seq, text held as
- * folded, stemmed terms, each with its message's seq. An index of another format is Squared's
+ * folded, stemmed terms, each with its message's seq and its room's organization. An index of another format is Squared's
  * older one: dropped and filled again (it is derived).
  */
-const FORMAT = { squared: { versioning: 'room-seq', terms: 'folded-porter-1', fields: 'seq-1' } };
+const FORMAT = { squared: { versioning: 'room-seq', terms: 'folded-porter-1', fields: 'seq-org-1' } };
 /** Longest query text considered, and most terms kept from it (as the FTS5 index does). */
 const MAX_QUERY_CHARS = 1024;
 const MAX_TERMS = 32;
@@ -145,7 +148,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
       const operations: (estypes.BulkOperationContainer | MessageDoc)[] = [];
       for (const m of messages.slice(start, start + this.pageSize)) {
         operations.push({ index: { _index: this.index, _id: m.id, version: m.version, version_type: 'external_gte' } });
-        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: termsOf(m.text ?? '').join(' '), created: m.created, mentioned: m.mentioned, hasFiles: m.hasFiles, seq: m.seq });
+        operations.push({ id: m.id, roomId: m.roomId, personId: m.personId, text: termsOf(m.text ?? '').join(' '), created: m.created, mentioned: m.mentioned, hasFiles: m.hasFiles, seq: m.seq, ...(m.orgId ? { orgId: m.orgId } : {}) });
       }
       let response: estypes.BulkResponse;
       try {
@@ -205,7 +208,7 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     }
   }
 
-  async search({ text, roomIds, roomsUpTo = {}, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
+  async search({ text, roomIds, roomsUpTo = {}, orgId, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
     const size = Math.min(MAX_RESULT_WINDOW, Math.max(0, Math.floor(max)));
     // [score, created as epoch ms, id], as this index's sort answers them: anything else would be the engine's 400
     if (startAfter && !(startAfter.length === 3 && typeof startAfter[0] === 'number' && Number.isSafeInteger(startAfter[1]) && typeof startAfter[2] === 'string')) {
@@ -215,9 +218,10 @@ export class ElasticsearchSearchIndex implements SearchIndex {
     // The rooms searched whole, and those up to a seq (a room also searched whole is whole).
     const whole = [...new Set(roomIds)];
     const upTo = Object.entries(roomsUpTo).filter(([roomId]) => !whole.includes(roomId));
-    if (terms.length === 0 || whole.length + upTo.length === 0 || size === 0) return [];
+    if (terms.length === 0 || (whole.length + upTo.length === 0 && orgId === undefined) || size === 0) return [];
     const reach: estypes.QueryDslQueryContainer[] = [
       ...(whole.length > 0 ? [{ terms: { roomId: whole } }] : []),
+      ...(orgId === undefined ? [] : [{ term: { orgId } }]),
       ...upTo.map(([roomId, seq]) => ({ bool: { filter: [{ term: { roomId } }, { range: { seq: { lte: seq } } }] } })),
     ];
     try {

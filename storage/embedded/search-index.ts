@@ -26,7 +26,7 @@ export const searchSchema = `
 CREATE TABLE IF NOT EXISTS search_docs (
   rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, room_id TEXT NOT NULL, person_id TEXT NOT NULL, created TEXT NOT NULL,
   version INTEGER NOT NULL DEFAULT 0, mentioned TEXT NOT NULL DEFAULT '[]', has_files INTEGER NOT NULL DEFAULT 0,
-  seq INTEGER NOT NULL DEFAULT 0);
+  seq INTEGER NOT NULL DEFAULT 0, org_id TEXT);
 CREATE INDEX IF NOT EXISTS search_docs_by_room ON search_docs (room_id);
 CREATE TABLE IF NOT EXISTS search_checkpoints (room_id TEXT PRIMARY KEY, seq INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(text, room, tokenize = 'unicode61 remove_diacritics 2');
@@ -57,7 +57,7 @@ export function ftsTerms(text: string): string[] {
 
 /**
  * The layout of this file's documents: 2 = text held as folded, stemmed terms; 3 = each with
- * its message's seq. An older file is emptied and filled again.
+ * its message's seq and its room's organization. An older file is emptied and filled again.
  */
 const FORMAT_VERSION = 3;
 
@@ -78,6 +78,7 @@ export class SqliteSearchIndex implements SearchIndex {
     if (!columns.includes('mentioned')) db.exec("ALTER TABLE search_docs ADD COLUMN mentioned TEXT NOT NULL DEFAULT '[]'");
     if (!columns.includes('has_files')) db.exec('ALTER TABLE search_docs ADD COLUMN has_files INTEGER NOT NULL DEFAULT 0');
     if (!columns.includes('seq')) db.exec('ALTER TABLE search_docs ADD COLUMN seq INTEGER NOT NULL DEFAULT 0');
+    if (!columns.includes('org_id')) db.exec('ALTER TABLE search_docs ADD COLUMN org_id TEXT');
     // An older layout's documents hold raw text, which the stemmed queries would not find: the
     // index is derived, so it is emptied (checkpoints too) and filled again from the rooms.
     const format = Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
@@ -105,11 +106,11 @@ export class SqliteSearchIndex implements SearchIndex {
           if (Number(existing.version) > m.version) continue;
           rowid = Number(existing.rowid);
           this.sql('DELETE FROM search_fts WHERE rowid = ?').run(rowid);
-          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ?, version = ?, mentioned = ?, has_files = ?, seq = ? WHERE rowid = ?')
-            .run(m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0, m.seq, rowid);
+          this.sql('UPDATE search_docs SET room_id = ?, person_id = ?, created = ?, version = ?, mentioned = ?, has_files = ?, seq = ?, org_id = ? WHERE rowid = ?')
+            .run(m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0, m.seq, m.orgId ?? null, rowid);
         } else {
-          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created, version, mentioned, has_files, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-            .run(m.id, m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0, m.seq).lastInsertRowid);
+          rowid = Number(this.sql('INSERT INTO search_docs (id, room_id, person_id, created, version, mentioned, has_files, seq, org_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+            .run(m.id, m.roomId, m.personId, m.created, m.version, JSON.stringify(m.mentioned), m.hasFiles ? 1 : 0, m.seq, m.orgId ?? null).lastInsertRowid);
         }
         this.sql('INSERT INTO search_fts (rowid, text, room) VALUES (?, ?, ?)').run(rowid, termsOf(m.text ?? '').join(' '), roomToken(m.roomId));
       }
@@ -136,14 +137,14 @@ export class SqliteSearchIndex implements SearchIndex {
     });
   }
 
-  async search({ text, roomIds, roomsUpTo = {}, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
+  async search({ text, roomIds, roomsUpTo = {}, orgId, max, personId, before, after, mentioning, hasFiles, startAfter }: SearchQuery): Promise<SearchHit[]> {
     const terms = ftsTerms(text);
     const limit = Math.max(0, Math.floor(max));
     // The rooms reached up to a seq (those also searched whole are whole), then every room.
     const whole = new Set(roomIds);
     const upTo = Object.fromEntries(Object.entries(roomsUpTo).filter(([roomId]) => !whole.has(roomId)));
     const rooms = [...whole, ...Object.keys(upTo)];
-    if (terms.length === 0 || rooms.length === 0 || limit === 0) return [];
+    if (terms.length === 0 || (rooms.length === 0 && orgId === undefined) || limit === 0) return [];
     const textMatch = `text : (${terms.join(' ')})`;
     // The optional filters as SQL on search_docs; a missing one is NULL and lets every row by,
     // so each query shape is one cached statement.
@@ -158,12 +159,16 @@ export class SqliteSearchIndex implements SearchIndex {
     const page = `WHERE ?9 IS NULL OR score > ?9 OR (score = ?9 AND (created < ?10 OR (created = ?10 AND id > ?11)))`;
     const args = {
       filters: [personId ?? null, before ?? null, after ?? null],
-      more: [mentioning ?? null, hasFiles === undefined ? null : hasFiles ? 1 : 0, score, created, id, Object.keys(upTo).length > 0 ? JSON.stringify(upTo) : null],
+      more: [mentioning ?? null, hasFiles === undefined ? null : hasFiles ? 1 : 0, score, created, id, Object.keys(upTo).length > 0 ? JSON.stringify(upTo) : null, orgId ?? null],
     };
-    const matched = rooms.length <= MAX_ROOMS_IN_MATCH
-      ? `WHERE search_fts MATCH ?4 ${filters}`
-      : `WHERE search_fts MATCH ?4 AND d.room_id IN (SELECT value FROM json_each(?6)) ${filters}`;
-    const match = rooms.length <= MAX_ROOMS_IN_MATCH ? `room : (${rooms.map(roomToken).join(' OR ')}) AND ${textMatch}` : textMatch;
+    // The rooms as tokens in the MATCH when they are few; else (or with an organization's rooms
+    // too) a filter on the matches.
+    const inMatch = rooms.length <= MAX_ROOMS_IN_MATCH && orgId === undefined;
+    // (Every shape names each parameter, ?13 here always NULL: the statement takes the same arguments.)
+    const matched = inMatch
+      ? `WHERE search_fts MATCH ?4 AND ?13 IS NULL ${filters}`
+      : `WHERE search_fts MATCH ?4 AND (d.room_id IN (SELECT value FROM json_each(?6)) OR (?13 IS NOT NULL AND d.org_id = ?13)) ${filters}`;
+    const match = inMatch ? `room : (${rooms.map(roomToken).join(' OR ')}) AND ${textMatch}` : textMatch;
     const rows = this.sql(`SELECT id, room_id, created, score FROM (
         SELECT d.id AS id, d.room_id AS room_id, d.created AS created, bm25(search_fts, 1.0, 0.0) AS score
         FROM search_fts JOIN search_docs d ON d.rowid = search_fts.rowid ${matched})

@@ -119,6 +119,39 @@ describe('the compliance officer through the ordinary endpoints', () => {
     assert.equal(found.find((e) => e.data.targetId === room.id)!.data.targetName, 'Audited room');
   });
 
+  test('searches every room of their org without being a member, never another org\'s; each room answered from is audited', async () => {
+    const from = new Date().toISOString();
+    const [nia, oli] = await createPeople(target.admin, 'Nia Searched', 'Oli Searched');
+    const room = await roomWith(nia, [oli], { title: 'Searched room' });
+    const theirs = await post(oli, { roomId: room.id, text: 'zeppelin budget draft' });
+    const others = await post(outsider, { roomId: outsidersRoom.id, text: 'zeppelin budget secret' });
+    const search = async (query: string) => {
+      const answer = await officer.api.get(`/v1/messages/search?${query}`);
+      expectStatus(answer, 200, query);
+      return (answer.body.items as { id: string }[]).map((m) => m.id);
+    };
+    let found: string[] = [];
+    for (let tries = 0; tries < 100 && found.length === 0; tries++, await sleep(200)) found = await search('q=zeppelin');
+    assert.deepEqual(found, [theirs.id], 'their org\'s room, not the other org\'s');
+    assert.deepEqual(await search(`q=zeppelin&roomId=${room.id}`), [theirs.id], 'one room of their org');
+    expectStatus(await officer.api.get(`/v1/messages/search?q=zeppelin&roomId=${outsidersRoom.id}`), 404, 'another org\'s room');
+    // The other org's people find their own, and not ours.
+    let theirsFound: string[] = [];
+    for (let tries = 0; tries < 100 && theirsFound.length === 0; tries++, await sleep(200)) theirsFound = (await outsider.api.get('/v1/messages/search?q=zeppelin')).body.items.map((m: { id: string }) => m.id);
+    assert.deepEqual(theirsFound, [others.id]);
+    // A plain member of the org finds nothing of a room they are not in.
+    const [pia] = await createPeople(target.admin, 'Pia Plain');
+    assert.deepEqual((await pia.api.get('/v1/messages/search?q=zeppelin')).body.items, []);
+    const orgId = (await officer.api.get('/v1/people/me')).body.orgId;
+    let audited: { data: { eventDescription: string; targetId: string } }[] = [];
+    for (let tries = 0; tries < 50 && audited.length < 2; tries++, await sleep(100)) {
+      const answer = await target.admin.get(`/v1/adminAudit/events?${q({ orgId, from, to: new Date().toISOString(), eventCategories: 'COMPLIANCE', max: 1000 })}`);
+      audited = answer.body.items.filter((e: { data: { targetId: string } }) => e.data.targetId === room.id);
+    }
+    assert.ok(audited.length >= 2, 'each search answered from the room is a compliance read of it');
+    assert.ok(audited.every((e) => e.data.eventDescription === 'Compliance officer read messages'));
+  });
+
   test('an administrator grants the role; another org\'s administrator cannot touch our people', async () => {
     const [fay] = await createPeople(target.admin, 'Fay Promoted');
     expectStatus(await fay.api.get('/v1/events'), 403, 'before the grant');

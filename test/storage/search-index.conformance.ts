@@ -149,6 +149,23 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       }
     }));
 
+    test('orgId: every room of the organization, beside the rooms given, never another organization\'s', () => withIndex(async (index) => {
+      const [ours, alsoOurs, theirs, given] = [newId('ROOM'), newId('ROOM'), newId('ROOM'), newId('ROOM')];
+      const [org, other] = [newId('ORGANIZATION'), newId('ORGANIZATION')];
+      const a = msg(ours, 'obsidian ledger one', { orgId: org });
+      const b = msg(alsoOurs, 'obsidian ledger two', { orgId: org });
+      const c = msg(theirs, 'obsidian ledger three', { orgId: other });
+      const d = msg(given, 'obsidian ledger four');
+      await index.indexMessages([a, b, c, d]);
+      await index.refresh();
+      const search = (query: Partial<SearchQuery>) => index.search({ text: 'obsidian ledger', roomIds: [], max: 10, ...query }).then((hits) => sorted(ids(hits)));
+      assert.deepEqual(await search({ orgId: org }), sorted([a.id, b.id]));
+      assert.deepEqual(await search({ orgId: org, roomIds: [given] }), sorted([a.id, b.id, d.id]));
+      assert.deepEqual(await search({ orgId: other }), [c.id]);
+      assert.deepEqual(await search({ orgId: newId('ORGANIZATION') }), []);
+      assert.deepEqual(await search({ orgId: org, personId: b.personId }), [b.id], 'the other filters still narrow');
+    }));
+
     test('equal scores: newest first, then by id, the same order every time', () => withIndex(async (index) => {
       const room = newId('ROOM');
       const created = new Date(Date.UTC(2026, 5, 1)).toISOString();
