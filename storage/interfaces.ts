@@ -67,7 +67,7 @@ export type RoomChange =
    * `lastSeq`, the last activity before their departure (search, docs/search.md). A later
    * departure replaces it; deleted with the room.
    */
-  | { op: 'putDeparture'; roomId: string; personId: string; lastSeq: number }
+  | { op: 'putDeparture'; departure: Departure }
   | { op: 'putMessage'; message: MessageRecord }
   | { op: 'deleteMessage'; id: string }
   | { op: 'putTab'; tab: RoomTabRecord }
@@ -80,6 +80,15 @@ export type RoomChange =
    * to every write of a room with an org; never deleted with the room (its log stays).
    */
   | { op: 'indexOrgActivity'; orgId: string; roomId: string; hour: string; lastSeq: number };
+
+/** A person's departure from a room: the last seq before it, and when. */
+export interface Departure {
+  roomId: string;
+  personId: string;
+  lastSeq: number;
+  /** ISO time of the departure (the newest are searched first when a person left very many rooms). */
+  at: string;
+}
 
 /** The org activity index's hour of an ISO time: `2026-12-03T07` (sorts as time does). */
 export const orgHourOf = (iso: string) => iso.slice(0, 13);
@@ -171,8 +180,8 @@ export interface RoomStore {
   listMemberships(query: { roomId?: string; personId?: string; max: number; after?: string }): Promise<Page<MembershipRecord>>;
   /** Every room the person is a member of, with the joined position (for live sync). */
   roomIdsOf(personId: string): Promise<string[]>;
-  /** Every room the person has left (whether a member again or not), with the last seq before they last left. */
-  departuresOf(personId: string): Promise<Map<string, number>>;
+  /** Every room the person has left (whether a member again or not), as they last left it. */
+  departuresOf(personId: string): Promise<Departure[]>;
 
   getMessage(id: string): Promise<MessageRecord | undefined>;
   /**

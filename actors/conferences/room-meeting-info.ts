@@ -9,6 +9,7 @@
 // telephone bridge: `sipAddress`, `callInTollFreeNumber` and `callInTollNumber` are never
 // given. The gateway adds `meetingLink` (the meeting page on the gateway the client talks to,
 // like `webLink`).
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context } from 'moleculer';
 import { callerOf } from '../../contracts/caller.ts';
 import { ApiError, conflict, notFound } from '../../contracts/errors.ts';
@@ -46,12 +47,23 @@ export function roomMeetingInfoActions(cc: ConferencesContext) {
         return meeting;
       } catch (err) {
         if (!(err instanceof DuplicateMeetingError)) throw err;
-        // Another member's ask made it first: theirs is the room's.
-        const made = await cc.store.getMeeting(id);
-        if (made && made.state !== 'ended') return made;
+        // Another member's ask made it first: theirs is the room's. A read may not see a create
+        // still committing (Cassandra's quorum read beside its lightweight transaction): the same
+        // slot is read again, never the next one taken, which would make a second meeting.
+        const made = await madeByAnother(id);
+        if (made.state !== 'ended') return made;
       }
     }
     throw conflict('Too many meetings of this room ended today: create one with POST /v1/meetings.');
+  }
+
+  async function madeByAnother(id: string): Promise<MeetingRecord> {
+    for (let tries = 0; ; tries++) {
+      const made = await cc.store.getMeeting(id);
+      if (made) return made;
+      if (tries >= 20) throw new ApiError(503, 'The room\'s meeting is being made: try again.', 'SERVICE_UNAVAILABLE');
+      await sleep(50);
+    }
   }
 
   return {
@@ -60,14 +72,22 @@ export function roomMeetingInfoActions(cc: ConferencesContext) {
       params: { roomId: p.id },
       async handler(ctx: Context<{ roomId: string }>) {
         const { roomId } = ctx.params;
-        // Members only, as the room itself: to others it does not exist.
+        // Those who see the room, as the room itself: to others it does not exist.
+        const caller = callerOf(ctx);
         let room: { title?: string };
         try {
-          room = await ctx.call('rooms.get', { roomId }, { meta: { caller: callerOf(ctx) } });
+          room = await ctx.call('rooms.get', { roomId }, { meta: { caller } });
         } catch (err) {
           throw err instanceof ApiError && err.code === 404 ? notFound('Room not found.') : err;
         }
-        const meeting = (await current(roomId)) ?? (await standingMeeting(ctx, roomId, meetingTitle(room.title)));
+        let meeting: Pick<MeetingRecord, 'id' | 'meetingNumber'> | undefined = await current(roomId);
+        if (!meeting) {
+          // Only a member makes the standing meeting (and hosts it): one who sees the room
+          // without being in it (a team member, a compliance officer) may not act in it.
+          const members = await ctx.call<string[], object>('rooms.membersAmong', { roomId, personIds: [caller.id] });
+          if (!members.includes(caller.id)) throw notFound('The room has no meeting yet: a member\'s first ask makes it.');
+          meeting = await standingMeeting(ctx, roomId, meetingTitle(room.title));
+        }
         return { roomId, meetingNumber: meeting.meetingNumber, meetingId: meeting.id };
       },
     },

@@ -140,7 +140,7 @@ export function membershipActions(rc: RoomsContext): RoomsActions {
             changes: [
               { op: 'deleteMembership', id: current.id },
               // What they saw stays theirs to find (search-reach-actions.ts); nothing from this seq on.
-              { op: 'putDeparture', roomId: current.roomId, personId: current.personId, lastSeq: firstSeq - 1 },
+              { op: 'putDeparture', departure: { roomId: current.roomId, personId: current.personId, lastSeq: firstSeq - 1, at: now } },
               { op: 'putRoom', room: { ...room, lastActivity: now } },
             ],
             result: null,

@@ -14,12 +14,20 @@ import * as p from '../params.ts';
 import { presentMessage } from './presenters.ts';
 import type { RoomsActions, RoomsContext } from './rooms-context.ts';
 
+/**
+ * Rooms left that a search reaches, the most recently left first: each is two clauses of an
+ * Elasticsearch query, whose clause count is bounded (1024 by default on a small heap).
+ */
+export const MAX_DEPARTED_SEARCHED = 200;
+
 export function searchReachActions(rc: RoomsContext): RoomsActions {
   const { store } = rc;
   const reachOf = async (personId: string): Promise<SearchReach> => {
     const [rooms, departures] = await Promise.all([store.roomIdsOf(personId), store.departuresOf(personId)]);
-    for (const roomId of rooms) departures.delete(roomId);
-    return { rooms, departed: Object.fromEntries(departures) };
+    const member = new Set(rooms);
+    // The rooms left most recently: each is a clause of the index query, which has a bound.
+    const left = departures.filter((d) => !member.has(d.roomId)).sort((a, b) => b.at.localeCompare(a.at) || a.roomId.localeCompare(b.roomId)).slice(0, MAX_DEPARTED_SEARCHED);
+    return { rooms, departed: Object.fromEntries(left.map((d) => [d.roomId, d.lastSeq])) };
   };
   return {
     searchReachOf: {
@@ -44,7 +52,8 @@ export function searchReachActions(rc: RoomsContext): RoomsActions {
         const reached = [];
         for (const m of messages) {
           if (m === undefined) continue;
-          if (member.has(m.roomId) || m.seq <= (reach.departed[m.roomId] ?? 0)) {
+          const departedAt = reach.departed[m.roomId];
+          if (member.has(m.roomId) || (departedAt !== undefined && m.seq <= departedAt)) {
             reached.push(m);
             continue;
           }

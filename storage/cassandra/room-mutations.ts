@@ -107,8 +107,8 @@ memberships: Map<string, MembershipFact | null>, deletedRooms: string[]): void {
       return;
     }
     case 'putDeparture':
-      set.add(upsert('departures_by_person', { person_id: change.personId, room_id: change.roomId }, { last_seq: change.lastSeq }));
-      set.add(upsert('departures_by_room', { room_id: change.roomId, person_id: change.personId }));
+      set.add(upsert('departures_by_person', { person_id: change.departure.personId, room_id: change.departure.roomId }, { last_seq: change.departure.lastSeq, left_at: change.departure.at }));
+      set.add(upsert('departures_by_room', { room_id: change.departure.roomId, person_id: change.departure.personId }));
       return;
     case 'indexOrgActivity':
       set.add(upsert('org_hours', { org_id: change.orgId, hour: change.hour }));

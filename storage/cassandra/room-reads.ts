@@ -2,7 +2,7 @@
 // from the table laid out for its query (see README.md next to this file). Nothing here
 // writes; a head that needs repairing first is the write path's (room-write-path.ts).
 import { idempotencyCutoff } from '../../contracts/idempotency.ts';
-import type { OrgRoomHour, Page, RoomSort } from '../interfaces.ts';
+import type { Departure, OrgRoomHour, Page, RoomSort } from '../interfaces.ts';
 import type { Activity, IdempotencyRecord, MembershipRecord, MessageRecord, RoomRecord, RoomTabRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { type Db, mapLimit, num, parseDoc } from './db.ts';
@@ -181,9 +181,9 @@ export class CassandraRoomReads {
     return (await this.db.rows(`SELECT room_id FROM ${this.ks}.rooms_of_person WHERE person_id = ?`, [personId])).map((row) => row.room_id as string);
   }
 
-  async departuresOf(personId: string): Promise<Map<string, number>> {
-    const rows = await this.db.rows(`SELECT room_id, last_seq FROM ${this.ks}.departures_by_person WHERE person_id = ?`, [personId]);
-    return new Map(rows.map((row) => [row.room_id as string, num(row.last_seq)]));
+  async departuresOf(personId: string): Promise<Departure[]> {
+    const rows = await this.db.rows(`SELECT room_id, last_seq, left_at FROM ${this.ks}.departures_by_person WHERE person_id = ?`, [personId]);
+    return rows.map((row) => ({ roomId: row.room_id as string, personId, lastSeq: num(row.last_seq), at: row.left_at as string }));
   }
 
   // ---- messages ----------------------------------------------------------------------------

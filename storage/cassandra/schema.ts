@@ -274,7 +274,7 @@ export const MIGRATIONS: Migration[] = [
     description: 'the rooms each person left, with the last seq before they left (search reach of former members), and who left each room (its deletion)',
     // Written by the room's own writes with its seq timestamps (room-mutations.ts), purged with the room.
     statements: (ks) => [
-      `CREATE TABLE IF NOT EXISTS ${ks}.departures_by_person (person_id text, room_id text, last_seq bigint, PRIMARY KEY ((person_id), room_id))`,
+      `CREATE TABLE IF NOT EXISTS ${ks}.departures_by_person (person_id text, room_id text, last_seq bigint, left_at text, PRIMARY KEY ((person_id), room_id))`,
       `CREATE TABLE IF NOT EXISTS ${ks}.departures_by_room (room_id text, person_id text, PRIMARY KEY ((room_id), person_id))`,
     ],
   },

@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import { idempotencyCutoff } from '../../contracts/idempotency.ts';
 import { IdempotencyKeyTakenError, SequenceConflictError } from '../interfaces.ts';
-import type { OrgRoomHour, Page, RoomChange, RoomSort, RoomStore, RoomWrite, UnappliedWrite } from '../interfaces.ts';
+import type { Departure, OrgRoomHour, Page, RoomChange, RoomSort, RoomStore, RoomWrite, UnappliedWrite } from '../interfaces.ts';
 import { ALL_MENTIONED, mentionKeys, type Activity, type IdempotencyRecord, type MembershipRecord, type MessageRecord, type ReadPosition, type RoomRecord, type RoomTabRecord } from '../records.ts';
 import { decodeCursor, encodeCursor } from '../cursor.ts';
 import { groupCommitOf } from './group-commit.ts';
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
   PRIMARY KEY (person_id, key)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created);
 CREATE TABLE IF NOT EXISTS departures (
-  person_id TEXT NOT NULL, room_id TEXT NOT NULL, last_seq INTEGER NOT NULL, PRIMARY KEY (person_id, room_id)) WITHOUT ROWID;
+  person_id TEXT NOT NULL, room_id TEXT NOT NULL, last_seq INTEGER NOT NULL, left_at TEXT NOT NULL, PRIMARY KEY (person_id, room_id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS departures_by_room ON departures (room_id);
 CREATE TABLE IF NOT EXISTS org_room_hours (
   org_id TEXT NOT NULL, hour TEXT NOT NULL, room_id TEXT NOT NULL, last_seq INTEGER NOT NULL,
@@ -100,7 +100,8 @@ export class SqliteRoomStore implements RoomStore {
         this.sql('DELETE FROM memberships WHERE id = ?').run(change.id);
         return;
       case 'putDeparture':
-        this.sql('INSERT OR REPLACE INTO departures (person_id, room_id, last_seq) VALUES (?, ?, ?)').run(change.personId, change.roomId, change.lastSeq);
+        this.sql('INSERT OR REPLACE INTO departures (person_id, room_id, last_seq, left_at) VALUES (?, ?, ?, ?)')
+          .run(change.departure.personId, change.departure.roomId, change.departure.lastSeq, change.departure.at);
         return;
       case 'putMessage': {
         const m = change.message;
@@ -287,9 +288,9 @@ export class SqliteRoomStore implements RoomStore {
     return this.sql('SELECT room_id FROM memberships WHERE person_id = ?').all(personId).map((row) => String((row as { room_id: string }).room_id));
   }
 
-  async departuresOf(personId: string): Promise<Map<string, number>> {
-    const rows = this.sql('SELECT room_id, last_seq FROM departures WHERE person_id = ?').all(personId) as { room_id: string; last_seq: number }[];
-    return new Map(rows.map((row) => [String(row.room_id), Number(row.last_seq)]));
+  async departuresOf(personId: string): Promise<Departure[]> {
+    const rows = this.sql('SELECT room_id, last_seq, left_at FROM departures WHERE person_id = ?').all(personId) as { room_id: string; last_seq: number; left_at: string }[];
+    return rows.map((row) => ({ roomId: String(row.room_id), personId, lastSeq: Number(row.last_seq), at: String(row.left_at) }));
   }
 
   async getMessage(id: string): Promise<MessageRecord | undefined> {

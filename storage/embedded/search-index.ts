@@ -150,7 +150,7 @@ export class SqliteSearchIndex implements SearchIndex {
     // so each query shape is one cached statement.
     const filters = `AND (?1 IS NULL OR d.person_id = ?1) AND (?2 IS NULL OR d.created < ?2) AND (?3 IS NULL OR d.created > ?3)
       AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(d.mentioned) WHERE value IN (?7, '${ALL_MENTIONED}'))) AND (?8 IS NULL OR d.has_files = ?8)
-      AND (?12 IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(?12) j WHERE j.key = d.room_id AND d.seq > j.value))`;
+      AND (?12 IS NULL OR (?13 IS NOT NULL AND d.org_id = ?13) OR NOT EXISTS (SELECT 1 FROM json_each(?12) j WHERE j.key = d.room_id AND d.seq > j.value))`;
     // The next page: after the last hit in the order score, newest, id (bm25 is lower for better).
     if (startAfter && !(startAfter.length === 3 && typeof startAfter[0] === 'number' && typeof startAfter[1] === 'string' && typeof startAfter[2] === 'string')) {
       throw new InvalidSearchPositionError('not a position of this index');

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MeetingClient } from '../../clients/meeting-client.ts';
-import { createPeople, type TestPerson } from '../harness/people.ts';
+import { COMPLIANCE_OFFICER_ROLE } from '../../contracts/caller.ts';
+import { createPeople, createPerson, type TestPerson } from '../harness/people.ts';
 import { expectStatus, roomWith } from '../harness/rooms.ts';
 import { until } from '../harness/wait.ts';
 import { startTarget, type Target } from './target.ts';
@@ -89,6 +90,17 @@ describe('room meeting details', () => {
     expectStatus(next, 200, 'the next standing meeting');
     assert.notEqual(next.body.meetingId, meetingId);
     assert.equal((await infoOf(host, room.id)).body.meetingId, next.body.meetingId);
+  });
+
+  test('one who sees the room without being in it (a compliance officer) does not make its meeting', async () => {
+    const officer = await createPerson(target.admin, 'Ola Officer', { roles: [COMPLIANCE_OFFICER_ROLE] });
+    const room = await roomWith(host, [member]);
+    expectStatus(await infoOf(officer, room.id), 404, 'no meeting yet, and the officer makes none');
+    const made = await infoOf(member, room.id);
+    expectStatus(made, 200, 'a member makes it');
+    const seen = await infoOf(officer, room.id);
+    expectStatus(seen, 200, 'then the officer reads it');
+    assert.equal(seen.body.meetingId, made.body.meetingId);
   });
 
   test('a meeting someone is in comes before one not started', async () => {

@@ -92,18 +92,23 @@ export function roomStoreConformance(name: string, open: () => Promise<RoomStore
       ]);
     });
 
-    test('departures: the last seq before each room a person left, replaced by a later departure, deleted with the room', async () => {
+    test('departures: the last seq before each room a person left and when, replaced by a later departure, deleted with the room', async () => {
       const store = await open();
       const [r, other] = [room(), room()];
       const [bob, carol] = [newId('PEOPLE'), newId('PEOPLE')];
-      assert.deepEqual(await store.departuresOf(bob), new Map());
-      await store.commit({ roomId: r.id, activities: [activity(r.id, 1)], changes: [{ op: 'putRoom', room: r }, { op: 'putDeparture', roomId: r.id, personId: bob, lastSeq: 0 }] });
-      await store.commit({ roomId: r.id, activities: [activity(r.id, 2)], changes: [{ op: 'putDeparture', roomId: r.id, personId: bob, lastSeq: 1 }, { op: 'putDeparture', roomId: r.id, personId: carol, lastSeq: 1 }] });
-      await store.commit({ roomId: other.id, activities: [activity(other.id, 1)], changes: [{ op: 'putRoom', room: other }, { op: 'putDeparture', roomId: other.id, personId: bob, lastSeq: 0 }] });
-      assert.deepEqual(await store.departuresOf(bob), new Map([[r.id, 1], [other.id, 0]]));
+      const left = (roomId: string, personId: string, lastSeq: number, at: string) => ({ op: 'putDeparture' as const, departure: { roomId, personId, lastSeq, at } });
+      const byRoom = <T extends { roomId: string }>(departures: T[]) => [...departures].sort((a, b) => a.roomId.localeCompare(b.roomId));
+      assert.deepEqual(await store.departuresOf(bob), []);
+      await store.commit({ roomId: r.id, activities: [activity(r.id, 1)], changes: [{ op: 'putRoom', room: r }, left(r.id, bob, 0, '2026-01-01T00:00:00.000Z')] });
+      await store.commit({ roomId: r.id, activities: [activity(r.id, 2)], changes: [left(r.id, bob, 1, '2026-01-02T00:00:00.000Z'), left(r.id, carol, 1, '2026-01-02T00:00:00.000Z')] });
+      await store.commit({ roomId: other.id, activities: [activity(other.id, 1)], changes: [{ op: 'putRoom', room: other }, left(other.id, bob, 0, '2026-01-03T00:00:00.000Z')] });
+      assert.deepEqual(byRoom(await store.departuresOf(bob)), byRoom([
+        { roomId: r.id, personId: bob, lastSeq: 1, at: '2026-01-02T00:00:00.000Z' },
+        { roomId: other.id, personId: bob, lastSeq: 0, at: '2026-01-03T00:00:00.000Z' },
+      ]));
       await store.commit({ roomId: r.id, activities: [activity(r.id, 3, 'room.deleted')], changes: [{ op: 'deleteRoom', roomId: r.id }] });
-      assert.deepEqual(await store.departuresOf(bob), new Map([[other.id, 0]]));
-      assert.deepEqual(await store.departuresOf(carol), new Map());
+      assert.deepEqual(await store.departuresOf(bob), [{ roomId: other.id, personId: bob, lastSeq: 0, at: '2026-01-03T00:00:00.000Z' }]);
+      assert.deepEqual(await store.departuresOf(carol), []);
     });
 
     test('rooms of a person, filtered and paged in each sort order', async () => {

@@ -164,6 +164,7 @@ export function searchIndexConformance(name: string, harness: SearchIndexHarness
       assert.deepEqual(await search({ orgId: other }), [c.id]);
       assert.deepEqual(await search({ orgId: newId('ORGANIZATION') }), []);
       assert.deepEqual(await search({ orgId: org, personId: b.personId }), [b.id], 'the other filters still narrow');
+      assert.deepEqual(await search({ orgId: org, roomsUpTo: { [ours]: a.seq - 1 } }), sorted([a.id, b.id]), 'a room of the org is whole, though also reached up to a seq');
     }));
 
     test('equal scores: newest first, then by id, the same order every time', () => withIndex(async (index) => {
