@@ -10,7 +10,7 @@ import path from 'node:path';
 import cassandra from 'cassandra-driver';
 import { migrate, SCHEMA_VERSION } from '../../storage/cassandra/schema.ts';
 import { BackupRefusedError } from '../../storage/embedded/backup-manifest.ts';
-import { keyspaceExists, openCassandraSession, roomHeadsOf, type CassandraTarget } from './cassandra-client.ts';
+import { keyspaceExists, openCassandraSession, raiseHeadToLog, roomHeadsOf, type CassandraTarget } from './cassandra-client.ts';
 import { runTool, type EngineTools } from './engine-tools.ts';
 import { verifyClusterBackup, type ClusterBackupManifest } from './manifest.ts';
 
@@ -101,6 +101,10 @@ export async function restoreClusterBackup(options: RestoreClusterBackupOptions)
       throw new Error(`the restored keyspace ${keyspace} misses writes the backup promised: room ${room} has head ${restored[room] ?? 'none'}, the manifest ${head} `
         + `(${behind.length} room${behind.length > 1 ? 's' : ''} in all). Check the Cassandra logs of the import, drop the keyspace and restore again.`);
     }
+    // Writes made while the snapshots were taken, held by the activities beyond their fence.
+    let raised = 0;
+    for (const [roomId, head] of Object.entries(restored)) if ((await raiseHeadToLog(session, roomId, head)) > head) raised++;
+    if (raised > 0) log(`${raised} room head${raised > 1 ? 's' : ''} moved to the end of ${raised > 1 ? 'their logs' : 'its log'} (writes made during the snapshot)`);
 
     if (manifest.rabbitmqDefinitions && options.rabbitmq) {
       await runTool(options.tools.rabbitmqctl, ['import_definitions', path.resolve(options.backupDir, 'rabbitmq', 'definitions.json')]);

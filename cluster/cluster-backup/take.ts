@@ -1,15 +1,21 @@
 // `npm run backup` on a cluster: Cassandra's own snapshots, collected, plus RabbitMQ's
 // definitions, with a manifest. The steps, in order:
 //   1. read every room's head (the manifest's promise: each restored head is this or later);
-//   2. `nodetool snapshot -t <tag> <keyspace>` on every Cassandra node (it flushes first), so
-//      each node's SSTables of that moment are hard-linked under snapshots/<tag>/;
+//   2. `nodetool snapshot` on every Cassandra node (it flushes first), so each node's SSTables
+//      of that moment are hard-linked under snapshots/<tag>/: first the fences (room_heads,
+//      room_applied) as <tag>-heads, then, on every node, the whole keyspace as <tag>;
 //   3. copy each node's snapshot out of its data directory into cassandra/<host>/<table>/,
 //      then `nodetool clearsnapshot` (the hard links would otherwise pin disk forever);
 //   4. `rabbitmqctl export_definitions` (queues, users, policies; jobs in flight are not kept);
 //   5. manifest.json last, with the size and SHA-256 of every file.
-// Nodes are snapshotted moments apart, which is safe for rooms: a room's write is one
-// lightweight transaction on room_heads that carries the write itself, so a restored head
-// whose write is not applied everywhere is completed by its next reader (README, fencing).
+// Tables and nodes are snapshotted moments apart, which is safe for rooms because the fences go
+// first: a room's write is one lightweight transaction on room_heads that carries the write
+// itself, and is applied (its activity rows written) before the room's next write may fence.
+// So every write before a snapshotted head is in the activities snapshotted after it, and the
+// head's own is completed by its next reader (README, fencing). Had the activities gone first,
+// a write applied after their flush and replaced in room_heads by the next one before its
+// flush would be in neither (seen: a restored log missing one seq). Writes after the head
+// that the later snapshot holds too are taken in by the restore (restore.ts).
 // The message index is not copied: it is derived, and a restore rebuilds it from the logs.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +40,10 @@ export interface TakeClusterBackupOptions {
 export class ClusterBackupError extends Error {
   override name = 'ClusterBackupError';
 }
+
+/** The tables that fence the rooms' writes: snapshotted before the rest. */
+const FENCE_TABLES = ['room_heads', 'room_applied'];
+const headsTag = (tag: string) => `${tag}-heads`;
 
 function snapshotTag(at: Date): string {
   return `squared-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase()}`;
@@ -77,15 +87,17 @@ export async function takeClusterBackup(options: TakeClusterBackupOptions): Prom
     tag = snapshotTag(startedAt);
     log(`${Object.keys(roomHeads).length} room heads read; snapshot ${tag} of ${keyspace} on ${hosts.join(', ')}`);
     for (const host of hosts) {
-      await runTool(options.tools.nodetool, ['snapshot', '-t', tag, '--', keyspace], { host });
       snapshotted.push(host);
+      await runTool(options.tools.nodetool, ['snapshot', '-t', headsTag(tag), '-kt', FENCE_TABLES.map((table) => `${keyspace}.${table}`).join(',')], { host });
     }
+    for (const host of hosts) await runTool(options.tools.nodetool, ['snapshot', '-t', tag, '--', keyspace], { host });
 
     const files: ClusterBackupFile[] = [];
     const manifestHosts: ClusterBackupManifest['hosts'] = [];
     for (const host of hosts) {
       const dataDir = options.cassandraDataDirs.get(host) ?? options.cassandraDataDirs.get('*')!;
-      const tables = snapshotDirs(dataDir, keyspace, tag);
+      // The fences of the first snapshot, everything else of the second.
+      const tables = new Map([...snapshotDirs(dataDir, keyspace, tag), ...snapshotDirs(dataDir, keyspace, headsTag(tag))]);
       if (tables.size === 0) throw new ClusterBackupError(`node ${host} made no snapshot ${tag} under ${path.join(dataDir, keyspace)}: is that its data directory?`);
       for (const [table, dir] of tables) {
         const into = path.join(outDir, 'cassandra', host, table);
@@ -130,8 +142,10 @@ export async function takeClusterBackup(options: TakeClusterBackupOptions): Prom
   } finally {
     // Copied or not, the snapshot's hard links would pin their SSTables' disk space forever.
     for (const host of snapshotted) {
-      await runTool(options.tools.nodetool, ['clearsnapshot', '-t', tag, '--', session.keyspace], { host })
-        .catch((err: Error) => log(`could not clear snapshot ${tag} on ${host} (clear it with nodetool clearsnapshot): ${err.message}`));
+      for (const each of [headsTag(tag), tag]) {
+        await runTool(options.tools.nodetool, ['clearsnapshot', '-t', each, '--', session.keyspace], { host })
+          .catch((err: Error) => log(`could not clear snapshot ${each} on ${host} (clear it with nodetool clearsnapshot): ${err.message}`));
+      }
     }
     await session.close();
   }
