@@ -7,7 +7,7 @@ import { registerMetrics } from './contracts/metrics.ts';
 import { wire } from './cluster/wiring.ts';
 import { openConsoleSocket, type ConsoleSocket } from './cluster/console-socket.ts';
 import { createNodeOperatorService } from './cluster/node-operator.service.ts';
-import { previewFaults, retentionClock, roomLogFaults } from './cluster/fault-injection.ts';
+import { filesFaults, previewFaults, retentionClock, roomLogFaults } from './cluster/fault-injection.ts';
 import { brokerOptions } from './moleculer.config.ts';
 import { NodeLiveness } from './routing/node-liveness.ts';
 import { createPeopleService } from './actors/people/people.service.ts';
@@ -64,7 +64,7 @@ if (wiring.actors) {
   broker.createService(createFilesService({ store: files, blobs, queue, queueName: `${config.namespace}.file-deletions`, previews, settings: {
     maxFileBytes: config.files.maxFileBytes, fetchTimeoutMs: config.files.fetchTimeoutMs, connectTimeoutMs: config.webhooks.connectTimeoutMs, policy: outboundPolicyOf(config.webhooks),
     uploadGraceMs: config.files.uploadGraceMs,
-  } }));
+  }, faults: filesFaults() }));
   broker.createService(createNotificationsService({ store: webhooks, queue, queueName: `${config.namespace}.webhook-deliveries`, settings: config.webhooks,
     push, pushQueueName: `${config.namespace}.push-deliveries`, pushSettings: config.push,
   }));

@@ -3,6 +3,7 @@
 // every hook is absent. Kept here, at the entry points, so no actor reads the environment.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PreviewFaults } from '../actors/files/file-previews.ts';
+import type { FilesFaults } from '../actors/files/files.service.ts';
 import type { RoomLogFaults } from '../actors/rooms/room-log.ts';
 
 /**
@@ -28,6 +29,15 @@ export function retentionClock(env: NodeJS.ProcessEnv = process.env): (() => num
   const ahead = Number(env.SQUARED_TEST_RETENTION_CLOCK_AHEAD_DAYS);
   if (!Number.isFinite(ahead) || ahead <= 0) return undefined;
   return () => Date.now() + ahead * 86_400_000;
+}
+
+/**
+ * SQUARED_TEST_FAULT_DROP_FILE_DELETION_EVENTS=1: the files actor does not hear messages and
+ * rooms deleted (as a node down at the time would not), so a test can see a file of a deleted
+ * message refused and deleted at its next read (test/api/file-deletion.test.ts).
+ */
+export function filesFaults(env: NodeJS.ProcessEnv = process.env): FilesFaults {
+  return env.SQUARED_TEST_FAULT_DROP_FILE_DELETION_EVENTS === '1' ? { dropDeletionEvents: true } : {};
 }
 
 /**

@@ -32,7 +32,7 @@ import type { OutboundPolicy } from '../outbound-policy.ts';
 import * as p from '../params.ts';
 import { queueOperatorActions } from '../queue-operator-actions.ts';
 import { contentTypeOf, SNIFF_BYTES } from './content-type.ts';
-import { FileCleanup, type RoomFilesJob } from './file-cleanup.ts';
+import { type CleanupLog, FileCleanup, type RoomFilesJob } from './file-cleanup.ts';
 import type { FilePreviews } from './file-previews.ts';
 import { readAll } from './read-all.ts';
 import { UrlFetcher } from './url-fetch.ts';
@@ -57,15 +57,38 @@ const name = { type: 'string', min: 1, max: 1024 } as const;
 /** Deliveries of a deleted room's job before it is dead-lettered, and the wait before a retry. */
 const ROOM_JOB_RETRIES = { maxAttempts: 10, backoffMs: 2000, concurrency: 2 };
 
-export function createFilesService({ store, blobs, queue, queueName, settings, previews }: { store: FileStore; blobs: BlobStore; queue: WorkQueue; queueName: string; settings: FilesSettings; previews: FilePreviews }): ServiceSchema {
+/** Test-only (cluster/fault-injection.ts): the deletions this actor would hear of, unheard. */
+export interface FilesFaults {
+  dropDeletionEvents?: boolean;
+}
+
+export function createFilesService({ store, blobs, queue, queueName, settings, previews, faults = {} }: { store: FileStore; blobs: BlobStore; queue: WorkQueue; queueName: string; settings: FilesSettings; previews: FilePreviews; faults?: FilesFaults }): ServiceSchema {
   let fetcher: UrlFetcher | undefined;
   let cleanup: FileCleanup;
+  let log: CleanupLog | undefined;
   let stopConsumer: (() => Promise<void>) | undefined;
 
   /** The caller is a member of the room now (the rooms policy, asked of the rooms actor). */
   async function isMember(ctx: Context, roomId: string, personId: string): Promise<boolean> {
     const members = await ctx.call<string[], object>('rooms.membersAmong', { roomId, personIds: [personId] });
     return members.includes(personId);
+  }
+
+  /**
+   * A file the caller may read: attached, in a room they are a member of, on a message that
+   * still exists. A message (or room) deleted is heard as an event, which a node that was down
+   * or an attach racing the deletion can miss: a file found on a message gone is deleted here
+   * (idempotent, as every deletion of a file is), so it is never served after its message.
+   */
+  async function readable(ctx: Context, contentId: string): Promise<FileRecord> {
+    const file = await store.get(contentId);
+    // One answer for "no such file", "not on a message yet" and "not yours to read": nothing is learnt.
+    if (!file?.roomId || !file.messageId || !(await isMember(ctx, file.roomId, callerOf(ctx).id))) throw notFound('File not found.');
+    if (!(await ctx.call<boolean, object>('rooms.messageExists', { messageId: file.messageId }))) {
+      await cleanup.remove(file).catch((err: unknown) => log?.warn({ err, fileId: file.id }, 'deleting a file of a deleted message failed (the next read tries again)'));
+      throw notFound('File not found.');
+    }
+    return file;
   }
 
   async function mustBeMember(ctx: Context, roomId: string | undefined): Promise<void> {
@@ -171,19 +194,13 @@ export function createFilesService({ store, blobs, queue, queueName, settings, p
       content: {
         visibility: 'published',
         params: { contentId: p.id },
-        async handler(ctx: Context<{ contentId: string }>) {
-          const file = await store.get(ctx.params.contentId);
-          // One answer for "no such file", "not on a message yet" and "not yours to read": nothing is learnt.
-          if (!file?.roomId || !(await isMember(ctx, file.roomId, callerOf(ctx).id))) throw notFound('File not found.');
-          return file;
-        },
+        handler: (ctx: Context<{ contentId: string }>) => readable(ctx, ctx.params.contentId),
       },
       preview: {
         visibility: 'published',
         params: { contentId: p.id },
         async handler(ctx: Context<{ contentId: string }>) {
-          const file = await store.get(ctx.params.contentId);
-          if (!file?.roomId || !(await isMember(ctx, file.roomId, callerOf(ctx).id))) throw notFound('File not found.');
+          const file = await readable(ctx, ctx.params.contentId);
           // A text snippet, none, or not yet: the message says which; there is no image to serve.
           if (!previewBlobOf(file.preview) || file.preview?.state !== 'ready' || file.preview.kind === 'text') throw notFound('The file has no preview image.');
           return { blobKey: file.preview.blobKey, mime: file.preview.mime };
@@ -193,6 +210,7 @@ export function createFilesService({ store, blobs, queue, queueName, settings, p
     events: {
       'rooms.activities': {
         async handler(ctx: Context<{ activities: Activity[] }>) {
+          if (faults.dropDeletionEvents) return;
           for (const activity of ctx.params.activities) {
             if (activity.event === 'room.deleted') {
               await cleanup.roomDeleted(activity.roomId).catch((err: unknown) => this.logger.error({ err, roomId: activity.roomId }, 'queueing the deletion of a deleted room\'s files failed'));
@@ -209,6 +227,7 @@ export function createFilesService({ store, blobs, queue, queueName, settings, p
       },
     },
     async started() {
+      log = this.logger;
       cleanup = new FileCleanup({ store, blobs, queue, queueName, graceMs: settings.uploadGraceMs, log: this.logger });
       stopConsumer = await queue.consume(queueName, (job) => cleanup.handleRoomJob(job as RoomFilesJob), ROOM_JOB_RETRIES);
       cleanup.start();

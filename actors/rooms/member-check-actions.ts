@@ -48,6 +48,12 @@ export function memberCheckActions(rc: RoomsContext): RoomsActions {
         return sharing.filter((personId): personId is string => personId !== undefined);
       },
     },
+    /** Whether the message exists (not deleted, its room not deleted): the files actor, before it serves a file of it. */
+    messageExists: {
+      visibility: 'public',
+      params: { messageId: p.id },
+      handler: async (ctx: Context<{ messageId: string }>) => (await store.getMessage(ctx.params.messageId)) !== undefined,
+    },
     membersAmong: {
       visibility: 'public',
       params: { roomId: p.id, personIds: { type: 'array', items: p.id, max: 1000 } },

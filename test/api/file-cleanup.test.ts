@@ -44,7 +44,16 @@ async function blobExists(key: string): Promise<boolean> {
 }
 
 /** The file records the target's store holds for `roomId` (undefined: those on no message). */
-async function recordsOf(roomId: string | undefined): Promise<FileRecord[]> {
+async function recordsOf(roomId: string | undefined, of: Target = target): Promise<FileRecord[]> {
+  if (of !== target) {
+    // Another target of this file: embedded only (its files.db), else its files as their reads say.
+    const db = new DatabaseSync(path.join(of.process!.dataDir, 'files.db'), { readOnly: true });
+    try {
+      return db.prepare('SELECT doc FROM files').all().map((row) => JSON.parse(String(row.doc)) as FileRecord).filter((file) => file.roomId === roomId);
+    } finally {
+      db.close();
+    }
+  }
   if (cassandra) return roomId ? cassandra.files.listByRoom(roomId, { max: 1000 }) : cassandra.files.listUnattached(new Date(Date.now() + 3600_000).toISOString(), 1000);
   const db = new DatabaseSync(path.join(target.process!.dataDir, 'files.db'), { readOnly: true });
   try {
@@ -93,6 +102,27 @@ describe('a deleted room', () => {
     assert.equal(download.status, 200);
     assert.equal((await recordsOf(other.id)).length, 1);
     assert.equal((await alice.api.get(avatarUrl, { token: null })).status, 200);
+  });
+});
+
+describe('a deletion the files actor did not hear of (its node down, an attach racing it)', () => {
+  test('a file of a deleted message is refused at its next read, and deleted then', async () => {
+    const deaf = await startTarget({ ...env, SQUARED_TEST_FAULT_DROP_FILE_DELETION_EVENTS: '1' });
+    try {
+      const [alice, bob] = await createPeople(deaf.admin, 'Alice Unheard', 'Bob Unheard');
+      const room = await roomWith(alice, [bob]);
+      const posted = await postFile(alice, { roomId: room.id, text: 'soon gone' }, randomBytes(20_000));
+      expectStatus(posted, 200);
+      const url = new URL(posted.body.files[0]).pathname;
+      expectStatus(await bob.api.get(url), 200, 'served while its message is there');
+      expectStatus(await alice.api.delete(`/v1/messages/${posted.body.id}`), 204);
+      if (deaf.process) assert.equal((await recordsOf(room.id, deaf)).length, 1, 'the deletion went unheard: the record is still there');
+      expectStatus(await bob.api.get(url), 404, 'never served after its message');
+      expectStatus(await alice.api.get(url), 404, 'not to its uploader either');
+      if (deaf.process) await until(async () => (await recordsOf(room.id, deaf)).length === 0, 10_000, 'deleted at that read');
+    } finally {
+      await deaf.stop();
+    }
   });
 });
 
