@@ -7,8 +7,9 @@
 // Each write runs inside its own SAVEPOINT, so one that throws (a sequence conflict, a taken
 // idempotency key) is undone alone and rejected alone; the others commit. Every write's
 // promise settles only after the COMMIT returned: with SQUARED_SYNC=full that is after the
-// fsync, so a 2xx still means on disk. A COMMIT that fails rejects the whole batch, which
-// SQLite rolled back.
+// fsync, so a 2xx still means on disk; a database opened for it commits without the fsync and
+// has `syncAfterCommit` (wal-sync.ts) make the WAL durable off the event loop before the batch's
+// promises settle. A COMMIT that fails rejects the whole batch, which SQLite rolled back.
 //
 // The window is the event loop's own: writes queued by the callbacks of one poll phase are
 // flushed together in the check phase after it (setImmediate). A busy server gathers more
@@ -33,8 +34,16 @@ export class GroupCommit {
   /** Batches flushed and writes in them since open: what the bench reports. */
   readonly stats = { batches: 0, writes: 0 };
 
+  /** What makes a committed batch durable before it is answered (WalSync.sync), if the COMMIT does not. */
+  private afterCommit: (() => Promise<void>) | undefined;
+
   constructor(db: DatabaseSync) {
     this.db = db;
+  }
+
+  /** Each batch is answered only once `sync` (started after its COMMIT) has settled. */
+  syncAfterCommit(sync: () => Promise<void>): void {
+    this.afterCommit = sync;
   }
 
   /** Runs `work` (synchronous statements on this database) in the next group transaction. */
@@ -90,10 +99,16 @@ export class GroupCommit {
     }
     this.stats.batches++;
     this.stats.writes += batch.length;
-    batch.forEach((item, i) => {
+    const settle = () => batch.forEach((item, i) => {
       const outcome = outcomes[i];
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.error);
+    });
+    if (!this.afterCommit) return settle();
+    // Committed, not yet durable: answered once the sync is done; a failed sync fails them all
+    // (what they wrote may be on disk or not: as with a COMMIT whose fsync failed).
+    this.afterCommit().then(settle, (err: unknown) => {
+      for (const item of batch) item.reject(err);
     });
   }
 }

@@ -10,6 +10,7 @@ import type { RetentionStore } from '../retention-store.ts';
 import type { AuditStore } from '../audit-store.ts';
 import { SqliteRoomStore, roomsSchema } from './room-store.ts';
 import { groupCommitOf } from './group-commit.ts';
+import { WalSync } from './wal-sync.ts';
 import { openDatabase } from './sqlite.ts';
 import { SqliteTeamStore, teamsSchema } from './team-store.ts';
 import { SqliteWebhookStore, webhooksSchema } from './webhook-store.ts';
@@ -34,7 +35,13 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { audit: AuditStore; retention: RetentionStore; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore; files: FileStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
-  const roomsDb = open('rooms', roomsSchema);
+  // Every room's commit: durable before it is answered, its fsync off the event loop (wal-sync.ts).
+  const roomsFile = path.join(dataDir, 'rooms.db');
+  const roomsDb = openDatabase({ file: roomsFile, durableSync: false, schema: roomsSchema });
+  if (durableSync) {
+    const wal = new WalSync(roomsFile);
+    groupCommitOf(roomsDb).syncAfterCommit(() => wal.sync());
+  }
   const teamsDb = open('teams', teamsSchema);
   const conferencesDb = open('conferences', conferencesSchema);
   const webhooksDb = open('webhooks', webhooksSchema);

@@ -1,10 +1,16 @@
 // Group commit (storage/embedded/group-commit.ts): writes queued in one turn share one
 // transaction; a write that throws is undone and rejected alone; every promise settles
-// after the COMMIT; a failed COMMIT rejects the whole batch and leaves nothing behind.
+// after the COMMIT (and after the sync that makes it durable, when the COMMIT does not);
+// a failed COMMIT rejects the whole batch and leaves nothing behind. And the WAL's sync off
+// the event loop (storage/embedded/wal-sync.ts).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
 import { GroupCommit } from '../../storage/embedded/group-commit.ts';
+import { WalSync } from '../../storage/embedded/wal-sync.ts';
 
 function database(): DatabaseSync {
   const db = new DatabaseSync(':memory:');
@@ -79,4 +85,50 @@ test('flushNow commits what is queued, for a close', async () => {
   commits.flushNow();
   db.close();
   await pending;
+});
+
+test('with a sync after commit, writes are answered only once the sync that began after their COMMIT settles; a failed sync fails them', async () => {
+  const db = database();
+  const commits = new GroupCommit(db);
+  const syncs: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  commits.syncAfterCommit(() => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject })));
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  let answered = false;
+  const first = commits.run(() => insert.run('a', 1)).then(() => (answered = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(rows(db), ['a=1'], 'committed');
+  assert.equal(syncs.length, 1, 'a sync asked after the COMMIT');
+  assert.equal(answered, false, 'not answered before the sync');
+  syncs[0].resolve();
+  await first;
+  assert.equal(answered, true);
+
+  const second = commits.run(() => insert.run('b', 2));
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setImmediate(resolve));
+  syncs[1].reject(new Error('EIO'));
+  await assert.rejects(second, /EIO/);
+});
+
+test('WalSync: each sync settles after an fdatasync begun after it; syncs asked meanwhile share the next one', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-wal-sync-'));
+  try {
+    const file = path.join(dir, 'x.db');
+    const db = new DatabaseSync(file);
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
+    db.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run('a', 1);
+    const wal = new WalSync(file);
+    await wal.sync();
+    assert.equal(wal.stats.syncs, 1);
+    // Ten asked at once: the one that starts now, and one after it for all the others.
+    await Promise.all(Array.from({ length: 10 }, () => wal.sync()));
+    assert.equal(wal.stats.syncs, 3);
+    db.close();
+    // The WAL gone with the last connection (checkpointed into the database): nothing to sync.
+    assert.equal(fs.existsSync(`${file}-wal`), false);
+    await wal.sync();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
