@@ -9,6 +9,11 @@
 //
 // Syncs coalesce: while one runs, every commit that asks waits for the next, which starts when it
 // ends — one fsync in flight and one pending at most, whatever the commit rate.
+//
+// What it gives up: between its COMMIT and its sync a write is readable, by a REST read or a
+// keyed retry that replays its answer, before it is durable (for the millisecond of an fsync).
+// A power loss in that window loses a write someone may have read; it never loses one the
+// writer was told is done, and the live fan-out, which follows the answer, never shows it.
 import fs from 'node:fs/promises';
 
 export class WalSync {
