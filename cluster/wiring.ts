@@ -70,7 +70,8 @@ export async function wire(config: Config, logger: Logger, metrics: MetricSink =
       actors = { people: cassandra.people, audit: cassandra.audit, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: cassandra.rooms, retention: cassandra.retention, teams: cassandra.teams, conferences: cassandra.conferences, search: await openSearch(config, logger, closers, signals), webhooks: cassandra.webhooks, attachmentActions: cassandra.attachmentActions, push: cassandra.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: cassandra.manualStatuses }, blobs: cassandra.blobs, files: cassandra.files };
     } else {
       const { openEmbeddedStorage } = await import('../storage/embedded/index.ts');
-      const embedded = openEmbeddedStorage(config.dataDir, config.durableSync);
+      const embedded = openEmbeddedStorage(config.dataDir, config.durableSync,
+        (err) => logger.fatal({ err }, 'rooms.db could not sync its writes to disk: it refuses every write from now on; restart Squared once the disk is sound'));
       closers.push(() => embedded.close());
       actors = { people: embedded.people, audit: embedded.audit, ...(await openPeopleCaches(config, logger, closers, signals)), rooms: embedded.rooms, retention: embedded.retention, teams: embedded.teams, conferences: embedded.conferences, search: await openSearch(config, logger, closers, signals), webhooks: embedded.webhooks, attachmentActions: embedded.attachmentActions, push: embedded.push, queue: await openQueue(config, logger, closers), presence: { leases: await openLeases(config, logger, closers, signals), statuses: embedded.manualStatuses }, blobs: embedded.blobs, files: embedded.files };
     }

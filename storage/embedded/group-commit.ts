@@ -22,6 +22,16 @@ interface Pending {
   work: () => unknown;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
+  /** Answered only once durable (false: derived data, answered at its COMMIT). */
+  durable: boolean;
+}
+
+/** Thrown for every write after the sync of a committed batch failed: the disk lost writes. */
+export class DurabilityLostError extends Error {
+  constructor(cause: unknown) {
+    super(`the database could not make its writes durable (${cause instanceof Error ? cause.message : String(cause)}): it takes no more writes; restart Squared once the disk is sound`, { cause });
+    this.name = 'DurabilityLostError';
+  }
 }
 
 export class GroupCommit {
@@ -37,19 +47,33 @@ export class GroupCommit {
   /** What makes a committed batch durable before it is answered (WalSync.sync), if the COMMIT does not. */
   private afterCommit: (() => Promise<void>) | undefined;
 
+  /**
+   * Set once a sync failed. Its batch is committed and readable but maybe not on disk, and the
+   * WAL frames after a lost one are lost at recovery whatever later syncs say (recovery stops
+   * at the first bad frame): no later write could be answered as durable. As PostgreSQL does
+   * on a failed fsync, it takes none; a restart recovers from what is on disk.
+   */
+  private lost: DurabilityLostError | undefined;
+  private onLost: ((err: DurabilityLostError) => void) | undefined;
+
   constructor(db: DatabaseSync) {
     this.db = db;
   }
 
-  /** Each batch is answered only once `sync` (started after its COMMIT) has settled. */
-  syncAfterCommit(sync: () => Promise<void>): void {
+  /** Each batch is answered only once `sync` (started after its COMMIT) has settled; `onLost` hears a failed one. */
+  syncAfterCommit(sync: () => Promise<void>, onLost?: (err: DurabilityLostError) => void): void {
     this.afterCommit = sync;
+    this.onLost = onLost;
   }
 
-  /** Runs `work` (synchronous statements on this database) in the next group transaction. */
-  run<T>(work: () => T): Promise<T> {
+  /**
+   * Runs `work` (synchronous statements on this database) in the next group transaction.
+   * `durable: false` (derived data: read positions) answers it at its COMMIT, before the sync.
+   */
+  run<T>(work: () => T, { durable = true }: { durable?: boolean } = {}): Promise<T> {
+    if (this.lost) return Promise.reject(this.lost);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject, durable });
       this.schedule();
     });
   }
@@ -72,6 +96,10 @@ export class GroupCommit {
   private flush(): void {
     const batch = this.queue.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
+    if (this.lost) {
+      for (const item of batch) item.reject(this.lost);
+      return;
+    }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
       this.db.exec('BEGIN IMMEDIATE');
@@ -99,16 +127,20 @@ export class GroupCommit {
     }
     this.stats.batches++;
     this.stats.writes += batch.length;
-    const settle = () => batch.forEach((item, i) => {
+    const settle = (durable: boolean) => batch.forEach((item, i) => {
+      if (item.durable !== durable) return;
       const outcome = outcomes[i];
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.error);
     });
-    if (!this.afterCommit) return settle();
-    // Committed, not yet durable: answered once the sync is done; a failed sync fails them all
-    // (what they wrote may be on disk or not: as with a COMMIT whose fsync failed).
-    this.afterCommit().then(settle, (err: unknown) => {
-      for (const item of batch) item.reject(err);
+    settle(false);
+    if (!this.afterCommit) return settle(true);
+    // Committed, not yet durable: answered once the sync is done. Refusals wait too: a keyed
+    // retry refused here replays an answer that must be durable by then.
+    this.afterCommit().then(() => settle(true), (err: unknown) => {
+      this.lost ??= new DurabilityLostError(err);
+      this.onLost?.(this.lost);
+      for (const item of batch) if (item.durable) item.reject(this.lost);
     });
   }
 }

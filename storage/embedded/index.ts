@@ -32,16 +32,13 @@ export function openEmbeddedPeopleStore(dataDir: string, durableSync: boolean): 
 }
 
 /** The embedded storage: one SQLite file per owning actor under `dataDir`. */
-export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Storage & { audit: AuditStore; retention: RetentionStore; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore; files: FileStore } {
+export function openEmbeddedStorage(dataDir: string, durableSync: boolean, onDurabilityLost: (err: Error) => void = () => undefined): Storage & { audit: AuditStore; retention: RetentionStore; webhooks: WebhookStore; attachmentActions: AttachmentActionStore; push: PushStore; manualStatuses: ManualStatusStore; blobs: BlobStore; files: FileStore } {
   const open = (name: string, schema: string) => openDatabase({ file: path.join(dataDir, `${name}.db`), durableSync, schema });
   const peopleDb = open('people', peopleSchema);
   // Every room's commit: durable before it is answered, its fsync off the event loop (wal-sync.ts).
-  const roomsFile = path.join(dataDir, 'rooms.db');
-  const roomsDb = openDatabase({ file: roomsFile, durableSync: false, schema: roomsSchema });
-  if (durableSync) {
-    const wal = new WalSync(roomsFile);
-    groupCommitOf(roomsDb).syncAfterCommit(() => wal.sync());
-  }
+  const roomsDb = openDatabase({ file: path.join(dataDir, 'rooms.db'), durableSync: false, schema: roomsSchema });
+  const wal = durableSync ? new WalSync(roomsDb) : undefined;
+  if (wal) groupCommitOf(roomsDb).syncAfterCommit(() => wal.sync(), onDurabilityLost);
   const teamsDb = open('teams', teamsSchema);
   const conferencesDb = open('conferences', conferencesSchema);
   const webhooksDb = open('webhooks', webhooksSchema);
@@ -71,6 +68,7 @@ export function openEmbeddedStorage(dataDir: string, durableSync: boolean): Stor
         groupCommitOf(db).flushNow(); // writes queued for the next group transaction still commit
         db.close();
       }
+      await wal?.close();
     },
   };
 }

@@ -336,16 +336,19 @@ export class SqliteRoomStore implements RoomStore {
   }
 
   async putReadPositions(positions: ReadPosition[]): Promise<void> {
+    // Derived data (a read moves it again): answered at its COMMIT, not after the sync.
     await this.commits.run(() => {
       for (const p of positions) {
         this.sql('INSERT OR REPLACE INTO read_positions (room_id, person_id, doc) VALUES (?, ?, ?)').run(p.roomId, p.personId, JSON.stringify(p));
       }
-    });
+    }, { durable: false });
   }
 
   async deleteReadPositions(roomId: string, personId?: string): Promise<void> {
-    if (personId === undefined) this.sql('DELETE FROM read_positions WHERE room_id = ?').run(roomId);
-    else this.sql('DELETE FROM read_positions WHERE room_id = ? AND person_id = ?').run(roomId, personId);
+    await this.commits.run(() => {
+      if (personId === undefined) this.sql('DELETE FROM read_positions WHERE room_id = ?').run(roomId);
+      else this.sql('DELETE FROM read_positions WHERE room_id = ? AND person_id = ?').run(roomId, personId);
+    }, { durable: false });
   }
 
   async countDeletedAfter(roomId: string, ord: number): Promise<number> {

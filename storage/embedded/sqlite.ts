@@ -1,5 +1,6 @@
 // Opening an embedded database: one file per owning actor, WAL so readers never wait on
-// the writer, and fsync on commit when the configuration asks for power-loss durability.
+// the writer, and fsync on commit when the configuration asks for power-loss durability
+// (rooms.db has its fsync after the COMMIT instead, off the event loop: wal-sync.ts).
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import fs from 'node:fs';
 import path from 'node:path';

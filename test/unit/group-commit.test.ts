@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { test } from 'node:test';
-import { GroupCommit } from '../../storage/embedded/group-commit.ts';
+import { DurabilityLostError, GroupCommit } from '../../storage/embedded/group-commit.ts';
 import { WalSync } from '../../storage/embedded/wal-sync.ts';
 
 function database(): DatabaseSync {
@@ -87,47 +87,59 @@ test('flushNow commits what is queued, for a close', async () => {
   await pending;
 });
 
-test('with a sync after commit, writes are answered only once the sync that began after their COMMIT settles; a failed sync fails them', async () => {
+test('with a sync after commit, writes are answered only once the sync that began after their COMMIT settles; derived ones at the COMMIT', async () => {
   const db = database();
   const commits = new GroupCommit(db);
   const syncs: { resolve: () => void; reject: (err: Error) => void }[] = [];
   commits.syncAfterCommit(() => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject })));
   const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
   let answered = false;
+  let derivedAnswered = false;
   const first = commits.run(() => insert.run('a', 1)).then(() => (answered = true));
-  await new Promise((resolve) => setImmediate(resolve));
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(rows(db), ['a=1'], 'committed');
+  const derived = commits.run(() => insert.run('r', 0), { durable: false }).then(() => (derivedAnswered = true));
+  await derived;
+  assert.deepEqual(rows(db), ['a=1', 'r=0'], 'committed');
   assert.equal(syncs.length, 1, 'a sync asked after the COMMIT');
+  assert.equal(derivedAnswered, true, 'derived data answered at its COMMIT');
   assert.equal(answered, false, 'not answered before the sync');
   syncs[0].resolve();
   await first;
   assert.equal(answered, true);
-
-  const second = commits.run(() => insert.run('b', 2));
-  await new Promise((resolve) => setImmediate(resolve));
-  await new Promise((resolve) => setImmediate(resolve));
-  syncs[1].reject(new Error('EIO'));
-  await assert.rejects(second, /EIO/);
 });
 
-test('WalSync: each sync settles after an fdatasync begun after it; syncs asked meanwhile share the next one', async () => {
+test('a failed sync fails its batch and every later write: the disk may have lost them', async () => {
+  const db = database();
+  const commits = new GroupCommit(db);
+  const heard: Error[] = [];
+  commits.syncAfterCommit(() => Promise.reject(new Error('EIO')), (err) => heard.push(err));
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  await assert.rejects(commits.run(() => insert.run('a', 1)), (err: Error) => err instanceof DurabilityLostError && /EIO/.test(err.message));
+  assert.equal(heard.length, 1, 'heard once');
+  await assert.rejects(commits.run(() => insert.run('b', 2)), DurabilityLostError);
+  assert.deepEqual(rows(db), ['a=1'], 'no write after it reaches the database');
+});
+
+test('WalSync: syncs the WAL SQLite opened (through a symlink too); syncs asked meanwhile share the next one', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'squared-wal-sync-'));
   try {
-    const file = path.join(dir, 'x.db');
-    const db = new DatabaseSync(file);
+    fs.mkdirSync(path.join(dir, 'real'));
+    const file = path.join(dir, 'real', 'x.db');
+    fs.writeFileSync(file, '');
+    fs.symlinkSync(file, path.join(dir, 'x.db'));
+    const db = new DatabaseSync(path.join(dir, 'x.db'));
     db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)');
     db.prepare('INSERT INTO t (k, v) VALUES (?, ?)').run('a', 1);
-    const wal = new WalSync(file);
+    assert.ok(fs.existsSync(`${file}-wal`), 'the WAL is beside the real file');
+    const wal = new WalSync(db);
     await wal.sync();
     assert.equal(wal.stats.syncs, 1);
     // Ten asked at once: the one that starts now, and one after it for all the others.
     await Promise.all(Array.from({ length: 10 }, () => wal.sync()));
     assert.equal(wal.stats.syncs, 3);
     db.close();
-    // The WAL gone with the last connection (checkpointed into the database): nothing to sync.
-    assert.equal(fs.existsSync(`${file}-wal`), false);
+    // The descriptor outlives the WAL SQLite removed at its last close: a late sync still ends.
     await wal.sync();
+    await wal.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
