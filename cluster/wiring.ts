@@ -193,7 +193,10 @@ async function openSearch(config: Config, logger: Logger, closers: (() => Promis
     index = elasticsearch;
   } else {
     const { SqliteSearchIndex } = await import('../storage/embedded/search-index.ts');
-    index = SqliteSearchIndex.open(path.join(config.dataDir, 'search.db'), config.durableSync);
+    // Never fsynced on commit: the index is derived, and its checkpoints are in the same file,
+    // written after the documents they cover, so a power loss takes a suffix of both and the
+    // search actor catches up from the rooms' logs (actors/search/index-follower.ts).
+    index = SqliteSearchIndex.open(path.join(config.dataDir, 'search.db'), false);
   }
   logger.debug('search index opened');
   closers.push(() => index.close());
