@@ -1,7 +1,8 @@
-// Who among some people is a member of a room now, and which rooms a person is a member of
-// now, and who shares a room with a person (the gateway, before a presence subscription): the rooms policy as other actors ask it (the notifications actor, before it queues and
-// again before it delivers a room's event to a webhook's creator; the search actor, which
-// searches only the rooms of the searcher). Internal: it trusts the people it is given.
+// Who among some people is a member of a room now, who shares a room with a person (the
+// gateway, before a presence subscription), and whether a message still exists (the files
+// actor): the rooms policy as other actors ask it (the notifications actor, before it queues
+// and again before it delivers a room's event to a webhook's creator). The search actor asks
+// search-reach-actions.ts instead. Internal: it trusts the people it is given.
 // `memberIdsOf` is every member of a room, for the notifications actor's direct-message and
 // `@all` notifications.
 import type { Context } from 'moleculer';
@@ -14,11 +15,6 @@ const MAX_MEMBER_IDS = 5000;
 export function memberCheckActions(rc: RoomsContext): RoomsActions {
   const { store } = rc;
   return {
-    roomIdsOf: {
-      visibility: 'public',
-      params: { personId: p.id },
-      handler: (ctx: Context<{ personId: string }>) => store.roomIdsOf(ctx.params.personId),
-    },
     memberIdsOf: {
       visibility: 'public',
       params: { roomId: p.id },
