@@ -25,6 +25,9 @@ import { apiRoutes } from './routes/api-routes.ts';
 import { webRoutes } from './web/web-routes.ts';
 import { ensureCertificate } from './tls.ts';
 
+/** uWS closes an HTTP connection idle this long (HTTP_IDLE_TIMEOUT_S), one that never sent a request too. */
+const UWS_IDLE_TIMEOUT_MS = 10_000;
+
 export interface GatewayOptions {
   config: Config;
   fanout: Fanout;
@@ -120,9 +123,10 @@ export function createGatewayService({ config, fanout, rateLimits, blobs, missin
       const tls = await ensureCertificate(config.dataDir, [config.host]);
       if (tls.created) logger.info({ cert: tls.certFile }, 'generated a self-signed TLS certificate');
       app = uws.SSLApp({ cert_file_name: tls.certFile, key_file_name: tls.keyFile });
-      // A drain gives connections accepted just before it time for their first request.
+      // A drain waits for the HTTP connections to close (in-flight.ts).
       app.filter((_res, count) => {
         if (count > 0) inFlight.connectionOpened();
+        else inFlight.connectionClosed();
       });
 
       const call = <T>(action: string, params: object, meta: { caller?: Caller; trackingId?: string; client?: CallClient }, stream?: Readable) => broker.call(action, params, { meta, stream }) as Promise<T>;
@@ -198,6 +202,7 @@ export function createGatewayService({ config, fanout, rateLimits, blobs, missin
       registerLiveEndpoint(app, {
         maxBufferedBytes: config.limits.liveMaxBufferedBytes,
         metrics,
+        upgraded: () => inFlight.connectionUpgraded(),
         createSession: (socket) => {
           const session = new LiveSession(socket, sessionHost);
           hub.add(session);
@@ -216,18 +221,19 @@ export function createGatewayService({ config, fanout, rateLimits, blobs, missin
     /**
      * The drain: stop taking connections (and say so on /ready); answer every request that
      * arrives on a connection already open, each with `Connection: close` so keep-alive
-     * clients reconnect elsewhere, until a second passes with none in flight and none new,
-     * and three since the last connection was accepted (see InFlightRequests.settled); then tell live clients to reconnect (elsewhere) and
-     * resume, and close what is left.
+     * clients reconnect elsewhere, until every HTTP connection has closed — or, with some
+     * left open, a second passes with nothing in flight and none new, and uWS's idle timeout
+     * since the last connection was accepted (see InFlightRequests.settled); then tell live
+     * clients to reconnect (elsewhere) and resume, and close what is left.
      */
     async stopped() {
       ready = false;
       inFlight.draining = true;
       if (listenSocket) uws.us_listen_socket_close(listenSocket);
       const quietMs = Math.min(1000, config.limits.drainTimeoutMs);
-      const freshMs = Math.min(3000, config.limits.drainTimeoutMs);
+      const freshMs = Math.min(UWS_IDLE_TIMEOUT_MS, config.limits.drainTimeoutMs);
       const drained = await inFlight.settled(quietMs, config.limits.drainTimeoutMs, freshMs);
-      if (!drained) this.logger.warn({ inFlight: inFlight.size }, 'drain timed out: closing with requests still in flight');
+      if (!drained) this.logger.warn({ inFlight: inFlight.size, connections: inFlight.openConnections }, 'drain timed out: closing with requests still in flight');
       // The clients reconnect as new devices within the lease: the old ones are left to lapse, so nobody shows offline meanwhile.
       presence?.drain();
       hub.closeAll(CLOSE_GOING_AWAY, 'going away: reconnect and resume');

@@ -33,6 +33,8 @@ export interface LiveEndpointOptions {
   createSession(socket: LiveSocket): LiveSession;
   /** Open sockets, frames in and out. */
   metrics: MetricSink;
+  /** An HTTP connection became a WebSocket (uWS then reports no close for it as HTTP). */
+  upgraded(): void;
 }
 
 const decoder = new TextDecoder();
@@ -48,6 +50,7 @@ export function registerLiveEndpoint(app: TemplatedApp, options: LiveEndpointOpt
     closeOnBackpressureLimit: false,
     upgrade: (res, req, context) => {
       res.upgrade<SocketData>({ closed: false, gone: false, inMessage: false }, req.getHeader('sec-websocket-key'), req.getHeader('sec-websocket-protocol'), req.getHeader('sec-websocket-extensions'), context);
+      options.upgraded();
     },
     open: (ws) => {
       const data = ws.getUserData();
